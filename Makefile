@@ -1,0 +1,52 @@
+# 推荐材料邮件受理 — the two commands a newcomer runs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the tests need: IMAP server, document converters, OCR, media, archives.
+APT_PACKAGES := dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr \
+	tesseract-ocr-chi-sim ffmpeg unar fonts-noto-cjk openssl python3-venv
+# One command per package proves it is installed.
+APT_CHECK := /usr/sbin/dovecot /usr/bin/soffice /usr/bin/tesseract /usr/bin/ffprobe /usr/bin/unar \
+	/usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata /usr/bin/openssl
+
+.PHONY: demo test test-fast lint bench system-deps venv clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(STAMP)
+
+system-deps:
+	@missing=0; for f in $(APT_CHECK); do [ -e $$f ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo "安装测试所需的系统软件包（dovecot、LibreOffice、tesseract、ffmpeg…）"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			--no-install-recommends $(APT_PACKAGES); \
+	fi
+
+demo: $(STAMP)
+	$(PY) examples/make_demo.py
+	$(PY) examples/run_demo.py
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pipeline tests bench examples run.py
+	$(VENV)/bin/ruff format --check pipeline tests bench examples run.py
+
+bench: $(STAMP) system-deps
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf data outbox/receipt outbox/digest outbox/packet outbox/reminder outbox/notice outbox/alert outbox/reports

@@ -1,0 +1,54 @@
+"""`make demo`: the whole job on the bundled demo mailbox, no account, no network.
+
+Fetch and process every message, then do what staff would do next: pick the
+accepted account with the most fans for upstream, write the digest, the
+scoring sheet and the upstream packet. Everything lands in outbox/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.cli import main  # noqa: E402
+from pipeline.config import load_config  # noqa: E402
+from pipeline.ledger import Ledger  # noqa: E402
+from pipeline.ledger.views import unit_rows  # noqa: E402
+from pipeline.model import Status  # noqa: E402
+
+CONFIG = ROOT / "examples" / "demo_rules.yaml"
+
+
+def step(*argv: str) -> None:
+    print(f"\n$ python run.py {' '.join(argv)} --config examples/demo_rules.yaml", flush=True)
+    rc = main([*argv, "--config", str(CONFIG)])
+    if rc not in (0, None):
+        raise SystemExit(rc)
+
+
+def best_accepted() -> str | None:
+    config = load_config(CONFIG)
+    with Ledger(config.database_url).session() as s:
+        units, _ = unit_rows(s, config)
+    accepted = [u.submission for u in units if u.submission and u.submission.status is Status.ACCEPTED]
+    accepted.sort(key=lambda v: v.normalized.get("粉丝数量") or 0, reverse=True)
+    return accepted[0].case_no if accepted else None
+
+
+if __name__ == "__main__":
+    # A demo starts from scratch each time, so its output is always the same.
+    shutil.rmtree(ROOT / "data" / "demo", ignore_errors=True)
+    for sub in ("receipt", "digest", "packet", "reminder", "notice", "alert", "reports"):
+        shutil.rmtree(ROOT / "outbox" / sub, ignore_errors=True)
+    step("once")
+    case = best_accepted()
+    if case:
+        step("decide", "select", case, "--by", "演示")
+    step("scoring")
+    step("digest", "--send")
+    step("packet", "--send")
+    print(f"\n回执、每日汇总、评分表和上报材料包都在 {ROOT / 'outbox'}/ 下。")

@@ -1,0 +1,127 @@
+"""Sample documents a unit would send: the notice's 附件1 推荐表 and case materials.
+
+Used by make_demo.py (the bundled demo mailbox) and by the end-to-end tests,
+so both exercise the same realistic files.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+from openpyxl import Workbook
+from PIL import Image, ImageDraw
+
+# The notice's 附件1 grid: (label, value-span) pairs per row; span 3 = the value
+# cell covers the remaining three columns.
+GRID: list[list[str]] = [
+    ["账号名称", "注册时间"],
+    ["粉丝数量", "运营主体"],
+    ["账号ID/网页链接"],
+    ["运营人数", "发布数量"],
+    ["账号简介"],
+    ["传播实效"],
+    ["推荐理由"],
+    ["联系人", "手机"],
+    ["电子邮箱", "邮编"],
+    ["联系地址"],
+]
+
+
+@dataclass
+class Nomination:
+    """The 15 values of one 推荐表, as a unit would type them."""
+
+    fields: dict[str, str]
+
+    @classmethod
+    def sample(cls, unit: str, account: str, **overrides: str) -> Nomination:
+        fields = {
+            "账号名称": account,
+            "注册时间": "2015年6月",
+            "粉丝数量": "12.3万",
+            "运营主体": unit,
+            "账号ID/网页链接": "https://weibo.com/u/1234567890",
+            "运营人数": "5",
+            "发布数量": "1,024",
+            "账号简介": f"{unit}官方账号，普及针灸科学知识，服务群众健康。",
+            "传播实效": "年阅读量超过300万次，多篇科普文章被主流媒体转载。",
+            "推荐理由": "坚持群众导向，及时回应群众关切，内容权威、形式新颖。",
+            "联系人": "王晓明",
+            "手机": "138 1234 5678",
+            "电子邮箱": "wangxm@example.cn",
+            "邮编": "100700",
+            "联系地址": "北京市东城区东直门内南小街16号",
+        }
+        fields.update(overrides)
+        return cls(fields)
+
+
+def form_docx(nom: Nomination, title: str = "推荐表") -> bytes:
+    """附件1 as Word: label | value | label | value; long values span three columns."""
+    doc = Document()
+    p = doc.add_paragraph("附件1")
+    heading = doc.add_paragraph()
+    run = heading.add_run(title)
+    run.bold = True
+    run.font.size = Pt(18)
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    del p
+    table = doc.add_table(rows=len(GRID), cols=4)
+    table.style = "Table Grid"
+    for r, labels in enumerate(GRID):
+        cells = table.rows[r].cells
+        if len(labels) == 1:
+            cells[0].text = labels[0]
+            merged = cells[1].merge(cells[3])
+            merged.text = nom.fields[labels[0]]
+        else:
+            for i, label in enumerate(labels):
+                cells[2 * i].text = label
+                cells[2 * i + 1].text = nom.fields[label]
+    return _save_docx(doc)
+
+
+def form_xlsx_vertical(nom: Nomination) -> bytes:
+    """A vertical two-column sheet, as units who live in Excel make it."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "推荐表"
+    ws.append(["推荐表"])
+    for label, value in nom.fields.items():
+        ws.append([label, value])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def picture(text: str = "图", size: tuple[int, int] = (320, 200), color: str = "#3a7") -> bytes:
+    img = Image.new("RGB", size, color)
+    ImageDraw.Draw(img).rectangle([10, 10, size[0] - 10, size[1] - 10], outline="white", width=4)
+    del text
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def article_docx(title: str, chars: int = 900, pictures: int = 3) -> bytes:
+    """图文案例: an article of about `chars` characters with inline pictures."""
+    doc = Document()
+    doc.add_heading(title, level=1)
+    sentence = "针灸科普账号坚持以群众需求为导向，围绕常见病防治开展线上答疑和健康宣教。"
+    body = (sentence * (chars // len(sentence) + 1))[: max(0, chars - len(title))]
+    step = max(1, len(body) // (pictures + 1))
+    for i in range(pictures + 1):
+        doc.add_paragraph(body[i * step : (i + 1) * step] if i < pictures else body[i * step :])
+        if i < pictures:
+            doc.add_picture(io.BytesIO(picture(color=["#3a7", "#37a", "#a73", "#777"][i % 4])))
+    return _save_docx(doc)
+
+
+def _save_docx(doc) -> bytes:
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

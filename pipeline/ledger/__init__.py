@@ -1,0 +1,213 @@
+"""The ledger: durable state of every message, outgoing mail and decision."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..model import RawMail
+from .schema import (
+    AttachmentRow,
+    Base,
+    DecisionRow,
+    KeyValueRow,
+    MailboxStateRow,
+    MessageRow,
+    OutboxRow,
+    SeenMessageId,
+    utcnow,
+)
+
+__all__ = [
+    "AttachmentRow",
+    "DecisionRow",
+    "KeyValueRow",
+    "Ledger",
+    "MailboxStateRow",
+    "MessageRow",
+    "OutboxRow",
+    "SeenMessageId",
+    "utcnow",
+]
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        db_path = Path(url[len("sqlite:///") :])
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        Base.metadata.create_all(engine)
+        # The ledger holds phone numbers and addresses: service user only.
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(str(db_path) + suffix)
+            if p.exists():
+                os.chmod(p, 0o600)
+        return engine
+    engine = create_engine(url, pool_pre_ping=True)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+class Ledger:
+    """Thin façade over the SQLAlchemy session; transactions are explicit."""
+
+    def __init__(self, url: str, lease_seconds: int = 600):
+        self.engine = _make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.lease = timedelta(seconds=lease_seconds)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as s, s.begin():
+            yield s
+
+    # ------------------------------------------------------------ claims
+
+    def claim(self, mail: RawMail, raw_sha256: str, raw_path: str) -> MessageRow | None:
+        """Insert the claim row; None if another worker already has this mail.
+
+        A row left `claimed` by a dead worker (lease expired, or same host and
+        its pid is gone) is taken over, so a crash never loses a message.
+        """
+        try:
+            with self.session() as s:
+                row = MessageRow(
+                    mailbox=mail.mailbox,
+                    folder=mail.folder,
+                    uidvalidity=mail.uidvalidity,
+                    uid=mail.uid,
+                    raw_sha256=raw_sha256,
+                    raw_path=raw_path,
+                    arrival=mail.internaldate,
+                    state="claimed",
+                    claimed_by=WORKER_ID,
+                    claimed_at=utcnow(),
+                    attempts=1,
+                )
+                s.add(row)
+            return row
+        except IntegrityError:
+            pass
+        with self.session() as s:
+            row = s.scalars(
+                select(MessageRow)
+                .where(
+                    MessageRow.mailbox == mail.mailbox,
+                    MessageRow.folder == mail.folder,
+                    MessageRow.uidvalidity == mail.uidvalidity,
+                    MessageRow.uid == mail.uid,
+                )
+                .with_for_update()
+            ).one()
+            if row.state == "done" or not self._claim_is_stale(row):
+                return None
+            row.claimed_by = WORKER_ID
+            row.claimed_at = utcnow()
+            row.attempts += 1
+            return row
+
+    def stale_claims(self) -> list[MessageRow]:
+        """Claims whose worker died: processed again by whoever sees them."""
+        with self.session() as s:
+            rows = s.scalars(select(MessageRow).where(MessageRow.state == "claimed")).all()
+            return [r for r in rows if self._claim_is_stale(r)]
+
+    def retake(self, row_id: int) -> MessageRow | None:
+        with self.session() as s:
+            row = s.get(MessageRow, row_id, with_for_update=True)
+            if row is None or row.state == "done" or not self._claim_is_stale(row):
+                return None
+            row.claimed_by = WORKER_ID
+            row.claimed_at = utcnow()
+            row.attempts += 1
+            return row
+
+    def _claim_is_stale(self, row: MessageRow) -> bool:
+        if row.claimed_by == WORKER_ID:
+            return True
+        host, _, pid = row.claimed_by.rpartition(":")
+        if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
+            return True
+        return utcnow() - row.claimed_at > self.lease
+
+    def known_raw(self, message_id: str, raw_sha256: str) -> bool:
+        """True when this exact message is already in the ledger (UIDVALIDITY rescan)."""
+        with self.session() as s:
+            return (
+                s.scalar(
+                    select(MessageRow.id).where(
+                        MessageRow.message_id == message_id, MessageRow.raw_sha256 == raw_sha256
+                    )
+                )
+                is not None
+            )
+
+    # ------------------------------------------------------------ small facts
+
+    def get_kv(self, key: str) -> str | None:
+        with self.session() as s:
+            row = s.get(KeyValueRow, key)
+            return row.value if row else None
+
+    def set_kv(self, key: str, value: str) -> None:
+        with self.session() as s:
+            row = s.get(KeyValueRow, key)
+            if row:
+                row.value = value
+            else:
+                s.add(KeyValueRow(key=key, value=value))
+
+    def mailbox_state(self, name: str) -> MailboxStateRow:
+        with self.session() as s:
+            row = s.get(MailboxStateRow, name)
+            if row is None:
+                row = MailboxStateRow(name=name, last_uid=0, failures_in_row=0, alerted=False)
+                s.add(row)
+            return row
+
+    def record_decision(self, who: str, action: str, detail: str, case_no: str | None, unit: str | None) -> None:
+        with self.session() as s:
+            s.add(DecisionRow(who=who, action=action, detail=detail, case_no=case_no, unit=unit, at=utcnow()))
+
+    def decisions_for(self, case_no: str | None = None, unit: str | None = None) -> list[DecisionRow]:
+        with self.session() as s:
+            q = select(DecisionRow).order_by(DecisionRow.id)
+            if case_no:
+                q = q.where(DecisionRow.case_no == case_no)
+            if unit:
+                q = q.where(DecisionRow.unit == unit)
+            return list(s.scalars(q))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def as_local(dt: datetime, tz) -> datetime:
+    return dt.astimezone(tz)

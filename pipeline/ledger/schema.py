@@ -1,0 +1,182 @@
+"""Ledger tables (SQLAlchemy). One row per fetched message, claimed before work.
+
+Why these constraints:
+- (mailbox, folder, uidvalidity, uid) is unique, so two workers can never
+  claim the same mail: the second INSERT fails and that worker skips it.
+- seen_message_ids makes "the same Message-ID delivered twice" a single
+  primary record; later copies become status `duplicate`.
+- outbox.dedup_key is unique, so a receipt/reminder/digest is enqueued once
+  whatever restarts happen.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    """Store aware datetimes as UTC; SQLite drops tzinfo, so restore it on read."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored in ledger")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("mailbox", "folder", "uidvalidity", "uid", name="uq_message_uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(200))
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    uid: Mapped[int] = mapped_column(Integer)
+    raw_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    raw_path: Mapped[str] = mapped_column(Text)
+    arrival: Mapped[datetime] = mapped_column(UtcDateTime)
+    # claimed -> done; `claimed_by`/`claimed_at` form a lease so a crashed
+    # worker's claim can be taken over.
+    state: Mapped[str] = mapped_column(String(20), default="claimed", index=True)
+    claimed_by: Mapped[str] = mapped_column(String(200), default="")
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True, nullable=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sender: Mapped[str] = mapped_column(String(320), default="", index=True)
+    sender_name: Mapped[str] = mapped_column(Text, default="")
+    reply_to_ids: Mapped[list] = mapped_column(JSON, default=list)  # In-Reply-To + References
+    unit: Mapped[str | None] = mapped_column(String(200), index=True, nullable=True)
+    case_no: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(30), index=True, nullable=True)
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    normalized: Mapped[dict] = mapped_column(JSON, default=dict)
+    sources: Mapped[dict] = mapped_column(JSON, default=dict)
+    account_key: Mapped[str | None] = mapped_column(String(500), index=True, nullable=True)
+    automatic_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    big_links: Mapped[list] = mapped_column(JSON, default=list)
+    is_scan: Mapped[bool] = mapped_column(Boolean, default=False)
+    related_case: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    superseded_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    late_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+
+    attachments: Mapped[list[AttachmentRow]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="AttachmentRow.id"
+    )
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_row: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(Text)
+    raw_name: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    message: Mapped[MessageRow] = relationship(back_populates="attachments")
+
+
+class SeenMessageId(Base):
+    """First ledger row for each Message-ID; the unique key makes dedup race-free."""
+
+    __tablename__ = "seen_message_ids"
+
+    message_id: Mapped[str] = mapped_column(String(998), primary_key=True)
+    message_row: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)  # receipt, digest, reminder, packet, alert, notice
+    case_no: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
+    recipients: Mapped[list] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(998))
+    eml_path: Mapped[str] = mapped_column(Text)
+    # pending -> sending -> sent | failed (permanent) ; sending on restart = unknown
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    next_try_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+
+
+class MailboxStateRow(Base):
+    __tablename__ = "mailbox_state"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    uidvalidity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    last_ok: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures_in_row: Mapped[int] = mapped_column(Integer, default=0)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DecisionRow(Base):
+    """Audit log of staff decisions; shown in every output."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    who: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    case_no: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
+    unit: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class KeyValueRow(Base):
+    """Small durable facts: last digest fingerprint, etc."""
+
+    __tablename__ = "kv"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,225 @@
+"""Data shared between pipeline stages.
+
+Every stage takes and returns these plain dataclasses, so stages can be
+tested alone and data flows one way:
+mailbox -> message -> documents -> form -> rules -> ledger -> outbox/reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+# The 15 labels of the notice's 附件1 推荐表, in form order. These are the
+# exact keys of `fields` in every output (extract JSON, export, 汇总表).
+FORM_LABELS: tuple[str, ...] = (
+    "账号名称",
+    "注册时间",
+    "粉丝数量",
+    "运营主体",
+    "账号ID/网页链接",
+    "运营人数",
+    "发布数量",
+    "账号简介",
+    "传播实效",
+    "推荐理由",
+    "联系人",
+    "手机",
+    "电子邮箱",
+    "邮编",
+    "联系地址",
+)
+
+
+class Status(str, Enum):
+    """Final status of a message/submission; `.zh` is what users read."""
+
+    ACCEPTED = "accepted"
+    NEEDS_FIX = "needs_fix"
+    LATE = "late"
+    OVER_QUOTA = "over_quota"
+    SUPERSEDED = "superseded"
+    MANUAL_REVIEW = "manual_review"
+    UNKNOWN_UNIT = "unknown_unit"
+    CORRESPONDENCE = "correspondence"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    WITHDRAWN = "withdrawn"
+    REJECTED = "rejected"
+
+    @property
+    def zh(self) -> str:
+        return STATUS_ZH[self]
+
+
+STATUS_ZH: dict[Status, str] = {
+    Status.ACCEPTED: "已受理",
+    Status.NEEDS_FIX: "需补正",
+    Status.LATE: "逾期",
+    Status.OVER_QUOTA: "超出名额",
+    Status.SUPERSEDED: "已被更正版本替换",
+    Status.MANUAL_REVIEW: "待人工核对",
+    Status.UNKNOWN_UNIT: "发件人不在名单",
+    Status.CORRESPONDENCE: "来信（非报送）",
+    Status.DUPLICATE: "重复投递",
+    Status.IGNORED: "已忽略（自动回复/退信/群发）",
+    Status.WITHDRAWN: "已撤回",
+    Status.REJECTED: "不予受理",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One itemized problem; `message` is the Chinese sentence a receipt shows."""
+
+    field: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+# ---------------------------------------------------------------- mailbox
+
+
+@dataclass
+class RawMail:
+    """One message as fetched from a source, before any parsing."""
+
+    mailbox: str  # config name of the mailbox
+    folder: str
+    uidvalidity: int
+    uid: int
+    internaldate: datetime  # timezone-aware; the arrival time we trust
+    raw: bytes
+
+
+# ---------------------------------------------------------------- message
+
+
+class AttachmentKind(str, Enum):
+    FORM = "推荐表"
+    ARTICLE = "图文案例"
+    PICTURE = "图片"
+    VIDEO = "视频"
+    ARCHIVE = "压缩包"
+    OTHER = "其他"
+
+
+@dataclass
+class Attachment:
+    """A file pulled out of a message (possibly from a forward or an archive)."""
+
+    name: str  # sanitized file name, safe to put on disk
+    data: bytes
+    content_type: str = "application/octet-stream"
+    # Where it came from, e.g. "附件.zip/表格/推荐表.docx" or "转发邮件1/推荐表.docx".
+    origin: str = ""
+    raw_name: bytes | None = None  # the undecoded name bytes, for audit
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass
+class BigAttachmentLink:
+    """A huge attachment delivered as a download link (QQ 超大附件, 163, 百度网盘)."""
+
+    provider: str  # "qq", "163", "baidu", ...
+    url: str
+    name: str | None = None
+    expires: str | None = None  # as given by the provider, human readable
+
+
+@dataclass
+class ParsedMessage:
+    """MIME stage output: envelope, decoded text and attachments."""
+
+    message_id: str  # without <>; synthesized from a content hash if absent
+    subject: str
+    from_addr: str  # lower-cased addr-spec
+    from_name: str
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    reply_to: list[str] = field(default_factory=list)
+    date_header: datetime | None = None  # informative only; never trusted
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    body_text: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    big_links: list[BigAttachmentLink] = field(default_factory=list)
+    automatic: str | None = None  # reason when auto-reply/bounce/list mail
+    defects: list[str] = field(default_factory=list)
+    # Problems with attachments we could not open (encrypted archive, bomb...)
+    problems: list[Problem] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- documents
+
+
+@dataclass
+class Cell:
+    """One real (not repeated) cell of a table; spans are explicit."""
+
+    row: int  # 0-based top row
+    col: int  # 0-based left column
+    text: str
+    row_span: int = 1
+    col_span: int = 1
+
+
+@dataclass
+class Table:
+    """A table or sheet; `name` is how staff find it ("表格2", "Sheet1")."""
+
+    name: str
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """The one model every reader produces (like docling's backends)."""
+
+    file: str
+    format: str  # docx, xlsx, pdf, doc, wps, xls, et, image, ...
+    tables: list[Table] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    image_count: int = 0  # pictures embedded in the document
+    is_scan: bool = False  # text came from OCR
+    duration_seconds: float | None = None  # for videos
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        parts = list(self.paragraphs)
+        for table in self.tables:
+            parts.extend(c.text for c in table.cells)
+        return "\n".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------- form
+
+
+@dataclass
+class FormResult:
+    """The 15 fields located in a Document, with where each value came from."""
+
+    file: str
+    fields: dict[str, str]  # every label of FORM_LABELS, "" when absent
+    sources: dict[str, str] = field(default_factory=dict)  # label -> "表格1 第3行第2列"
+    labels_found: int = 0
+    is_scan: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return self.labels_found >= 5

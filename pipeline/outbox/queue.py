@@ -1,0 +1,132 @@
+"""The outbox: every outgoing mail is written to outbox/ as .eml, then sent,
+then marked sent. A unique dedup key makes re-running never repeat a mail."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..config import Config
+from ..ledger import Ledger, OutboxRow, utcnow
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (60, 300, 900, 3600)  # seconds between attempts after a temporary failure
+
+
+def _safe_key(key: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_.-]+", "_", key)[:150]
+
+
+def enqueue(
+    session: Session, config: Config, dedup_key: str, kind: str, msg: EmailMessage, case_no: str | None = None
+) -> OutboxRow | None:
+    """Write the .eml and add the outbox row in the caller's transaction.
+
+    Returns None when a mail with this key was already enqueued (idempotent).
+    The file is written first: if we crash before commit, re-running rewrites
+    the same file and inserts the row.
+    """
+    existing = session.scalar(select(OutboxRow).where(OutboxRow.dedup_key == dedup_key))
+    if existing is not None:
+        return None
+    out_dir = config.path(config.storage.outbox_dir) / kind
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{_safe_key(dedup_key)}.eml"
+    data = msg.as_bytes()
+    tmp = path.with_suffix(".eml.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    recipients = [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])) if addr]
+    row = OutboxRow(
+        dedup_key=dedup_key,
+        kind=kind,
+        case_no=case_no,
+        recipients=recipients,
+        subject=str(msg["Subject"]),
+        message_id=str(msg["Message-ID"]).strip("<>"),
+        eml_path=str(path),
+        state="pending",
+        attempts=0,
+        created_at=utcnow(),
+        next_try_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def receipts_sent_recently(session: Session, address: str, within: timedelta) -> int:
+    """Receipts to one address in the window: the last guard against mail loops."""
+    since = utcnow() - within
+    rows = session.scalars(
+        select(OutboxRow.recipients).where(OutboxRow.kind == "receipt", OutboxRow.created_at >= since)
+    ).all()
+    return sum(1 for r in rows if address.lower() in (x.lower() for x in r))
+
+
+def sent_today(session: Session, config: Config) -> int:
+    start = datetime.now(config.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return session.scalar(select(func.count(OutboxRow.id)).where(OutboxRow.sent_at >= start)) or 0
+
+
+SendFn = Callable[[bytes, str, list[str]], "object"]
+
+
+def flush(ledger: Ledger, config: Config, sender, *, already_sent: Callable[[str], bool] | None = None) -> dict:
+    """Send every due pending mail. Returns counts {sent, failed, deferred}.
+
+    A row is marked `sending` and committed before DATA, so after a crash we
+    know the server may have it: `already_sent(message_id)` (a look in the
+    account's Sent folder) decides before it is sent again.
+    """
+    counts = {"sent": 0, "failed": 0, "deferred": 0}
+    if config.smtp.dry_run:
+        return counts
+    with ledger.session() as s:
+        for row in s.scalars(select(OutboxRow).where(OutboxRow.state == "sending")):
+            if already_sent and already_sent(row.message_id):
+                row.state, row.sent_at = "sent", utcnow()
+            else:
+                row.state = "pending"
+    while True:
+        with ledger.session() as s:
+            if sent_today(s, config) >= config.smtp.daily_cap:
+                pending = s.scalar(select(func.count(OutboxRow.id)).where(OutboxRow.state == "pending")) or 0
+                counts["deferred"] += pending
+                log.warning("daily sending cap reached; %d mails wait for tomorrow", pending)
+                break
+            row = s.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.state == "pending", OutboxRow.next_try_at <= utcnow())
+                .order_by(OutboxRow.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                break
+            row.state = "sending"
+            row.attempts += 1
+            row_id, path, rcpts = row.id, Path(row.eml_path), list(row.recipients)
+        result = sender.send(path.read_bytes(), config.smtp.from_addr, rcpts)
+        with ledger.session() as s:
+            row = s.get(OutboxRow, row_id)
+            if result.ok:
+                row.state, row.sent_at, row.last_error = "sent", utcnow(), None
+                counts["sent"] += 1
+            elif result.permanent:
+                row.state, row.last_error = "failed", result.detail
+                counts["failed"] += 1
+            else:
+                row.state, row.last_error = "pending", result.detail
+                delay = RETRY_DELAYS[min(row.attempts - 1, len(RETRY_DELAYS) - 1)]
+                row.next_try_at = utcnow() + timedelta(seconds=delay)
+                counts["deferred"] += 1
+    return counts

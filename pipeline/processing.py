@@ -1,0 +1,309 @@
+"""Process one fetched message: claim, keep the raw mail, read, decide, record.
+
+Everything a message changes (its status, superseded older versions, the
+receipt in the outbox) is committed in one transaction after the claim, so a
+crash at any point leaves either the claim (processed again) or the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .config import Config
+from .documents import read_document
+from .documents.classify import classify_attachment
+from .documents.materials import check_materials
+from .form import analyze_document
+from .ledger import AttachmentRow, Ledger, MessageRow, OutboxRow, SeenMessageId, utcnow
+from .message import parse_message
+from .message.filenames import sanitize_filename
+from .message.replies import case_number_in
+from .model import Attachment, AttachmentKind, Document, ParsedMessage, Problem, RawMail, Status
+from .receipts import enqueue_receipt
+from .roster import Roster
+from .rules import ActiveSubmission, Context, FormFound, decide
+
+log = logging.getLogger(__name__)
+
+# Statuses that hold one of the unit's quota places.
+ACTIVE = (Status.ACCEPTED.value, Status.NEEDS_FIX.value, Status.MANUAL_REVIEW.value)
+MEDIA = (AttachmentKind.PICTURE, AttachmentKind.VIDEO)
+
+
+@dataclass
+class Reading:
+    """What the documents stage found among a message's attachments."""
+
+    files: list[tuple[Attachment, AttachmentKind, Document | None]]
+    forms: list[FormFound]
+    material_problems: list[Problem]
+
+
+def store_raw(config: Config, raw: bytes) -> tuple[str, Path]:
+    """Keep every raw message, content-addressed, readable by the service user only."""
+    digest = hashlib.sha256(raw).hexdigest()
+    folder = config.path(config.storage.raw_dir) / digest[:2]
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{digest}.eml"
+    if not path.exists():
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+    return digest, path
+
+
+class Processor:
+    def __init__(self, config: Config, ledger: Ledger, converter=None):
+        self.config = config
+        self.ledger = ledger
+        self.roster = Roster(config.units)
+        self.converter = converter
+        self.own = {config.smtp.from_addr.lower(), *(b.user.lower() for b in config.mailboxes if b.user)} - {""}
+
+    # ------------------------------------------------------------ entry points
+
+    def handle(self, mail: RawMail) -> MessageRow | None:
+        """Claim and process one message; None when another worker has it."""
+        digest, path = store_raw(self.config, mail.raw)
+        row = self.ledger.claim(mail, digest, str(path))
+        if row is None:
+            return None
+        return self._process(row.id, mail.raw, mail.internaldate)
+
+    def resume_stale(self) -> int:
+        """Finish messages whose worker died after claiming them."""
+        done = 0
+        for stale in self.ledger.stale_claims():
+            row = self.ledger.retake(stale.id)
+            if row is None:
+                continue
+            raw = Path(row.raw_path).read_bytes()
+            self._process(row.id, raw, row.arrival)
+            done += 1
+        return done
+
+    # ------------------------------------------------------------ work
+
+    def _process(self, row_id: int, raw: bytes, arrival) -> MessageRow:
+        limits = self.config.limits
+        parsed = parse_message(raw, limits, self.own)
+        reading = self._read_attachments(parsed) if not parsed.automatic else Reading([], [], [])
+        try:
+            with self.ledger.session() as s:
+                return self._decide_and_record(s, row_id, parsed, reading, arrival)
+        except IntegrityError:
+            # Another worker recorded the same Message-ID at the same moment:
+            # run again, now seeing it as a duplicate.
+            with self.ledger.session() as s:
+                return self._decide_and_record(s, row_id, parsed, reading, arrival)
+
+    def _read_attachments(self, parsed: ParsedMessage) -> Reading:
+        files: list[tuple[Attachment, AttachmentKind, Document | None]] = []
+        forms: list[FormFound] = []
+        images: list[Attachment] = []
+        required = self.config.form.required
+        for att in parsed.attachments:
+            kind = classify_attachment(att.name, att.data, None)
+            if kind in MEDIA:
+                if kind is AttachmentKind.PICTURE:
+                    images.append(att)
+                files.append((att, kind, None))
+                continue
+            doc = read_document(att.name, att.data, self.config.limits, self.converter)
+            kind = classify_attachment(att.name, att.data, doc)
+            if kind is AttachmentKind.FORM:
+                form, normalized, problems = analyze_document(doc, required)
+                forms.append(FormFound(att, form, normalized, problems))
+            files.append((att, kind, doc))
+        if not forms:
+            # A phone photo of the printed form: OCR pictures only when no
+            # editable form came, so ordinary case pictures cost nothing.
+            for i, (att, kind, _) in enumerate(files):
+                if att not in images:
+                    continue
+                doc = read_document(att.name, att.data, self.config.limits, self.converter)
+                if classify_attachment(att.name, att.data, doc) is AttachmentKind.FORM:
+                    form, normalized, problems = analyze_document(doc, required)
+                    forms.append(FormFound(att, form, normalized, problems))
+                    files[i] = (att, AttachmentKind.FORM, doc)
+        materials = [item for item in files if item[1] is not AttachmentKind.FORM]
+        material_problems = check_materials(materials, self.config.materials) if forms else []
+        return Reading(files, forms, material_problems)
+
+    def _decide_and_record(
+        self, s: Session, row_id: int, parsed: ParsedMessage, reading: Reading, arrival
+    ) -> MessageRow:
+        row = s.get(MessageRow, row_id)
+        tz = self.config.tz
+        row.case_no = row.case_no or f"TJ-{arrival.astimezone(tz):%Y%m%d}-{row.id:04d}"
+        row.message_id = parsed.message_id
+        row.subject = parsed.subject
+        row.sender = parsed.from_addr
+        row.sender_name = parsed.from_name
+        row.reply_to_ids = [x for x in [parsed.in_reply_to, *parsed.references] if x]
+        row.automatic_reason = parsed.automatic
+        row.big_links = [
+            {"provider": b.provider, "url": b.url, "name": b.name, "expires": b.expires} for b in parsed.big_links
+        ]
+        unit = self.roster.unit_for(parsed.from_addr) if parsed.from_addr else None
+        row.unit = unit
+
+        duplicate_of = self._first_copy(s, row, parsed.message_id)
+        related = self._related_case(s, parsed)
+        active = self._active_submissions(s, unit, row.id)
+        late_allowed = row.late_allowed or self._late_allowed_for(s, unit)
+        ctx = Context(
+            config=self.config,
+            message=parsed,
+            arrival=arrival,
+            unit=unit,
+            forms=reading.forms,
+            files=reading.files,
+            material_problems=reading.material_problems,
+            active=active,
+            duplicate_of=duplicate_of,
+            related_case=related,
+            late_allowed=late_allowed,
+        )
+        decision = decide(ctx)
+        primary = ctx.primary
+        row.status = decision.status.value
+        row.problems = [p.as_dict() for p in decision.problems]
+        row.related_case = related
+        if primary is not None:
+            row.fields = dict(primary.form.fields)
+            row.normalized = primary.normalized
+            row.sources = dict(primary.form.sources)
+            row.account_key = primary.account_key or None
+            row.is_scan = primary.form.is_scan
+        self._store_files(row, reading)
+        superseded = self._supersede(s, row, decision.status)
+        row.state = "done"
+        row.error = None
+        row.processed_at = row.changed_at = utcnow()
+        if decision.status not in (Status.IGNORED, Status.DUPLICATE, Status.CORRESPONDENCE):
+            if self._may_answer(s, parsed.from_addr):
+                enqueue_receipt(s, self.config, row, parsed, superseded)
+            else:
+                log.warning("receipt to %s suppressed (cap or own address)", parsed.from_addr)
+        s.flush()
+        return row
+
+    # ------------------------------------------------------------ helpers
+
+    def _first_copy(self, s: Session, row: MessageRow, message_id: str) -> str | None:
+        seen = s.get(SeenMessageId, message_id)
+        if seen is None:
+            s.add(SeenMessageId(message_id=message_id, message_row=row.id))
+            s.flush()
+            return None
+        if seen.message_row == row.id:
+            return None
+        first = s.get(MessageRow, seen.message_row)
+        return first.case_no if first else "?"
+
+    def _related_case(self, s: Session, parsed: ParsedMessage) -> str | None:
+        case = case_number_in(parsed.subject, parsed.body_text)
+        if case:
+            return case
+        ids = [x for x in [parsed.in_reply_to, *parsed.references] if x]
+        if ids:
+            return s.scalar(select(OutboxRow.case_no).where(OutboxRow.message_id.in_(ids)).limit(1))
+        return None
+
+    def _active_submissions(self, s: Session, unit: str | None, exclude: int) -> list[ActiveSubmission]:
+        if unit is None:
+            return []
+        rows = s.scalars(
+            select(MessageRow).where(
+                MessageRow.unit == unit,
+                MessageRow.status.in_(ACTIVE),
+                MessageRow.id != exclude,
+                MessageRow.account_key.is_not(None),
+            )
+        )
+        return [ActiveSubmission(r.case_no, r.account_key, Status(r.status)) for r in rows]
+
+    def _late_allowed_for(self, s: Session, unit: str | None) -> bool:
+        from .ledger import DecisionRow
+
+        if unit is None:
+            return False
+        return (
+            s.scalar(
+                select(DecisionRow.id).where(DecisionRow.unit == unit, DecisionRow.action == "allow_late").limit(1)
+            )
+            is not None
+        )
+
+    def _supersede(self, s: Session, row: MessageRow, status: Status) -> list[str]:
+        """A newer version of the same account from the same unit replaces the older one."""
+        if status.value not in ACTIVE or not row.unit or not row.account_key:
+            return []
+        older = s.scalars(
+            select(MessageRow).where(
+                MessageRow.unit == row.unit,
+                MessageRow.account_key == row.account_key,
+                MessageRow.status.in_(ACTIVE),
+                MessageRow.id != row.id,
+                MessageRow.arrival <= row.arrival,
+            )
+        ).all()
+        for old in older:
+            old.status = Status.SUPERSEDED.value
+            old.superseded_by = row.case_no
+            old.changed_at = utcnow()
+            if old.selected:
+                old.selected, row.selected = False, True
+        return [o.case_no for o in older]
+
+    def _may_answer(self, s: Session, address: str) -> bool:
+        from .outbox import receipts_sent_recently
+
+        if not address or address.lower() in self.own:
+            return False
+        cap = self.config.smtp.max_receipts_per_sender_hour
+        return receipts_sent_recently(s, address, timedelta(hours=1)) < cap
+
+    def _store_files(self, row: MessageRow, reading: Reading) -> None:
+        """Keep each attachment under files/<case>/ for staff and the packet."""
+        if row.attachments:
+            return
+        folder = self.config.path(self.config.storage.files_dir) / row.case_no
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        used: set[str] = set()
+        for att, kind, _ in reading.files:
+            name = sanitize_filename(att.name)
+            stem, dot, ext = name.rpartition(".")
+            n = 1
+            while name in used:
+                n += 1
+                name = f"{stem}({n}).{ext}" if dot else f"{att.name}({n})"
+            used.add(name)
+            path = folder / name
+            path.write_bytes(att.data)
+            row.attachments.append(
+                AttachmentRow(
+                    name=att.name,
+                    origin=att.origin,
+                    kind=kind.value,
+                    sha256=att.sha256,
+                    size=att.size,
+                    path=str(path),
+                    raw_name=att.raw_name,
+                )
+            )
+
+

@@ -1,0 +1,135 @@
+"""`status` and `export`: what the ledger holds, for people and scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from .config import Config
+from .ledger import Ledger, OutboxRow
+from .ledger.views import all_rows, unit_rows
+from .model import FORM_LABELS
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def print_status(config: Config, ledger: Ledger, out=None) -> None:
+    """A table per unit: status, case number, account, arrival, problems."""
+    out = out or sys.stdout
+    with ledger.session() as s:
+        units, views = unit_rows(s, config)
+    header = ["单位", "状态", "受理编号", "账号名称", "到达时间", "问题数"]
+    table = [header]
+    for row in units:
+        v = row.submission
+        if v is None:
+            table.append([row.unit, "未报送", "", "", "", ""])
+        else:
+            table.append(
+                [
+                    row.unit,
+                    v.status.zh,
+                    v.case_no,
+                    v.fields.get("账号名称", "")[:20],
+                    f"{v.arrival:%m-%d %H:%M}",
+                    str(len(v.problems)),
+                ]
+            )
+    others = [v for v in views if v.unit is None]
+    widths = [max(_width(r[i]) for r in table) for i in range(len(header))]
+    print(f"{config.campaign} — {config.this_level.name}", file=out)
+    for i, r in enumerate(table):
+        print("  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)), file=out)
+        if i == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+    if others:
+        print(f"\n名单外来信 {len(others)} 封：", file=out)
+        for v in others:
+            print(f"  {v.case_no}  {v.status.zh}  {v.sender}  {v.subject[:30]}", file=out)
+
+
+def export_records(config: Config, ledger: Ledger) -> list[dict]:
+    with ledger.session() as s:
+        rows = all_rows(s)
+        sent = {
+            r.case_no
+            for r in s.scalars(select(OutboxRow).where(OutboxRow.kind == "receipt", OutboxRow.state == "sent"))
+        }
+        records = []
+        for r in rows:
+            records.append(
+                {
+                    "message_id": r.message_id,
+                    "case_no": r.case_no,
+                    "mailbox": r.mailbox,
+                    "sender": r.sender,
+                    "unit": r.unit,
+                    "subject": r.subject,
+                    "arrival": r.arrival.astimezone(config.tz).isoformat(timespec="seconds"),
+                    "status": r.status,
+                    "problems": list(r.problems or []),
+                    "fields": {label: (r.fields or {}).get(label, "") for label in FORM_LABELS} if r.fields else {},
+                    "normalized": dict(r.normalized or {}),
+                    "attachments": [{"name": a.name, "kind": a.kind, "sha256": a.sha256} for a in r.attachments],
+                    "receipt_sent": r.case_no in sent,
+                    "superseded_by": r.superseded_by,
+                    "related_case": r.related_case,
+                    "selected": r.selected,
+                }
+            )
+    return records
+
+
+def export(config: Config, fmt: str, output: Path | None) -> Path | None:
+    records = export_records(config, Ledger(config.database_url))
+    if fmt == "json":
+        text = json.dumps(records, ensure_ascii=False, indent=2)
+        if output is None:
+            print(text)
+            return None
+        output.write_text(text + "\n", encoding="utf-8")
+        return output
+    from .reports.xlsx_style import safe_value, status_fill, style_sheet
+    from .model import Status
+
+    output = output or config.path(config.storage.reports_dir) / "台账.xlsx"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    header = ["受理编号", "Message-ID", "发件人", "单位", "到达时间", "状态", *FORM_LABELS, "问题", "附件", "回执已发送"]
+    ws.append(header)
+    for r in records:
+        status = Status(r["status"])
+        ws.append(
+            [
+                safe_value(v)
+                for v in [
+                    r["case_no"],
+                    r["message_id"],
+                    r["sender"],
+                    r["unit"] or "",
+                    r["arrival"],
+                    status.zh,
+                    *[r["fields"].get(label, "") for label in FORM_LABELS],
+                    "\n".join(p["message"] for p in r["problems"]),
+                    "\n".join(f"{a['name']}（{a['kind']}）" for a in r["attachments"]),
+                    "是" if r["receipt_sent"] else "否",
+                ]
+            ]
+        )
+        ws.cell(ws.max_row, 6).fill = status_fill(status)
+    style_sheet(ws)
+    wb.save(output)
+    return output

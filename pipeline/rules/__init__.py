@@ -1,0 +1,17 @@
+"""Validation and decision rules (one small named unit each)."""
+
+from .base import ActiveSubmission, Context, FormFound, Outcome, Rule, account_key
+from .catalog import RULES
+from .engine import Decision, decide
+
+__all__ = [
+    "RULES",
+    "ActiveSubmission",
+    "Context",
+    "Decision",
+    "FormFound",
+    "Outcome",
+    "Rule",
+    "account_key",
+    "decide",
+]

@@ -1,0 +1,86 @@
+"""What a rule sees and what it may conclude.
+
+Each rule is a small named unit (as GNU Mailman's rules are): a code, the
+Chinese sentence staff and units read, and `check()`. The engine runs them in
+order; see engine.py for how outcomes combine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..config import Config
+from ..model import Attachment, AttachmentKind, Document, FormResult, ParsedMessage, Problem, Status
+
+
+@dataclass
+class FormFound:
+    """One 推荐表 found among the attachments, already normalized and validated."""
+
+    attachment: Attachment
+    form: FormResult
+    normalized: dict
+    problems: list[Problem]
+
+    @property
+    def account_key(self) -> str:
+        return account_key(self.form.fields.get("账号名称", ""))
+
+
+def account_key(name: str) -> str:
+    """Compare account names ignoring width, case and spacing."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+@dataclass
+class ActiveSubmission:
+    """A submission of the same unit that still counts against the quota."""
+
+    case_no: str
+    account_key: str
+    status: Status
+
+
+@dataclass
+class Context:
+    config: Config
+    message: ParsedMessage
+    arrival: datetime
+    unit: str | None
+    forms: list[FormFound]
+    files: list[tuple[Attachment, AttachmentKind, Document | None]]
+    material_problems: list[Problem]
+    active: list[ActiveSubmission]  # the unit's submissions that count against its quota
+    duplicate_of: str | None = None  # case number of the first copy of this Message-ID
+    related_case: str | None = None  # the case a reply refers to
+    late_allowed: bool = False
+
+    @property
+    def primary(self) -> FormFound | None:
+        if not self.forms:
+            return None
+        return max(self.forms, key=lambda f: f.form.labels_found)
+
+    @property
+    def has_documents(self) -> bool:
+        return bool(self.files) or bool(self.message.big_links)
+
+
+@dataclass
+class Outcome:
+    """A rule's conclusion. `final` stops the chain; otherwise problems add up."""
+
+    status: Status | None
+    problems: list[Problem] = field(default_factory=list)
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    description: str  # Chinese: what the rule checks, shown in docs and digests
+    check: Callable[[Context], Outcome | None]

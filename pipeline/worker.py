@@ -1,0 +1,225 @@
+"""One polling cycle: fetch new mail from every mailbox, process, send.
+
+I/O lives here and in the sources/sender; the stages it calls are pure.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .ledger import Ledger, MailboxStateRow, MessageRow, utcnow
+from .mailbox import MailboxConfigError, MailboxCursor, MailSource, open_source
+from .processing import Processor
+
+log = logging.getLogger(__name__)
+
+_thread_locks: dict[str, threading.Lock] = {}
+_thread_locks_guard = threading.Lock()
+
+
+@dataclass
+class CycleReport:
+    processed: dict[str, int] = field(default_factory=dict)  # mailbox -> messages
+    errors: dict[str, str] = field(default_factory=dict)  # mailbox -> Chinese error
+    skipped: list[str] = field(default_factory=list)  # mailboxes busy in another poll
+    sent: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def mailbox_lock(config: Config, name: str) -> Iterator[bool]:
+    """Never two polls of one mailbox at once: a thread lock plus a file lock
+    (so a cron `once` and a `serve` on one ledger also exclude each other)."""
+    with _thread_locks_guard:
+        tlock = _thread_locks.setdefault(name, threading.Lock())
+    if not tlock.acquire(blocking=False):
+        yield False
+        return
+    try:
+        lock_dir = config.path("data/locks")
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() else "_" for c in name)
+        with open(lock_dir / f"{safe}.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    finally:
+        tlock.release()
+
+
+class Worker:
+    """Holds one persistent source per mailbox across cycles."""
+
+    def __init__(self, config: Config, ledger: Ledger | None = None, converter=None):
+        self.config = config
+        self.ledger = ledger or Ledger(config.database_url)
+        self.processor = Processor(config, self.ledger, converter)
+        self.sources: dict[str, MailSource] = {}
+        self._sender = None
+
+    # ------------------------------------------------------------ polling
+
+    def source(self, name: str) -> MailSource:
+        if name not in self.sources:
+            box = next(b for b in self.config.mailboxes if b.name == name)
+            self.sources[name] = open_source(box)
+        return self.sources[name]
+
+    def poll_mailbox(self, name: str, progress=None) -> int:
+        """Process every new message of one mailbox; returns how many."""
+        with mailbox_lock(self.config, name) as got:
+            if not got:
+                raise MailboxBusy(name)
+            state = self.ledger.mailbox_state(name)
+            source = self.source(name)
+            cursor = MailboxCursor(uidvalidity=state.uidvalidity, last_uid=state.last_uid)
+            count = 0
+            try:
+                for mail in source.fetch_new(cursor, self._known_uid(name, source)):
+                    if self._rescanned_copy(mail, cursor):
+                        self._advance(name, mail.uidvalidity, mail.uid)
+                        continue
+                    self.processor.handle(mail)
+                    self._advance(name, mail.uidvalidity, mail.uid)
+                    source.mark_processed(mail)
+                    count += 1
+                    if progress:
+                        progress(1)
+                final = source.current_cursor()
+                self._record_ok(name, final)
+            except Exception as exc:
+                self._record_error(name, exc)
+                raise
+            return count
+
+    def _known_uid(self, name: str, source: MailSource):
+        def known(uid: int) -> bool:
+            cursor = source.current_cursor()
+            with self.ledger.session() as s:
+                from sqlalchemy import select
+
+                return (
+                    s.scalar(
+                        select(MessageRow.id).where(
+                            MessageRow.mailbox == name,
+                            MessageRow.uidvalidity == (cursor.uidvalidity or 0),
+                            MessageRow.uid == uid,
+                            MessageRow.state == "done",
+                        )
+                    )
+                    is not None
+                )
+
+        return known
+
+    def _rescanned_copy(self, mail, cursor: MailboxCursor) -> bool:
+        """After a UIDVALIDITY change the server hands us old mail again."""
+        if cursor.uidvalidity is None or cursor.uidvalidity == mail.uidvalidity:
+            return False
+        import hashlib
+
+        from sqlalchemy import select
+
+        digest = hashlib.sha256(mail.raw).hexdigest()
+        with self.ledger.session() as s:
+            return (
+                s.scalar(
+                    select(MessageRow.id).where(MessageRow.mailbox == mail.mailbox, MessageRow.raw_sha256 == digest)
+                )
+                is not None
+            )
+
+    def _advance(self, name: str, uidvalidity: int, uid: int) -> None:
+        with self.ledger.session() as s:
+            row = s.get(MailboxStateRow, name)
+            if row.uidvalidity != uidvalidity:
+                row.uidvalidity, row.last_uid = uidvalidity, uid
+            else:
+                row.last_uid = max(row.last_uid, uid)
+
+    def _record_ok(self, name: str, cursor: MailboxCursor) -> None:
+        with self.ledger.session() as s:
+            row = s.get(MailboxStateRow, name)
+            if cursor.uidvalidity is not None and row.uidvalidity != cursor.uidvalidity:
+                row.uidvalidity, row.last_uid = cursor.uidvalidity, cursor.last_uid
+            row.last_ok, row.last_error, row.failures_in_row, row.alerted = utcnow(), None, 0, False
+
+    def _record_error(self, name: str, exc: Exception) -> None:
+        with self.ledger.session() as s:
+            row = s.get(MailboxStateRow, name)
+            row.last_error = str(exc)[:500]
+            row.failures_in_row += 1
+        # Drop the connection: the next cycle reconnects (with the source's backoff).
+        src = self.sources.pop(name, None)
+        if src is not None:
+            try:
+                src.close()
+            except Exception:
+                pass
+
+    # ------------------------------------------------------------ cycle
+
+    def run_cycle(self, progress=None) -> CycleReport:
+        from .alerts import maybe_alert_mailbox
+
+        report = CycleReport()
+        self.processor.resume_stale()
+        for box in self.config.mailboxes:
+            try:
+                report.processed[box.name] = self.poll_mailbox(box.name, progress)
+            except MailboxBusy:
+                report.skipped.append(box.name)
+            except MailboxConfigError as exc:
+                report.errors[box.name] = str(exc)
+            except Exception as exc:  # network trouble: reported, retried next cycle
+                log.exception("mailbox %s failed", box.name)
+                report.errors[box.name] = f"邮箱 {box.name} 暂时无法读取：{exc}"
+            maybe_alert_mailbox(self.config, self.ledger, box.name)
+        report.sent = self.flush()
+        return report
+
+    def flush(self) -> dict:
+        from .outbox import flush
+
+        if self.config.smtp.dry_run:
+            return {"sent": 0, "failed": 0, "deferred": 0}
+        return flush(self.ledger, self.config, self.sender)
+
+    @property
+    def sender(self):
+        if self._sender is None:
+            from .smtp_send import SmtpSender
+
+            self._sender = SmtpSender(self.config.smtp)
+        return self._sender
+
+    def close(self) -> None:
+        for src in self.sources.values():
+            try:
+                src.close()
+            except Exception:
+                pass
+        self.sources.clear()
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
+
+
+class MailboxBusy(Exception):
+    """Another poll of this mailbox is running."""
+
+
+def raw_dir(config: Config) -> Path:
+    return config.path(config.storage.raw_dir)

@@ -1,0 +1,141 @@
+"""Build a real installation for end-to-end tests: a config file pointing at the
+test dovecot account and aiosmtpd server, and helpers to run `run.py`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples"))
+
+from samples import Nomination, article_docx, form_docx, form_xlsx_vertical  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+DEADLINE = datetime(2021, 8, 2, 0, 0, tzinfo=TZ)
+
+UNITS = [
+    {"name": "北京针灸学会", "addresses": ["bjzj@bj.example.cn"]},
+    {"name": "上海市针灸学会", "domains": ["shzj.example.cn"]},
+    {"name": "天津市针灸学会", "addresses": ["tjzj@tj.example.cn"]},
+    {"name": "江苏省针灸学会", "addresses": ["jszj@js.example.cn"]},
+]
+
+
+def write_config(
+    tmp: Path,
+    dovecot,
+    account: tuple[str, str],
+    smtp,
+    *,
+    units: list[dict] | None = None,
+    upstream: dict | None = None,
+    level_name: str = "中国针灸学会信息与会员部",
+    deadline: datetime = DEADLINE,
+    extra_level: dict | None = None,
+) -> Path:
+    user, password = account
+    (tmp / "imap.pw").write_text(password)
+    (tmp / "smtp.pw").write_text(smtp.password)
+    level = {
+        "name": level_name,
+        "deadline": deadline.strftime("%Y-%m-%d %H:%M"),
+        "staff": ["staff@society.example.cn"],
+        "contact": "刘晶晶 010-64089967",
+    }
+    level.update(extra_level or {})
+    data = {
+        "campaign": "走好网上群众路线“百佳账号”推选",
+        "timezone": "Asia/Shanghai",
+        "this_level": level,
+        "mailboxes": [
+            {
+                "name": "报送邮箱",
+                "kind": "imap",
+                "host": dovecot.host,
+                "port": dovecot.port,
+                "ssl": False,
+                "user": user,
+                "password": {"file": str(tmp / "imap.pw")},
+                "timeout_seconds": 15,
+            }
+        ],
+        "smtp": {
+            "host": smtp.host,
+            "port": smtp.port,
+            "ssl": False,
+            "user": smtp.user,
+            "password": {"file": str(tmp / "smtp.pw")},
+            "from_addr": smtp.user,
+            "from_name": level_name,
+            "per_minute": 6000,
+        },
+        "units": units or UNITS,
+        "storage": {"database": "sqlite:///data/ledger.sqlite3"},
+    }
+    if upstream:
+        data["upstream"] = upstream
+    path = tmp / "inbox_rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run(config: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=config.parent,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"run.py {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def export(config: Path) -> list[dict]:
+    return json.loads(run(config, "export", "--format", "json").stdout)
+
+
+def submission(
+    sender: str,
+    subject: str,
+    msg_id: str,
+    *,
+    nomination: Nomination | None = None,
+    xlsx: bool = False,
+    with_article: bool = True,
+    sent: datetime | None = None,
+    body: str = "附件是推荐材料，请查收。",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "intake@society.example.cn"
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{msg_id}>"
+    msg["Date"] = format_datetime(sent or datetime(2021, 7, 20, 9, 0, tzinfo=TZ))
+    for k, v in (headers or {}).items():
+        msg[k] = v
+    msg.set_content(body)
+    if nomination is not None:
+        if xlsx:
+            msg.add_attachment(form_xlsx_vertical(nomination), maintype=XLSX[0], subtype=XLSX[1], filename="推荐表.xlsx")
+        else:
+            msg.add_attachment(form_docx(nomination), maintype=DOCX[0], subtype=DOCX[1], filename="附件1推荐表.docx")
+    if with_article:
+        msg.add_attachment(article_docx("图文案例"), maintype=DOCX[0], subtype=DOCX[1], filename="图文案例.docx")
+    return msg.as_bytes()

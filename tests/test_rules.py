@@ -1,0 +1,134 @@
+"""The rule chain as a pure function of its context."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pipeline.config import Config, Mailbox, Smtp, ThisLevel, Unit
+from pipeline.model import FORM_LABELS, Attachment, AttachmentKind, FormResult, ParsedMessage, Problem, Status
+from pipeline.roster import Roster
+from pipeline.rules import RULES, ActiveSubmission, Context, FormFound, account_key, decide
+
+TZ = ZoneInfo("Asia/Shanghai")
+DEADLINE = datetime(2021, 8, 2, 0, 0, tzinfo=TZ)
+
+
+def config(grace: int = 0) -> Config:
+    return Config(
+        campaign="测试",
+        this_level=ThisLevel(name="学会", deadline=DEADLINE, grace_minutes=grace),
+        mailboxes=[Mailbox(name="m", kind="folder", path="x")],
+        units=[Unit("北京针灸学会", ["bj@bj.example.cn"]), Unit("上海市针灸学会", [], ["shzj.example.cn"])],
+        smtp=Smtp(dry_run=True, from_addr="me@example.org"),
+    )
+
+
+def form(account: str = "北京针灸", problems: list[Problem] | None = None, scan: bool = False) -> FormFound:
+    fields = dict.fromkeys(FORM_LABELS, "x")
+    fields["账号名称"] = account
+    result = FormResult(file="a.docx", fields=fields, labels_found=15, is_scan=scan)
+    return FormFound(Attachment("a.docx", b"x"), result, {}, problems or [])
+
+
+def ctx(**kw) -> Context:
+    msg = kw.pop("message", None) or ParsedMessage("id@x", "推荐表", "bj@bj.example.cn", "")
+    forms = kw.pop("forms", [form()])
+    files = [(f.attachment, AttachmentKind.FORM, None) for f in forms]
+    base = dict(
+        config=config(kw.pop("grace", 0)),
+        message=msg,
+        arrival=kw.pop("arrival", DEADLINE - timedelta(days=3)),
+        unit=kw.pop("unit", "北京针灸学会"),
+        forms=forms,
+        files=files,
+        material_problems=kw.pop("material_problems", []),
+        active=kw.pop("active", []),
+    )
+    base.update(kw)
+    return Context(**base)
+
+
+def test_every_rule_has_a_code_and_a_chinese_description():
+    codes = [r.code for r in RULES]
+    assert len(codes) == len(set(codes))
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r.description) for r in RULES)
+
+
+def test_clean_submission_is_accepted():
+    assert decide(ctx()).status is Status.ACCEPTED
+
+
+def test_field_problems_need_fixing_and_are_itemized():
+    p = Problem("手机", "phone_invalid", "「手机」应为11位手机号码")
+    d = decide(ctx(forms=[form(problems=[p])]))
+    assert d.status is Status.NEEDS_FIX and d.problems == [p]
+
+
+def test_late_by_arrival_with_grace():
+    assert decide(ctx(arrival=DEADLINE + timedelta(minutes=5))).status is Status.LATE
+    assert decide(ctx(arrival=DEADLINE + timedelta(minutes=5), grace=10)).status is Status.ACCEPTED
+    assert decide(ctx(arrival=DEADLINE + timedelta(minutes=5), late_allowed=True)).status is Status.ACCEPTED
+
+
+def test_late_keeps_field_problems_for_the_unit_to_see():
+    p = Problem("邮编", "postcode_invalid", "邮编应为6位数字")
+    d = decide(ctx(arrival=DEADLINE + timedelta(hours=1), forms=[form(problems=[p])]))
+    assert d.status is Status.LATE and p in d.problems
+
+
+def test_another_account_is_over_quota_but_the_same_account_is_a_correction():
+    other = [ActiveSubmission("TJ-1", account_key("京城中医针灸"), Status.ACCEPTED)]
+    assert decide(ctx(active=other)).status is Status.OVER_QUOTA
+    same = [ActiveSubmission("TJ-1", account_key("北京 针灸"), Status.NEEDS_FIX)]
+    assert decide(ctx(active=same)).status is Status.ACCEPTED
+
+
+def test_two_accounts_in_one_mail_are_over_quota():
+    d = decide(ctx(forms=[form("甲"), form("乙")]))
+    assert d.status is Status.OVER_QUOTA
+
+
+def test_unknown_sender_with_a_form():
+    assert decide(ctx(unit=None)).status is Status.UNKNOWN_UNIT
+
+
+def test_mail_without_documents_is_correspondence():
+    d = decide(ctx(forms=[], files=[], related_case="TJ-20210720-0001"))
+    assert d.status is Status.CORRESPONDENCE and "TJ-20210720-0001" in d.problems[0].message
+
+
+def test_robots_and_duplicates_stop_the_chain():
+    robot = ParsedMessage("id", "自动回复", "bj@bj.example.cn", "", automatic="自动回复")
+    assert decide(ctx(message=robot)).status is Status.IGNORED
+    assert decide(ctx(duplicate_of="TJ-1")).status is Status.DUPLICATE
+
+
+def test_attachments_without_a_form_need_fixing():
+    att = Attachment("案例.docx", b"x")
+    d = decide(ctx(forms=[], files=[(att, AttachmentKind.ARTICLE, None)]))
+    assert d.status is Status.NEEDS_FIX
+    assert any(p.code == "form_missing" for p in d.problems)
+
+
+@pytest.mark.parametrize("valid", [True, False])
+def test_scan_is_checked_by_staff_unless_every_field_validates(valid):
+    problems = [] if valid else [Problem("手机", "missing", "请填写手机")]
+    d = decide(ctx(forms=[form(problems=problems, scan=True)]))
+    assert d.status is (Status.ACCEPTED if valid else Status.MANUAL_REVIEW)
+    assert any(p.code == "scan" for p in d.problems)
+
+
+def test_material_problems_need_fixing():
+    p = Problem("材料", "too_few_pictures", "图文案例至少配发三张图片")
+    assert decide(ctx(material_problems=[p])).status is Status.NEEDS_FIX
+
+
+def test_roster_matches_address_then_domain_and_subdomain():
+    roster = Roster(config().units)
+    assert roster.unit_for("BJ@bj.example.cn") == "北京针灸学会"
+    assert roster.unit_for("anyone@shzj.example.cn") == "上海市针灸学会"
+    assert roster.unit_for("a@mail.shzj.example.cn") == "上海市针灸学会"
+    assert roster.unit_for("bj@other.example.cn") is None
