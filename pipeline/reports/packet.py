@@ -1,0 +1,347 @@
+"""The packet for the next level: zip(s) of rendered 推荐表, original files, 汇总表 and a manifest.
+
+Mail systems cap message size, so the packet is split into numbered parts
+(推荐材料_{level}_1of2.zip ...) that each fit `max_mail_bytes`; a single file
+is never split, and a file larger than the limit goes alone in its part and
+is flagged. Each part carries the same manifest.json, so any one part tells
+the receiver what the whole packet holds (path, sha256, size, source
+Message-ID, unit, received time).
+
+`max_mail_bytes` is the largest zip size on disk. Mail attachments grow by
+about 4/3 in base64, so pass roughly 0.7 x the receiving mailbox's limit.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import shutil
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from .form_docx import render_form_docx
+from .summary import build_summary_xlsx
+from .views import BEIJING, SubmissionView, UnitRow, account_name, fmt_size, iso_beijing
+
+MANIFEST_NAME = "manifest.json"
+SUMMARY_NAME = "汇总表.xlsx"
+FORM_NAME = "推荐表.docx"
+LINKS_NAME = "超大附件链接.txt"
+MAX_NAME_CHARS = 80
+_CHUNK = 1024 * 1024
+# Already-compressed formats: storing them is faster and the size is exact.
+_STORED_EXT = {
+    ".zip", ".7z", ".rar", ".gz", ".bz2", ".xz", ".mp4", ".mov", ".m4v", ".avi", ".mkv", ".flv", ".wmv",
+    ".mp3", ".m4a", ".aac", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".docx", ".xlsx", ".pptx",
+    ".docm", ".xlsm", ".wps", ".et", ".pdf",
+}  # fmt: skip
+_WINDOWS_RESERVED = (
+    {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)} | {f"LPT{i}" for i in range(1, 10)}
+)
+_FORBIDDEN = set('/\\:*?"<>|')
+
+
+@dataclass
+class Packet:
+    zip_paths: list[Path]
+    manifest: dict
+    oversize: list[str] = field(default_factory=list)  # paths in zip of files bigger than the limit
+    problems: list[str] = field(default_factory=list)  # Chinese sentences for staff
+
+
+@dataclass
+class _Entry:
+    arcname: str
+    source: Path
+    sha256: str
+    size: int
+    message_id: str | None = None
+    unit: str | None = None
+    received: str | None = None
+    kind: str = ""
+    part: int = 0
+    oversize: bool = False
+
+    @property
+    def stored(self) -> bool:
+        return PurePosixPath(self.arcname).suffix.lower() in _STORED_EXT
+
+    def estimate(self) -> int:
+        """Upper bound of the bytes this member adds to a zip (headers, zip64 extras, deflate worst case)."""
+        name = len(self.arcname.encode("utf-8"))
+        data = (
+            self.size
+            if self.stored
+            else self.size + (self.size >> 12) + (self.size >> 14) + (self.size >> 25) + 13
+        )
+        return data + 2 * name + 200
+
+
+def safe_name(name: str, fallback: str = "未命名") -> str:
+    """One path component that is safe in a zip and on Windows/macOS/Linux (no traversal, no reserved names)."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> "?", filtered next
+    text = "".join("_" if (ch in _FORBIDDEN or ord(ch) < 32 or ord(ch) == 127) else ch for ch in text)
+    text = " ".join(text.split()).strip(" .")
+    if not text:
+        text = fallback
+    stem, dot, ext = text.rpartition(".")
+    if not dot or len(ext) > 10:
+        stem, ext = text, ""
+    if stem.upper() in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    if len(stem) > MAX_NAME_CHARS:
+        stem = stem[:MAX_NAME_CHARS]
+    return f"{stem}.{ext}" if ext else stem
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """Avoid two members with the same name (case-insensitive, as on Windows)."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem}({n}).{ext}" if ext else f"{stem}({n})"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _part_base(level: str) -> str:
+    return f"推荐材料_{safe_name(level, '本级')}"
+
+
+def _part_names(level: str, count: int) -> list[str]:
+    base = _part_base(level)
+    if count <= 1:
+        return [f"{base}.zip"]
+    return [f"{base}_{i}of{count}.zip" for i in range(1, count + 1)]
+
+
+def _collect(
+    selected: list[SubmissionView], work: Path, template: Path, problems: list[str]
+) -> tuple[list[_Entry], list[dict]]:
+    """Render forms and gather the files of every selected account, hashing each once."""
+    entries: list[_Entry] = []
+    accounts: list[dict] = []
+    folders: set[str] = set()
+    for index, view in enumerate(sorted(selected, key=lambda v: (v.unit or "", v.case_no))):
+        unit = view.unit or "未识别单位"
+        folder = _unique(safe_name(f"{unit}_{account_name(view)}"), folders)
+        received = iso_beijing(view.arrival)
+        common = {"message_id": view.message_id, "unit": unit, "received": received}
+        taken: set[str] = {FORM_NAME.lower()}
+        account_dir = work / f"account{index}"
+        account_dir.mkdir()
+        form_path = account_dir / FORM_NAME
+        try:
+            render_form_docx(view.fields, unit, template, form_path)
+        except Exception as exc:  # a broken template must not lose the originals
+            problems.append(f"{unit}（{view.case_no}）的推荐表未能生成：{exc}。原始附件仍已放入材料包。")
+        else:
+            sha, size = _hash_file(form_path)
+            entries.append(
+                _Entry(
+                    f"{folder}/{FORM_NAME}", form_path, sha, size, kind="推荐表（按提取内容生成）", **common
+                )
+            )
+        for att in view.attachments:
+            source = Path(att.path) if att.path else None
+            if source is None or not source.is_file():
+                problems.append(
+                    f"{unit}（{view.case_no}）的附件“{att.name}”在存储中找不到，未放入材料包，请核对。"
+                )
+                continue
+            sha, size = _hash_file(source)
+            if att.sha256 and sha != att.sha256.lower():
+                problems.append(
+                    f"{unit}（{view.case_no}）的附件“{att.name}”与收到时的内容不一致（校验值不同），请核对。"
+                )
+            name = safe_name(att.name, "附件")
+            if name.lower() in taken and name.lower() == FORM_NAME.lower():
+                name = "原件_" + name
+            arcname = f"{folder}/{_unique(name, taken)}"
+            entries.append(_Entry(arcname, source, sha, size, kind=att.kind, **common))
+        if view.big_links:
+            links = account_dir / LINKS_NAME
+            links.write_text(
+                "以下材料以超大附件链接形式发送，未包含在本材料包中，请在有效期内下载：\n"
+                + "\n".join(view.big_links)
+                + "\n",
+                encoding="utf-8",
+            )
+            sha, size = _hash_file(links)
+            entries.append(
+                _Entry(
+                    f"{folder}/{_unique(LINKS_NAME, taken)}", links, sha, size, kind="超大附件链接", **common
+                )
+            )
+        accounts.append(
+            {
+                "folder": folder,
+                "unit": unit,
+                "账号名称": view.fields.get("账号名称", ""),
+                "case_no": view.case_no,
+                "message_id": view.message_id,
+                "sender": view.sender,
+                "received": received,
+                "big_links": list(view.big_links),
+                "decisions": list(view.decisions),
+            }
+        )
+    return entries, accounts
+
+
+def _plan(entries: list[_Entry], capacity: int) -> int:
+    """Assign parts in order (next fit); returns the number of parts. Oversize files go alone."""
+    part, used = 1, 0
+    for entry in entries:
+        cost = entry.estimate()
+        if used and used + cost > capacity:
+            part, used = part + 1, 0
+        entry.part = part
+        used += cost
+        if cost > capacity:
+            entry.oversize = True
+            part, used = part + 1, 0
+    return max((e.part for e in entries), default=1)
+
+
+def _manifest(
+    level: str,
+    generated: datetime,
+    entries: list[_Entry],
+    accounts: list[dict],
+    parts: list[str],
+    problems: list[str],
+    max_bytes: int,
+) -> dict:
+    return {
+        "level": level,
+        "generated_at": iso_beijing(generated),
+        "max_mail_bytes": max_bytes,
+        "parts": parts,
+        "accounts": accounts,
+        "files": [
+            {
+                "path": e.arcname,
+                "sha256": e.sha256,
+                "size": e.size,
+                "message_id": e.message_id,
+                "unit": e.unit,
+                "received": e.received,
+                "kind": e.kind,
+                "part": e.part,
+                "part_file": parts[e.part - 1],
+                "oversize": e.oversize,
+            }
+            for e in entries
+        ],
+        "problems": problems,
+    }
+
+
+def _zipinfo(name: str, when: datetime, stored: bool) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+    # zipfile sets the UTF-8 flag (0x800) itself for every non-ASCII name; ASCII names read the same either way.
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _write_part(path: Path, members: list[_Entry], manifest_bytes: bytes, when: datetime) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
+        for entry in members:
+            with (
+                entry.source.open("rb") as src,
+                zf.open(
+                    _zipinfo(entry.arcname, when, entry.stored), "w", force_zip64=entry.size > 0x7FFFFFFF
+                ) as dst,
+            ):
+                shutil.copyfileobj(src, dst, _CHUNK)
+        zf.writestr(_zipinfo(MANIFEST_NAME, when, False), manifest_bytes, compress_type=zipfile.ZIP_DEFLATED)
+    tmp.replace(path)
+
+
+def build_packet(
+    selected: list[SubmissionView],
+    all_units: list[UnitRow],
+    out_dir: Path,
+    *,
+    level_name: str,
+    template: Path,
+    max_mail_bytes: int,
+) -> Packet:
+    """Build the packet zip(s) in `out_dir` for the selected accounts; see the module docstring."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    generated = datetime.now(BEIJING)
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix=".packet-", dir=out_dir) as tmp:
+        work = Path(tmp)
+        summary_path = build_summary_xlsx(all_units, list(selected), work / SUMMARY_NAME)
+        sha, size = _hash_file(summary_path)
+        entries = [_Entry(SUMMARY_NAME, summary_path, sha, size, kind="汇总表")]
+        more, accounts = _collect(selected, work, template, problems)
+        entries.extend(more)
+
+        # Reserve room in every part for the manifest: its raw JSON length bounds the deflated member,
+        # plus the part names it will list (at most one part per file).
+        longest = _part_names(level_name, len(entries) + 1)[-1]
+        draft = _manifest(level_name, generated, entries, accounts, [longest], problems, max_mail_bytes)
+        draft_len = len(json.dumps(draft, ensure_ascii=False, indent=2).encode("utf-8", "replace"))
+        # Oversize notes are added to "problems" after planning: allow one per file.
+        reserve = draft_len + 1024
+        reserve += sum(len(longest.encode("utf-8")) + len(e.arcname.encode("utf-8")) + 320 for e in entries)
+        capacity = max(1, max_mail_bytes - reserve - 512)  # 512: end-of-central-directory records
+        count = _plan(entries, capacity)
+        parts = _part_names(level_name, count)
+        for entry in entries:
+            if entry.oversize:
+                problems.append(
+                    f"文件“{entry.arcname}”（{fmt_size(entry.size)}）本身超过单封邮件大小上限，"
+                    "已单独放入一个分卷，可能需要改用超大附件或网盘发送。"
+                )
+        manifest = _manifest(level_name, generated, entries, accounts, parts, problems, max_mail_bytes)
+        manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8", "replace")
+
+        base = glob.escape(_part_base(level_name))
+        for old in [*out_dir.glob(f"{base}.zip"), *out_dir.glob(f"{base}_*of*.zip")]:
+            old.unlink()  # stale parts from an earlier run would confuse the receiver
+        zip_paths: list[Path] = []
+        oversize: list[str] = []
+        for number, part_name in enumerate(parts, start=1):
+            members = [e for e in entries if e.part == number]
+            path = out_dir / part_name
+            _write_part(path, members, manifest_bytes, generated.replace(tzinfo=None))
+            zip_paths.append(path)
+            if any(e.oversize for e in members):
+                oversize.extend(e.arcname for e in members if e.oversize)
+            elif path.stat().st_size > max_mail_bytes:
+                problems.append(
+                    f"{part_name} 超过单封邮件大小上限（{fmt_size(path.stat().st_size)}），请分开发送。"
+                )
+
+    result = dict(manifest)
+    result["problems"] = list(problems)
+    result["zips"] = [
+        {"file": p.name, "size": p.stat().st_size, "sha256": _hash_file(p)[0]} for p in zip_paths
+    ]
+    return Packet(zip_paths=zip_paths, manifest=result, oversize=oversize, problems=problems)

