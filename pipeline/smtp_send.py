@@ -1,0 +1,290 @@
+"""Send receipts and reports through the account's own SMTP server, politely.
+
+Why it looks like this (research/cn_mail.md §2, §8):
+- QQ (501) and 163 (553) reject mail whose sender differs from the login,
+  and 163 rejects a null sender: the envelope sender is always the login.
+- QQ returns error text as GBK bytes: decode with gb18030 so staff can read it.
+- Sending too fast triggers "发信过于频繁": space sends by `per_minute` and
+  back off on 4xx replies; reuse one connection instead of reconnecting.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses, make_msgid
+
+from .config import ConfigError, Smtp
+
+log = logging.getLogger(__name__)
+
+NOOP_AFTER_IDLE_SECONDS = 30.0  # check a reused connection that sat idle this long
+
+
+class SmtpConfigError(Exception):
+    """The SMTP settings or the message's sender cannot work; Chinese message."""
+
+
+@dataclass
+class SendResult:
+    ok: bool
+    permanent: bool
+    code: int | None
+    detail: str  # Chinese, for logs and the staff status page
+
+
+def make_message_id(domain: str) -> str:
+    """A Message-ID for `domain`; passing the domain avoids make_msgid's getfqdn() DNS lookup."""
+    return make_msgid(domain=domain or "localhost")
+
+
+def decode_reply(text: bytes | str | None) -> str:
+    """Server reply text; QQ sends GBK bytes, so try UTF-8 then gb18030."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return text.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return text.decode("utf-8", errors="replace")
+
+
+def _addr(value: str) -> str:
+    return value.strip().strip("<>").lower()
+
+
+class SmtpSender:
+    """One logged-in SMTP connection, reused across sends and re-opened when dropped."""
+
+    def __init__(
+        self,
+        smtp: Smtp,
+        *,
+        password: str | None = None,
+        tries: int = 3,
+        retry_delay: float = 2.0,
+        ssl_context: ssl.SSLContext | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not smtp.host:
+            raise SmtpConfigError("smtp.host 未填写，无法发信")
+        sender = _addr(smtp.from_addr or smtp.user)
+        if not sender:
+            raise SmtpConfigError("smtp.from_addr 未填写：发件地址不能为空（QQ/163 拒收空发件人）")
+        if smtp.user and sender != _addr(smtp.user):
+            raise SmtpConfigError(
+                f"smtp.from_addr（{smtp.from_addr}）必须与登录账号 smtp.user（{smtp.user}）相同："
+                "QQ 邮箱会回复 501、网易邮箱会回复 553 并拒绝发信"
+            )
+        self.smtp = smtp
+        self.sender = sender
+        self._password = password
+        self._tries = max(1, tries)
+        self._retry_delay = retry_delay
+        self._ssl_context = ssl_context
+        self._sleep = sleep
+        self._clock = clock
+        self._conn: smtplib.SMTP | None = None
+        self._last_used = 0.0
+        self._last_send: float | None = None
+        self._lock = threading.RLock()
+        self.connects = 0
+
+    # ------------------------------------------------------------ connection
+
+    def _resolve_password(self) -> str:
+        if self._password is None:
+            if self.smtp.password is None:
+                raise SmtpConfigError("smtp.password 未配置（需要 env 或 file）")
+            try:
+                self._password = self.smtp.password.resolve("smtp.password")
+            except ConfigError as exc:
+                raise SmtpConfigError(str(exc)) from exc
+        return self._password
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.smtp
+        context = self._ssl_context or ssl.create_default_context()
+        if s.ssl:
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=context)
+        else:
+            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+        self.connects += 1
+        try:
+            conn.ehlo()
+            if s.starttls and not s.ssl:
+                conn.starttls(context=context)
+                conn.ehlo()
+            if s.user:
+                conn.login(s.user, self._resolve_password())
+        except BaseException:
+            _quit(conn)
+            raise
+        return conn
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is not None and self._clock() - self._last_used > NOOP_AFTER_IDLE_SECONDS:
+            try:
+                if self._conn.noop()[0] != 250:
+                    self.close()
+            except (smtplib.SMTPException, OSError):
+                self.close()
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            _quit(conn)
+
+    def check(self) -> str:
+        """EHLO (+STARTTLS) + AUTH without sending anything; Chinese summary or SmtpConfigError."""
+        try:
+            conn = self._connect()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SmtpConfigError(self._auth_message(exc.smtp_code, decode_reply(exc.smtp_error))) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise SmtpConfigError(
+                f"无法连接发信服务器 {self.smtp.host}:{self.smtp.port}：{_describe(exc)}"
+            ) from exc
+        _quit(conn)
+        how = "SSL" if self.smtp.ssl else ("STARTTLS" if self.smtp.starttls else "明文")
+        auth = f"已以 {self.smtp.user} 登录" if self.smtp.user else "未配置登录（不认证）"
+        return f"发信服务器 {self.smtp.host}:{self.smtp.port} 连接成功（{how}），{auth}，未发送任何邮件"
+
+    def _auth_message(self, code: int | None, text: str) -> str:
+        host = self.smtp.host.lower()
+        hint = "请检查 smtp.user 与密码"
+        if host.endswith("qq.com"):
+            hint = "QQ 邮箱/腾讯企业邮箱需要使用“授权码”（或客户端专用密码），不能用 QQ 密码"
+        elif any(host.endswith(h) for h in ("163.com", "126.com", "yeah.net", "188.com")):
+            hint = "网易邮箱需要先开启 SMTP 服务，并使用授权码而不是邮箱密码"
+        return f"发信账号 {self.smtp.user} 登录失败（{code}）：{hint}。服务器回复：{text}"
+
+    # ------------------------------------------------------------ sending
+
+    def _throttle(self) -> None:
+        per_minute = max(1, self.smtp.per_minute)
+        interval = 60.0 / per_minute
+        if self._last_send is not None:
+            wait = self._last_send + interval - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_send = self._clock()
+
+    def _check_sender(self, raw: bytes, mail_from: str) -> str:
+        envelope = _addr(mail_from) or self.sender
+        if envelope != self.sender:
+            raise SmtpConfigError(
+                f"发件人 {mail_from} 与发信账号 {self.sender} 不一致：QQ/163 会拒收，请用登录账号作为发件人"
+            )
+        header = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536]).get_all("From") or []
+        addrs = [_addr(a) for _, a in getaddresses([str(h) for h in header]) if a]
+        if addrs and any(a != self.sender for a in addrs):
+            raise SmtpConfigError(
+                f"信头 From（{'、'.join(addrs)}）与发信账号 {self.sender} 不一致：QQ/163 会拒收"
+            )
+        return envelope
+
+    def send(self, raw: bytes, mail_from: str, rcpts: list[str]) -> SendResult:
+        """Send one message; 4xx and outages are retried a few times, 5xx is final.
+
+        Raises SmtpConfigError when `mail_from` or the From header is not the
+        login account (a programming/config error, not a delivery outcome).
+        Thread-safe: sends through one sender are serialized.
+        """
+        envelope = self._check_sender(raw, mail_from)
+        rcpts = [r.strip() for r in rcpts if r and r.strip()]
+        if not rcpts:
+            return SendResult(False, True, None, "没有收件人，未发送")
+        with self._lock:
+            return self._send_with_retries(raw, envelope, rcpts)
+
+    def _send_with_retries(self, raw: bytes, envelope: str, rcpts: list[str]) -> SendResult:
+        self._throttle()
+        result = SendResult(False, False, None, "未发送")
+        for attempt in range(self._tries):
+            if attempt:
+                self._sleep(self._retry_delay * 2 ** (attempt - 1))
+            result = self._send_once(raw, envelope, rcpts)
+            if result.ok or result.permanent:
+                break
+            log.info("send attempt %d failed: %s", attempt + 1, result.detail)
+        if not result.ok and not result.permanent:
+            result.detail += f"（已尝试 {self._tries} 次，稍后再试）"
+        return result
+
+    def _send_once(self, raw: bytes, envelope: str, rcpts: list[str]) -> SendResult:
+        try:
+            conn = self._connection()
+            refused = conn.sendmail(envelope, rcpts, raw)
+            self._last_used = self._clock()
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            text = self._auth_message(exc.smtp_code, decode_reply(exc.smtp_error))
+            return SendResult(False, False, exc.smtp_code, text)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = {code for code, _ in exc.recipients.values()}
+            parts = [f"{r}（{c} {decode_reply(t)}）" for r, (c, t) in exc.recipients.items()]
+            permanent = all(c >= 500 for c in codes)
+            if any(c == 421 for c in codes):
+                self.close()
+            return SendResult(
+                False, permanent, min(codes) if codes else None, "收件人被拒收：" + "；".join(parts)
+            )
+        except smtplib.SMTPResponseException as exc:  # SenderRefused, DataError, 421...
+            code = exc.smtp_code
+            text = decode_reply(exc.smtp_error)
+            if code == 421 or code < 400 or code == -1:
+                self.close()
+            permanent = 500 <= code < 600
+            kind = "被拒绝（不会重试）" if permanent else "暂时失败"
+            return SendResult(False, permanent, code, f"发信{kind}：{code} {text}")
+        except smtplib.SMTPServerDisconnected as exc:
+            self.close()
+            return SendResult(False, False, None, f"发信服务器断开了连接：{_describe(exc)}")
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            return SendResult(
+                False, False, None, f"无法连接发信服务器 {self.smtp.host}:{self.smtp.port}：{_describe(exc)}"
+            )
+        if refused:
+            parts = [f"{r}（{c} {decode_reply(t)}）" for r, (c, t) in refused.items()]
+            return SendResult(
+                False, True, None, "部分收件人被拒收（其余已发出，不再重发）：" + "；".join(parts)
+            )
+        return SendResult(True, False, 250, f"已发出，收件人：{'、'.join(rcpts)}")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"服务器证书校验失败，请核对主机名与端口（{exc.verify_message or exc}）"
+    if isinstance(exc, ConnectionRefusedError):
+        return "连接被拒绝（服务器未开放或端口错误）"
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "连接超时"
+    return str(exc) or exc.__class__.__name__
+
+
+def _quit(conn: smtplib.SMTP) -> None:
+    try:
+        conn.quit()
+    except (smtplib.SMTPException, OSError):
+        try:
+            conn.close()
+        except OSError:
+            pass

@@ -1,0 +1,50 @@
+"""Fixtures that start real mail servers (dovecot, aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+
+import pytest
+from mailservers import INSTALL_HINT, Dovecot, SmtpServer, dovecot_binary
+
+_user_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    """One dovecot for the whole session; tests isolate themselves by user."""
+    if not dovecot_binary():
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    server = Dovecot()
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def private_dovecot():
+    """A dovecot of one's own, for tests that stop or restart the server."""
+    if not dovecot_binary():
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    server = Dovecot()
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def imap_account(dovecot_server) -> tuple[str, str]:
+    """A fresh (user, password) on the session dovecot."""
+    user = f"u{next(_user_numbers)}-{secrets.token_hex(4)}@example.org"
+    password = secrets.token_urlsafe(12)
+    dovecot_server.add_user(user, password)
+    return user, password
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer()
+    server.up()
+    yield server
+    server.cleanup()
