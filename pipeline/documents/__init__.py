@@ -1,0 +1,289 @@
+"""Turn any attachment's bytes into a Document, or say in Chinese why not.
+
+`read_document` is the one entry point. It sniffs magic bytes (never the
+extension), refuses encrypted and oversized files up front, converts legacy
+formats with the warm LibreOffice converter, runs every parser in a forked
+child with a memory cap and a deadline (isolate.py), and OCRs scans.
+It never raises for bad input: problems are itemized on the Document with
+stable codes: encrypted, corrupt, too_large, timeout, unsupported_format,
+scan, conversion_failed (plus the readers' own finer codes).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from ..config import Limits
+from ..model import Document, Problem
+from . import sniff as kinds
+from .classify import classify_attachment
+from .convert import SOURCES, Converter, default_converter
+from .encryption import office_is_encrypted
+from .errors import DocumentError
+from .isolate import IsolationError, run_isolated
+from .materials import check_materials
+from .sniff import Sniffed
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "read_document",
+    "classify_attachment",
+    "check_materials",
+    "Converter",
+    "default_converter",
+    "DocumentError",
+]
+
+MB = 1024 * 1024
+MEMORY_MB = 2048  # address-space cap for a parser child
+ISOLATE = True  # set False to debug readers in-process
+
+# Reader codes that mean the same thing to a sender as ours.
+_CODE_ALIASES = {
+    "not_zip": "corrupt",
+    "missing_part": "corrupt",
+    "not_pdf": "corrupt",
+    "zip_bomb": "too_large",
+}
+
+
+def read_document(
+    name: str, data: bytes, limits: Limits | None = None, converter: Converter | None = None
+) -> Document:
+    """Read one attachment; never raises for bad input."""
+    limits = limits or Limits()
+    try:
+        return _read(name, data, limits, converter)
+    except Exception:  # a bug must not lose the whole message
+        log.exception("read_document failed for %r", name)
+        return _problem_doc(name, "unknown", "corrupt", _msg_corrupt(name))
+
+
+def _read(name: str, data: bytes, limits: Limits, converter: Converter | None) -> Document:
+    if len(data) > limits.max_attachment_mb * MB:
+        return _problem_doc(
+            name,
+            "unknown",
+            "too_large",
+            f"附件“{name}”超过 {limits.max_attachment_mb} MB，无法处理，请压缩图片或拆分后重新发送",
+        )
+    found = kinds.sniff(data, name)
+    kind = found.kind
+    if kind == kinds.CORRUPT:
+        return _problem_doc(name, found.label, "corrupt", _msg_corrupt(name))
+    if kind == kinds.ENCRYPTED or (kind in (kinds.DOC, kinds.XLS) and office_is_encrypted(data)):
+        return _problem_doc(name, found.label, "encrypted", _msg_encrypted(name))
+    if kind == kinds.DOCX:
+        return _relabel(_parse(_read_docx, data, name, limits), found)
+    if kind == kinds.XLSX:
+        return _relabel(_parse(_read_xlsx, data, name, limits), found)
+    if kind in (kinds.DOC, kinds.RTF, kinds.HTML, kinds.ODT):
+        return _via_converter(name, data, found, "docx", limits, converter)
+    if kind == kinds.XLS:
+        first = _parse(_read_xls, data, name, limits)
+        if not any(p.code == "xls_unreadable" for p in first.problems):
+            return _relabel(first, found)
+        return _via_converter(name, data, found, "xlsx", limits, converter)
+    if kind == kinds.ODS:
+        return _via_converter(name, data, found, "xlsx", limits, converter)
+    if kind == kinds.PDF:
+        return _read_pdf_or_ocr(name, data, limits)
+    if kind == kinds.IMAGE:
+        return _read_image(name, data, found, limits)
+    if kind == kinds.VIDEO:
+        return _read_video(name, data, found)
+    return _problem_doc(name, found.label or "unknown", "unsupported_format", _msg_unsupported(name, found))
+
+
+# ------------------------------------------------------------ readers (run in the child)
+
+
+def _read_docx(data: bytes, name: str, limits: Limits) -> Document:
+    from .docx_reader import read_docx
+
+    return read_docx(data, name, limits)
+
+
+def _read_xlsx(data: bytes, name: str, limits: Limits) -> Document:
+    from .xlsx_reader import read_xlsx
+
+    return read_xlsx(data, name, limits)
+
+
+def _read_xls(data: bytes, name: str, limits: Limits) -> Document:
+    from .xlsx_reader import read_xls_book
+
+    return read_xls_book(data, name)
+
+
+def _read_pdf(data: bytes, name: str, limits: Limits) -> Document:
+    from .encryption import pdf_needs_password
+    from .pdf_reader import read_pdf
+
+    # pdfplumber reports a password-protected PDF as a generic failure.
+    if pdf_needs_password(data):
+        raise DocumentError("encrypted", _msg_encrypted(name))
+    return read_pdf(data, name, limits)
+
+
+def _ocr_pdf(data: bytes, name: str, limits: Limits) -> Document:
+    from .ocr import ocr_pdf
+
+    return ocr_pdf(data, name, timeout=limits.document_timeout_seconds)
+
+
+def _ocr_image(data: bytes, name: str, limits: Limits) -> Document:
+    from .ocr import ocr_image
+
+    return ocr_image(data, name, timeout=limits.document_timeout_seconds)
+
+
+def _guarded(func: Callable[..., Document], data: bytes, name: str, limits: Limits) -> tuple:
+    """Child side: DocumentError does not pickle, so pass (code, message) back."""
+    try:
+        return ("ok", func(data, name, limits))
+    except DocumentError as exc:
+        return ("error", exc.code, exc.message)
+
+
+def _parse(func: Callable[..., Document], data: bytes, name: str, limits: Limits) -> Document:
+    """Run a reader isolated; any failure becomes a Document with one Problem."""
+    timeout = float(limits.document_timeout_seconds)
+    try:
+        if ISOLATE:
+            result = run_isolated(_guarded, func, data, name, limits, timeout=timeout, memory_mb=MEMORY_MB)
+        else:
+            result = _guarded(func, data, name, limits)
+    except IsolationError as exc:
+        if exc.reason == "timeout":
+            return _problem_doc(
+                name,
+                "unknown",
+                "timeout",
+                f"附件“{name}”处理超时（超过 {limits.document_timeout_seconds} 秒），"
+                "文件可能过大或结构异常，请另存为新文件后重新发送",
+            )
+        if exc.reason == "memory":
+            return _problem_doc(
+                name,
+                "unknown",
+                "too_large",
+                f"附件“{name}”内容过大或过于复杂，无法处理，请精简或另存后重新发送",
+            )
+        log.warning("reader crashed on %r: %s", name, exc)
+        return _problem_doc(name, "unknown", "corrupt", _msg_corrupt(name))
+    except Exception as exc:  # reader bug or unexpected library error
+        log.warning("reader failed on %r: %r", name, exc)
+        return _problem_doc(name, "unknown", "corrupt", _msg_corrupt(name))
+    if result[0] == "ok":
+        return result[1]
+    _, code, message = result
+    return _problem_doc(name, "unknown", _CODE_ALIASES.get(code, code), message)
+
+
+# ------------------------------------------------------------ routes
+
+
+def _via_converter(
+    name: str, data: bytes, found: Sniffed, target: str, limits: Limits, converter: Converter | None
+) -> Document:
+    src_ext = {
+        kinds.DOC: "doc",
+        kinds.RTF: "rtf",
+        kinds.HTML: "html",
+        kinds.ODT: "odt",
+        kinds.ODS: "ods",
+    }.get(found.kind, "xls")
+    assert SOURCES[src_ext] == target
+    try:
+        converted = (converter or default_converter()).convert(data, src_ext, target)
+    except DocumentError as exc:
+        return _problem_doc(name, found.label, exc.code, f"附件“{name}”{exc.message}")
+    reader = _read_docx if target == "docx" else _read_xlsx
+    doc = _parse(reader, converted, name, limits)
+    return _relabel(doc, found)
+
+
+def _read_pdf_or_ocr(name: str, data: bytes, limits: Limits) -> Document:
+    doc = _parse(_read_pdf, data, name, limits)
+    if not any(p.code == "pdf_no_text" for p in doc.problems):
+        return _relabel(doc, Sniffed(kinds.PDF, "pdf"))
+    scanned = _parse(_ocr_pdf, data, name, limits)
+    if not scanned.is_scan:  # OCR itself failed: keep the reader's explanation too
+        scanned.problems = [p for p in doc.problems if p.code != "pdf_no_text"] + scanned.problems
+        scanned.format = "pdf"
+        return scanned
+    scanned.image_count = doc.image_count
+    scanned.problems = [p for p in doc.problems if p.code != "pdf_no_text"] + scanned.problems
+    _drop_scan_notice_unless_form(scanned)
+    return scanned
+
+
+def _read_image(name: str, data: bytes, found: Sniffed, limits: Limits) -> Document:
+    if found.subtype not in kinds.OCR_IMAGES:
+        return Document(file=name, format=found.label)  # e.g. HEIC/GIF: a picture we do not OCR
+    doc = _parse(_ocr_image, data, name, limits)
+    if not doc.is_scan:
+        return doc  # unreadable picture: the problem says so
+    doc.format = found.label
+    _drop_scan_notice_unless_form(doc)
+    return doc
+
+
+def _read_video(name: str, data: bytes, found: Sniffed) -> Document:
+    from .media import video_info
+
+    info = video_info(data)
+    return Document(file=name, format=found.label, duration_seconds=info.duration_seconds if info else None)
+
+
+def _drop_scan_notice_unless_form(doc: Document) -> None:
+    """Only a scan that shows the 推荐表 gets the "scan" notice; a case
+    picture or a scanned article is just that (doc.is_scan still says OCR)."""
+    if not _looks_like_form(doc):
+        doc.problems = [p for p in doc.problems if p.code != "scan"]
+
+
+def _looks_like_form(doc: Document) -> bool:
+    """Two located labels are enough to tell the sender their form was OCR'd."""
+    try:
+        from ..form import extract_form
+
+        return extract_form(doc).labels_found >= 2
+    except Exception:
+        log.exception("form locator failed on OCR text of %r", doc.file)
+        return True  # keep the scan notice rather than hide it
+
+
+# ------------------------------------------------------------ helpers
+
+
+def _relabel(doc: Document, found: Sniffed) -> Document:
+    """Report the sniffed format (wps, et, doc...) rather than the reader's."""
+    doc.format = found.label
+    return doc
+
+
+def _problem_doc(name: str, fmt: str, code: str, message: str) -> Document:
+    return Document(file=name, format=fmt, problems=[Problem(None, code, message)])
+
+
+def _msg_encrypted(name: str) -> str:
+    return f"附件“{name}”已加密（设置了打开密码），请发送未加密的副本"
+
+
+def _msg_corrupt(name: str) -> str:
+    return f"附件“{name}”无法打开（文件已损坏或不完整），请重新导出后发送"
+
+
+def _msg_unsupported(name: str, found: Sniffed) -> str:
+    what = {
+        kinds.PPTX: "演示文稿",
+        kinds.PPT: "演示文稿",
+        kinds.OFD: "OFD 版式文件",
+        kinds.AUDIO: "音频文件",
+        kinds.ARCHIVE: "压缩包",
+    }.get(found.kind, "无法识别的格式")
+    return f"附件“{name}”是{what}，系统无法读取其中的推荐表，请将推荐表另存为 Word（.docx）或 Excel（.xlsx）后发送"

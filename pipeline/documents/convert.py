@@ -1,0 +1,424 @@
+"""Warm LibreOffice conversion of legacy formats (doc/wps/rtf -> docx, xls/et -> xlsx).
+
+A cold `soffice --convert-to` costs about a second per file just to start.
+We keep one headless soffice alive per Converter and drive it over UNO
+through convert_uno.py (run by /usr/bin/python3, which has Debian's
+python3-uno). Without python3-uno we fall back to batching every file of
+a call into one `soffice --convert-to` run.
+
+Both designs use a private profile (-env:UserInstallation) so concurrent
+converters never fight over the profile lock, run in their own process
+group so a hang is killed whole, and verify the output: LibreOffice
+reports success (rc=0) for files it "could not load" and writes nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import io
+import json
+import logging
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import DocumentError
+
+log = logging.getLogger(__name__)
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+HELPER = Path(__file__).with_name("convert_uno.py")
+STARTUP_TIMEOUT = 60.0
+
+# target extension -> (UNO export filter, --convert-to spec, document service, main zip part)
+TARGETS = {
+    "docx": (
+        "MS Word 2007 XML",
+        "docx:MS Word 2007 XML",
+        "com.sun.star.text.TextDocument",
+        "word/document.xml",
+    ),
+    "xlsx": (
+        "Calc MS Excel 2007 XML",
+        "xlsx:Calc MS Excel 2007 XML",
+        "com.sun.star.sheet.SpreadsheetDocument",
+        "xl/workbook.xml",
+    ),
+}
+
+# The only source types we hand to LibreOffice, and the target each may go to.
+SOURCES = {
+    "doc": "docx",
+    "wps": "docx",
+    "rtf": "docx",
+    "html": "docx",
+    "odt": "docx",
+    "xls": "xlsx",
+    "et": "xlsx",
+    "ods": "xlsx",
+}
+
+# Import filters forced by source type: HTML would otherwise open as a Writer/Web
+# document, which cannot be stored as docx.
+IMPORT_FILTERS = {"html": "HTML (StarWriter)"}
+
+_MAX_OUTPUT = 200 * 1024 * 1024
+
+
+def _failed(detail: str = "") -> DocumentError:
+    error = DocumentError(
+        "conversion_failed",
+        "文件格式转换失败（旧版 Word/WPS/Excel 文件无法打开），请用 Word 或 WPS 另存为 .docx 或 .xlsx 后重新发送",
+    )
+    error.detail = detail  # English, for logs; never shown to senders
+    if detail:
+        log.info("conversion failed: %s", detail)
+    return error
+
+
+def _timed_out() -> DocumentError:
+    return DocumentError(
+        "timeout", "文件处理超时（文件可能过大或已损坏），请另存为 .docx 或 .xlsx 后重新发送"
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def uno_available() -> bool:
+    """True when the system Python can import LibreOffice's UNO bindings (python3-uno)."""
+    if not (Path(SYSTEM_PYTHON).exists() and shutil.which("soffice")):
+        return False
+    try:
+        done = subprocess.run(
+            [SYSTEM_PYTHON, "-c", "import uno"],
+            capture_output=True,
+            timeout=30,
+            env=_clean_env(),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.setdefault("HOME", tempfile.gettempdir())
+    env["SAL_USE_VCLPLUGIN"] = "svp"  # headless, never try X
+    return env
+
+
+# Hardened profile settings, seeded before soffice first starts: never run
+# macros, and never fetch linked images or other external resources that a
+# hostile document (or an HTML page named .doc) points at.
+_PROFILE_XCU = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+</oor:items>
+"""
+
+
+def seed_profile(profile_dir: Path) -> None:
+    """Write the hardened settings into a fresh LibreOffice profile."""
+    user = profile_dir / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    xcu = user / "registrymodifications.xcu"
+    if not xcu.exists():
+        xcu.write_text(_PROFILE_XCU, encoding="utf-8")
+
+
+def _kill_group(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def verify_output(data: bytes, target_ext: str) -> None:
+    """Raise unless `data` is a well-formed docx/xlsx whose main part parses."""
+    part = TARGETS[target_ext][3]
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo(part)
+            if info.file_size > _MAX_OUTPUT:
+                raise _failed("main part too large")
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+            etree.fromstring(zf.read(part), parser)
+    except DocumentError:
+        raise
+    except Exception as exc:
+        raise _failed(f"bad output: {exc}") from exc
+
+
+class Converter:
+    """One warm LibreOffice; thread-safe, restarts itself after a hang or crash."""
+
+    def __init__(self, workdir: Path | None = None, timeout: float = 60, use_uno: bool | None = None) -> None:
+        self.timeout = timeout
+        self._own_workdir = workdir is None
+        self.workdir = Path(tempfile.mkdtemp(prefix="lo_conv_")) if workdir is None else Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.use_uno = uno_available() if use_uno is None else use_uno
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._buffer = b""
+        self._generation = 0  # bumps on every (re)start: a fresh profile dir each time
+        self.restarts = 0
+        self._closed = False
+
+    # ------------------------------------------------------------ public
+
+    def convert(self, data: bytes, src_ext: str, target_ext: str) -> bytes:
+        """Convert one file; raises DocumentError("conversion_failed"|"timeout")."""
+        result = self.convert_many([(data, src_ext)], target_ext)[0]
+        if isinstance(result, DocumentError):
+            raise result
+        return result
+
+    def convert_many(self, items: list[tuple[bytes, str]], target_ext: str) -> list[bytes | DocumentError]:
+        """Convert several files; each result is the bytes or the DocumentError for that file."""
+        if target_ext not in TARGETS:
+            raise ValueError(f"unsupported target {target_ext}")
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("converter is closed")
+            job = self.workdir / f"job_{uuid.uuid4().hex}"
+            job.mkdir()
+            try:
+                if self.use_uno:
+                    return [
+                        self._convert_uno(job, i, data, ext, target_ext)
+                        for i, (data, ext) in enumerate(items)
+                    ]
+                return self._convert_cli(job, items, target_ext)
+            finally:
+                shutil.rmtree(job, ignore_errors=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._stop()
+            if self._own_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Converter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ UNO backend
+
+    def _profile_url(self) -> str:
+        profile = self.workdir / f"profile_{self._generation}"
+        seed_profile(profile)
+        return profile.resolve().as_uri()
+
+    def _start(self) -> None:
+        self._generation += 1
+        pipe = f"lo_conv_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+        log = open(self.workdir / "helper.log", "ab")  # noqa: SIM115 - handed to the child
+        try:
+            self._proc = subprocess.Popen(
+                [SYSTEM_PYTHON, str(HELPER), shutil.which("soffice") or "soffice", self._profile_url(), pipe],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=_clean_env(),
+                start_new_session=True,  # own process group: helper + soffice die together
+            )
+        finally:
+            log.close()
+        self._buffer = b""
+        try:
+            reply = self._read_reply(time.monotonic() + STARTUP_TIMEOUT)
+        except DocumentError as exc:
+            self._stop()
+            raise _failed(f"soffice did not start: {getattr(exc, 'detail', exc.code)}") from exc
+        if not reply.get("ready"):
+            self._stop()
+            raise _failed(f"soffice did not start: {reply.get('error')}")
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            try:
+                proc.stdin.close()  # helper terminates soffice on EOF
+                proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        _kill_group(proc)
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def _read_reply(self, deadline: float) -> dict:
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise _timed_out()
+                if not sel.select(timeout=left):
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise _failed("helper exited")
+                self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError as exc:
+            raise _failed(f"bad helper reply {line[:200]!r}") from exc
+
+    def _convert_uno(
+        self, job: Path, index: int, data: bytes, src_ext: str, target_ext: str
+    ) -> bytes | DocumentError:
+        result = self._convert_uno_once(job, index, data, src_ext, target_ext)
+        if getattr(result, "retry", False):
+            # soffice had died (maybe long before this file): one fresh attempt.
+            result = self._convert_uno_once(job, index, data, src_ext, target_ext)
+        return result
+
+    def _convert_uno_once(
+        self, job: Path, index: int, data: bytes, src_ext: str, target_ext: str
+    ) -> bytes | DocumentError:
+        src = job / f"in{index}.{src_ext}"
+        dst = job / f"out{index}.{target_ext}"
+        src.write_bytes(data)
+        request = {
+            "src": str(src.resolve()),
+            "dst": str(dst.resolve()),
+            "filter": TARGETS[target_ext][0],
+            "service": TARGETS[target_ext][2],
+            "import_filter": IMPORT_FILTERS.get(src_ext, ""),
+        }
+        try:
+            if self._proc is None or self._proc.poll() is not None:
+                if self._proc is not None:
+                    self.restarts += 1
+                    self._stop()
+                self._start()
+            assert self._proc is not None and self._proc.stdin is not None
+            self._proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self._proc.stdin.flush()
+            reply = self._read_reply(time.monotonic() + self.timeout)
+        except DocumentError as exc:
+            # A hang or crash: kill the whole group; the next call starts fresh.
+            self._stop()
+            self.restarts += 1
+            return exc
+        except OSError:
+            self._stop()
+            self.restarts += 1
+            error = _failed("helper pipe broken")
+            error.retry = True
+            return error
+        if not reply.get("ok"):
+            error = _failed(str(reply.get("error")))
+            if reply.get("restart"):
+                self._stop()
+                self.restarts += 1
+                error.retry = True
+            return error
+        return self._collect(dst, target_ext)
+
+    def _collect(self, dst: Path, target_ext: str) -> bytes | DocumentError:
+        if not dst.is_file() or dst.stat().st_size == 0:
+            return _failed("no output")
+        if dst.stat().st_size > _MAX_OUTPUT:
+            return _failed("output too large")
+        out = dst.read_bytes()
+        try:
+            verify_output(out, target_ext)
+        except DocumentError as exc:
+            return exc
+        return out
+
+    # ------------------------------------------------------------ batch CLI backend
+
+    def _convert_cli(
+        self, job: Path, items: list[tuple[bytes, str]], target_ext: str
+    ) -> list[bytes | DocumentError]:
+        """One `soffice --convert-to` for the whole batch; used without python3-uno."""
+        outdir = job / "out"
+        outdir.mkdir()
+        sources = []
+        for i, (data, src_ext) in enumerate(items):
+            src = job / f"in{i}.{src_ext}"
+            src.write_bytes(data)
+            sources.append(src)
+        if self._generation == 0:
+            self._generation = 1
+        cmd = [
+            shutil.which("soffice") or "soffice",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nolockcheck",
+            f"-env:UserInstallation={self._profile_url()}",
+            "--convert-to",
+            TARGETS[target_ext][1],
+            "--outdir",
+            str(outdir),
+            *map(str, sources),
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=_clean_env(),
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=self.timeout * max(1, len(items)))
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            self.restarts += 1
+            self._generation += 1  # a killed soffice may leave a broken profile
+            return [_timed_out() for _ in items]
+        return [self._collect(outdir / f"in{i}.{target_ext}", target_ext) for i in range(len(items))]
+
+
+_default: Converter | None = None
+_default_pid = 0
+_default_lock = threading.Lock()
+
+
+def default_converter() -> Converter:
+    """The process-wide converter, started on first use (a forked child gets its own)."""
+    global _default, _default_pid
+    with _default_lock:
+        if _default is None or _default_pid != os.getpid():
+            _default = Converter()
+            _default_pid = os.getpid()
+            atexit.register(_default.close)
+        return _default

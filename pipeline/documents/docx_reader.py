@@ -1,0 +1,273 @@
+"""Read .docx/.docm into the shared Document model with lxml.
+
+python-docx repeats merged cells, drops content controls, insertions and
+text boxes, and refuses .docm (see research/form_extraction.md), so we walk
+word/document.xml ourselves. Every merged cell appears once with its spans;
+deleted/moved-away text, field codes and mc:Fallback duplicates are skipped.
+Macros are never run: we only read XML.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import PurePosixPath
+
+from lxml import etree
+
+from ..config import Limits
+from ..model import Cell, Document, Table
+from .errors import DocumentError
+from .safe_zip import has_member, open_zip, parse_xml, read_member
+
+W_MAIN = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W_STRICT = "http://purl.oclc.org/ooxml/wordprocessingml/main"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+V = "urn:schemas-microsoft-com:vml"
+R_NS = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+# Cap on spans so a hostile gridSpan cannot blow up the grid.
+MAX_SPAN = 64
+MAX_ROWS = 2000
+MAX_CELLS_PER_ROW = 200
+
+
+def read_docx(data: bytes, name: str, limits: Limits | None = None) -> Document:
+    """Parse a .docx/.docm; raises DocumentError for corrupt or hostile files."""
+    zf = open_zip(data, name, limits)
+    main = _main_part(zf, name, limits)
+    root = parse_xml(read_member(zf, main, name, limits), name)
+    rels = _rels(zf, main, name, limits)
+    ext = PurePosixPath(name.lower()).suffix.lstrip(".")
+    doc = Document(file=name, format=ext if ext in ("docx", "docm") else "docx")
+    walker = _Walker(root, doc)
+    body = root.find(f"{{{walker.w}}}body")
+    try:
+        if body is not None:
+            walker.blocks(body, top=True)
+        doc.image_count = _count_images(root, rels)
+    except (RecursionError, ValueError, TypeError) as exc:  # absurd nesting or attribute values
+        raise DocumentError("corrupt", f"文件“{name}”结构异常，无法读取，请重新保存后发送。") from exc
+    return doc
+
+
+def _main_part(zf, name: str, limits: Limits | None) -> str:
+    """Find the main document part via _rels/.rels (falls back to word/document.xml)."""
+    if has_member(zf, "_rels/.rels"):
+        rels = parse_xml(read_member(zf, "_rels/.rels", name, limits), name)
+        for rel in rels.iter(f"{{{PKG_REL}}}Relationship"):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                target = rel.get("Target", "").lstrip("/")
+                if target and has_member(zf, target):
+                    return target
+    return "word/document.xml"
+
+
+def _rels(zf, main: str, name: str, limits: Limits | None) -> dict[str, str]:
+    """rId -> target for internal relationships of the main part."""
+    folder, base = posixpath.split(main)
+    path = posixpath.join(folder, "_rels", base + ".rels")
+    if not has_member(zf, path):
+        return {}
+    root = parse_xml(read_member(zf, path, name, limits), name)
+    out = {}
+    for rel in root.iter(f"{{{PKG_REL}}}Relationship"):
+        if rel.get("TargetMode") == "External":
+            continue
+        out[rel.get("Id", "")] = posixpath.normpath(posixpath.join(folder, rel.get("Target", "")))
+    return out
+
+
+def _count_images(root: etree._Element, rels: dict[str, str]) -> int:
+    """Distinct embedded pictures referenced by the body (Fallback copies ignored)."""
+    targets: set[str] = set()
+    for el in root.iter(f"{{{A}}}blip", f"{{{V}}}imagedata"):
+        if any(anc.tag == f"{{{MC}}}Fallback" for anc in el.iterancestors()):
+            continue
+        rid = None
+        for ns in R_NS:
+            rid = el.get(f"{{{ns}}}embed") or el.get(f"{{{ns}}}id")
+            if rid:
+                break
+        if rid and rid in rels:
+            targets.add(rels[rid])
+        elif rid and not rels:
+            targets.add(rid)
+    return len(targets)
+
+
+class _Walker:
+    """Turns body XML into paragraphs and tables (numbered in document order)."""
+
+    def __init__(self, root: etree._Element, doc: Document) -> None:
+        ns = etree.QName(root).namespace
+        self.w = ns if ns in (W_MAIN, W_STRICT) else W_MAIN
+        self.doc = doc
+        self.t = {
+            k: f"{{{self.w}}}{k}"
+            for k in (
+                "p r t tab br cr tbl tr tc sdt sdtContent sdtPr showingPlcHdr customXml del moveFrom "
+                "instrText delText delInstrText txbxContent gridSpan vMerge gridBefore tcPr trPr val "
+                "hMerge noBreakHyphen smartTag hyperlink ins moveTo fldSimple"
+            ).split()
+        }
+        self.skip = {
+            self.t["del"],
+            self.t["moveFrom"],
+            self.t["instrText"],
+            self.t["delText"],
+            self.t["delInstrText"],
+            f"{{{MC}}}Fallback",
+            self.t["sdtPr"],
+            self.t["tcPr"],
+            self.t["trPr"],
+        }
+
+    # ---------------------------------------------------------- blocks
+
+    def blocks(self, parent: etree._Element, top: bool) -> list[str]:
+        """Walk block-level content; return its text lines (for cells/text boxes)."""
+        lines: list[str] = []
+        for child in parent:
+            tag = child.tag
+            if tag == self.t["p"]:
+                text = self.para_text(child)
+                lines.append(text)
+                if top and text.strip():
+                    self.doc.paragraphs.append(text.strip())
+            elif tag == self.t["tbl"]:
+                lines.extend(self.table(child))
+            elif tag == self.t["sdt"]:
+                if self._placeholder(child):
+                    continue
+                content = child.find(self.t["sdtContent"])
+                if content is not None:
+                    lines.extend(self.blocks(content, top))
+            elif tag in (self.t["customXml"], self.t["ins"], self.t["moveTo"]):
+                lines.extend(self.blocks(child, top))
+        return lines
+
+    def _placeholder(self, sdt: etree._Element) -> bool:
+        pr = sdt.find(self.t["sdtPr"])
+        return pr is not None and pr.find(self.t["showingPlcHdr"]) is not None
+
+    # ---------------------------------------------------------- text
+
+    def para_text(self, p: etree._Element) -> str:
+        out: list[str] = []
+        self._inline(p, out)
+        return "".join(out)
+
+    def _inline(self, el: etree._Element, out: list[str]) -> None:
+        t = self.t
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in self.skip:
+                continue
+            if tag == t["t"]:
+                out.append(child.text or "")
+            elif tag == t["tab"]:
+                out.append("\t")
+            elif tag in (t["br"], t["cr"]):
+                out.append("\n")
+            elif tag == t["noBreakHyphen"]:
+                out.append("-")
+            elif tag == t["sdt"]:
+                if not self._placeholder(child):
+                    content = child.find(t["sdtContent"])
+                    if content is not None:
+                        self._inline(content, out)
+            elif tag == t["txbxContent"]:
+                lines = [x for x in self.blocks(child, top=False) if x.strip()]
+                if lines:
+                    if out and not out[-1].endswith("\n"):
+                        out.append("\n")
+                    out.append("\n".join(lines))
+                    out.append("\n")
+            elif tag == f"{{{MC}}}AlternateContent":
+                choice = child.find(f"{{{MC}}}Choice")
+                if choice is not None:
+                    self._inline(choice, out)
+                else:
+                    fallback = child.find(f"{{{MC}}}Fallback")
+                    if fallback is not None:
+                        self._inline(fallback, out)
+            elif tag == t["tbl"]:
+                out.append("\n".join(self.table(child)))
+            else:
+                self._inline(child, out)
+
+    # ---------------------------------------------------------- tables
+
+    def _unwrap(self, parent: etree._Element, tag: str, placeholder: bool = False):
+        """Yield (element, in_placeholder) for `tag` children, unwrapping sdt/customXml."""
+        for child in parent:
+            if child.tag == tag:
+                yield child, placeholder
+            elif child.tag == self.t["sdt"]:
+                content = child.find(self.t["sdtContent"])
+                if content is not None:
+                    yield from self._unwrap(content, tag, placeholder or self._placeholder(child))
+            elif child.tag in (self.t["customXml"], self.t["ins"], self.t["moveTo"]):
+                yield from self._unwrap(child, tag, placeholder)
+
+    def _int(self, parent: etree._Element | None, tag: str, default: int) -> int:
+        if parent is None:
+            return default
+        el = parent.find(self.t[tag])
+        if el is None:
+            return default
+        try:
+            return max(1 if tag == "gridSpan" else 0, min(int(el.get(self.t["val"], default)), MAX_SPAN))
+        except ValueError:
+            return default
+
+    def table(self, tbl: etree._Element) -> list[str]:
+        """Add `tbl` as a Table (nested ones after it); return its text lines."""
+        table = Table(name=f"表格{sum(1 for _ in self.doc.tables) + 1}")
+        self.doc.tables.append(table)
+        open_v: dict[int, Cell] = {}  # column -> cell still open for vMerge
+        lines: list[str] = []
+        for r, (tr, _) in enumerate(self._unwrap(tbl, self.t["tr"])):
+            if r >= MAX_ROWS:
+                break
+            trpr = tr.find(self.t["trPr"])
+            col = self._int(trpr, "gridBefore", 0)
+            row_texts: list[str] = []
+            still_open: dict[int, Cell] = {}
+            prev: Cell | None = None
+            for k, (tc, placeholder) in enumerate(self._unwrap(tr, self.t["tc"])):
+                if k >= MAX_CELLS_PER_ROW:
+                    break
+                tcpr = tc.find(self.t["tcPr"])
+                span = self._int(tcpr, "gridSpan", 1)
+                vmerge = tcpr.find(self.t["vMerge"]) if tcpr is not None else None
+                hmerge = tcpr.find(self.t["hMerge"]) if tcpr is not None else None
+                text = "" if placeholder else "\n".join(self.blocks(tc, top=False)).strip()
+                if hmerge is not None and hmerge.get(self.t["val"]) != "restart" and prev is not None:
+                    prev.col_span += span
+                    if text:
+                        prev.text = f"{prev.text}\n{text}".strip()
+                elif vmerge is not None and vmerge.get(self.t["val"]) != "restart" and col in open_v:
+                    cell = open_v[col]
+                    cell.row_span = r - cell.row + 1
+                    if text:
+                        cell.text = f"{cell.text}\n{text}".strip()
+                    still_open[col] = cell
+                    prev = cell
+                else:
+                    cell = Cell(row=r, col=col, text=text, col_span=span)
+                    table.cells.append(cell)
+                    if vmerge is not None:
+                        still_open[col] = cell
+                    prev = cell
+                    if text:
+                        row_texts.append(text)
+                col += span
+            open_v = still_open
+            lines.append("\t".join(row_texts))
+        return [x for x in lines if x]

@@ -1,0 +1,46 @@
+"""Locate, normalise and check the 推荐表 (附件1) in any read Document.
+
+    form = extract_form(doc)                       # 15 raw fields + sources
+    normalized = normalize_fields(form.fields)     # typed values or None
+    problems = validate_fields(form.fields, normalized, required)
+
+`analyze_document` runs all three and adds the reader's own problems.
+"""
+
+from __future__ import annotations
+
+from ..model import FORM_LABELS, Document, FormResult, Problem
+from .locate import locate
+from .normalize import normalize_fields
+from .validate import validate_fields
+
+__all__ = ["analyze_document", "extract_form", "normalize_fields", "validate_fields"]
+
+FORM_NOT_FOUND = "form_not_found"
+
+
+def extract_form(doc: Document) -> FormResult:
+    """Find the 15 fields by their labels (tables first, then paragraphs)."""
+    fields, found_at, count = locate(doc)
+    sources = {label: found_at[label] for label in FORM_LABELS if label in found_at}
+    return FormResult(file=doc.file, fields=fields, sources=sources, labels_found=count, is_scan=doc.is_scan)
+
+
+def analyze_document(doc: Document, required: list[str]) -> tuple[FormResult, dict, list[Problem]]:
+    """extract_form + normalize_fields + validate_fields; problems start with doc.problems."""
+    form = extract_form(doc)
+    normalized = normalize_fields(form.fields)
+    problems: list[Problem] = list(doc.problems)
+    if not form.found:
+        problems.append(
+            Problem(
+                None,
+                FORM_NOT_FOUND,
+                f"未能在“{doc.file}”中找到推荐表的栏目（如“账号名称”“注册时间”），"
+                "请按通知附件1的推荐表格式填写后重新发送。",
+            )
+        )
+    else:
+        problems.extend(validate_fields(form.fields, normalized, required))
+    form.problems = problems
+    return form, normalized, problems
