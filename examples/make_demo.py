@@ -11,9 +11,9 @@ import base64
 import io
 import sys
 import zipfile
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,11 @@ XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2021, 7, day, hour, minute, tzinfo=TZ) if day > 2 else datetime(2021, 8, day, hour, minute, tzinfo=TZ)
+    return (
+        datetime(2021, 7, day, hour, minute, tzinfo=TZ)
+        if day > 2
+        else datetime(2021, 8, day, hour, minute, tzinfo=TZ)
+    )
 
 
 def mail(sender: str, subject: str, arrival: datetime, msg_id: str, body: str = "") -> EmailMessage:
@@ -49,12 +53,19 @@ def article(msg: EmailMessage, unit: str) -> None:
     attach(msg, f"{unit}图文案例.docx", article_docx(f"{unit}：让针灸科普走进千家万户"), DOCX)
 
 
+class GbkZipInfo(zipfile.ZipInfo):
+    """Writes the name as GBK bytes without the UTF-8 flag, as Windows zip tools do."""
+
+    def _encodeFilenameFlags(self):  # noqa: N802 (zipfile's name)
+        return self.filename.encode("gbk"), self.flag_bits & ~0x800
+
+
 def gbk_zip(members: dict[str, bytes]) -> bytes:
     """A zip made on Chinese Windows: GBK names, no UTF-8 flag."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
-            info = zipfile.ZipInfo(name.encode("gbk").decode("cp437"), date_time=(2021, 7, 20, 9, 0, 0))
+            info = GbkZipInfo(name, date_time=(2021, 7, 20, 9, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, data)
     return buf.getvalue()
@@ -142,8 +153,13 @@ def build(out: Path) -> list[Path]:
     files["08_名单外.eml"] = m.as_bytes()
 
     # 9. A QQ out-of-office answer → 已忽略
-    m = mail("bjzj@bjzj.example.cn", "自动回复: 关于报送百佳账号的通知", at(21, 8), "auto-1",
-             "这是来自QQ邮箱的假期自动回复邮件。您好，我最近正在休假中，无法亲自回复您的邮件。")
+    m = mail(
+        "bjzj@bjzj.example.cn",
+        "自动回复: 关于报送百佳账号的通知",
+        at(21, 8),
+        "auto-1",
+        "这是来自QQ邮箱的假期自动回复邮件。您好，我最近正在休假中，无法亲自回复您的邮件。",
+    )
     m["Auto-Submitted"] = "auto-replied"
     files["09_自动回复.eml"] = m.as_bytes()
 
@@ -151,8 +167,13 @@ def build(out: Path) -> list[Path]:
     files["10_上海_重复.eml"] = files["02_上海_受理.eml"]
 
     # 11. A question, no attachments → 来信（非报送）
-    m = mail("sxzj@sxzj.example.cn", "请问视频材料可以用网盘发送吗？", at(24, 14), "sx-q",
-             "您好，我们的视频较大，请问可以用网盘链接发送吗？")
+    m = mail(
+        "sxzj@sxzj.example.cn",
+        "请问视频材料可以用网盘发送吗？",
+        at(24, 14),
+        "sx-q",
+        "您好，我们的视频较大，请问可以用网盘链接发送吗？",
+    )
     files["11_山西_咨询.eml"] = m.as_bytes()
 
     # 12. 辽宁: a picture instead of the article, only two pictures → 需补正 (materials)

@@ -23,7 +23,9 @@ def cmd_check_config(args) -> int:
     resolve_secrets(config)
     print(f"配置正确：{config.campaign}（{config.this_level.name}）")
     print(f"  邮箱 {len(config.mailboxes)} 个，推荐单位 {len(config.units)} 个")
-    print(f"  报送截止：{config.this_level.deadline:%Y-%m-%d %H:%M}（宽限 {config.this_level.grace_minutes} 分钟）")
+    print(
+        f"  报送截止：{config.this_level.deadline:%Y-%m-%d %H:%M}（宽限 {config.this_level.grace_minutes} 分钟）"
+    )
     if config.upstream:
         print(f"  上报：{config.upstream.name}，截止 {config.upstream.deadline:%Y-%m-%d %H:%M}")
     return 0
@@ -55,14 +57,18 @@ def cmd_once(args) -> int:
         print(f"邮箱 {name}：处理新邮件 {n} 封")
     for name in report.skipped:
         print(f"邮箱 {name}：另一个进程正在读取，本次跳过")
-    if report.sent:
-        print(f"发送邮件 {report.sent.get('sent', 0)} 封，失败 {report.sent.get('failed', 0)} 封，"
-              f"稍后重试 {report.sent.get('deferred', 0)} 封")
+    if config.smtp.dry_run:
+        print(f"演示/试运行模式：外发邮件只写入 {config.path(config.storage.outbox_dir).resolve()}，未发送")
+    elif report.sent:
+        print(
+            f"发送邮件 {report.sent.get('sent', 0)} 封，失败 {report.sent.get('failed', 0)} 封，"
+            f"稍后重试 {report.sent.get('deferred', 0)} 封"
+        )
     if not args.quiet:
         from .reports_cli import print_status
 
         print_status(config, worker.ledger)
-    for name, err in report.errors.items():
+    for err in report.errors.values():
         print(f"错误：{err}", file=sys.stderr)
     return 2 if report.errors else 0
 
@@ -176,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     once = sub.add_parser("once", parents=[common], help="读取所有邮箱一次并处理（供 cron 使用）")
     once.add_argument("--quiet", action="store_true", help="不打印汇总表")
     once.set_defaults(func=cmd_once)
-    sub.add_parser("serve", parents=[common], help="常驻运行：定时收信、汇总、催报").set_defaults(func=cmd_serve)
+    sub.add_parser("serve", parents=[common], help="常驻运行：定时收信、汇总、催报").set_defaults(
+        func=cmd_serve
+    )
     ex = sub.add_parser("extract", parents=[common], help="直接读取推荐表文件，输出 JSON")
     ex.add_argument("files", nargs="+")
     ex.set_defaults(func=cmd_extract)

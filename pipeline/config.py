@@ -107,6 +107,11 @@ class Smtp:
     timeout_seconds: int = 60
     # When set, mail is only written to outbox/ and never sent (demo, dry run).
     dry_run: bool = False
+    # After a crash between DATA and the ledger commit, look for the mail in
+    # this IMAP mailbox's sent folder before sending it again (QQ/163 keep
+    # copies of SMTP-sent mail there when "保存到已发送" is on).
+    sent_check_mailbox: str | None = None
+    sent_folder: str = "Sent"
 
 
 @dataclass
@@ -173,7 +178,7 @@ class Config:
     def path(self, relative: str) -> Path:
         """Resolve a storage path relative to the config file's folder."""
         p = Path(relative)
-        return p if p.is_absolute() else self.base_dir / p
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
 
     @property
     def database_url(self) -> str:
@@ -204,6 +209,9 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"timezone: 未知的时区 {tz}") from exc
     config = _build(Config, data, "", zone)
     config.base_dir = path.resolve().parent
+    for box in config.mailboxes:
+        if box.kind == "folder" and box.path and not Path(box.path).is_absolute():
+            box.path = str(config.base_dir / box.path)
     _check(config)
     return config
 
@@ -310,6 +318,8 @@ def _check(config: Config) -> None:
             if low in seen:
                 raise ConfigError(f"units[{i}]: 地址 {addr} 同时属于 {seen[low]} 和 {unit.name}")
             seen[low] = unit.name
+    if config.smtp.sent_check_mailbox and config.smtp.sent_check_mailbox not in names:
+        raise ConfigError(f"smtp.sent_check_mailbox: 没有名为 {config.smtp.sent_check_mailbox} 的邮箱")
     if not config.smtp.dry_run:
         if not config.smtp.host or not config.smtp.from_addr:
             raise ConfigError("smtp: 需要 host 与 from_addr（或设 dry_run: true 只写入 outbox）")

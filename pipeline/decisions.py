@@ -51,7 +51,11 @@ def apply_decision(config: Config, args) -> str:
             _select(config, s, row, action == "select")
         elif action == "answered":
             row.answered = True
-        s.add(DecisionRow(at=utcnow(), who=args.by, action=action, case_no=row.case_no, unit=row.unit, detail=detail))
+        s.add(
+            DecisionRow(
+                at=utcnow(), who=args.by, action=action, case_no=row.case_no, unit=row.unit, detail=detail
+            )
+        )
         if new_status is not None and new_status.value != row.status:
             _check_quota(config, s, row, new_status)
             row.status = new_status.value
@@ -115,7 +119,9 @@ def _check_quota(config: Config, s, row: MessageRow, new_status: Status) -> None
     ).all()
     if len(others) >= config.this_level.quota_per_unit:
         cases = "、".join(o.case_no for o in others)
-        raise SystemExit(f"{row.unit} 已有受理的其他账号（{cases}），每单位限 {config.this_level.quota_per_unit} 个；请先撤回。")
+        raise SystemExit(
+            f"{row.unit} 已有受理的其他账号（{cases}），每单位限 {config.this_level.quota_per_unit} 个；请先撤回。"
+        )
 
 
 def _supersede_older(s, row: MessageRow) -> None:
@@ -125,7 +131,9 @@ def _supersede_older(s, row: MessageRow) -> None:
         select(MessageRow).where(
             MessageRow.unit == row.unit,
             MessageRow.account_key == row.account_key,
-            MessageRow.status.in_([Status.ACCEPTED.value, Status.NEEDS_FIX.value, Status.MANUAL_REVIEW.value]),
+            MessageRow.status.in_(
+                [Status.ACCEPTED.value, Status.NEEDS_FIX.value, Status.MANUAL_REVIEW.value]
+            ),
             MessageRow.id != row.id,
             MessageRow.arrival < row.arrival,
         )
@@ -138,7 +146,11 @@ def _select(config: Config, s, row: MessageRow, on: bool) -> None:
         if row.status != Status.ACCEPTED.value:
             raise SystemExit(f"只能选送已受理的推荐（{row.case_no} 当前为“{Status(row.status).zh}”）")
         limit = config.upstream.accounts if config.upstream else 1
-        count = len(s.scalars(select(MessageRow.id).where(MessageRow.selected.is_(True), MessageRow.id != row.id)).all())
+        count = len(
+            s.scalars(
+                select(MessageRow.id).where(MessageRow.selected.is_(True), MessageRow.id != row.id)
+            ).all()
+        )
         if count >= limit:
             raise SystemExit(f"上级名额为 {limit} 个，已选定 {count} 个；请先 unselect 其他账号。")
     row.selected = on

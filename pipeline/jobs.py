@@ -6,6 +6,7 @@ send) enqueues mail with a dedup key, so a restart never repeats a mail.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from datetime import date, datetime, timedelta
@@ -40,6 +41,12 @@ CHANGE_LABELS = {
 
 def _now(config: Config) -> datetime:
     return datetime.now(config.tz)
+
+
+def _sent_to(config: Config, addresses: list[str]) -> str:
+    if config.smtp.dry_run:
+        return f"；邮件已写入 outbox（试运行，未发送给 {'、'.join(addresses)}）"
+    return f"，已发送给 {'、'.join(addresses)}"
 
 
 def _flush_if(config: Config, ledger: Ledger, send: bool) -> dict:
@@ -140,9 +147,13 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     html = render_digest_html(data, TEMPLATE_DIR)
     html_path = out / f"每日汇总_{day:%Y-%m-%d}.html"
     html_path.write_text(html, encoding="utf-8")
-    xlsx = build_summary_xlsx(data.units, [v for u in [unit_rows_all(config, ledger)] for v in u], out / "汇总表.xlsx")
-    fingerprint = digest_fingerprint(data)
-    unchanged = fingerprint == ledger.get_kv("digest:fingerprint")
+    xlsx = build_summary_xlsx(
+        data.units, [v for u in [unit_rows_all(config, ledger)] for v in u], out / "汇总表.xlsx"
+    )
+    # "Nothing changed" = no ledger change since the last digest and the same
+    # standing state (queues, missing units, mailbox health, failed mails).
+    fingerprint = digest_fingerprint(dataclasses.replace(data, changes=[]))
+    unchanged = not data.changes and fingerprint == ledger.get_kv("digest:fingerprint")
     result = f"每日汇总已生成：{html_path}，{xlsx}"
     if not send:
         return result
@@ -166,7 +177,7 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     ledger.set_kv("digest:fingerprint", fingerprint)
     ledger.set_kv("digest:last_at", now.isoformat())
     _flush_if(config, ledger, send)
-    return result + f"，已发送给 {'、'.join(config.this_level.staff)}"
+    return result + _sent_to(config, config.this_level.staff)
 
 
 def unit_rows_all(config: Config, ledger: Ledger):
@@ -221,7 +232,9 @@ def run_reminders(config: Config, send: bool = False, force_days: int | None = N
                 submission=row.submission,
                 contact=level.contact or "、".join(level.staff),
             )
-            msg = new_message(config, unit.addresses, f"【催报】{config.campaign}：请于 {deadline:%m月%d日} 前报送", text)
+            msg = new_message(
+                config, unit.addresses, f"【催报】{config.campaign}：请于 {deadline:%m月%d日} 前报送", text
+            )
             if level.staff:
                 msg["Cc"] = ", ".join(level.staff)
             if enqueue(s, config, f"reminder:{point}:{unit.name}", "reminder", msg) is not None:
@@ -246,7 +259,9 @@ def remind_upstream_selection(config: Config, send: bool = False, now=None) -> s
             f"距上报{config.upstream.name}的截止时间（{due:%Y-%m-%d %H:%M}）已不足两天，尚未选定上报账号。\n"
             f"请运行：python run.py decide select <受理编号>，然后 python run.py packet --send。"
         )
-        msg = new_message(config, config.this_level.staff, f"【提醒】尚未选定上报{config.upstream.name}的账号", text)
+        msg = new_message(
+            config, config.this_level.staff, f"【提醒】尚未选定上报{config.upstream.name}的账号", text
+        )
         enqueue(s, config, f"upstream-reminder:{due:%Y-%m-%d}", "alert", msg)
     _flush_if(config, ledger, send)
     return "已提醒工作人员选定上报账号。"
@@ -280,13 +295,17 @@ def run_packet(config: Config, send: bool = False) -> str:
     with ledger.session() as s:
         units, _ = unit_rows(s, config)
         rows = s.scalars(
-            select(MessageRow).where(MessageRow.selected.is_(True), MessageRow.status == Status.ACCEPTED.value)
+            select(MessageRow).where(
+                MessageRow.selected.is_(True), MessageRow.status == Status.ACCEPTED.value
+            )
         ).all()
         selected = [to_view(r, config) for r in rows]
     if not selected:
         return "尚未选定上报账号：请先运行 python run.py decide select <受理编号>。"
     if len(selected) > config.upstream.accounts:
-        return f"选定了 {len(selected)} 个账号，超过上级名额 {config.upstream.accounts} 个，请先取消多余的选送。"
+        return (
+            f"选定了 {len(selected)} 个账号，超过上级名额 {config.upstream.accounts} 个，请先取消多余的选送。"
+        )
     out = config.path(config.storage.reports_dir) / "packet"
     out.mkdir(parents=True, exist_ok=True)
     packet = build_packet(
@@ -295,7 +314,8 @@ def run_packet(config: Config, send: bool = False) -> str:
         out,
         level_name=config.this_level.name,
         template=TEMPLATE_DIR / "推荐表模板.docx",
-        max_mail_bytes=config.upstream.max_mail_mb * 1024 * 1024,
+        # Base64 grows attachments by 4/3: keep each zip at 70% of the mail limit.
+        max_mail_bytes=int(config.upstream.max_mail_mb * 1024 * 1024 * 0.7),
     )
     result = f"上报材料包：{'、'.join(str(p) for p in packet.zip_paths)}"
     if not send:
@@ -324,4 +344,4 @@ def run_packet(config: Config, send: bool = False) -> str:
             key = f"packet:{fingerprint}:{i}of{n}"
             enqueue(s, config, key, "packet", msg)
     _flush_if(config, ledger, send)
-    return result + f"，已发送至 {'、'.join(config.upstream.addresses)}"
+    return result + _sent_to(config, config.upstream.addresses)

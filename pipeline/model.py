@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 # The 15 labels of the notice's 附件1 推荐表, in form order. These are the
 # exact keys of `fields` in every output (extract JSON, export, 汇总表).
@@ -33,7 +33,7 @@ FORM_LABELS: tuple[str, ...] = (
 )
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Final status of a message/submission; `.zh` is what users read."""
 
     ACCEPTED = "accepted"
@@ -100,7 +100,7 @@ class RawMail:
 # ---------------------------------------------------------------- message
 
 
-class AttachmentKind(str, Enum):
+class AttachmentKind(StrEnum):
     FORM = "推荐表"
     ARTICLE = "图文案例"
     PICTURE = "图片"

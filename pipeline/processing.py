@@ -70,7 +70,9 @@ class Processor:
         self.ledger = ledger
         self.roster = Roster(config.units)
         self.converter = converter
-        self.own = {config.smtp.from_addr.lower(), *(b.user.lower() for b in config.mailboxes if b.user)} - {""}
+        self.own = {config.smtp.from_addr.lower(), *(b.user.lower() for b in config.mailboxes if b.user)} - {
+            ""
+        }
 
     # ------------------------------------------------------------ entry points
 
@@ -98,8 +100,12 @@ class Processor:
 
     def _process(self, row_id: int, raw: bytes, arrival) -> MessageRow:
         limits = self.config.limits
-        parsed = parse_message(raw, limits, self.own)
-        reading = self._read_attachments(parsed) if not parsed.automatic else Reading([], [], [])
+        if len(raw) > limits.max_message_mb * 1024 * 1024:
+            parsed = self._oversized(raw)
+            reading = Reading([], [], [])
+        else:
+            parsed = parse_message(raw, limits, self.own)
+            reading = self._read_attachments(parsed) if not parsed.automatic else Reading([], [], [])
         try:
             with self.ledger.session() as s:
                 return self._decide_and_record(s, row_id, parsed, reading, arrival)
@@ -109,38 +115,58 @@ class Processor:
             with self.ledger.session() as s:
                 return self._decide_and_record(s, row_id, parsed, reading, arrival)
 
+    def _oversized(self, raw: bytes) -> ParsedMessage:
+        """Too big to open safely: read the envelope only and hand it to staff.
+
+        The raw message is already kept in the raw store, so nothing is lost.
+        """
+        ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+        head = raw[: min(ends) + 2] if ends else raw[:65536]
+        parsed = parse_message(head, self.config.limits, self.own)
+        mb = self.config.limits.max_message_mb
+        parsed.problems.append(
+            Problem(
+                None,
+                "message_too_large",
+                f"邮件超过 {mb} MB，系统未自动拆读附件，已转工作人员人工处理；"
+                "如可能，请将视频等大文件压缩或改用网盘链接发送。",
+            )
+        )
+        return parsed
+
     def _read_attachments(self, parsed: ParsedMessage) -> Reading:
         files: list[tuple[Attachment, AttachmentKind, Document | None]] = []
         forms: list[FormFound] = []
-        images: list[Attachment] = []
-        required = self.config.form.required
         for att in parsed.attachments:
             kind = classify_attachment(att.name, att.data, None)
             if kind in MEDIA:
-                if kind is AttachmentKind.PICTURE:
-                    images.append(att)
                 files.append((att, kind, None))
                 continue
             doc = read_document(att.name, att.data, self.config.limits, self.converter)
             kind = classify_attachment(att.name, att.data, doc)
             if kind is AttachmentKind.FORM:
-                form, normalized, problems = analyze_document(doc, required)
-                forms.append(FormFound(att, form, normalized, problems))
+                forms.append(self._form(att, doc))
             files.append((att, kind, doc))
         if not forms:
             # A phone photo of the printed form: OCR pictures only when no
             # editable form came, so ordinary case pictures cost nothing.
             for i, (att, kind, _) in enumerate(files):
-                if att not in images:
+                if kind is not AttachmentKind.PICTURE:
                     continue
                 doc = read_document(att.name, att.data, self.config.limits, self.converter)
                 if classify_attachment(att.name, att.data, doc) is AttachmentKind.FORM:
-                    form, normalized, problems = analyze_document(doc, required)
-                    forms.append(FormFound(att, form, normalized, problems))
+                    forms.append(self._form(att, doc))
                     files[i] = (att, AttachmentKind.FORM, doc)
         materials = [item for item in files if item[1] is not AttachmentKind.FORM]
         material_problems = check_materials(materials, self.config.materials) if forms else []
         return Reading(files, forms, material_problems)
+
+    def _form(self, att: Attachment, doc: Document) -> FormFound:
+        form, normalized, problems = analyze_document(doc, self.config.form.required)
+        if not form.found and doc.problems:
+            # An encrypted or broken 推荐表: say that, not "15 fields missing".
+            problems = list(doc.problems)
+        return FormFound(att, form, normalized, problems)
 
     def _decide_and_record(
         self, s: Session, row_id: int, parsed: ParsedMessage, reading: Reading, arrival
@@ -155,7 +181,8 @@ class Processor:
         row.reply_to_ids = [x for x in [parsed.in_reply_to, *parsed.references] if x]
         row.automatic_reason = parsed.automatic
         row.big_links = [
-            {"provider": b.provider, "url": b.url, "name": b.name, "expires": b.expires} for b in parsed.big_links
+            {"provider": b.provider, "url": b.url, "name": b.name, "expires": b.expires}
+            for b in parsed.big_links
         ]
         unit = self.roster.unit_for(parsed.from_addr) if parsed.from_addr else None
         row.unit = unit
@@ -243,7 +270,9 @@ class Processor:
             return False
         return (
             s.scalar(
-                select(DecisionRow.id).where(DecisionRow.unit == unit, DecisionRow.action == "allow_late").limit(1)
+                select(DecisionRow.id)
+                .where(DecisionRow.unit == unit, DecisionRow.action == "allow_late")
+                .limit(1)
             )
             is not None
         )
@@ -305,5 +334,3 @@ class Processor:
                     raw_name=att.raw_name,
                 )
             )
-
-

@@ -21,7 +21,10 @@ def receipt_text(config: Config, row: MessageRow, superseded: list[str] = ()) ->
     problems = list(row.problems)
     if superseded:
         problems.append(
-            {"field": None, "message": f"本次发送为更正版本，已替换此前的报送（受理编号 {'、'.join(superseded)}）。"}
+            {
+                "field": None,
+                "message": f"本次发送为更正版本，已替换此前的报送（受理编号 {'、'.join(superseded)}）。",
+            }
         )
     return render(
         "receipt.txt.j2",

@@ -64,7 +64,9 @@ def export_records(config: Config, ledger: Ledger) -> list[dict]:
         rows = all_rows(s)
         sent = {
             r.case_no
-            for r in s.scalars(select(OutboxRow).where(OutboxRow.kind == "receipt", OutboxRow.state == "sent"))
+            for r in s.scalars(
+                select(OutboxRow).where(OutboxRow.kind == "receipt", OutboxRow.state == "sent")
+            )
         }
         records = []
         for r in rows:
@@ -79,9 +81,13 @@ def export_records(config: Config, ledger: Ledger) -> list[dict]:
                     "arrival": r.arrival.astimezone(config.tz).isoformat(timespec="seconds"),
                     "status": r.status,
                     "problems": list(r.problems or []),
-                    "fields": {label: (r.fields or {}).get(label, "") for label in FORM_LABELS} if r.fields else {},
+                    "fields": {label: (r.fields or {}).get(label, "") for label in FORM_LABELS}
+                    if r.fields
+                    else {},
                     "normalized": dict(r.normalized or {}),
-                    "attachments": [{"name": a.name, "kind": a.kind, "sha256": a.sha256} for a in r.attachments],
+                    "attachments": [
+                        {"name": a.name, "kind": a.kind, "sha256": a.sha256} for a in r.attachments
+                    ],
                     "receipt_sent": r.case_no in sent,
                     "superseded_by": r.superseded_by,
                     "related_case": r.related_case,
@@ -100,36 +106,45 @@ def export(config: Config, fmt: str, output: Path | None) -> Path | None:
             return None
         output.write_text(text + "\n", encoding="utf-8")
         return output
-    from .reports.xlsx_style import safe_value, status_fill, style_sheet
     from .model import Status
+    from .reports.xlsx_style import put, status_fill, style_sheet
 
     output = output or config.path(config.storage.reports_dir) / "台账.xlsx"
     output.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
     ws = wb.active
     ws.title = "台账"
-    header = ["受理编号", "Message-ID", "发件人", "单位", "到达时间", "状态", *FORM_LABELS, "问题", "附件", "回执已发送"]
-    ws.append(header)
-    for r in records:
+    header = [
+        "受理编号",
+        "Message-ID",
+        "发件人",
+        "单位",
+        "到达时间",
+        "状态",
+        *FORM_LABELS,
+        "问题",
+        "附件",
+        "回执已发送",
+    ]
+    for col, title in enumerate(header, 1):
+        put(ws, 1, col, title)
+    for row_no, r in enumerate(records, 2):
         status = Status(r["status"])
-        ws.append(
-            [
-                safe_value(v)
-                for v in [
-                    r["case_no"],
-                    r["message_id"],
-                    r["sender"],
-                    r["unit"] or "",
-                    r["arrival"],
-                    status.zh,
-                    *[r["fields"].get(label, "") for label in FORM_LABELS],
-                    "\n".join(p["message"] for p in r["problems"]),
-                    "\n".join(f"{a['name']}（{a['kind']}）" for a in r["attachments"]),
-                    "是" if r["receipt_sent"] else "否",
-                ]
-            ]
-        )
-        ws.cell(ws.max_row, 6).fill = status_fill(status)
+        values = [
+            r["case_no"],
+            r["message_id"],
+            r["sender"],
+            r["unit"] or "",
+            r["arrival"],
+            status.zh,
+            *[r["fields"].get(label, "") for label in FORM_LABELS],
+            "\n".join(p["message"] for p in r["problems"]),
+            "\n".join(f"{a['name']}（{a['kind']}）" for a in r["attachments"]),
+            "是" if r["receipt_sent"] else "否",
+        ]
+        for col, value in enumerate(values, 1):
+            put(ws, row_no, col, value)
+        ws.cell(row_no, 6).fill = status_fill(status)
     style_sheet(ws)
     wb.save(output)
     return output

@@ -48,7 +48,9 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
     for box in config.mailboxes:
         sched.add_job(poll, IntervalTrigger(minutes=box.poll_minutes), args=[box.name], id=f"poll:{box.name}")
     t = config.this_level.digest_time
-    sched.add_job(lambda: run_digest(config, send=True), CronTrigger(hour=t.hour, minute=t.minute), id="digest")
+    sched.add_job(
+        lambda: run_digest(config, send=True), CronTrigger(hour=t.hour, minute=t.minute), id="digest"
+    )
     r = config.this_level.reminder_time
     sched.add_job(
         lambda: (run_reminders(config, send=True), remind_upstream_selection(config, send=True)),

@@ -5,6 +5,7 @@ I/O lives here and in the sources/sender; the stages it calls are pure.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import threading
@@ -97,30 +98,36 @@ class Worker:
                     count += 1
                     if progress:
                         progress(1)
-                final = source.current_cursor()
-                self._record_ok(name, final)
+                self._record_ok(name)
             except Exception as exc:
                 self._record_error(name, exc)
                 raise
             return count
 
     def _known_uid(self, name: str, source: MailSource):
+        """A `known(uid)` test for fetch_new: UIDs already done under the current
+        UIDVALIDITY. Loaded once per poll (one SELECT and one query), not one
+        IMAP round trip per UID: a large backlog otherwise costs seconds per
+        run before the first message is read."""
+        done: set[int] | None = None
+
         def known(uid: int) -> bool:
-            cursor = source.current_cursor()
-            with self.ledger.session() as s:
+            nonlocal done
+            if done is None:
                 from sqlalchemy import select
 
-                return (
-                    s.scalar(
-                        select(MessageRow.id).where(
-                            MessageRow.mailbox == name,
-                            MessageRow.uidvalidity == (cursor.uidvalidity or 0),
-                            MessageRow.uid == uid,
-                            MessageRow.state == "done",
+                cursor = source.current_cursor()
+                with self.ledger.session() as s:
+                    done = set(
+                        s.scalars(
+                            select(MessageRow.uid).where(
+                                MessageRow.mailbox == name,
+                                MessageRow.uidvalidity == (cursor.uidvalidity or 0),
+                                MessageRow.state == "done",
+                            )
                         )
                     )
-                    is not None
-                )
+            return uid in done
 
         return known
 
@@ -136,7 +143,9 @@ class Worker:
         with self.ledger.session() as s:
             return (
                 s.scalar(
-                    select(MessageRow.id).where(MessageRow.mailbox == mail.mailbox, MessageRow.raw_sha256 == digest)
+                    select(MessageRow.id).where(
+                        MessageRow.mailbox == mail.mailbox, MessageRow.raw_sha256 == digest
+                    )
                 )
                 is not None
             )
@@ -149,11 +158,11 @@ class Worker:
             else:
                 row.last_uid = max(row.last_uid, uid)
 
-    def _record_ok(self, name: str, cursor: MailboxCursor) -> None:
+    def _record_ok(self, name: str) -> None:
+        # The cursor only moves per processed mail (_advance): taking the
+        # server's current position here could skip mail that just arrived.
         with self.ledger.session() as s:
             row = s.get(MailboxStateRow, name)
-            if cursor.uidvalidity is not None and row.uidvalidity != cursor.uidvalidity:
-                row.uidvalidity, row.last_uid = cursor.uidvalidity, cursor.last_uid
             row.last_ok, row.last_error, row.failures_in_row, row.alerted = utcnow(), None, 0, False
 
     def _record_error(self, name: str, exc: Exception) -> None:
@@ -175,7 +184,11 @@ class Worker:
         from .alerts import maybe_alert_mailbox
 
         report = CycleReport()
-        self.processor.resume_stale()
+        try:
+            self.processor.resume_stale()
+        except Exception as exc:  # e.g. disk full: the claims stay and are retried next cycle
+            log.exception("resuming interrupted messages failed")
+            report.errors["恢复中断的处理"] = disk_full_message(exc) or f"继续处理上次中断的邮件时出错：{exc}"
         for box in self.config.mailboxes:
             try:
                 report.processed[box.name] = self.poll_mailbox(box.name, progress)
@@ -185,7 +198,7 @@ class Worker:
                 report.errors[box.name] = str(exc)
             except Exception as exc:  # network trouble: reported, retried next cycle
                 log.exception("mailbox %s failed", box.name)
-                report.errors[box.name] = f"邮箱 {box.name} 暂时无法读取：{exc}"
+                report.errors[box.name] = disk_full_message(exc) or f"邮箱 {box.name} 暂时无法读取：{exc}"
             maybe_alert_mailbox(self.config, self.ledger, box.name)
         report.sent = self.flush()
         return report
@@ -195,7 +208,9 @@ class Worker:
 
         if self.config.smtp.dry_run:
             return {"sent": 0, "failed": 0, "deferred": 0}
-        return flush(self.ledger, self.config, self.sender)
+        from .outbox.sent_check import sent_folder_checker
+
+        return flush(self.ledger, self.config, self.sender, already_sent=sent_folder_checker(self.config))
 
     @property
     def sender(self):
@@ -215,6 +230,34 @@ class Worker:
         if self._sender is not None:
             self._sender.close()
             self._sender = None
+
+
+DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+def disk_full_message(exc: BaseException) -> str | None:
+    """A Chinese sentence when `exc` means the disk (or a file size limit) is full.
+
+    Why: "邮箱暂时无法读取" would send staff looking at the mail server. Nothing
+    is lost: the message stays claimed (or unfetched) and the next run does it.
+    """
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, OSError) and cur.errno in DISK_FULL_ERRNOS:
+            where = f"（{cur.filename}）" if cur.filename else ""
+            return (
+                f"磁盘空间不足，无法写入数据{where}。已收到的邮件不会丢失：请清理磁盘空间后重新运行，"
+                "未处理完的邮件会在下次运行时继续处理。"
+            )
+        if "database or disk is full" in str(cur):
+            return (
+                "磁盘空间不足，台账数据库无法写入。已收到的邮件不会丢失：请清理磁盘空间后重新运行，"
+                "未处理完的邮件会在下次运行时继续处理。"
+            )
+        cur = cur.__cause__ or cur.__context__
+    return None
 
 
 class MailboxBusy(Exception):

@@ -102,7 +102,9 @@ def run(config: Path, *args: str, check: bool = True) -> subprocess.CompletedPro
         cwd=config.parent,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"run.py {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"run.py {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 
@@ -133,9 +135,15 @@ def submission(
     msg.set_content(body)
     if nomination is not None:
         if xlsx:
-            msg.add_attachment(form_xlsx_vertical(nomination), maintype=XLSX[0], subtype=XLSX[1], filename="推荐表.xlsx")
+            msg.add_attachment(
+                form_xlsx_vertical(nomination), maintype=XLSX[0], subtype=XLSX[1], filename="推荐表.xlsx"
+            )
         else:
-            msg.add_attachment(form_docx(nomination), maintype=DOCX[0], subtype=DOCX[1], filename="附件1推荐表.docx")
+            msg.add_attachment(
+                form_docx(nomination), maintype=DOCX[0], subtype=DOCX[1], filename="附件1推荐表.docx"
+            )
     if with_article:
-        msg.add_attachment(article_docx("图文案例"), maintype=DOCX[0], subtype=DOCX[1], filename="图文案例.docx")
+        msg.add_attachment(
+            article_docx("图文案例"), maintype=DOCX[0], subtype=DOCX[1], filename="图文案例.docx"
+        )
     return msg.as_bytes()

@@ -36,11 +36,19 @@ INSTALL_HINT = (
 )
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A currently free loopback TCP port (small race accepted for tests)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A currently free loopback TCP port, never one this process handed out before
+    (the kernel may return the same ephemeral port twice in a row)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_for_port(host: str, port: int, timeout: float, alive=lambda: True) -> bool:

@@ -33,22 +33,47 @@ def intake(tmp_path, dovecot_server, imap_account, smtp_server):
 def test_receipts_carry_the_right_status_and_a_second_run_sends_nothing(intake, dovecot_server, imap_account):
     config, deliver, smtp = intake
     bj = Nomination.sample("北京针灸学会", "北京针灸")
-    deliver(submission("bjzj@bj.example.cn", "北京推荐材料", "bj-1@bj.example.cn", nomination=bj),
-            datetime(2021, 7, 20, 10, 0, tzinfo=TZ))
+    deliver(
+        submission("bjzj@bj.example.cn", "北京推荐材料", "bj-1@bj.example.cn", nomination=bj),
+        datetime(2021, 7, 20, 10, 0, tzinfo=TZ),
+    )
     bad = Nomination.sample("天津市针灸学会", "津门针灸", 手机="022-2345678", 邮编="3000")
-    deliver(submission("tjzj@tj.example.cn", "天津推荐表", "tj-1@tj.example.cn", nomination=bad),
-            datetime(2021, 7, 21, 10, 0, tzinfo=TZ))
+    deliver(
+        submission("tjzj@tj.example.cn", "天津推荐表", "tj-1@tj.example.cn", nomination=bad),
+        datetime(2021, 7, 21, 10, 0, tzinfo=TZ),
+    )
     # Date header says July, the server received it in August: arrival time wins.
     sh = Nomination.sample("上海市针灸学会", "上海针灸在线")
-    deliver(submission("office@shzj.example.cn", "上海推荐", "sh-1@shzj.example.cn", nomination=sh, xlsx=True,
-                       sent=datetime(2021, 7, 30, 9, 0, tzinfo=TZ)),
-            datetime(2021, 8, 2, 0, 30, tzinfo=TZ))
-    deliver(submission("someone@elsewhere.example.com", "推荐表", "x-1@elsewhere.example.com",
-                       nomination=Nomination.sample("某医院", "某账号")),
-            datetime(2021, 7, 22, 10, 0, tzinfo=TZ))
-    deliver(submission("bjzj@bj.example.cn", "自动回复：您的来信已收到", "auto-1@bj.example.cn",
-                       with_article=False, headers={"Auto-Submitted": "auto-replied"}),
-            datetime(2021, 7, 22, 11, 0, tzinfo=TZ))
+    deliver(
+        submission(
+            "office@shzj.example.cn",
+            "上海推荐",
+            "sh-1@shzj.example.cn",
+            nomination=sh,
+            xlsx=True,
+            sent=datetime(2021, 7, 30, 9, 0, tzinfo=TZ),
+        ),
+        datetime(2021, 8, 2, 0, 30, tzinfo=TZ),
+    )
+    deliver(
+        submission(
+            "someone@elsewhere.example.com",
+            "推荐表",
+            "x-1@elsewhere.example.com",
+            nomination=Nomination.sample("某医院", "某账号"),
+        ),
+        datetime(2021, 7, 22, 10, 0, tzinfo=TZ),
+    )
+    deliver(
+        submission(
+            "bjzj@bj.example.cn",
+            "自动回复：您的来信已收到",
+            "auto-1@bj.example.cn",
+            with_article=False,
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+        datetime(2021, 7, 22, 11, 0, tzinfo=TZ),
+    )
 
     run(config, "once")
 
@@ -96,16 +121,27 @@ def test_receipts_carry_the_right_status_and_a_second_run_sends_nothing(intake, 
 def test_correction_supersedes_and_another_account_is_over_quota(intake):
     config, deliver, smtp = intake
     first = Nomination.sample("北京针灸学会", "北京针灸", 邮编="1000")
-    deliver(submission("bjzj@bj.example.cn", "推荐表", "bj-a@bj.example.cn", nomination=first),
-            datetime(2021, 7, 20, 10, 0, tzinfo=TZ))
+    deliver(
+        submission("bjzj@bj.example.cn", "推荐表", "bj-a@bj.example.cn", nomination=first),
+        datetime(2021, 7, 20, 10, 0, tzinfo=TZ),
+    )
     run(config, "once")
     fixed = Nomination.sample("北京针灸学会", "北京 针灸")  # same account, spacing differs
-    deliver(submission("bjzj@bj.example.cn", "回复：【回执】更正", "bj-b@bj.example.cn", nomination=fixed,
-                       headers={"In-Reply-To": "<bj-a@bj.example.cn>"}),
-            datetime(2021, 7, 21, 10, 0, tzinfo=TZ))
+    deliver(
+        submission(
+            "bjzj@bj.example.cn",
+            "回复：【回执】更正",
+            "bj-b@bj.example.cn",
+            nomination=fixed,
+            headers={"In-Reply-To": "<bj-a@bj.example.cn>"},
+        ),
+        datetime(2021, 7, 21, 10, 0, tzinfo=TZ),
+    )
     other = Nomination.sample("北京针灸学会", "京城中医针灸")
-    deliver(submission("bjzj@bj.example.cn", "再推荐一个", "bj-c@bj.example.cn", nomination=other),
-            datetime(2021, 7, 22, 10, 0, tzinfo=TZ))
+    deliver(
+        submission("bjzj@bj.example.cn", "再推荐一个", "bj-c@bj.example.cn", nomination=other),
+        datetime(2021, 7, 22, 10, 0, tzinfo=TZ),
+    )
     run(config, "once")
 
     records = {r["message_id"]: r for r in export(config)}
@@ -123,14 +159,27 @@ def test_correction_supersedes_and_another_account_is_over_quota(intake):
 
 def test_reply_without_form_is_correspondence_and_gets_no_receipt(intake):
     config, deliver, smtp = intake
-    deliver(submission("tjzj@tj.example.cn", "推荐表", "tj-a@tj.example.cn",
-                       nomination=Nomination.sample("天津市针灸学会", "津门针灸")),
-            datetime(2021, 7, 20, 10, 0, tzinfo=TZ))
+    deliver(
+        submission(
+            "tjzj@tj.example.cn",
+            "推荐表",
+            "tj-a@tj.example.cn",
+            nomination=Nomination.sample("天津市针灸学会", "津门针灸"),
+        ),
+        datetime(2021, 7, 20, 10, 0, tzinfo=TZ),
+    )
     run(config, "once")
     case_no = export(config)[0]["case_no"]
-    deliver(submission("tjzj@tj.example.cn", f"Re: 【回执】{case_no} 已受理", "tj-b@tj.example.cn",
-                       with_article=False, body="收到，谢谢！"),
-            datetime(2021, 7, 20, 12, 0, tzinfo=TZ))
+    deliver(
+        submission(
+            "tjzj@tj.example.cn",
+            f"Re: 【回执】{case_no} 已受理",
+            "tj-b@tj.example.cn",
+            with_article=False,
+            body="收到，谢谢！",
+        ),
+        datetime(2021, 7, 20, 12, 0, tzinfo=TZ),
+    )
     run(config, "once")
     records = {r["message_id"]: r for r in export(config)}
     assert records["tj-b@tj.example.cn"]["status"] == "correspondence"
@@ -140,8 +189,12 @@ def test_reply_without_form_is_correspondence_and_gets_no_receipt(intake):
 
 def test_same_message_id_twice_is_processed_once(intake):
     config, deliver, smtp = intake
-    raw = submission("bjzj@bj.example.cn", "推荐表", "dup@bj.example.cn",
-                     nomination=Nomination.sample("北京针灸学会", "北京针灸"))
+    raw = submission(
+        "bjzj@bj.example.cn",
+        "推荐表",
+        "dup@bj.example.cn",
+        nomination=Nomination.sample("北京针灸学会", "北京针灸"),
+    )
     deliver(raw, datetime(2021, 7, 20, 10, 0, tzinfo=TZ))
     deliver(raw.replace(b"Subject:", b"X-Copy: cc\nSubject:", 1), datetime(2021, 7, 20, 10, 1, tzinfo=TZ))
     run(config, "once")
@@ -165,8 +218,11 @@ def test_extract_prints_the_fifteen_fields(tmp_path):
     (tmp_path / "b.xlsx").write_bytes(form_xlsx_vertical(nom))
     import json
 
-    out = json.loads(run(Path(tmp_path / "none.yaml"), "extract", str(tmp_path / "a.docx"),
-                         str(tmp_path / "b.xlsx")).stdout)
+    out = json.loads(
+        run(
+            Path(tmp_path / "none.yaml"), "extract", str(tmp_path / "a.docx"), str(tmp_path / "b.xlsx")
+        ).stdout
+    )
     assert [Path(o["file"]).name for o in out] == ["a.docx", "b.xlsx"]
     for obj in out:
         assert obj["fields"] == nom.fields
@@ -176,3 +232,20 @@ def test_extract_prints_the_fifteen_fields(tmp_path):
         assert obj["normalized"]["运营人数"] == 5
         assert obj["normalized"]["发布数量"] == 1024
         assert obj["problems"] == []
+
+
+def test_receipts_per_sender_are_capped_to_stop_mail_loops(intake):
+    config, deliver, smtp = intake
+    for i in range(5):
+        deliver(
+            submission(
+                "bjzj@bj.example.cn",
+                f"推荐表 第{i}版",
+                f"loop-{i}@bj.example.cn",
+                nomination=Nomination.sample("北京针灸学会", "北京针灸"),
+            ),
+            datetime(2021, 7, 20, 10, i, tzinfo=TZ),
+        )
+    run(config, "once")
+    assert len(smtp.messages()) == 3  # max_receipts_per_sender_hour defaults to 3
+    assert len(export(config)) == 5

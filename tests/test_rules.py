@@ -132,3 +132,10 @@ def test_roster_matches_address_then_domain_and_subdomain():
     assert roster.unit_for("anyone@shzj.example.cn") == "上海市针灸学会"
     assert roster.unit_for("a@mail.shzj.example.cn") == "上海市针灸学会"
     assert roster.unit_for("bj@other.example.cn") is None
+
+
+def test_a_mail_too_big_to_open_goes_to_staff():
+    msg = ParsedMessage("id", "视频", "bj@bj.example.cn", "")
+    msg.problems.append(Problem(None, "message_too_large", "邮件超过 100 MB"))
+    d = decide(ctx(message=msg, forms=[], files=[]))
+    assert d.status is Status.MANUAL_REVIEW and d.problems[0].code == "message_too_large"

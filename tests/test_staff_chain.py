@@ -43,18 +43,33 @@ def society(tmp_path, dovecot_server, imap_account, smtp_server):
     config = write_config(tmp_path, dovecot_server, imap_account, smtp_server, upstream=upstream)
     user, password = imap_account
     bj = Nomination.sample("北京针灸学会", "北京针灸")
-    dovecot_server.append(user, password, "INBOX",
-                          submission("bjzj@bj.example.cn", "北京推荐", "bj-1@bj.example.cn", nomination=bj),
-                          datetime(2021, 7, 20, 10, 0, tzinfo=TZ))
+    dovecot_server.append(
+        user,
+        password,
+        "INBOX",
+        submission("bjzj@bj.example.cn", "北京推荐", "bj-1@bj.example.cn", nomination=bj),
+        datetime(2021, 7, 20, 10, 0, tzinfo=TZ),
+    )
     sh = Nomination.sample("上海市针灸学会", "上海针灸<script>alert(1)</script>", 粉丝数量="=1+2")
-    dovecot_server.append(user, password, "INBOX",
-                          submission("a@shzj.example.cn", "<b>上海</b>推荐", "sh-1@shzj.example.cn", nomination=sh,
-                                     xlsx=True),
-                          datetime(2021, 7, 21, 10, 0, tzinfo=TZ))
-    dovecot_server.append(user, password, "INBOX",
-                          submission("who@else.example.com", "推荐", "x-1@else.example.com",
-                                     nomination=Nomination.sample("某单位", "某号")),
-                          datetime(2021, 7, 21, 11, 0, tzinfo=TZ))
+    dovecot_server.append(
+        user,
+        password,
+        "INBOX",
+        submission("a@shzj.example.cn", "<b>上海</b>推荐", "sh-1@shzj.example.cn", nomination=sh, xlsx=True),
+        datetime(2021, 7, 21, 10, 0, tzinfo=TZ),
+    )
+    dovecot_server.append(
+        user,
+        password,
+        "INBOX",
+        submission(
+            "who@else.example.com",
+            "推荐",
+            "x-1@else.example.com",
+            nomination=Nomination.sample("某单位", "某号"),
+        ),
+        datetime(2021, 7, 21, 11, 0, tzinfo=TZ),
+    )
     run(config, "once")
     return config, smtp_server
 
@@ -108,8 +123,19 @@ def test_staff_decisions_are_audited_and_notify_the_unit(society):
     config, smtp = society
     case = case_of(config, "x-1@else.example.com")
     before = len(smtp.messages())
-    run(config, "decide", "assign", case, "--unit", "江苏省针灸学会", "--reason", "该单位新邮箱", "--by", "刘晶晶",
-        "--send")
+    run(
+        config,
+        "decide",
+        "assign",
+        case,
+        "--unit",
+        "江苏省针灸学会",
+        "--reason",
+        "该单位新邮箱",
+        "--by",
+        "刘晶晶",
+        "--send",
+    )
     rec = next(r for r in export(config) if r["case_no"] == case)
     assert rec["unit"] == "江苏省针灸学会" and rec["status"] == "accepted"
     notice = parsed(smtp)[before]
@@ -124,6 +150,7 @@ def test_upstream_quota_is_enforced(society):
     config, _ = society
     bj = case_of(config, "bj-1@bj.example.cn")
     sh = case_of(config, "sh-1@shzj.example.cn")
+    run(config, "decide", "accept", sh, "--reason", "粉丝数已电话核实")  # its 粉丝数量 was "=1+2"
     run(config, "decide", "select", bj)
     proc = run(config, "decide", "select", sh, check=False)
     assert proc.returncode != 0 and "名额" in (proc.stderr + proc.stdout)

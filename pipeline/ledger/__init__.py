@@ -185,7 +185,9 @@ class Ledger:
                 s.add(row)
             return row
 
-    def record_decision(self, who: str, action: str, detail: str, case_no: str | None, unit: str | None) -> None:
+    def record_decision(
+        self, who: str, action: str, detail: str, case_no: str | None, unit: str | None
+    ) -> None:
         with self.session() as s:
             s.add(DecisionRow(who=who, action=action, detail=detail, case_no=case_no, unit=unit, at=utcnow()))
 

@@ -132,7 +132,9 @@ class OutboxRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
-    kind: Mapped[str] = mapped_column(String(30), index=True)  # receipt, digest, reminder, packet, alert, notice
+    kind: Mapped[str] = mapped_column(
+        String(30), index=True
+    )  # receipt, digest, reminder, packet, alert, notice
     case_no: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
     recipients: Mapped[list] = mapped_column(JSON)
     subject: Mapped[str] = mapped_column(Text)

@@ -31,7 +31,9 @@ def to_view(row: MessageRow, config: Config, decisions: list[DecisionRow] = ()) 
         status=Status(row.status) if row.status else Status.MANUAL_REVIEW,
         fields=dict(row.fields or {}),
         normalized=dict(row.normalized or {}),
-        problems=[Problem(p.get("field"), p.get("code", ""), p.get("message", "")) for p in row.problems or []],
+        problems=[
+            Problem(p.get("field"), p.get("code", ""), p.get("message", "")) for p in row.problems or []
+        ],
         attachments=[
             AttachmentView(a.name, a.kind, a.sha256, a.size, Path(a.path) if a.path else None)
             for a in row.attachments

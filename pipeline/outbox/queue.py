@@ -3,11 +3,13 @@ then marked sent. A unique dedup key makes re-running never repeat a mail."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -23,7 +25,10 @@ RETRY_DELAYS = (60, 300, 900, 3600)  # seconds between attempts after a temporar
 
 
 def _safe_key(key: str) -> str:
-    return re.sub(r"[^0-9A-Za-z_.-]+", "_", key)[:150]
+    """A file name for a dedup key: readable ASCII part plus a hash of the whole
+    key, so keys differing only in Chinese (unit names) never share a file."""
+    readable = re.sub(r"[^0-9A-Za-z_.-]+", "_", key).strip("_")[:100]
+    return f"{readable}_{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
 def enqueue(
@@ -41,10 +46,16 @@ def enqueue(
     out_dir = config.path(config.storage.outbox_dir) / kind
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{_safe_key(dedup_key)}.eml"
-    data = msg.as_bytes()
+    data = msg.as_bytes(policy=SMTP_POLICY)  # CRLF line ends: sent byte for byte
     tmp = path.with_suffix(".eml.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        # Disk full (ENOSPC/EFBIG) mid-write: leave no half-written file; the
+        # caller's transaction rolls back, so the message is processed again.
+        tmp.unlink(missing_ok=True)
+        raise
     recipients = [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])) if addr]
     row = OutboxRow(
         dedup_key=dedup_key,
@@ -81,7 +92,9 @@ def sent_today(session: Session, config: Config) -> int:
 SendFn = Callable[[bytes, str, list[str]], "object"]
 
 
-def flush(ledger: Ledger, config: Config, sender, *, already_sent: Callable[[str], bool] | None = None) -> dict:
+def flush(
+    ledger: Ledger, config: Config, sender, *, already_sent: Callable[[str], bool] | None = None
+) -> dict:
     """Send every due pending mail. Returns counts {sent, failed, deferred}.
 
     A row is marked `sending` and committed before DATA, so after a crash we

@@ -78,7 +78,8 @@ def _row(label: str, view: SubmissionView) -> dict:
         "subject": view.subject,
         "arrival": fmt_time(view.arrival),
         "status": view.status.zh,
-        "problems": [p.message for p in view.problems],
+        # Staff decisions are part of the record: shown beside the problems.
+        "problems": [p.message for p in view.problems] + [f"人工决定：{d}" for d in view.decisions],
     }
 
 

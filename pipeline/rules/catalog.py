@@ -21,6 +21,17 @@ def _duplicate(ctx: Context) -> Outcome | None:
     return None
 
 
+UNOPENED = ("message_too_large", "message_unreadable")
+
+
+def _unopened(ctx: Context) -> Outcome | None:
+    """A mail we could not open is for staff: the raw copy is in the store."""
+    problems = [p for p in ctx.message.problems if p.code in UNOPENED]
+    if problems:
+        return Outcome(Status.MANUAL_REVIEW, problems, final=True)
+    return None
+
+
 def _correspondence(ctx: Context) -> Outcome | None:
     """A reply or a letter with nothing to read is for staff, not a submission."""
     if ctx.forms or ctx.has_documents:
@@ -133,6 +144,7 @@ def _late(ctx: Context) -> Outcome | None:
 RULES: tuple[Rule, ...] = (
     Rule("automatic", "自动回复、退信、群发邮件不予处理", _automatic),
     Rule("duplicate", "同一封邮件重复投递只处理一次", _duplicate),
+    Rule("unopened", "无法拆读的邮件（过大或结构损坏）转工作人员", _unopened),
     Rule("correspondence", "没有推荐表或材料的来信转工作人员", _correspondence),
     Rule("unknown_unit", "发件人须在推荐单位名单中", _unknown_unit),
     Rule("late", "按到达时间（北京时间）检查报送截止时间", _late),

@@ -1,0 +1,59 @@
+"""`run.py serve`: a new mail gets its receipt within seconds (IDLE), Ctrl-C stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+
+from intake_env import ROOT, TZ, Nomination, submission, write_config
+
+
+def wait_for(predicate, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_serve_answers_new_mail_within_seconds_and_stops_on_ctrl_c(
+    tmp_path, dovecot_server, imap_account, smtp_server
+):
+    config = write_config(tmp_path, dovecot_server, imap_account, smtp_server)
+    user, password = imap_account
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        cwd=tmp_path,
+    )
+    try:
+        assert "开始运行" in proc.stdout.readline()
+        time.sleep(2)  # let the IDLE connection settle
+        raw = submission(
+            "bjzj@bj.example.cn",
+            "推荐表",
+            "serve-1@bj.example.cn",
+            nomination=Nomination.sample("北京针灸学会", "北京针灸"),
+        )
+        start = time.monotonic()
+        dovecot_server.append(user, password, "INBOX", raw, datetime(2021, 7, 20, 10, 0, tzinfo=TZ))
+        assert wait_for(lambda: len(smtp_server.messages()) == 1, timeout=30), "no receipt within 30 s"
+        elapsed = time.monotonic() - start
+        print(f"receipt after {elapsed:.1f} s")
+        assert elapsed < 20  # the poll interval is 5 minutes: only IDLE explains this
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+        assert "已停止" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
