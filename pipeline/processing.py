@@ -163,9 +163,6 @@ class Processor:
 
     def _form(self, att: Attachment, doc: Document) -> FormFound:
         form, normalized, problems = analyze_document(doc, self.config.form.required)
-        if not form.found and doc.problems:
-            # An encrypted or broken 推荐表: say that, not "15 fields missing".
-            problems = list(doc.problems)
         return FormFound(att, form, normalized, problems)
 
     def _decide_and_record(

@@ -44,6 +44,7 @@ def write_config(
     level_name: str = "中国针灸学会信息与会员部",
     deadline: datetime = DEADLINE,
     extra_level: dict | None = None,
+    extra_smtp: dict | None = None,
 ) -> Path:
     user, password = account
     (tmp / "imap.pw").write_text(password)
@@ -80,6 +81,7 @@ def write_config(
             "from_addr": smtp.user,
             "from_name": level_name,
             "per_minute": 6000,
+            **(extra_smtp or {}),
         },
         "units": units or UNITS,
         "storage": {"database": "sqlite:///data/ledger.sqlite3"},

@@ -31,7 +31,10 @@ def analyze_document(doc: Document, required: list[str]) -> tuple[FormResult, di
     form = extract_form(doc)
     normalized = normalize_fields(form.fields)
     problems: list[Problem] = list(doc.problems)
-    if not form.found:
+    unreadable = any(p.code not in ("scan", "pdf_no_text") for p in doc.problems)
+    if not form.found and unreadable:
+        pass  # an encrypted or broken file: its own problem says what to do
+    elif not form.found:
         problems.append(
             Problem(
                 None,
