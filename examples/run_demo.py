@@ -1,8 +1,8 @@
 """`make demo`: the whole job on the bundled demo mailbox, no account, no network.
 
 Fetch and process every message, then do what staff would do next: pick the
-accepted account with the most fans for upstream, write the digest, the
-scoring sheet and the upstream packet. Everything lands in outbox/.
+accepted account with the most fans for upstream, remind units that have
+not sent anything, write the digest, the scoring sheet and the upstream packet. Everything lands in outbox/.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ if __name__ == "__main__":
     case = best_accepted()
     if case:
         step("decide", "select", case, "--by", "演示")
+    step("remind", "--days", "1", "--send")
     step("scoring")
     step("digest", "--send")
     step("packet", "--send")

@@ -17,6 +17,8 @@ def environment(template_dir: str = str(TEMPLATE_DIR)) -> Environment:
         autoescape=select_autoescape(["html", "html.j2"]),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 

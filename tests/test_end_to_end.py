@@ -249,3 +249,67 @@ def test_receipts_per_sender_are_capped_to_stop_mail_loops(intake):
     run(config, "once")
     assert len(smtp.messages()) == 3  # max_receipts_per_sender_hour defaults to 3
     assert len(export(config)) == 5
+
+
+def test_uidvalidity_change_rescans_without_duplicates(tmp_path, dovecot_server, imap_account, smtp_server):
+    import yaml
+
+    config = write_config(tmp_path, dovecot_server, imap_account, smtp_server)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["mailboxes"][0]["folder"] = "报送"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    user, password = imap_account
+    dovecot_server.create_folder(user, password, "报送")
+    senders = [("bjzj@bj.example.cn", "北京针灸学会"), ("tjzj@tj.example.cn", "天津市针灸学会")]
+    raws = [
+        submission(addr, "推荐表", f"uv-{i}@x", nomination=Nomination.sample(unit, f"账号{i}"))
+        for i, (addr, unit) in enumerate(senders)
+    ]
+    when = datetime(2021, 7, 20, 10, 0, tzinfo=TZ)
+    for raw in raws:
+        dovecot_server.append(user, password, "报送", raw, when)
+    run(config, "once")
+    assert len(smtp_server.messages()) == 2
+    # The server rebuilds the folder: a new UIDVALIDITY, the same mail under new UIDs, and one new mail.
+    dovecot_server.delete_folder(user, password, "报送")
+    dovecot_server.create_folder(user, password, "报送")
+    for raw in raws:
+        dovecot_server.append(user, password, "报送", raw, when)
+    new = submission(
+        "jszj@js.example.cn", "推荐表", "uv-new@x", nomination=Nomination.sample("江苏省针灸学会", "苏针")
+    )
+    dovecot_server.append(user, password, "报送", new, when)
+    run(config, "once")
+    assert sorted(r["message_id"] for r in export(config)) == ["uv-0@x", "uv-1@x", "uv-new@x"]
+    assert len(smtp_server.messages()) == 3
+
+
+def test_processed_mail_moves_to_a_chinese_folder_and_is_never_deleted(
+    tmp_path, dovecot_server, imap_account, smtp_server
+):
+    import yaml
+
+    config = write_config(tmp_path, dovecot_server, imap_account, smtp_server)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["mailboxes"][0]["processed_folder"] = "已处理"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    user, password = imap_account
+    raw = submission(
+        "bjzj@bj.example.cn", "推荐表", "mv-1@x", nomination=Nomination.sample("北京针灸学会", "北京针灸")
+    )
+    dovecot_server.append(user, password, "INBOX", raw, datetime(2021, 7, 20, 10, 0, tzinfo=TZ))
+    run(config, "once")
+    assert dovecot_server.messages(user, password, "INBOX") == []
+    moved = dovecot_server.messages(user, password, "已处理")
+    assert len(moved) == 1 and b"mv-1@x" in moved[0]
+    run(config, "once")
+    assert len(smtp_server.messages()) == 1
+
+
+def test_test_connection_checks_imap_and_smtp(tmp_path, dovecot_server, imap_account, smtp_server):
+    config = write_config(tmp_path, dovecot_server, imap_account, smtp_server)
+    out = run(config, "test-connection").stdout
+    assert out.count("✔") >= 2 and "✘" not in out
+    bad = write_config(tmp_path, dovecot_server, (imap_account[0], "wrong"), smtp_server)
+    proc = run(bad, "test-connection", check=False)
+    assert proc.returncode == 1 and "✘" in proc.stdout
