@@ -23,23 +23,9 @@ import docx
 import openpyxl
 from docx.shared import Pt
 
-LABELS = (
-    "账号名称",
-    "注册时间",
-    "粉丝数量",
-    "运营主体",
-    "账号ID/网页链接",
-    "运营人数",
-    "发布数量",
-    "账号简介",
-    "传播实效",
-    "推荐理由",
-    "联系人",
-    "手机",
-    "电子邮箱",
-    "邮编",
-    "联系地址",
-)
+from pipeline.model import FORM_LABELS
+
+LABELS = FORM_LABELS
 
 # 附件1 grid: pairs on one row, long fields spanning the three value columns.
 GRID_ROWS: tuple[tuple[str, ...], ...] = (

@@ -8,15 +8,14 @@ members; what we cannot open is kept and reported as a Problem.
 
 from __future__ import annotations
 
-import io
 import mimetypes
-import zipfile
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from email.policy import compat32
 
 from ..config import Limits
+from ..documents.sniff import sniff
 from ..model import Attachment, Problem
 from .archives import MB, Budget, archive_type, expand_archive
 from .filenames import attachment_filename, sanitize_filename, split_params
@@ -90,42 +89,18 @@ def is_body_part(part: Message) -> bool:
     return name is None
 
 
+# Sniffed labels whose usual extension differs from the label itself.
+_EXTENSIONS = {"jpeg": ".jpg", "tiff": ".tif", "ole": ".doc"}
+_NO_EXTENSION = {"", "unknown", "corrupt", "encrypted"}
+
+
 def sniff_extension(data: bytes) -> str | None:
-    """File extension from magic bytes (names and content types lie)."""
-    head = data[:16]
-    if head.startswith(b"%PDF"):
-        return ".pdf"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except Exception:
-            return ".zip"
-        if any(n.startswith("word/") for n in names):
-            return ".docx"
-        if any(n.startswith("xl/") for n in names):
-            return ".xlsx"
-        if any(n.startswith("ppt/") for n in names):
-            return ".pptx"
-        return ".zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return ".doc"
-    if head.startswith(b"\xff\xd8\xff"):
-        return ".jpg"
-    if head.startswith(b"\x89PNG"):
-        return ".png"
-    if head.startswith(b"GIF8"):
-        return ".gif"
-    if head[4:8] == b"ftyp":
-        return ".mov" if head[8:12] == b"qt  " else ".mp4"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return ".webp"
-    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
-        return ".7z"
-    if head.startswith(b"Rar!"):
-        return ".rar"
-    if head.startswith(b"{\\rtf"):
-        return ".rtf"
-    return None
+    """File extension from magic bytes (names and content types lie); one sniffer
+    for the whole pipeline: documents.sniff."""
+    label = sniff(data).label
+    if label in _NO_EXTENSION:
+        return ".doc" if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" else None
+    return _EXTENSIONS.get(label, "." + label)
 
 
 def collect_attachments(msg: Message, limits: Limits) -> Collected:
