@@ -117,7 +117,7 @@ def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> DigestDa
         level_name=config.this_level.name,
         generated_at=now,
         deadline=deadline,
-        days_left=max(0, (deadline.date() - now.date()).days),
+        days_left=(deadline.date() - now.date()).days,  # negative once past
         counts=counts,
         changes=changes,
         needs_staff=needs,

@@ -4,7 +4,8 @@ Parsers are where hostile files bite: a bloated document.xml can take
 minutes and gigabytes (see research/form_extraction.md §1, §5). A forked
 child with RLIMIT_AS turns that into a MemoryError or a kill we can report,
 and a deadline turns a hang into a "timeout" problem; the parent never dies.
-Fork (not spawn) keeps the start cost to a few milliseconds.
+The child is forked once and reused (see run_isolated), so the sandbox
+costs a pipe round trip per file, not a fork.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pickle
 import resource
 import selectors
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -39,36 +41,24 @@ class ChildException(Exception):
 
 
 def run_isolated(func: Callable[..., T], *args: Any, timeout: float, memory_mb: int = DEFAULT_MEMORY_MB) -> T:
-    """Return func(*args) computed in a child; re-raise its exception here.
+    """Return func(*args) computed in a sandbox child; re-raise its exception here.
 
-    `memory_mb` is extra address space beyond what the parent already maps.
-    Raises IsolationError on timeout, memory exhaustion or a hard crash.
+    The child is warm: forked once and reused for many calls (a fork of a
+    process that has imported pdfplumber, openpyxl and lxml costs ~10 ms, more
+    than parsing a form). It is replaced after a timeout, a memory error, a
+    crash, or RECYCLE_AFTER calls. `memory_mb` is extra address space beyond
+    what the parent maps at fork time. Raises IsolationError on timeout,
+    memory exhaustion or a hard crash.
     """
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read_fd)
-        _child(func, args, write_fd, memory_mb)
-    try:
-        os.setpgid(pid, pid)  # own group, so helpers it spawns (tesseract) die with it
-    except OSError:
-        pass
-    os.close(write_fd)
-    try:
-        payload = _read_all(read_fd, time.monotonic() + timeout)
-    except IsolationError:
-        _kill(pid)
-        raise
-    finally:
-        os.close(read_fd)
-    status = _reap(pid)
-    if not payload:
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            reason = "memory" if sig in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT) else "crash"
-            raise IsolationError(reason, f"child killed by signal {sig}")
-        raise IsolationError("crash", f"child exited with {os.WEXITSTATUS(status)} and no result")
-    ok, value = pickle.loads(payload)
+    with _lock:
+        worker = _worker_for(memory_mb)
+        try:
+            ok, value = worker.call(func, args, timeout)
+        except IsolationError:
+            _drop_worker()
+            raise
+        if worker.calls >= RECYCLE_AFTER or (not ok and isinstance(value, MemoryError)):
+            _drop_worker()
     if ok:
         return value
     if isinstance(value, MemoryError):
@@ -76,7 +66,88 @@ def run_isolated(func: Callable[..., T], *args: Any, timeout: float, memory_mb: 
     raise value
 
 
-def _child(func: Callable, args: tuple, write_fd: int, memory_mb: int) -> None:
+RECYCLE_AFTER = 200  # calls; bounds what a long-lived child can accumulate
+_lock = threading.Lock()
+_current: _Worker | None = None
+
+
+def _worker_for(memory_mb: int) -> _Worker:
+    global _current
+    if _current is not None and (_current.owner != os.getpid() or _current.memory_mb != memory_mb):
+        if _current.owner == os.getpid():
+            _current.stop()
+        _current = None  # a forked copy of this process must not share our child
+    if _current is None:
+        _current = _Worker(memory_mb)
+    return _current
+
+
+def _drop_worker() -> None:
+    global _current
+    if _current is not None:
+        _current.stop()
+        _current = None
+
+
+def shutdown() -> None:
+    """Stop the sandbox child (tests, clean exit)."""
+    with _lock:
+        _drop_worker()
+
+
+class _Worker:
+    """One forked child that runs requests sent over a pipe, one at a time."""
+
+    def __init__(self, memory_mb: int) -> None:
+        self.owner = os.getpid()
+        self.memory_mb = memory_mb
+        self.calls = 0
+        req_r, req_w = os.pipe()
+        res_r, res_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child
+            os.close(req_w)
+            os.close(res_r)
+            _serve(req_r, res_w, memory_mb)
+        try:
+            os.setpgid(pid, pid)  # own group, so helpers it spawns (tesseract) die with it
+        except OSError:
+            pass
+        os.close(req_r)
+        os.close(res_w)
+        self.pid, self.req, self.res = pid, req_w, res_r
+
+    def call(self, func: Callable, args: tuple, timeout: float) -> tuple[bool, Any]:
+        self.calls += 1
+        request = pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            _write_frame(self.req, request)
+        except OSError as exc:  # the child died between calls
+            raise IsolationError("crash", f"sandbox child gone: {exc}") from exc
+        payload = _read_frame(self.res, time.monotonic() + timeout)
+        if payload is None:
+            status = _kill(self.pid)
+            self.pid = 0
+            if os.WIFSIGNALED(status):
+                sig = os.WTERMSIG(status)
+                reason = "memory" if sig in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT) else "crash"
+                raise IsolationError(reason, f"child killed by signal {sig}")
+            raise IsolationError("crash", "child exited with no result")
+        return pickle.loads(payload)
+
+    def stop(self) -> None:
+        for fd in (self.req, self.res):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self.pid:
+            _kill(self.pid)
+            self.pid = 0
+
+
+def _serve(req_fd: int, res_fd: int, memory_mb: int) -> None:
+    """Child main loop: read a request, run it, write the result; exit on EOF."""
     code = 0
     try:
         try:
@@ -87,24 +158,65 @@ def _child(func: Callable, args: tuple, write_fd: int, memory_mb: int) -> None:
         # thread stacks may already use gigabytes of address space).
         limit = _mapped_bytes() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        try:
-            result = (True, func(*args))
-        except BaseException as exc:  # report everything, including MemoryError
-            result = (False, _picklable(exc))
-        try:
-            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:
-            data = pickle.dumps((False, ChildException(f"unpicklable result: {exc}")))
-        if len(data) > _MAX_RESULT:
-            data = pickle.dumps((False, ChildException("result too large")))
-        view = memoryview(data)
-        while view:
-            written = os.write(write_fd, view)
-            view = view[written:]
+        while True:
+            request = _read_frame(req_fd, None)
+            if request is None:
+                break
+            try:
+                func, args = pickle.loads(request)
+                result = (True, func(*args))
+            except BaseException as exc:  # report everything, including MemoryError
+                result = (False, _picklable(exc))
+            try:
+                data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:
+                data = pickle.dumps((False, ChildException(f"unpicklable result: {exc}")))
+            if len(data) > _MAX_RESULT:
+                data = pickle.dumps((False, ChildException("result too large")))
+            _write_frame(res_fd, data)
+            if not result[0] and isinstance(result[1], MemoryError):
+                break  # a fragmented heap is not worth keeping
     except BaseException:
         code = 1
     finally:
         os._exit(code)
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_frame(fd: int, deadline: float | None) -> bytes | None:
+    """One length-prefixed frame; None on EOF. Raises IsolationError on timeout."""
+    header = _read_exact(fd, 8, deadline)
+    if header is None:
+        return None
+    size = int.from_bytes(header, "big")
+    if size > _MAX_RESULT + 1024 and deadline is not None:
+        raise IsolationError("crash", "result too large")
+    return _read_exact(fd, size, deadline)
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes | None:
+    chunks: list[bytes] = []
+    got = 0
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while got < size:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise IsolationError("timeout", "deadline passed")
+            if not sel.select(timeout=left):
+                continue
+            chunk = os.read(fd, min(1 << 20, size - got))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            got += len(chunk)
+    return b"".join(chunks)
 
 
 def _mapped_bytes() -> int:
@@ -124,27 +236,7 @@ def _picklable(exc: BaseException) -> BaseException:
         return ChildException(text[:2000])
 
 
-def _read_all(fd: int, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    with selectors.DefaultSelector() as sel:
-        sel.register(fd, selectors.EVENT_READ)
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise IsolationError("timeout", "deadline passed")
-            if not sel.select(timeout=left):
-                continue
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > _MAX_RESULT:
-                raise IsolationError("crash", "result too large")
-            chunks.append(chunk)
-
-
-def _kill(pid: int) -> None:
+def _kill(pid: int) -> int:
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -152,7 +244,7 @@ def _kill(pid: int) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    _reap(pid)
+    return _reap(pid)
 
 
 def _reap(pid: int) -> int:
