@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # Statuses that hold one of the unit's quota places.
 ACTIVE = (Status.ACCEPTED.value, Status.NEEDS_FIX.value, Status.MANUAL_REVIEW.value)
 MEDIA = (AttachmentKind.PICTURE, AttachmentKind.VIDEO)
+MAX_ATTEMPTS = 3  # tries before a failing message is handed to staff
 
 
 @dataclass
@@ -56,12 +57,21 @@ def store_raw(config: Config, raw: bytes) -> tuple[str, Path]:
     path = folder / f"{digest}.eml"
     if not path.exists():
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        try:
+            with open(tmp, "wb", opener=_owner_only) as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.replace(path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # disk full: leave no half-written copy
+            raise
     return digest, path
+
+
+def _owner_only(path: str, flags: int) -> int:
+    """open() opener: files hold phone numbers and addresses (mode 0600)."""
+    return os.open(path, flags, 0o600)
 
 
 class Processor:
@@ -82,19 +92,62 @@ class Processor:
         row = self.ledger.claim(mail, digest, str(path))
         if row is None:
             return None
-        return self._process(row.id, mail.raw, mail.internaldate)
+        return self._process_guarded(row, mail.raw, mail.internaldate)
 
     def resume_stale(self) -> int:
-        """Finish messages whose worker died after claiming them."""
+        """Finish messages whose worker died (or failed) after claiming them."""
         done = 0
         for stale in self.ledger.stale_claims():
             row = self.ledger.retake(stale.id)
             if row is None:
                 continue
             raw = Path(row.raw_path).read_bytes()
-            self._process(row.id, raw, row.arrival)
+            self._process_guarded(row, raw, row.arrival)
             done += 1
         return done
+
+    def _process_guarded(self, row: MessageRow, raw: bytes, arrival) -> MessageRow | None:
+        """A message that keeps failing must not block its mailbox: after
+        MAX_ATTEMPTS it goes to staff as manual_review (the raw copy is kept).
+        Disk and database trouble (OSError) is the machine's, not the
+        message's: it propagates and the claim is retried on the next run."""
+        try:
+            return self._process(row.id, raw, arrival)
+        except OSError:
+            raise
+        except Exception as exc:
+            log.exception("processing %s (attempt %d) failed", row.id, row.attempts)
+            return self._record_failure(row.id, row.attempts, exc, raw)
+        finally:
+            self.ledger.release(row.id)
+
+    def _record_failure(self, row_id: int, attempts: int, exc: Exception, raw: bytes) -> MessageRow | None:
+        envelope = parse_message(raw, self.config.limits, self.own) if attempts >= MAX_ATTEMPTS else None
+        with self.ledger.session() as s:
+            row = s.get(MessageRow, row_id)
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            if attempts < MAX_ATTEMPTS:
+                return None  # stays claimed: resume_stale() tries again
+            tz = self.config.tz
+            row.case_no = row.case_no or f"TJ-{row.arrival.astimezone(tz):%Y%m%d}-{row.id:04d}"
+            row.message_id = envelope.message_id
+            row.subject, row.sender, row.sender_name = (
+                envelope.subject,
+                envelope.from_addr,
+                envelope.from_name,
+            )
+            row.unit = self.roster.unit_for(envelope.from_addr) if envelope.from_addr else None
+            row.status = Status.MANUAL_REVIEW.value
+            row.problems = [
+                Problem(
+                    None,
+                    "processing_failed",
+                    "系统多次处理此邮件均未成功，已转工作人员人工处理（原始邮件已保存）。",
+                ).as_dict()
+            ]
+            row.state = "done"
+            row.processed_at = row.changed_at = utcnow()
+            return row
 
     # ------------------------------------------------------------ work
 
@@ -319,7 +372,8 @@ class Processor:
                 name = f"{stem}({n}).{ext}" if dot else f"{att.name}({n})"
             used.add(name)
             path = folder / name
-            path.write_bytes(att.data)
+            with open(path, "wb", opener=_owner_only) as fh:
+                fh.write(att.data)
             row.attachments.append(
                 AttachmentRow(
                     name=att.name,

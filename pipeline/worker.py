@@ -69,6 +69,7 @@ class Worker:
         self.processor = Processor(config, self.ledger, converter)
         self.sources: dict[str, MailSource] = {}
         self._sender = None
+        private_storage(config)
 
     # ------------------------------------------------------------ polling
 
@@ -262,6 +263,16 @@ def disk_full_message(exc: BaseException) -> str | None:
 
 class MailboxBusy(Exception):
     """Another poll of this mailbox is running."""
+
+
+def private_storage(config: Config) -> None:
+    """The raw mail and attachment stores hold phone numbers and addresses:
+    their top folders are owner-only too (mkdir(parents=True) would leave
+    them at the umask's 0755, listing every case number to other users)."""
+    for rel in (config.storage.raw_dir, config.storage.files_dir):
+        path = config.path(rel)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)
 
 
 def raw_dir(config: Config) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import RawMail
@@ -42,6 +44,19 @@ __all__ = [
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _create_schema(engine: Engine, tries: int = 6) -> None:
+    """create_all, tolerating another worker creating the same tables at the
+    same moment (SQLite: "table already exists"; PostgreSQL: duplicate pg_type)."""
+    for attempt in range(tries):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         db_path = Path(url[len("sqlite:///") :])
@@ -56,7 +71,7 @@ def _make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        Base.metadata.create_all(engine)
+        _create_schema(engine)
         # The ledger holds phone numbers and addresses: service user only.
         for suffix in ("", "-wal", "-shm"):
             p = Path(str(db_path) + suffix)
@@ -64,7 +79,7 @@ def _make_engine(url: str) -> Engine:
                 os.chmod(p, 0o600)
         return engine
     engine = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+    _create_schema(engine)
     return engine
 
 
@@ -75,6 +90,10 @@ class Ledger:
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.lease = timedelta(seconds=lease_seconds)
+        # Rows this process is working on right now: our own claims are stale
+        # only when no thread of ours holds them (a failed attempt).
+        self._working: set[int] = set()
+        self._working_lock = threading.Lock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -105,6 +124,8 @@ class Ledger:
                     attempts=1,
                 )
                 s.add(row)
+                s.flush()
+                self._hold(row.id)
             return row
         except IntegrityError:
             pass
@@ -124,6 +145,7 @@ class Ledger:
             row.claimed_by = WORKER_ID
             row.claimed_at = utcnow()
             row.attempts += 1
+            self._hold(row.id)
             return row
 
     def stale_claims(self) -> list[MessageRow]:
@@ -140,11 +162,22 @@ class Ledger:
             row.claimed_by = WORKER_ID
             row.claimed_at = utcnow()
             row.attempts += 1
+            self._hold(row.id)
             return row
+
+    def _hold(self, row_id: int) -> None:
+        with self._working_lock:
+            self._working.add(row_id)
+
+    def release(self, row_id: int) -> None:
+        """This process stopped working on the row (done or failed)."""
+        with self._working_lock:
+            self._working.discard(row_id)
 
     def _claim_is_stale(self, row: MessageRow) -> bool:
         if row.claimed_by == WORKER_ID:
-            return True
+            with self._working_lock:
+                return row.id not in self._working
         host, _, pid = row.claimed_by.rpartition(":")
         if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
             return True
@@ -170,20 +203,29 @@ class Ledger:
             return row.value if row else None
 
     def set_kv(self, key: str, value: str) -> None:
-        with self.session() as s:
-            row = s.get(KeyValueRow, key)
-            if row:
-                row.value = value
-            else:
-                s.add(KeyValueRow(key=key, value=value))
+        try:
+            with self.session() as s:
+                row = s.get(KeyValueRow, key)
+                if row:
+                    row.value = value
+                else:
+                    s.add(KeyValueRow(key=key, value=value))
+        except IntegrityError:  # another worker inserted the key first: update it
+            with self.session() as s:
+                s.get(KeyValueRow, key, with_for_update=True).value = value
 
     def mailbox_state(self, name: str) -> MailboxStateRow:
-        with self.session() as s:
-            row = s.get(MailboxStateRow, name)
-            if row is None:
-                row = MailboxStateRow(name=name, last_uid=0, failures_in_row=0, alerted=False)
-                s.add(row)
-            return row
+        """Get or create; two workers starting together may both try to create it."""
+        try:
+            with self.session() as s:
+                row = s.get(MailboxStateRow, name)
+                if row is None:
+                    row = MailboxStateRow(name=name, last_uid=0, failures_in_row=0, alerted=False)
+                    s.add(row)
+                return row
+        except IntegrityError:
+            with self.session() as s:
+                return s.get(MailboxStateRow, name)
 
     def record_decision(
         self, who: str, action: str, detail: str, case_no: str | None, unit: str | None

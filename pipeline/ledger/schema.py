@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -60,8 +61,9 @@ class MessageRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(200))
     folder: Mapped[str] = mapped_column(String(500))
-    uidvalidity: Mapped[int] = mapped_column(Integer)
-    uid: Mapped[int] = mapped_column(Integer)
+    # IMAP UIDs and UIDVALIDITY are unsigned 32-bit: beyond PostgreSQL's INTEGER.
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
     raw_sha256: Mapped[str] = mapped_column(String(64), index=True)
     raw_path: Mapped[str] = mapped_column(Text)
     arrival: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -153,8 +155,8 @@ class MailboxStateRow(Base):
     __tablename__ = "mailbox_state"
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    uidvalidity: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     last_ok: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     failures_in_row: Mapped[int] = mapped_column(Integer, default=0)

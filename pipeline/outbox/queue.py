@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -13,11 +14,11 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from ..config import Config
-from ..ledger import Ledger, OutboxRow, utcnow
+from ..ledger import WORKER_ID, Ledger, OutboxRow, _pid_alive, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,20 @@ def enqueue(
 def receipts_sent_recently(session: Session, address: str, within: timedelta) -> int:
     """Receipts to one address in the window: the last guard against mail loops."""
     since = utcnow() - within
-    rows = session.scalars(
-        select(OutboxRow.recipients).where(OutboxRow.kind == "receipt", OutboxRow.created_at >= since)
-    ).all()
+    query = select(OutboxRow.recipients).where(OutboxRow.kind == "receipt", OutboxRow.created_at >= since)
+    if address.isascii() and not any(c in address for c in '"\\'):
+        # Narrow in SQL first (the JSON text holds a plain ASCII address verbatim):
+        # during a large backlog, scanning every recent receipt per message is quadratic.
+        query = query.where(
+            func.lower(cast(OutboxRow.recipients, String)).contains(address.lower(), autoescape=True)
+        )
+    rows = session.scalars(query).all()
     return sum(1 for r in rows if address.lower() in (x.lower() for x in r))
+
+
+def _message_id_of(ledger: Ledger, row_id: int) -> str:
+    with ledger.session() as s:
+        return s.get(OutboxRow, row_id).message_id
 
 
 def sent_today(session: Session, config: Config) -> int:
@@ -92,24 +103,60 @@ def sent_today(session: Session, config: Config) -> int:
 SendFn = Callable[[bytes, str, list[str]], "object"]
 
 
+SENDING_MARK = "sending:"  # last_error while a row is `sending`: which worker holds it
+
+
+def _sending_lease(config: Config) -> timedelta:
+    """Longest a live worker can need for one send (its tries, waits and timeouts)."""
+    return timedelta(seconds=config.smtp.timeout_seconds * 4 + 60)
+
+
+def _sender_gone(row: OutboxRow) -> bool:
+    """A `sending` row whose worker is dead (same host, pid gone) or whose lease ran out."""
+    owner = (
+        (row.last_error or "").removeprefix(SENDING_MARK)
+        if (row.last_error or "").startswith(SENDING_MARK)
+        else ""
+    )
+    host, _, pid = owner.rpartition(":")
+    if owner and owner != WORKER_ID and host == socket.gethostname() and pid.isdigit():
+        if not _pid_alive(int(pid)):
+            return True
+    return row.next_try_at <= utcnow()
+
+
 def flush(
     ledger: Ledger, config: Config, sender, *, already_sent: Callable[[str], bool] | None = None
 ) -> dict:
     """Send every due pending mail. Returns counts {sent, failed, deferred}.
 
-    A row is marked `sending` and committed before DATA, so after a crash we
-    know the server may have it: `already_sent(message_id)` (a look in the
-    account's Sent folder) decides before it is sent again.
+    A row is marked `sending` (by this worker, with a lease) and committed
+    before DATA, so after a crash we know the server may have it:
+    `already_sent(message_id)` (a look in the account's Sent folder) decides
+    before it is sent again. Rows another live worker is sending are left
+    alone, and a row is taken with a compare-and-set UPDATE, so two workers
+    sharing a ledger never send one mail twice.
     """
     counts = {"sent": 0, "failed": 0, "deferred": 0}
     if config.smtp.dry_run:
         return counts
     with ledger.session() as s:
-        for row in s.scalars(select(OutboxRow).where(OutboxRow.state == "sending")):
-            if already_sent and already_sent(row.message_id):
-                row.state, row.sent_at = "sent", utcnow()
-            else:
-                row.state = "pending"
+        stale = [
+            r.id for r in s.scalars(select(OutboxRow).where(OutboxRow.state == "sending")) if _sender_gone(r)
+        ]
+    for row_id in stale:
+        sent = bool(already_sent and already_sent(_message_id_of(ledger, row_id)))
+        with ledger.session() as s:
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row_id, OutboxRow.state == "sending")
+                .values(
+                    state="sent" if sent else "pending",
+                    sent_at=utcnow() if sent else None,
+                    next_try_at=utcnow(),
+                    last_error=None if sent else "上次发送被中断，已重新排队",
+                )
+            )
     while True:
         with ledger.session() as s:
             if sent_today(s, config) >= config.smtp.daily_cap:
@@ -117,17 +164,30 @@ def flush(
                 counts["deferred"] += pending
                 log.warning("daily sending cap reached; %d mails wait for tomorrow", pending)
                 break
-            row = s.scalars(
-                select(OutboxRow)
+            row_id = s.scalar(
+                select(OutboxRow.id)
                 .where(OutboxRow.state == "pending", OutboxRow.next_try_at <= utcnow())
                 .order_by(OutboxRow.id)
                 .limit(1)
-            ).first()
-            if row is None:
-                break
-            row.state = "sending"
-            row.attempts += 1
-            row_id, path, rcpts = row.id, Path(row.eml_path), list(row.recipients)
+            )
+        if row_id is None:
+            break
+        with ledger.session() as s:  # write-first transaction: no stale SQLite snapshot
+            taken = s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row_id, OutboxRow.state == "pending")
+                .values(
+                    state="sending",
+                    attempts=OutboxRow.attempts + 1,
+                    last_error=SENDING_MARK + WORKER_ID,
+                    next_try_at=utcnow() + _sending_lease(config),
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not taken:
+                continue  # another worker took it between our SELECT and UPDATE
+            row = s.get(OutboxRow, row_id)
+            path, rcpts = Path(row.eml_path), list(row.recipients)
         result = sender.send(path.read_bytes(), config.smtp.from_addr, rcpts)
         with ledger.session() as s:
             row = s.get(OutboxRow, row_id)
@@ -142,4 +202,22 @@ def flush(
                 delay = RETRY_DELAYS[min(row.attempts - 1, len(RETRY_DELAYS) - 1)]
                 row.next_try_at = utcnow() + timedelta(seconds=delay)
                 counts["deferred"] += 1
+        if not result.ok and not result.permanent:
+            # The server is down or refusing for now (the sender already retried):
+            # trying every other mail too would block the cycle for minutes.
+            # They stay pending and go out on a later flush.
+            with ledger.session() as s:
+                rest = (
+                    s.scalar(
+                        select(func.count(OutboxRow.id)).where(
+                            OutboxRow.state == "pending", OutboxRow.next_try_at <= utcnow()
+                        )
+                    )
+                    or 0
+                )
+            counts["deferred"] += rest
+            log.warning(
+                "SMTP temporarily failing (%s); %d more mails wait for the next flush", result.detail, rest
+            )
+            break
     return counts
