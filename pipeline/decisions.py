@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .config import Config
 from .ledger import DecisionRow, Ledger, MessageRow, utcnow
-from .model import Status
+from .model import QUOTA_STATUSES, Status
 from .outbox import enqueue, new_message
 from .receipts import receipt_subject, receipt_text
 
@@ -60,7 +60,7 @@ def apply_decision(config: Config, args) -> str:
             _check_quota(config, s, row, new_status)
             row.status = new_status.value
             row.changed_at = utcnow()
-            if new_status in (Status.ACCEPTED, Status.NEEDS_FIX, Status.MANUAL_REVIEW):
+            if new_status in QUOTA_STATUSES:
                 _supersede_older(s, row)
         if notify and row.sender:
             text = receipt_text(config, row)
@@ -131,9 +131,7 @@ def _supersede_older(s, row: MessageRow) -> None:
         select(MessageRow).where(
             MessageRow.unit == row.unit,
             MessageRow.account_key == row.account_key,
-            MessageRow.status.in_(
-                [Status.ACCEPTED.value, Status.NEEDS_FIX.value, Status.MANUAL_REVIEW.value]
-            ),
+            MessageRow.status.in_([status.value for status in QUOTA_STATUSES]),
             MessageRow.id != row.id,
             MessageRow.arrival < row.arrival,
         )

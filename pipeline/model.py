@@ -54,6 +54,10 @@ class Status(StrEnum):
         return STATUS_ZH[self]
 
 
+# Statuses that hold one of a unit's quota places (and can be superseded by a
+# corrected version of the same account).
+QUOTA_STATUSES: frozenset[Status] = frozenset({Status.ACCEPTED, Status.NEEDS_FIX, Status.MANUAL_REVIEW})
+
 STATUS_ZH: dict[Status, str] = {
     Status.ACCEPTED: "已受理",
     Status.NEEDS_FIX: "需补正",

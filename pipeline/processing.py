@@ -27,15 +27,23 @@ from .ledger import AttachmentRow, Ledger, MessageRow, OutboxRow, SeenMessageId,
 from .message import parse_message
 from .message.filenames import sanitize_filename
 from .message.replies import case_number_in
-from .model import Attachment, AttachmentKind, Document, ParsedMessage, Problem, RawMail, Status
+from .model import (
+    QUOTA_STATUSES,
+    Attachment,
+    AttachmentKind,
+    Document,
+    ParsedMessage,
+    Problem,
+    RawMail,
+    Status,
+)
 from .receipts import enqueue_receipt
 from .roster import Roster
 from .rules import ActiveSubmission, Context, FormFound, decide
 
 log = logging.getLogger(__name__)
 
-# Statuses that hold one of the unit's quota places.
-ACTIVE = (Status.ACCEPTED.value, Status.NEEDS_FIX.value, Status.MANUAL_REVIEW.value)
+ACTIVE = sorted(s.value for s in QUOTA_STATUSES)  # for SQL IN (...)
 MEDIA = (AttachmentKind.PICTURE, AttachmentKind.VIDEO)
 MAX_ATTEMPTS = 3  # tries before a failing message is handed to staff
 
@@ -329,7 +337,7 @@ class Processor:
 
     def _supersede(self, s: Session, row: MessageRow, status: Status) -> list[str]:
         """A newer version of the same account from the same unit replaces the older one."""
-        if status.value not in ACTIVE or not row.unit or not row.account_key:
+        if status not in QUOTA_STATUSES or not row.unit or not row.account_key:
             return []
         older = s.scalars(
             select(MessageRow).where(

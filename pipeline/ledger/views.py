@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..config import Config
-from ..model import Problem, Status
+from ..model import QUOTA_STATUSES, Problem, Status
 from ..reports.views import AttachmentView, SubmissionView, UnitRow
 from .schema import DecisionRow, MessageRow
 
-ACTIVE = {Status.ACCEPTED, Status.NEEDS_FIX, Status.MANUAL_REVIEW}
+ACTIVE = QUOTA_STATUSES
 # After ACTIVE, the statuses that still tell staff where a unit stands.
 STANDING = {Status.LATE, Status.OVER_QUOTA, Status.WITHDRAWN, Status.REJECTED, Status.UNKNOWN_UNIT}
 
