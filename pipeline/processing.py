@@ -22,7 +22,7 @@ from .config import Config
 from .documents import read_document
 from .documents.classify import classify_attachment
 from .documents.materials import check_materials
-from .form import analyze_document
+from .form import analyze_document, extract_form
 from .ledger import AttachmentRow, Ledger, MessageRow, OutboxRow, SeenMessageId, utcnow
 from .message import parse_message
 from .message.filenames import sanitize_filename
@@ -32,6 +32,7 @@ from .model import (
     Attachment,
     AttachmentKind,
     Document,
+    FormResult,
     ParsedMessage,
     Problem,
     RawMail,
@@ -204,9 +205,10 @@ class Processor:
                 files.append((att, kind, None))
                 continue
             doc = read_document(att.name, att.data, self.config.limits, self.converter)
-            kind = classify_attachment(att.name, att.data, doc)
+            form = extract_form(doc)
+            kind = classify_attachment(att.name, att.data, doc, form)
             if kind is AttachmentKind.FORM:
-                forms.append(self._form(att, doc))
+                forms.append(self._form(att, doc, form))
             files.append((att, kind, doc))
         if not forms:
             # A phone photo of the printed form: OCR pictures only when no
@@ -215,15 +217,16 @@ class Processor:
                 if kind is not AttachmentKind.PICTURE:
                     continue
                 doc = read_document(att.name, att.data, self.config.limits, self.converter)
-                if classify_attachment(att.name, att.data, doc) is AttachmentKind.FORM:
-                    forms.append(self._form(att, doc))
+                form = extract_form(doc)
+                if classify_attachment(att.name, att.data, doc, form) is AttachmentKind.FORM:
+                    forms.append(self._form(att, doc, form))
                     files[i] = (att, AttachmentKind.FORM, doc)
         materials = [item for item in files if item[1] is not AttachmentKind.FORM]
         material_problems = check_materials(materials, self.config.materials) if forms else []
         return Reading(files, forms, material_problems)
 
-    def _form(self, att: Attachment, doc: Document) -> FormFound:
-        form, normalized, problems = analyze_document(doc, self.config.form.required)
+    def _form(self, att: Attachment, doc: Document, found: FormResult) -> FormFound:
+        form, normalized, problems = analyze_document(doc, self.config.form.required, found)
         return FormFound(att, form, normalized, problems)
 
     def _decide_and_record(

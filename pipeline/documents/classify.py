@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import AttachmentKind, Document
+from ..model import AttachmentKind, Document, FormResult
 from . import sniff as kinds
 from .sniff import sniff
 
@@ -23,9 +23,12 @@ _FORM_NAME = re.compile(r"推荐表|附件\s*1|申报表|信息表")
 _ARTICLE_NAME = re.compile(r"案例|图文|材料|文章|稿")
 
 
-def classify_attachment(att_name: str, data: bytes, doc: Document | None) -> AttachmentKind:
-    """The AttachmentKind of one attachment, from its bytes and its read Document."""
-    if doc is not None and _is_form(doc):
+def classify_attachment(
+    att_name: str, data: bytes, doc: Document | None, form: FormResult | None = None
+) -> AttachmentKind:
+    """The AttachmentKind of one attachment, from its bytes and its read Document
+    (`form`: extract_form(doc) when the caller already has it)."""
+    if doc is not None and (form.found if form is not None else _is_form(doc)):
         return AttachmentKind.FORM  # even a photo, when it shows the form
     found = sniff(data, att_name)
     if found.kind == kinds.IMAGE:

@@ -26,9 +26,11 @@ def extract_form(doc: Document) -> FormResult:
     return FormResult(file=doc.file, fields=fields, sources=sources, labels_found=count, is_scan=doc.is_scan)
 
 
-def analyze_document(doc: Document, required: list[str]) -> tuple[FormResult, dict, list[Problem]]:
+def analyze_document(
+    doc: Document, required: list[str], form: FormResult | None = None
+) -> tuple[FormResult, dict, list[Problem]]:
     """extract_form + normalize_fields + validate_fields; problems start with doc.problems."""
-    form = extract_form(doc)
+    form = form if form is not None else extract_form(doc)
     normalized = normalize_fields(form.fields)
     problems: list[Problem] = list(doc.problems)
     unreadable = any(p.code not in ("scan", "pdf_no_text") for p in doc.problems)

@@ -18,6 +18,7 @@ from ..config import Limits
 from ..documents.sniff import sniff
 from ..model import Attachment, Problem
 from .archives import MB, Budget, archive_type, expand_archive
+from .bigparts import big_payload
 from .filenames import attachment_filename, sanitize_filename, split_params
 from .headers import raw_header
 from .tnef import expand_tnef, is_tnef
@@ -64,6 +65,9 @@ def disposition(part: Message) -> str:
 
 def payload_bytes(part: Message) -> bytes:
     """Decoded payload bytes; broken base64 gives what can be salvaged."""
+    big = big_payload(part)
+    if big is not None:
+        return big
     try:
         data = part.get_payload(decode=True)
     except Exception:

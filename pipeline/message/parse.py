@@ -22,6 +22,7 @@ from ..config import Limits
 from ..model import ParsedMessage, Problem
 from .attachments import Collected, collect_attachments, content_type, is_body_part, payload_bytes
 from .biglinks import find_big_links
+from .bigparts import attach_big_bodies, split_big_bodies
 from .charset import decode_bytes
 from .filenames import split_params
 from .headers import addresses, header_text, raw_header, raw_headers
@@ -73,8 +74,23 @@ def parse_message(
         )
 
 
+def _read_tree(raw: bytes, headers_only: bool) -> Message:
+    """The MIME tree; big base64 bodies are decoded outside the stdlib parser
+    (bigparts.py) to keep memory near the message size, unless something
+    about them looks off, then the whole message goes the ordinary way."""
+    if not headers_only:
+        split = split_big_bodies(raw)
+        if split is not None:
+            msg = BytesParser(policy=compat32).parsebytes(split.raw)
+            if attach_big_bodies(msg, split):
+                return msg
+            log.info("big parts could not be matched safely; parsing the whole message")
+            del msg, split
+    return BytesParser(policy=compat32).parsebytes(raw, headersonly=headers_only)
+
+
 def _parse(raw: bytes, limits: Limits, own: list[str], headers_only: bool = False) -> ParsedMessage:
-    msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=headers_only)
+    msg = _read_tree(raw, headers_only)
     defects: list[str] = []
     message_id = _first_id(raw_header(msg, "Message-ID")) or synthetic_message_id(raw)
     senders = addresses(raw_header(msg, "From"), defects)
