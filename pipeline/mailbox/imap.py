@@ -16,6 +16,7 @@ import imaplib
 import logging
 import socket
 import ssl
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -374,20 +375,26 @@ class ImapSource:
         """
         if self._uidvalidity != uidvalidity:
             return _STALE  # reconnected to a recreated folder: the next poll re-scans
-        buf = bytearray()
-        while True:
-            key = f"BODY[]<{len(buf)}>".encode()
-            got = client.fetch([uid], [f"BODY.PEEK[]<{len(buf)}.{CHUNK}>"]).get(uid) or {}
-            piece = got.get(key, got.get(b"BODY[]"))
-            if piece is None:
-                return None if not buf else bytes(buf)
-            buf += piece
-            if len(piece) < CHUNK:
-                break
-            del piece, got
-        if len(buf) != _size(info):
-            log.info("%s: UID %s is %d bytes, server said %d", self.name, uid, len(buf), _size(info))
-        return bytes(buf)
+        size = 0
+        # Pieces go to a temporary file and come back in one read: joining them
+        # in memory would hold the message twice for a moment.
+        with tempfile.TemporaryFile(buffering=0) as spool:
+            while True:
+                got = client.fetch([uid], [f"BODY.PEEK[]<{size}.{CHUNK}>"]).get(uid) or {}
+                piece = got.get(f"BODY[]<{size}>".encode(), got.get(b"BODY[]"))
+                if piece is None:
+                    if not size:
+                        return None
+                    break
+                spool.write(piece)
+                size += len(piece)
+                if len(piece) < CHUNK:
+                    break
+                del piece, got
+            if size != _size(info):
+                log.info("%s: UID %s is %d bytes, server said %d", self.name, uid, size, _size(info))
+            spool.seek(0)
+            return spool.readall()
 
     def current_cursor(self) -> MailboxCursor:
         """(UIDVALIDITY, highest UID present); cached while a fetch_new is running."""

@@ -36,8 +36,9 @@ class Split:
     bodies: dict[str, bytes] = field(default_factory=dict)
 
 
-def split_big_bodies(data: bytes, threshold: int = BIG_BODY) -> Split | None:
-    """Cut out every safely decodable base64 body over `threshold`; None if there is none."""
+def split_big_bodies(data: bytes, threshold: int | None = None) -> Split | None:
+    """Cut out every safely decodable base64 body over `threshold` (BIG_BODY); None if there is none."""
+    threshold = BIG_BODY if threshold is None else threshold
     if len(data) <= threshold:
         return None
     nonce = secrets.token_hex(12)
