@@ -325,6 +325,11 @@ def _check(config: Config) -> None:
             raise ConfigError("smtp: 需要 host 与 from_addr（或设 dry_run: true 只写入 outbox）")
         if config.smtp.user and config.smtp.password is None:
             raise ConfigError("smtp.password: 需要 env 或 file")
+        if config.smtp.user and config.smtp.from_addr.lower() != config.smtp.user.lower():
+            raise ConfigError(
+                f"smtp.from_addr: 发件地址 {config.smtp.from_addr} 必须与登录账号 {config.smtp.user} 相同"
+                "（QQ、163 等邮箱会拒收，返回 501/553）"
+            )
 
 
 def resolve_secrets(config: Config) -> None:

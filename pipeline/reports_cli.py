@@ -85,6 +85,7 @@ def export_records(config: Config, ledger: Ledger) -> list[dict]:
                     if r.fields
                     else {},
                     "normalized": dict(r.normalized or {}),
+                    "sources": dict(r.sources or {}),  # where each value was read, for staff to check
                     "attachments": [
                         {"name": a.name, "kind": a.kind, "sha256": a.sha256} for a in r.attachments
                     ],

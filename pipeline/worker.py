@@ -201,7 +201,13 @@ class Worker:
                 log.exception("mailbox %s failed", box.name)
                 report.errors[box.name] = disk_full_message(exc) or f"邮箱 {box.name} 暂时无法读取：{exc}"
             maybe_alert_mailbox(self.config, self.ledger, box.name)
-        report.sent = self.flush()
+        try:
+            report.sent = self.flush()
+        except Exception as exc:  # the outbox keeps every mail: sent on a later run
+            log.exception("sending failed")
+            report.errors["发送邮件"] = (
+                disk_full_message(exc) or f"发送邮件时出错（邮件仍在 outbox 中，下次运行重试）：{exc}"
+            )
         return report
 
     def flush(self) -> dict:

@@ -99,3 +99,15 @@ def test_check_config_command(tmp_path):
     data = minimal()
     data["bogus"] = 1
     assert main(["check-config", "--config", str(write(tmp_path, data))]) == 3
+
+
+def test_from_address_must_be_the_login(tmp_path):
+    data = minimal()
+    data["smtp"] = {
+        "host": "smtp.qq.com",
+        "user": "a@qq.com",
+        "password": {"env": "X"},
+        "from_addr": "office@society.example.cn",
+    }
+    with pytest.raises(ConfigError, match="smtp.from_addr: .*必须与登录账号"):
+        load_config(write(tmp_path, data))

@@ -139,3 +139,13 @@ def test_a_mail_too_big_to_open_goes_to_staff():
     msg.problems.append(Problem(None, "message_too_large", "邮件超过 100 MB"))
     d = decide(ctx(message=msg, forms=[], files=[]))
     assert d.status is Status.MANUAL_REVIEW and d.problems[0].code == "message_too_large"
+
+
+def test_big_attachment_links_go_to_staff_with_their_expiry():
+    from pipeline.model import BigAttachmentLink
+
+    msg = ParsedMessage("id", "材料", "bj@bj.example.cn", "")
+    msg.big_links.append(BigAttachmentLink("qq", "https://wx.mail.qq.com/ftn/x", "视频.mp4", "2021-08-15 10:00"))
+    d = decide(ctx(message=msg))
+    assert d.status is Status.MANUAL_REVIEW
+    assert "https://wx.mail.qq.com/ftn/x" in d.problems[0].message and "2021-08-15 10:00过期" in d.problems[0].message

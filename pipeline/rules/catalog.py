@@ -55,7 +55,9 @@ def _unknown_unit(ctx: Context) -> Outcome | None:
 
 def _big_links(ctx: Context) -> Outcome | None:
     if ctx.message.big_links:
-        lines = "；".join(link.url for link in ctx.message.big_links)
+        lines = "；".join(
+            link.url + (f"（{link.expires}过期）" if link.expires else "") for link in ctx.message.big_links
+        )
         msg = f"材料以超大附件/网盘链接方式发送（{lines}），需工作人员下载核对，链接过期前请勿删除。"
         return Outcome(Status.MANUAL_REVIEW, [Problem("材料", "big_attachment_link", msg)])
     return None
