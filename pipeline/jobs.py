@@ -65,7 +65,8 @@ def _flush_if(config: Config, ledger: Ledger, send: bool) -> dict:
 # ---------------------------------------------------------------- digest
 
 
-def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> DigestData:
+def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> tuple[DigestData, list]:
+    """The digest's content, plus every message as a view (for 汇总表's second sheet)."""
     last = ledger.get_kv("digest:last_at")
     since = datetime.fromisoformat(last) if last else datetime.min.replace(tzinfo=config.tz)
     with ledger.session() as s:
@@ -112,19 +113,22 @@ def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> DigestDa
         counts[v.status] = counts.get(v.status, 0) + 1
     accepted_units = {u.unit for u in units if u.submission and u.submission.status is Status.ACCEPTED}
     deadline = config.this_level.deadline.astimezone(config.tz)
-    return DigestData(
-        campaign=config.campaign,
-        level_name=config.this_level.name,
-        generated_at=now,
-        deadline=deadline,
-        days_left=(deadline.date() - now.date()).days,  # negative once past
-        counts=counts,
-        changes=changes,
-        needs_staff=needs,
-        missing_units=[u.unit for u in units if u.unit not in accepted_units],
-        failed_mails=failed,
-        mailboxes=health,
-        units=units,
+    return (
+        DigestData(
+            campaign=config.campaign,
+            level_name=config.this_level.name,
+            generated_at=now,
+            deadline=deadline,
+            days_left=(deadline.date() - now.date()).days,  # negative once past
+            counts=counts,
+            changes=changes,
+            needs_staff=needs,
+            missing_units=[u.unit for u in units if u.unit not in accepted_units],
+            failed_mails=failed,
+            mailboxes=health,
+            units=units,
+        ),
+        views,
     )
 
 
@@ -141,15 +145,13 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     ledger = Ledger(config.database_url)
     now = _now(config)
     day = day or now.date()
-    data = build_digest_data(config, ledger, now)
+    data, views = build_digest_data(config, ledger, now)
     out = config.path(config.storage.reports_dir)
     out.mkdir(parents=True, exist_ok=True)
     html = render_digest_html(data, TEMPLATE_DIR)
     html_path = out / f"每日汇总_{day:%Y-%m-%d}.html"
     html_path.write_text(html, encoding="utf-8")
-    xlsx = build_summary_xlsx(
-        data.units, [v for u in [unit_rows_all(config, ledger)] for v in u], out / "汇总表.xlsx"
-    )
+    xlsx = build_summary_xlsx(data.units, views, out / "汇总表.xlsx")
     # "Nothing changed" = no ledger change since the last digest and the same
     # standing state (queues, missing units, mailbox health, failed mails).
     fingerprint = digest_fingerprint(dataclasses.replace(data, changes=[]))
@@ -178,11 +180,6 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     ledger.set_kv("digest:last_at", now.isoformat())
     _flush_if(config, ledger, send)
     return result + _sent_to(config, config.this_level.staff)
-
-
-def unit_rows_all(config: Config, ledger: Ledger):
-    with ledger.session() as s:
-        return unit_rows(s, config)[1]
 
 
 def _digest_text(data: DigestData) -> str:

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .config import Config
 from .ledger import Ledger, MailboxStateRow, MessageRow, utcnow
@@ -279,7 +278,3 @@ def private_storage(config: Config) -> None:
         path = config.path(rel)
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         path.chmod(0o700)
-
-
-def raw_dir(config: Config) -> Path:
-    return config.path(config.storage.raw_dir)

@@ -186,18 +186,6 @@ class Ledger:
             return True
         return utcnow() - row.claimed_at > self.lease
 
-    def known_raw(self, message_id: str, raw_sha256: str) -> bool:
-        """True when this exact message is already in the ledger (UIDVALIDITY rescan)."""
-        with self.session() as s:
-            return (
-                s.scalar(
-                    select(MessageRow.id).where(
-                        MessageRow.message_id == message_id, MessageRow.raw_sha256 == raw_sha256
-                    )
-                )
-                is not None
-            )
-
     # ------------------------------------------------------------ small facts
 
     def get_kv(self, key: str) -> str | None:
