@@ -20,9 +20,9 @@ from .labels import (
     CANONICAL,
     LONG_FIELDS,
     SCAN_KEYS,
-    SCANNER,
     WEAK_VARIANTS,
     is_extra_label,
+    label_matches,
     match_label,
 )
 
@@ -51,7 +51,7 @@ def scan_lines(lines: list[str]) -> list[tuple[int, int, int, str, bool]]:
     hits = []
     seen: set[str] = set()
     for li, line in enumerate(lines):
-        for m in SCANNER.finditer(line):
+        for m in label_matches(line):
             group = next(k for k, v in m.groupdict().items() if v is not None and k[0] == "l")
             variant, canon = SCAN_KEYS[int(group[1:])]
             colon = m.group("colon") is not None
