@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
 import zipfile
 
 import docx
 from docx.shared import Cm
 from fixtures_forms import docx_grid, sample_values, xlsx_grid
+from media_fixtures import make_video
 from PIL import Image
 
 from pipeline.documents import read_document
@@ -69,22 +69,7 @@ def test_picture_video_archive_other(tmp_path):
     assert kind("IMG_0001.JPG", png()) == AttachmentKind.PICTURE
     assert kind("图1.dat", png()) == AttachmentKind.PICTURE  # magic, not name
     video = tmp_path / "v.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=duration=1:size=64x48:rate=5",
-            "-pix_fmt",
-            "yuv420p",
-            str(video),
-        ],
-        check=True,
-        timeout=60,
-    )
+    make_video(video, seconds=1)
     assert kind("案例视频.mp4", video.read_bytes()) == AttachmentKind.VIDEO
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:

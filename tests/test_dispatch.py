@@ -16,6 +16,7 @@ import docx
 import olefile
 import pytest
 from fixtures_forms import docx_grid, sample_values, xlsx_grid
+from media_fixtures import make_video
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from pipeline.config import Limits
@@ -250,22 +251,7 @@ def test_plain_zip_and_presentation_are_unsupported():
 
 def test_video_gets_duration(tmp_path):
     video = tmp_path / "v.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=duration=2:size=64x48:rate=5",
-            "-pix_fmt",
-            "yuv420p",
-            str(video),
-        ],
-        check=True,
-        timeout=60,
-    )
+    make_video(video, seconds=2)
     doc = read_document("案例.mp4", video.read_bytes())
     assert doc.format == "mp4" and codes(doc) == []
     assert doc.duration_seconds == pytest.approx(2.0, abs=0.3)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import subprocess
-from pathlib import Path
 
 import docx
 import pytest
 from docx.shared import Cm
+from media_fixtures import make_video
 from PIL import Image
 
 from pipeline.config import Materials
@@ -50,23 +49,7 @@ def videos(tmp_path_factory) -> dict[str, bytes]:
     work = tmp_path_factory.mktemp("videos")
     out = {}
     for name in ("case.mp4", "case.mov"):
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc=duration=2:size=64x48:rate=5",
-                "-pix_fmt",
-                "yuv420p",
-                str(work / name),
-            ],
-            check=True,
-            timeout=60,
-        )
-        out[name] = Path(work / name).read_bytes()
+        out[name] = make_video(work / name, seconds=2)
     return out
 
 

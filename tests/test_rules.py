@@ -145,7 +145,12 @@ def test_big_attachment_links_go_to_staff_with_their_expiry():
     from pipeline.model import BigAttachmentLink
 
     msg = ParsedMessage("id", "材料", "bj@bj.example.cn", "")
-    msg.big_links.append(BigAttachmentLink("qq", "https://wx.mail.qq.com/ftn/x", "视频.mp4", "2021-08-15 10:00"))
+    msg.big_links.append(
+        BigAttachmentLink("qq", "https://wx.mail.qq.com/ftn/x", "视频.mp4", "2021-08-15 10:00")
+    )
     d = decide(ctx(message=msg))
     assert d.status is Status.MANUAL_REVIEW
-    assert "https://wx.mail.qq.com/ftn/x" in d.problems[0].message and "2021-08-15 10:00过期" in d.problems[0].message
+    assert (
+        "https://wx.mail.qq.com/ftn/x" in d.problems[0].message
+        and "2021-08-15 10:00过期" in d.problems[0].message
+    )
