@@ -11,26 +11,25 @@ from mailservers import INSTALL_HINT, Dovecot, SmtpServer, dovecot_binary
 _user_numbers = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def dovecot_server():
-    """One dovecot for the whole session; tests isolate themselves by user."""
+def _dovecot():
     if not dovecot_binary():
         pytest.fail(INSTALL_HINT, pytrace=False)
     server = Dovecot()
     server.start()
     yield server
     server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    """One dovecot for the whole session; tests isolate themselves by user."""
+    yield from _dovecot()
 
 
 @pytest.fixture
 def private_dovecot():
     """A dovecot of one's own, for tests that stop or restart the server."""
-    if not dovecot_binary():
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    server = Dovecot()
-    server.start()
-    yield server
-    server.cleanup()
+    yield from _dovecot()
 
 
 @pytest.fixture

@@ -3,11 +3,14 @@ test dovecot account and aiosmtpd server, and helpers to run `run.py`."""
 
 from __future__ import annotations
 
+import collections
+import email
 import json
 import os
 import subprocess
 import sys
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -108,6 +111,16 @@ def run(config: Path, *args: str, check: bool = True) -> subprocess.CompletedPro
             f"run.py {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
         )
     return proc
+
+
+def receipts_by_case(smtp) -> collections.Counter:
+    """How many receipts each case number got (from the 【回执】 subjects the SMTP server saw)."""
+    counts: collections.Counter = collections.Counter()
+    for m in smtp.messages():
+        subject = str(email.message_from_bytes(m.data, policy=policy.default)["Subject"])
+        if subject.startswith("【回执】"):
+            counts[subject.removeprefix("【回执】").split()[0]] += 1
+    return counts
 
 
 def export(config: Path) -> list[dict]:

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import NO_RECEIPT, deliver, intake_config, mixed_messages  # noqa: E402
-from intake_env import export  # noqa: E402
+from intake_env import export, receipts_by_case  # noqa: E402
 
 MESSAGES = 200
 WAVES = 4
@@ -73,17 +73,6 @@ def start_once(config: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         start_new_session=True,  # the kill takes the document-reader children too
     )
-
-
-def receipt_counts(smtp) -> collections.Counter:
-    """How many receipts each case number received (from the subject line)."""
-    counts: collections.Counter = collections.Counter()
-    for m in smtp.messages():
-        msg = email.message_from_bytes(m.data, policy=policy.default)
-        subject = str(msg["Subject"])
-        if subject.startswith("【回执】"):
-            counts[subject.removeprefix("【回执】").split()[0]] += 1
-    return counts
 
 
 def test_sigkill_at_random_points_loses_and_repeats_nothing(
@@ -149,7 +138,7 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(
             assert statuses.count("duplicate") == len(statuses) - 1, (mid, statuses)
 
     should = {r["case_no"] for r in records if r["status"] not in NO_RECEIPT}
-    counts = receipt_counts(smtp_server)
+    counts = receipts_by_case(smtp_server)
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     missing = should - set(counts)
     unexpected = set(counts) - should

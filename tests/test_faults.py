@@ -23,22 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import NO_RECEIPT, Planned, deliver, intake_config, mixed_messages, run_py  # noqa: E402
-from intake_env import DEADLINE, Nomination, export, submission  # noqa: E402
+from intake_env import DEADLINE, Nomination, export, receipts_by_case, submission  # noqa: E402
 
 from pipeline.outbox.queue import _safe_key  # noqa: E402
 
 
 def ledger(config: Path) -> sqlite3.Connection:
     return sqlite3.connect(config.parent / "data" / "ledger.sqlite3", timeout=30)
-
-
-def receipts_by_case(smtp) -> collections.Counter:
-    counts: collections.Counter = collections.Counter()
-    for m in smtp.messages():
-        subject = str(email.message_from_bytes(m.data, policy=policy.default)["Subject"])
-        if subject.startswith("【回执】"):
-            counts[subject.removeprefix("【回执】").split()[0]] += 1
-    return counts
 
 
 def assert_all_once(config: Path, plan: list[Planned], smtp) -> list[dict]:

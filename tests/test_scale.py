@@ -4,13 +4,10 @@ mailboxes, and a large backlog processed in bounded memory."""
 from __future__ import annotations
 
 import collections
-import email
-import json
 import os
 import secrets
 import subprocess
 import sys
-from email import policy
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import NO_RECEIPT, Planned, deliver, intake_config, mixed_messages, peak_rss, run_py  # noqa: E402
+from intake_env import export, receipts_by_case  # noqa: E402
 from pg import INSTALL_HINT, PgCluster, pg_bindir  # noqa: E402
 
 
@@ -32,25 +30,10 @@ def pg_cluster():
     cluster.stop()
 
 
-def receipts_by_case(smtp) -> collections.Counter:
-    counts: collections.Counter = collections.Counter()
-    for m in smtp.messages():
-        subject = str(email.message_from_bytes(m.data, policy=policy.default)["Subject"])
-        if subject.startswith("【回执】"):
-            counts[subject.removeprefix("【回执】").split()[0]] += 1
-    return counts
-
-
-def export_json(config: Path) -> list[dict]:
-    proc = run_py(config, "export", "--format", "json")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
-
-
 def check_once(config: Path, plans: dict[str, list[Planned]], smtp) -> list[dict]:
     """plans: mailbox name -> what was delivered there. One record per delivered
     message with a final status; every receipt went out exactly once."""
-    records = export_json(config)
+    records = export(config)
     got = collections.Counter((r["mailbox"], r["message_id"]) for r in records)
     want = collections.Counter((box, p.message_id) for box, plan in plans.items() for p in plan)
     assert got == want
@@ -216,7 +199,7 @@ def test_backlog_is_processed_with_bounded_memory(tmp_path, dovecot_server, smtp
         d.mkdir()
         config = intake_config(d, dovecot_server, (user, password), smtp_server, unit_list)
         peaks[n] = peak_rss_of_once(config)
-        assert len(export_json(config)) == n
+        assert len(export(config)) == n
     print(f"peak RSS: 30 messages {peaks[30]:.0f} MB, 300 messages {peaks[300]:.0f} MB")
     assert peaks[300] < 400, "a 300-message backlog should fit well under 400 MB"
     assert peaks[300] < peaks[30] * 1.5 + 30, "memory grows with the backlog"
