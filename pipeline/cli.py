@@ -66,7 +66,7 @@ def cmd_once(args) -> int:
             f"稍后重试 {report.sent.get('deferred', 0)} 封"
         )
     if not args.quiet:
-        from .reports_cli import print_status
+        from .staff.status import print_status
 
         print_status(config, worker.ledger)
     for err in report.errors.values():
@@ -102,7 +102,7 @@ def cmd_extract(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .reports_cli import export
+    from .staff.status import export
 
     config = _config(args)
     out = export(config, args.format, Path(args.output) if args.output else None)
@@ -113,7 +113,7 @@ def cmd_export(args) -> int:
 
 def cmd_status(args) -> int:
     from .ledger import Ledger
-    from .reports_cli import print_status
+    from .staff.status import print_status
 
     config = _config(args)
     print_status(config, Ledger(config.database_url))
@@ -121,7 +121,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_digest(args) -> int:
-    from .jobs import run_digest
+    from .staff.digest import run_digest
 
     config = _config(args)
     if args.send:
@@ -133,7 +133,7 @@ def cmd_digest(args) -> int:
 
 
 def cmd_packet(args) -> int:
-    from .jobs import run_packet
+    from .staff.packet import run_packet
 
     config = _config(args)
     if args.send:
@@ -143,7 +143,7 @@ def cmd_packet(args) -> int:
 
 
 def cmd_remind(args) -> int:
-    from .jobs import run_reminders
+    from .staff.reminders import run_reminders
 
     config = _config(args)
     if args.send:
@@ -153,14 +153,14 @@ def cmd_remind(args) -> int:
 
 
 def cmd_scoring(args) -> int:
-    from .jobs import run_scoring
+    from .staff.scoring import run_scoring
 
     print(run_scoring(_config(args)))
     return 0
 
 
 def cmd_decide(args) -> int:
-    from .decisions import apply_decision
+    from .staff.decisions import apply_decision
 
     config = _config(args)
     if args.send:

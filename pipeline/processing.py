@@ -38,9 +38,9 @@ from .model import (
     RawMail,
     Status,
 )
-from .receipts import enqueue_receipt
 from .roster import Roster
 from .rules import ActiveSubmission, Context, FormFound, decide
+from .staff.notices import enqueue_receipt
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config
-from .jobs import remind_upstream_selection, run_digest, run_reminders
+from .staff.digest import run_digest
+from .staff.reminders import remind_upstream_selection, run_reminders
 from .worker import MailboxBusy, Worker
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
             return
         except Exception as exc:
             log.error("mailbox %s: %s", name, exc)
-        from .alerts import maybe_alert_mailbox
+        from .staff.alerts import maybe_alert_mailbox
 
         maybe_alert_mailbox(config, worker.ledger, name)
         worker.processor.resume_stale()

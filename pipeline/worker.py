@@ -181,7 +181,7 @@ class Worker:
     # ------------------------------------------------------------ cycle
 
     def run_cycle(self, progress=None) -> CycleReport:
-        from .alerts import maybe_alert_mailbox
+        from .staff.alerts import maybe_alert_mailbox
 
         report = CycleReport()
         try:
@@ -221,7 +221,7 @@ class Worker:
     @property
     def sender(self):
         if self._sender is None:
-            from .smtp_send import SmtpSender
+            from .outbox.smtp_send import SmtpSender
 
             self._sender = SmtpSender(self.config.smtp)
         return self._sender

@@ -9,7 +9,7 @@ from email import policy
 from intake_env import TZ, Nomination, export, run, submission, write_config
 
 from pipeline.config import load_config
-from pipeline.jobs import remind_upstream_selection
+from pipeline.staff.reminders import remind_upstream_selection
 
 
 def subjects(smtp) -> list[str]:

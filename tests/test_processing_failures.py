@@ -11,7 +11,7 @@ from intake_env import TZ, Nomination, submission
 
 from pipeline.config import load_config
 from pipeline.processing import MAX_ATTEMPTS, Processor
-from pipeline.reports_cli import export_records
+from pipeline.staff.status import export_records
 from pipeline.worker import Worker
 
 

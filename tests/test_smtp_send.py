@@ -9,7 +9,7 @@ from email.policy import SMTP
 import pytest
 from mailservers import SmtpServer, free_port, smtp_settings
 
-from pipeline.smtp_send import SmtpConfigError, SmtpSender, decode_reply, make_message_id
+from pipeline.outbox.smtp_send import SmtpConfigError, SmtpSender, decode_reply, make_message_id
 
 QQ_535 = (
     "Error: 请使用授权码登录。详情请看: http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=28&&no=1001256"

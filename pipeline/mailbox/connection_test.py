@@ -7,7 +7,7 @@ function) in tests so pytest does not collect `test_connection` itself.
 from __future__ import annotations
 
 from ..config import Config
-from ..smtp_send import SmtpConfigError, SmtpSender
+from ..outbox.smtp_send import SmtpConfigError, SmtpSender
 from .base import MailboxError, open_source
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from .config import Config
-from .ledger import MessageRow
-from .model import FORM_LABELS, ParsedMessage, Status
-from .outbox import enqueue, new_message
-from .templating import render
+from ..config import Config
+from ..ledger import MessageRow
+from ..model import FORM_LABELS, ParsedMessage, Status
+from ..outbox import enqueue, new_message
+from ..templating import render
 
 
 def receipt_subject(case_no: str, status: Status, subject: str) -> str:

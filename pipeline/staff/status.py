@@ -10,10 +10,10 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from .config import Config
-from .ledger import Ledger, OutboxRow
-from .ledger.views import all_rows, unit_rows
-from .model import FORM_LABELS
+from ..config import Config
+from ..ledger import Ledger, OutboxRow
+from ..ledger.views import all_rows, unit_rows
+from ..model import FORM_LABELS
 
 
 def _width(text: str) -> int:
@@ -107,8 +107,8 @@ def export(config: Config, fmt: str, output: Path | None) -> Path | None:
             return None
         output.write_text(text + "\n", encoding="utf-8")
         return output
-    from .model import Status
-    from .reports.xlsx_style import put, status_fill, style_sheet
+    from ..model import Status
+    from ..reports.xlsx_style import put, status_fill, style_sheet
 
     output = output or config.path(config.storage.reports_dir) / "台账.xlsx"
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .config import Config
-from .ledger import DecisionRow, Ledger, MessageRow, utcnow
-from .model import QUOTA_STATUSES, Status
-from .outbox import enqueue, new_message
-from .receipts import receipt_subject, receipt_text
+from ..config import Config
+from ..ledger import DecisionRow, Ledger, MessageRow, utcnow
+from ..model import QUOTA_STATUSES, Status
+from ..outbox import enqueue, new_message
+from .notices import receipt_subject, receipt_text
 
 # action -> (new status or None, audit text, notify the unit?)
 ACTIONS: dict[str, tuple[Status | None, str, bool]] = {
@@ -80,8 +80,8 @@ def apply_decision(config: Config, args) -> str:
             enqueue(s, config, f"decision:{row.case_no}:{n + 1}", "notice", msg, row.case_no)
         status_now = Status(row.status).zh
     if args.send and not config.smtp.dry_run:
-        from .outbox import flush
-        from .smtp_send import SmtpSender
+        from ..outbox import flush
+        from ..outbox.smtp_send import SmtpSender
 
         sender = SmtpSender(config.smtp)
         try:

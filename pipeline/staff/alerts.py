@@ -3,9 +3,9 @@ most common complaint about mail intake tools)."""
 
 from __future__ import annotations
 
-from .config import Config
-from .ledger import Ledger, MailboxStateRow
-from .outbox import enqueue, new_message
+from ..config import Config
+from ..ledger import Ledger, MailboxStateRow
+from ..outbox import enqueue, new_message
 
 
 def maybe_alert_mailbox(config: Config, ledger: Ledger, name: str) -> bool:

@@ -22,7 +22,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, make_msgid
 
-from .config import ConfigError, Smtp
+from ..config import ConfigError, Smtp
 
 log = logging.getLogger(__name__)
 
