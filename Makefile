@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests need: IMAP server, document converters, OCR, media, archives.
 APT_PACKAGES := dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr \
-	tesseract-ocr-chi-sim ffmpeg unar fonts-noto-cjk openssl python3-venv python3-uno postgresql
+	tesseract-ocr-chi-sim ffmpeg unar fonts-noto-cjk openssl python3-venv python3-uno postgresql chromium
 # One command per package proves it is installed.
 APT_CHECK := /usr/sbin/dovecot /usr/bin/soffice /usr/bin/tesseract /usr/bin/ffprobe /usr/bin/unar \
-	/usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata /usr/bin/openssl /usr/lib/python3/dist-packages/uno.py /usr/lib/postgresql
+	/usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata /usr/bin/openssl /usr/lib/python3/dist-packages/uno.py /usr/lib/postgresql /usr/bin/chromium
 
 .PHONY: demo test test-fast lint bench system-deps venv clean
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from samples import Nomination, article_docx, form_docx, form_xlsx_vertical, picture  # noqa: E402
+from samples import Nomination, article_docx, form_docx, form_scan, form_xlsx_vertical, picture  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -182,6 +182,15 @@ def build(out: Path) -> list[Path]:
     attach(m, "案例.docx", article_docx("辽宁针灸：百姓身边的健康顾问", pictures=1), DOCX)
     attach(m, "照片1.png", picture(color="#a37"), ("image", "png"))
     files["12_辽宁_材料不足.eml"] = m.as_bytes()
+
+    # 13. 江苏: the form printed, stamped and scanned → 待人工核对 (staff check the OCR in the console)
+    m = mail("jszj@jszj.example.cn", "江苏省针灸学会推荐表（盖章扫描件）", at(31, 16), "js-1")
+    scan = Nomination.sample(
+        "江苏省针灸学会", "江苏针灸", 联系人="许诺", 手机="13912345678", 粉丝数量="1.1万"
+    )
+    attach(m, "推荐表扫描件.png", form_scan(scan), ("image", "png"))
+    article(m, "江苏省针灸学会")
+    files["13_江苏_扫描件.eml"] = m.as_bytes()
 
     paths = []
     for name, data in files.items():

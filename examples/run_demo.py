@@ -7,6 +7,7 @@ not sent anything, write the digest, the scoring sheet and the upstream packet. 
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -48,8 +49,19 @@ if __name__ == "__main__":
     case = best_accepted()
     if case:
         step("decide", "select", case, "--by", "演示")
-    step("remind", "--days", "1", "--send")
+    # The demo's deadline is long past: remind as staff would have the day before it.
+    step("remind", "--days", "1", "--send", "--as-of", "2021-08-01 09:00")
     step("scoring")
     step("digest", "--send")
     step("packet", "--send")
     print(f"\n回执、每日汇总、评分表和上报材料包都在 {ROOT / 'outbox'}/ 下。")
+    password = secrets.token_urlsafe(9)
+    from pipeline.web.auth import add_user
+
+    add_user(Ledger(load_config(CONFIG).database_url), "演示", "staff", password)
+    address = load_config(CONFIG).web.base_url or "http://127.0.0.1:8080/"
+    print(
+        "\n工作人员控制台（演示台账已准备好）：\n"
+        "  启动：.venv/bin/python run.py web --config examples/demo_rules.yaml\n"
+        f"  打开：{address}    登录：演示 / {password}"
+    )

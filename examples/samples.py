@@ -98,6 +98,66 @@ def form_xlsx_vertical(nom: Nomination) -> bytes:
     return buf.getvalue()
 
 
+FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+
+
+def form_scan(nom: Nomination, dpi: int = 200, fmt: str = "PNG") -> bytes:
+    """附件1 printed, filled in and scanned: the 4-column grid as an image (A4 at `dpi`)."""
+    from PIL import ImageFont
+
+    scale = dpi / 200
+    width = int(1654 * scale)
+    font = ImageFont.truetype(FONT, int(30 * scale))
+    title_font = ImageFont.truetype(FONT, int(48 * scale))
+    xs = [int(x * scale) for x in (90, 330, 830, 1070, 1564)]
+    line_h = int(44 * scale)
+
+    def wrap(text: str, room: int) -> list[str]:
+        lines, line = [], ""
+        for ch in text:
+            if font.getlength(line + ch) > room:
+                lines.append(line)
+                line = ch
+            else:
+                line += ch
+        return [*lines, line] if line else lines or [""]
+
+    rows = []
+    for labels in GRID:
+        if len(labels) == 1:
+            cells = [(labels[0], 0, 1), (nom.fields[labels[0]], 1, 4)]
+        else:
+            cells = [
+                (labels[0], 0, 1),
+                (nom.fields[labels[0]], 1, 2),
+                (labels[1], 2, 3),
+                (nom.fields[labels[1]], 3, 4),
+            ]
+        wrapped = [(wrap(text, xs[b] - xs[a] - int(24 * scale)), a, b) for text, a, b in cells]
+        height = max(len(lines) for lines, _, _ in wrapped) * line_h + int(36 * scale)
+        rows.append((wrapped, height))
+    total = int(200 * scale) + sum(h for _, h in rows) + int(120 * scale)
+    img = Image.new("RGB", (width, max(total, int(2339 * scale))), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((int(90 * scale), int(50 * scale)), "附件1", font=font, fill="black")
+    draw.text((width // 2 - int(75 * scale), int(100 * scale)), "推荐表", font=title_font, fill="black")
+    y = int(200 * scale)
+    for wrapped, height in rows:
+        draw.line([(xs[0], y), (xs[4], y)], fill="black", width=max(2, int(3 * scale)))
+        for lines, a, _end in wrapped:
+            for i, line in enumerate(lines):
+                draw.text(
+                    (xs[a] + int(12 * scale), y + int(18 * scale) + i * line_h), line, font=font, fill="black"
+                )
+        for x in {xs[a] for _, a, _ in wrapped} | {xs[4]}:
+            draw.line([(x, y), (x, y + height)], fill="black", width=max(2, int(3 * scale)))
+        y += height
+    draw.line([(xs[0], y), (xs[4], y)], fill="black", width=max(2, int(3 * scale)))
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, dpi=(dpi, dpi), **({"quality": 85} if fmt == "JPEG" else {}))
+    return buf.getvalue()
+
+
 def picture(text: str = "图", size: tuple[int, int] = (320, 200), color: str = "#3a7") -> bytes:
     img = Image.new("RGB", size, color)
     ImageDraw.Draw(img).rectangle([10, 10, size[0] - 10, size[1] - 10], outline="white", width=4)

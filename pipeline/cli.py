@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from .config import Config, ConfigError, load_config, resolve_secrets
+from .errors import UserFacingError
 
 DEFAULT_CONFIG = "inbox_rules.yaml"
 
@@ -148,7 +149,18 @@ def cmd_remind(args) -> int:
     config = _config(args)
     if args.send:
         resolve_secrets(config)
-    print(run_reminders(config, send=args.send, force_days=args.days))
+    now = None
+    if args.as_of:
+        from datetime import datetime
+
+        try:
+            now = datetime.fromisoformat(args.as_of.replace(" ", "T"))
+        except ValueError as exc:
+            raise ConfigError(
+                f"--as-of 的格式应为 YYYY-MM-DD HH:MM，例如 2021-08-01 09:00（收到：{args.as_of}）"
+            ) from exc
+        now = now if now.tzinfo else now.replace(tzinfo=config.tz)
+    print(run_reminders(config, send=args.send, force_days=args.days, now=now))
     return 0
 
 
@@ -160,13 +172,39 @@ def cmd_scoring(args) -> int:
 
 
 def cmd_decide(args) -> int:
-    from .staff.decisions import apply_decision
+    from .staff.commands import decide
 
     config = _config(args)
     if args.send:
         resolve_secrets(config)
-    print(apply_decision(config, args))
-    return 0
+    return decide(config, args)
+
+
+def cmd_show(args) -> int:
+    from .staff.commands import show
+
+    return show(_config(args), args)
+
+
+def cmd_reply(args) -> int:
+    from .staff.commands import reply
+
+    config = _config(args)
+    if args.send:
+        resolve_secrets(config)
+    return reply(config, args)
+
+
+def cmd_web(args) -> int:
+    from .web.commands import serve_web
+
+    return serve_web(_config(args), args.host, args.port)
+
+
+def cmd_user(args) -> int:
+    from .web.commands import user_command
+
+    return user_command(_config(args), args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,23 +241,64 @@ def build_parser() -> argparse.ArgumentParser:
     rm = sub.add_parser("remind", parents=[common], help="向未报送单位发送催报邮件")
     rm.add_argument("--send", action="store_true", help="立即发送（否则只写入 outbox）")
     rm.add_argument("--days", type=int, help="按“截止前 N 天”这一档发送（默认按今天对应的档）")
+    rm.add_argument("--as-of", help="按指定时间计算“距截止还有几天”（演示或核对用），如 2021-08-01 09:00")
     rm.set_defaults(func=cmd_remind)
     sub.add_parser("scoring", parents=[common], help="生成评分表.xlsx").set_defaults(func=cmd_scoring)
     sub.add_parser("status", parents=[common], help="按单位显示报送情况").set_defaults(func=cmd_status)
 
-    dec = sub.add_parser("decide", parents=[common], help="工作人员决定（记入审计日志）")
-    dec.add_argument(
-        "action",
-        choices=["assign", "accept", "reject", "withdraw", "allow-late", "select", "unselect", "answered"],
-        help="assign 指定单位 | accept 受理 | reject 不予受理 | withdraw 撤回 | allow-late 允许逾期 | "
-        "select 选送上级 | unselect 取消选送 | answered 来信已回复",
-    )
+    from .staff.commands import action_help
+    from .staff.decisions import ACTIONS
+
+    dec = sub.add_parser("decide", parents=[common], help="工作人员决定或更正（记入处理记录）")
+    dec.add_argument("action", choices=[*ACTIONS, "correct"], help=action_help())
     dec.add_argument("case", help="受理编号，如 TJ-20210801-0007")
-    dec.add_argument("--unit", help="assign 时指定的单位名称")
-    dec.add_argument("--reason", default="", help="原因（写入审计日志，并告知单位）")
+    dec.add_argument("--unit", help="指定单位（assign）时的单位名称")
+    dec.add_argument("--reason", default="", help="原因或意见（写入处理记录；通知单位时作为“工作人员意见”）")
+    dec.add_argument(
+        "--fix", action="append", default=[], help="退回补正时单位须修改的问题：show 列出的序号，可重复"
+    )
+    dec.add_argument("--ask", default="", help="退回补正时另加的一条要求（工作人员自己的话）")
+    dec.add_argument("--field", help="更正（correct）的栏目，如 联系人")
+    dec.add_argument("--value", help="更正后的值")
     dec.add_argument("--by", default="工作人员", help="决定人姓名")
+    dec.add_argument("--preview", action="store_true", help="只预览结果和通知单位的邮件，不作改动")
+    dec.add_argument("--no-notify", action="store_true", help="不通知单位（记入处理记录）")
     dec.add_argument("--send", action="store_true", help="立即发送通知邮件")
     dec.set_defaults(func=cmd_decide)
+
+    sh = sub.add_parser("show", parents=[common], help="查看一份报送的全部情况（问题、栏目及来源、处理记录）")
+    sh.add_argument("case", help="受理编号")
+    sh.set_defaults(func=cmd_show)
+
+    rp = sub.add_parser("reply", parents=[common], help="回复单位的来信（从收件邮箱发出，接在原邮件后）")
+    rp.add_argument("case", help="来信的受理编号")
+    rp.add_argument("--text", help="回复内容")
+    rp.add_argument("--text-file", help="从文件读取回复内容（UTF-8）")
+    rp.add_argument("--by", default="工作人员", help="回复人姓名")
+    rp.add_argument("--preview", action="store_true", help="只预览，不发送")
+    rp.add_argument("--send", action="store_true", help="立即发送")
+    rp.set_defaults(func=cmd_reply)
+
+    web = sub.add_parser("web", parents=[common], help="启动工作人员控制台（网页）")
+    web.add_argument("--host", help="监听地址（默认 web.host，即 127.0.0.1，只允许本机访问）")
+    web.add_argument("--port", type=int, help="端口（默认 web.port，即 8080）")
+    web.set_defaults(func=cmd_web)
+
+    us = sub.add_parser("user", parents=[common], help="管理控制台账号（add/remove/reset/list）")
+    us_sub = us.add_subparsers(dest="user_action", required=True)
+    ua = us_sub.add_parser("add", parents=[common], help="添加账号")
+    ua.add_argument("name", help="姓名（登录名）")
+    ua.add_argument(
+        "--role", choices=["staff", "reviewer"], default="staff", help="staff 工作人员 | reviewer 评审专家"
+    )
+    ua.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（供脚本使用）")
+    ur = us_sub.add_parser("reset", parents=[common], help="重设密码（同时退出该账号的所有登录）")
+    ur.add_argument("name")
+    ur.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    ud = us_sub.add_parser("remove", parents=[common], help="停用账号")
+    ud.add_argument("name")
+    us_sub.add_parser("list", parents=[common], help="列出账号")
+    us.set_defaults(func=cmd_user)
     return p
 
 
@@ -238,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 3
+    except UserFacingError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("已停止。", file=sys.stderr)
         return 130

@@ -119,6 +119,7 @@ class Unit:
     name: str
     addresses: list[str] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
+    quota: int | None = None  # accounts this unit may nominate; default this_level.quota_per_unit
 
 
 @dataclass
@@ -157,6 +158,20 @@ class Storage:
 
 
 @dataclass
+class Web:
+    """The staff console: `run.py web`, or alongside the worker in `serve`."""
+
+    enabled: bool = False  # `serve` also runs the console
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # How staff reach the console (e.g. https://intake.example.cn), for the links
+    # in digests and sheets; empty = commands are shown instead of links.
+    base_url: str = ""
+    session_hours: int = 12
+    login_attempts_per_15min: int = 5
+
+
+@dataclass
 class Config:
     campaign: str
     this_level: ThisLevel
@@ -169,11 +184,25 @@ class Config:
     materials: Materials = field(default_factory=Materials)
     limits: Limits = field(default_factory=Limits)
     storage: Storage = field(default_factory=Storage)
+    web: Web = field(default_factory=Web)
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def case_link(self, case_no: str) -> str:
+        """Where staff open a case: the console page, or the command that shows it."""
+        if self.web.base_url:
+            return f"{self.web.base_url.rstrip('/')}/case/{case_no}"
+        return f"python run.py show {case_no}"
+
+    def quota_for(self, unit: str | None) -> int:
+        """How many accounts `unit` may nominate (its own `quota`, else the level's)."""
+        for u in self.units:
+            if u.name == unit and u.quota is not None:
+                return u.quota
+        return self.this_level.quota_per_unit
 
     def path(self, relative: str) -> Path:
         """Resolve a storage path relative to the config file's folder."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from .config import Config
 from .documents import read_document
-from .documents.classify import classify_attachment
+from .documents.classify import article_chars, classify_attachment
 from .documents.materials import check_materials
+from .documents.media import video_info
 from .form import analyze_document, extract_form
 from .ledger import AttachmentRow, Ledger, MessageRow, OutboxRow, SeenMessageId, utcnow
 from .message import parse_message
@@ -40,6 +42,7 @@ from .model import (
 )
 from .roster import Roster
 from .rules import ActiveSubmission, Context, FormFound, decide
+from .rules.accounts import split_by_account
 from .staff.notices import enqueue_receipt
 
 log = logging.getLogger(__name__)
@@ -76,6 +79,38 @@ def store_raw(config: Config, raw: bytes) -> tuple[str, Path]:
             tmp.unlink(missing_ok=True)  # disk full: leave no half-written copy
             raise
     return digest, path
+
+
+SUBMISSION_WORDS = ("推荐表", "推荐材料", "申报", "报送")
+
+
+def looks_like_submission(config: Config, parsed: ParsedMessage, forms: list, files: list) -> bool:
+    """A 推荐表 or case materials were found, or the subject names the campaign."""
+    if forms or any(kind in (AttachmentKind.ARTICLE, AttachmentKind.VIDEO) for _, kind, _ in files):
+        return True
+    subject = "".join((parsed.subject or "").split())
+    words = [*SUBMISSION_WORDS, "".join(config.campaign.split())]
+    words += re.findall(r"[“\"「](.+?)[”\"」]", config.campaign)  # the campaign's short name, e.g. 百佳账号
+    return any(w and w in subject for w in words)
+
+
+def file_facts(att: Attachment, kind: AttachmentKind, doc: Document | None) -> dict:
+    """What staff see beside each file: its format and what the material checks measured."""
+    facts: dict = {}
+    if doc is not None:
+        facts["format"] = doc.format
+        if doc.is_scan:
+            facts["scan"] = True
+        if kind is AttachmentKind.ARTICLE:
+            facts["chars"] = article_chars(doc)
+            facts["pictures"] = doc.image_count
+    if kind is AttachmentKind.VIDEO:
+        info = video_info(att.data)
+        if info is not None:
+            facts["format"] = info.container
+            if info.duration_seconds is not None:
+                facts["duration"] = round(info.duration_seconds, 1)
+    return facts
 
 
 def _owner_only(path: str, flags: int) -> int:
@@ -233,6 +268,41 @@ class Processor:
         self, s: Session, row_id: int, parsed: ParsedMessage, reading: Reading, arrival
     ) -> MessageRow:
         row = s.get(MessageRow, row_id)
+        self._envelope(row, parsed, arrival)
+        unit = row.unit
+        duplicate_of = self._first_copy(s, row, parsed.message_id)
+        related = self._related_case(s, parsed)
+        late_allowed = row.late_allowed or self._late_allowed_for(s, unit)
+        quota = self.config.quota_for(unit)
+        parts = [(reading.forms, reading.files)]
+        if unit is not None and not duplicate_of and not parsed.automatic:
+            parts = split_by_account(reading.forms, reading.files, quota)
+        for index, (forms, files) in enumerate(parts):
+            part_row = row if index == 0 else self._part_row(s, row, index)
+            materials = [item for item in files if item[1] is not AttachmentKind.FORM]
+            if len(parts) == 1:
+                material_problems = reading.material_problems
+            else:
+                material_problems = check_materials(materials, self.config.materials)
+            ctx = Context(
+                config=self.config,
+                message=parsed,
+                arrival=arrival,
+                unit=unit,
+                forms=forms,
+                files=files,
+                material_problems=material_problems,
+                active=self._active_submissions(s, unit, part_row.id),
+                duplicate_of=duplicate_of,
+                related_case=related,
+                late_allowed=late_allowed,
+                quota=quota,
+            )
+            self._record(s, part_row, ctx, Reading(files, forms, material_problems), parsed)
+        s.flush()
+        return row
+
+    def _envelope(self, row: MessageRow, parsed: ParsedMessage, arrival) -> None:
         tz = self.config.tz
         row.case_no = row.case_no or f"TJ-{arrival.astimezone(tz):%Y%m%d}-{row.id:04d}"
         row.message_id = parsed.message_id
@@ -245,33 +315,53 @@ class Processor:
             {"provider": b.provider, "url": b.url, "name": b.name, "expires": b.expires}
             for b in parsed.big_links
         ]
-        unit = self.roster.unit_for(parsed.from_addr) if parsed.from_addr else None
-        row.unit = unit
+        row.unit = self.roster.unit_for(parsed.from_addr) if parsed.from_addr else None
 
-        duplicate_of = self._first_copy(s, row, parsed.message_id)
-        related = self._related_case(s, parsed)
-        active = self._active_submissions(s, unit, row.id)
-        late_allowed = row.late_allowed or self._late_allowed_for(s, unit)
-        ctx = Context(
-            config=self.config,
-            message=parsed,
-            arrival=arrival,
-            unit=unit,
-            forms=reading.forms,
-            files=reading.files,
-            material_problems=reading.material_problems,
-            active=active,
-            duplicate_of=duplicate_of,
-            related_case=related,
-            late_allowed=late_allowed,
+    def _part_row(self, s: Session, parent: MessageRow, index: int) -> MessageRow:
+        """The row of the (index+1)-th account of a mail (see MessageRow.part_of)."""
+        part = MessageRow(
+            mailbox=parent.mailbox,
+            folder=f"{parent.folder}#{index + 1}",
+            uidvalidity=parent.uidvalidity,
+            uid=parent.uid,
+            raw_sha256=parent.raw_sha256,
+            raw_path=parent.raw_path,
+            arrival=parent.arrival,
+            state="claimed",
+            claimed_by=parent.claimed_by,
+            claimed_at=parent.claimed_at,
+            attempts=parent.attempts,
+            part_of=parent.id,
         )
+        s.add(part)
+        s.flush()
+        for attr in (
+            "message_id",
+            "subject",
+            "sender",
+            "sender_name",
+            "reply_to_ids",
+            "automatic_reason",
+            "big_links",
+            "unit",
+            "late_allowed",
+        ):
+            setattr(part, attr, getattr(parent, attr))
+        tz = self.config.tz
+        part.case_no = f"TJ-{parent.arrival.astimezone(tz):%Y%m%d}-{part.id:04d}"
+        return part
+
+    def _record(
+        self, s: Session, row: MessageRow, ctx: Context, reading: Reading, parsed: ParsedMessage
+    ) -> None:
         decision = decide(ctx)
         primary = ctx.primary
         row.status = decision.status.value
         row.problems = [p.as_dict() for p in decision.problems]
-        row.related_case = related
+        row.related_case = ctx.related_case
         if primary is not None:
             row.fields = dict(primary.form.fields)
+            row.fields_read = dict(primary.form.fields)
             row.normalized = primary.normalized
             row.sources = dict(primary.form.sources)
             row.account_key = primary.account_key or None
@@ -281,13 +371,22 @@ class Processor:
         row.state = "done"
         row.error = None
         row.processed_at = row.changed_at = utcnow()
-        if decision.status not in (Status.IGNORED, Status.DUPLICATE, Status.CORRESPONDENCE):
-            if self._may_answer(s, parsed.from_addr):
-                enqueue_receipt(s, self.config, row, parsed, superseded)
-            else:
-                log.warning("receipt to %s suppressed (cap or own address)", parsed.from_addr)
-        s.flush()
-        return row
+        if not self._answers(decision.status, ctx, reading):
+            return
+        if self._may_answer(s, parsed.from_addr):
+            enqueue_receipt(s, self.config, row, parsed.message_id, parsed.references, superseded)
+        else:
+            log.warning("receipt to %s suppressed (cap or own address)", parsed.from_addr)
+
+    def _answers(self, status: Status, ctx: Context, reading: Reading) -> bool:
+        """Whether this mail gets a receipt. Robots, duplicates and letters never do;
+        an unknown sender only when the mail looks like a submission (no backscatter
+        to spam or mailing lists that happen to carry an attachment)."""
+        if status in (Status.IGNORED, Status.DUPLICATE, Status.CORRESPONDENCE):
+            return False
+        if status is Status.UNKNOWN_UNIT:
+            return looks_like_submission(self.config, ctx.message, reading.forms, reading.files)
+        return True
 
     # ------------------------------------------------------------ helpers
 
@@ -374,7 +473,7 @@ class Processor:
         folder = self.config.path(self.config.storage.files_dir) / row.case_no
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         used: set[str] = set()
-        for att, kind, _ in reading.files:
+        for att, kind, doc in reading.files:
             name = sanitize_filename(att.name)
             stem, dot, ext = name.rpartition(".")
             n = 1
@@ -394,5 +493,6 @@ class Processor:
                     size=att.size,
                     path=str(path),
                     raw_name=att.raw_name,
+                    facts=file_facts(att, kind, doc),
                 )
             )

@@ -6,6 +6,7 @@ import itertools
 import secrets
 
 import pytest
+from browser import browser  # noqa: F401  (Playwright + Debian chromium, session-wide)
 from mailservers import INSTALL_HINT, Dovecot, SmtpServer, dovecot_binary
 
 _user_numbers = itertools.count(1)

@@ -1,4 +1,5 @@
-"""Daily digest HTML: parsed back with html.parser."""
+"""Daily digest: counts that agree with where each unit stands, what to do first,
+and a layout that fits a phone (rendered in Chromium at 375 px)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from browser import PHONE, new_page, shoot, sideways_overflow
 
 from pipeline.model import Problem, Status
-from pipeline.reports.digest import digest_fingerprint, digest_subject, render_digest_html
-from pipeline.reports.views import DigestData, MailboxHealth, SubmissionView, UnitRow
+from pipeline.reports.digest import digest_fingerprint, digest_subject, digest_text, render_digest_html
+from pipeline.reports.views import DigestData, MailboxHealth, StaffTask, SubmissionView, UnitRow, UpstreamInfo
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BJ = timezone(timedelta(hours=8))
@@ -19,51 +21,39 @@ EVIL = '<script>alert("x")</script>'
 
 
 class Collector(HTMLParser):
-    """Collects start tags, attributes, text, and table rows (as lists of cell texts)."""
-
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[str] = []
         self.attrs: list[tuple[str, str | None]] = []
         self.text: list[str] = []
-        self.rows: list[list[str]] = []
         self.headings: list[str] = []
-        self._cell: list[str] | None = None
-        self._row: list[str] | None = None
         self._heading: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         self.attrs.extend(attrs)
-        if tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "h3":
+        if tag == "h3":
             self._heading = []
 
     def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.rows.append(self._row)
-            self._row = None
-        elif tag == "h3" and self._heading is not None:
+        if tag == "h3" and self._heading is not None:
             self.headings.append("".join(self._heading).strip())
             self._heading = None
 
     def handle_data(self, data):
         self.text.append(data)
-        if self._cell is not None:
-            self._cell.append(data)
         if self._heading is not None:
             self._heading.append(data)
 
 
-def view(
-    case_no: str, unit: str | None, status: Status, subject: str = "推荐材料", name: str = "针灸之声"
-) -> SubmissionView:
+def parse(html: str) -> Collector:
+    c = Collector()
+    c.feed(html)
+    c.close()
+    return c
+
+
+def view(case_no, unit, status, subject="推荐材料", name="针灸之声", selected=False) -> SubmissionView:
     return SubmissionView(
         case_no=case_no,
         unit=unit,
@@ -76,116 +66,137 @@ def view(
         problems=[],
         attachments=[],
         subject=subject,
+        selected=selected,
     )
 
 
 @pytest.fixture()
 def data() -> DigestData:
-    a = view("TJ-001", "北京针灸学会", Status.ACCEPTED, name="京针<b>粗</b>")
+    a = view("TJ-001", "北京针灸学会", Status.ACCEPTED, name="京针<b>粗</b>", selected=True)
     b = view("TJ-002", "上海市针灸学会", Status.NEEDS_FIX)
-    b.problems = [Problem("手机", "p", "手机号码应为11位数字。")]
+    b.problems = [Problem("手机", "phone_invalid", "手机号码应为11位数字。")]
     c = view("TJ-003", None, Status.UNKNOWN_UNIT, subject=EVIL)
-    d = view("TJ-004", "天津针灸学会", Status.MANUAL_REVIEW)
+    d = view("TJ-004", "天津市针灸学会", Status.MANUAL_REVIEW)
+    d.is_scan = True
+    e = view("TJ-005", "山西省针灸学会", Status.LATE)
+    e.problems = [Problem(None, "late", "本邮件于 2021-08-02 10:00（北京时间）到达，已超过报送截止时间。")]
+    long_unit = "新疆生产建设兵团第十三师针灸学会暨中医药适宜技术推广中心联合办公室"
     return DigestData(
-        campaign="百佳账号推荐",
-        level_name="中国针灸学会",
+        campaign="走好网上群众路线“百佳账号”推选",
+        level_name="中国针灸学会信息与会员部",
         generated_at=datetime(2021, 7, 31, 8, 0, tzinfo=BJ),
-        deadline=datetime(2021, 8, 2, 17, 0, tzinfo=BJ),
+        deadline=datetime(2021, 8, 2, 0, 0, tzinfo=BJ),
         days_left=2,
         counts={
-            Status.ACCEPTED: 3,
+            Status.ACCEPTED: 1,
             Status.NEEDS_FIX: 1,
             Status.UNKNOWN_UNIT: 1,
             Status.MANUAL_REVIEW: 1,
-            Status.LATE: 0,
+            Status.LATE: 1,
         },
-        changes=[("新报送", a), ("新报送", b)],
-        needs_staff=[("发件人不在名单", c), ("待人工核对", d)],
-        missing_units=["河北省针灸学会", "山西<省>针灸学会"],
+        changes=[("新受理", a), ("需补正", b)],
+        tasks=[
+            StaffTask("发送失败", f"给 x@example.cn 的邮件“回执：{EVIL}”未能发出：550 mailbox unavailable。"),
+            StaffTask(
+                "待人工核对",
+                "推荐表是扫描件或照片：对照原件核对…",
+                "https://intake.example.cn/case/TJ-004",
+                d,
+            ),
+            StaffTask(
+                "发件人不在名单", "sender@example.cn 发来的邮件不在名单中…", "python run.py show TJ-003", c
+            ),
+        ],
         failed_mails=[("x@example.cn", "回执：" + EVIL, "550 mailbox unavailable")],
         mailboxes=[
             MailboxHealth("主邮箱", datetime(2021, 7, 31, 7, 55, tzinfo=BJ), None, 0),
             MailboxHealth("备用邮箱", None, "LOGIN failed <auth>", 4),
         ],
-        units=[UnitRow("北京针灸学会", a), UnitRow("上海市针灸学会", b), UnitRow("河北省针灸学会", None)],
+        units=[
+            UnitRow("北京针灸学会", a),
+            UnitRow("上海市针灸学会", b),
+            UnitRow("天津市针灸学会", d),
+            UnitRow("山西省针灸学会", e),
+            UnitRow("河北省针灸学会", None),
+            UnitRow(long_unit, None),
+        ],
+        upstream=UpstreamInfo("中国科协调研宣传部", datetime(2021, 8, 10, 0, 0, tzinfo=BJ), 1, [a], None),
     )
 
 
-def parse(html: str) -> Collector:
-    collector = Collector()
-    collector.feed(html)
-    collector.close()
-    return collector
+def test_counts_follow_unit_states(data):
+    """Units that sent something (逾期, 需补正, 待核对) are never counted as 未报送."""
+    text = digest_text(data)
+    assert "名单内 6 个单位：待人工核对 1，已报送待补正 1，未报送 2，逾期 1，已选定上报 1" in text
+    html_text = "".join(parse(render_digest_html(data, TEMPLATES)).text)
+    assert "未报送 2" in html_text
+    lines = {line.strip().split("：")[0]: line for line in text.splitlines() if line.startswith("  ")}
+    assert "未报送" in lines["河北省针灸学会"] and "逾期" in lines["山西省针灸学会"]
+    assert "已报送待补正" in lines["上海市针灸学会"]
 
 
-def test_sections_and_numbers(data):
+def test_what_to_do_comes_first_and_says_where(data):
     html = render_digest_html(data, TEMPLATES)
     doc = parse(html)
-    assert doc.headings == [
-        "一、各状态数量",
-        "二、新增与变化",
-        "三、需要处理",
-        "四、尚未报送的单位",
-        "五、邮箱状态",
-    ]
-    rows = {r[0]: r[1:] for r in doc.rows if r}
-    assert rows["已受理"] == ["3"]
-    assert rows["需补正"] == ["1"]
-    assert rows["合计"] == ["6"]
-    assert "逾期" not in rows  # zero counts are not listed
-    text = "".join(doc.text)
-    assert "距截止还有 2 天" in text
-    assert "名单内单位 3 个，已受理 1 个，尚未报送 2 个" in text
-    assert "2021-08-02 17:00" in text
-    change_rows = [r for r in doc.rows if r and r[0] == "新报送"]
-    assert [r[1] for r in change_rows] == ["TJ-001", "TJ-002"]
-    assert change_rows[1][-1] == "手机号码应为11位数字。"
-    needs = [r for r in doc.rows if len(r) == 7 and r[0] in ("发件人不在名单", "待人工核对")]
-    assert [r[1] for r in needs] == ["TJ-003", "TJ-004"]
-    assert needs[0][2] == "（未识别单位）"
-    assert ["1", "河北省针灸学会"] in doc.rows and ["2", "山西<省>针灸学会"] in doc.rows
-    box = [r for r in doc.rows if r and r[0] == "备用邮箱"][0]
-    assert box == ["备用邮箱", "从未成功", "LOGIN failed <auth>", "4"]
-    assert [r for r in doc.rows if r and r[0] == "主邮箱"][0] == ["主邮箱", "2021-07-31 07:55", "无", "0"]
-    assert "有 1 个邮箱收信异常" in text
-    assert ["x@example.cn", "回执：" + EVIL, "550 mailbox unavailable"] in doc.rows
+    assert doc.headings[0].startswith("一、今天要做的事")
+    assert doc.headings[1] == "二、上报中国科协调研宣传部"
+    assert doc.headings[2] == "三、各单位情况" and doc.headings[3].startswith("四、自上次汇总以来的变化")
+    assert ("href", "https://intake.example.cn/case/TJ-004") in doc.attrs
+    text = digest_text(data)
+    assert text.index("今天要做的事") < text.index("各单位情况") < text.index("自上次汇总以来的变化")
+    assert "打开：https://intake.example.cn/case/TJ-004" in text
+    assert "命令：python run.py show TJ-003" in text
+    assert "上报中国科协调研宣传部：截止 2021-08-10 00:00（还有 10 天），名额 1 个；已选定：" in text
+    assert "材料包尚未发送" in text
+
+
+def test_days_are_never_negative(data):
+    data.generated_at = datetime(2026, 12, 3, 8, 0, tzinfo=BJ)
+    text = digest_text(data)
+    assert "（北京时间），已截止 1949 天" in text and " -1" not in text and "距截止" not in text
+    html_text = "".join(parse(render_digest_html(data, TEMPLATES)).text)
+    assert "已截止 1949 天" in html_text and "距截止 -" not in html_text
 
 
 def test_everything_from_mail_is_escaped(data):
     html = render_digest_html(data, TEMPLATES)
     doc = parse(html)
-    assert "script" not in doc.tags and "b" in doc.tags  # only our own <b>, never the sender's
+    assert "script" not in doc.tags
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "京针&lt;b&gt;粗&lt;/b&gt;" in html
-    texts = "".join(doc.text)
-    assert EVIL in texts  # shown to staff as text
+    assert EVIL in "".join(doc.text)
     # Web mail strips <style>; everything is inline.
     assert "style" not in doc.tags and "class" not in {k for k, _ in doc.attrs}
 
 
-def test_empty_digest_and_deadline_passed(data):
-    data.changes, data.needs_staff, data.missing_units, data.failed_mails = [], [], [], []
-    data.counts, data.days_left = {}, -1
-    text = "".join(parse(render_digest_html(data, TEMPLATES)).text)
-    for sentence in (
-        "尚未收到任何邮件",
-        "没有新的变化",
-        "没有发送失败的邮件",
-        "名单内单位均已报送",
-        "已截止 1 天",
-    ):
-        assert sentence in text
+def test_fits_a_phone_in_chromium(data, browser, tmp_path):
+    """At 375 px nothing scrolls sideways, and the tasks start on the first screen."""
+    html = render_digest_html(data, TEMPLATES)
+    path = tmp_path / "digest.html"
+    path.write_text(html, encoding="utf-8")
+    page = new_page(browser, PHONE, 740)
+    page.goto(path.as_uri())
+    shoot(page, "digest-375")
+    assert sideways_overflow(page) <= 0
+    top = page.evaluate("() => document.querySelector('h3').getBoundingClientRect().top")
+    assert top < 300, top
+    page.context.close()
+    wide = new_page(browser, 1280, 900)
+    wide.goto(path.as_uri())
+    shoot(wide, "digest-1280")
+    wide.context.close()
 
 
 def test_subject(data):
-    assert digest_subject(data) == "【每日汇总】百佳账号推荐 2021-07-31：已受理 3，需处理 3"
+    assert (
+        digest_subject(data) == "【每日汇总】走好网上群众路线“百佳账号”推选 2021-07-31：待办 3 项，已受理 1/6"
+    )
     data.campaign = "百佳\r\n账号"
     assert "\n" not in digest_subject(data)
 
 
 def test_fingerprint(data):
     base = digest_fingerprint(data)
-    assert len(base) == 64
     same = copy.deepcopy(data)
     same.generated_at += timedelta(days=1)
     same.days_left = 1
@@ -194,16 +205,16 @@ def test_fingerprint(data):
     changed = copy.deepcopy(data)
     changed.units[1].submission.status = Status.ACCEPTED
     assert digest_fingerprint(changed) != base
-    fewer = copy.deepcopy(data)
-    fewer.missing_units.pop()
-    assert digest_fingerprint(fewer) != base
     healed = copy.deepcopy(data)
     healed.mailboxes[1].failures_in_row, healed.mailboxes[1].last_error = 0, None
     assert digest_fingerprint(healed) != base
+    sent = copy.deepcopy(data)
+    sent.upstream.packet_sent = datetime(2021, 8, 5, tzinfo=BJ)
+    assert digest_fingerprint(sent) != base
 
 
 def test_badly_decoded_subject_still_renders(data):
-    data.needs_staff[0][1].subject = "乱码\udcff主题"
+    data.tasks[2].view.subject = "乱码\udcff主题"
     html = render_digest_html(data, TEMPLATES)
     html.encode("utf-8")  # must not raise
     assert "乱码?主题" in html

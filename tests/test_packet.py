@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.model import FORM_LABELS, Status
 from pipeline.reports.packet import build_packet, safe_name
-from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow
+from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "推荐表模板.docx"
@@ -82,11 +82,10 @@ def members(zip_path: Path) -> dict[str, bytes]:
         return {info.filename: zf.read(info) for info in zf.infolist()}
 
 
-def test_single_part(accounts, tmp_path: Path):
+def test_single_part_carries_only_what_the_next_level_needs(accounts, tmp_path: Path):
     a, b, units = accounts
     packet = build_packet(
         [a, b],
-        units,
         tmp_path / "out",
         level_name="中国针灸学会",
         template=TEMPLATE,
@@ -94,52 +93,48 @@ def test_single_part(accounts, tmp_path: Path):
     )
     assert [p.name for p in packet.zip_paths] == ["推荐材料_中国针灸学会.zip"]
     files = members(packet.zip_paths[0])
-    manifest = json.loads(files["manifest.json"])
-    assert manifest == {k: v for k, v in packet.manifest.items() if k != "zips"} | {
-        "problems": manifest["problems"]
-    }
-    names = set(files) - {"manifest.json"}
+    names = set(files)
+    # Staff data stays home: no manifest, no Message-IDs, no other units.
+    assert not any(n.endswith(".json") for n in names)
+    blob = b"".join(files.values())
+    assert b"TJ-001@mail.example.cn" not in blob and "天津针灸学会".encode() not in blob
+    manifest = json.loads(packet.manifest_path.read_text(encoding="utf-8"))
     assert {f["path"] for f in manifest["files"]} == names
     for entry in manifest["files"]:
         data = files[entry["path"]]
         assert hashlib.sha256(data).hexdigest() == entry["sha256"] and len(data) == entry["size"]
-        assert entry["part"] == 1 and not entry["oversize"]
-    assert "汇总表.xlsx" in names
-    folder_a = "北京针灸学会_京针之声"
-    assert {
-        f"{folder_a}/推荐表.docx",
-        f"{folder_a}/原件_推荐表.docx",
-        f"{folder_a}/图文案例.docx",
-        f"{folder_a}/超大附件链接.txt",
-    } <= names
-    assert files[f"{folder_a}/原件_推荐表.docx"] == b"original form bytes"
-    by_path = {f["path"]: f for f in manifest["files"]}
-    original = by_path[f"{folder_a}/原件_推荐表.docx"]
-    assert original["message_id"] == "TJ-001@mail.example.cn" and original["unit"] == "北京针灸学会"
-    assert original["received"] == "2021-08-01T09:30:00+08:00"
+    folder_a = "1_京针之声"
+    # One 推荐表 per account: the rendered one; the unit's own form file is not repeated.
+    assert {f"{folder_a}/推荐表.docx", f"{folder_a}/图文案例.docx", f"{folder_a}/超大附件链接.txt"} <= names
+    assert b"original form bytes" not in blob
+    assert [n for n in names if n.startswith(folder_a) and "推荐表" in n] == [f"{folder_a}/推荐表.docx"]
     assert "qq.com" in files[f"{folder_a}/超大附件链接.txt"].decode("utf-8")
     # Hostile names: no traversal, no slash from the unit name, no reserved Windows name.
     for name in names:
         parts = PurePosixPath(name).parts
         assert not name.startswith("/") and ".." not in parts and len(parts) <= 2
-    assert "上海_市针灸学会_CON" in {PurePosixPath(n).parts[0] for n in names}
+    assert "2_CON" in {PurePosixPath(n).parts[0] for n in names}
     assert any(n.endswith("/.._.._etc_passwd") or n.endswith("/_.._etc_passwd") for n in names), names
     # Missing stored file is reported, not fatal.
     assert any("丢失的文件.pdf" in p for p in packet.problems) and manifest["problems"] == packet.problems
     with zipfile.ZipFile(packet.zip_paths[0]) as zf:
         assert all(info.flag_bits & 0x800 for info in zf.infolist() if not info.filename.isascii())
-        assert zf.getinfo(f"{folder_a}/推荐表.docx").flag_bits & 0x800
     # The rendered form is a normal 附件1 grid with the submission's values.
     form = docx.Document(io.BytesIO(files[f"{folder_a}/推荐表.docx"]))
     table = form.tables[0]
     assert table.cell(0, 0).text == "账号名称" and table.cell(0, 1).text == "京针之声"
     assert table.cell(7, 2).text == "手机" and table.cell(7, 3).text == "手机值"
-    summary = openpyxl.load_workbook(io.BytesIO(files["汇总表.xlsx"]))
-    assert [summary["汇总"].cell(r, 1).value for r in range(2, 5)] == [
-        "北京针灸学会",
-        "上海/市针灸学会",
-        "天津针灸学会",
-    ]
+    # The summary: one row per nominated account, linked to its files in the zip.
+    ws = openpyxl.load_workbook(io.BytesIO(files["推荐账号汇总表.xlsx"])).active
+    header = [c.value for c in ws[1]]
+    assert (
+        header[:3] == ["序号", "报送单位", "账号名称"] and "问题" not in header and "受理编号" not in header
+    )
+    assert ws.max_row == 3
+    assert [ws.cell(r, 3).value for r in (2, 3)] == ["京针之声", "CON"]
+    form_cell = ws.cell(2, header.index("推荐表") + 1)
+    assert form_cell.hyperlink.target == f"{folder_a}/推荐表.docx"
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
     zips = packet.manifest["zips"][0]
     assert zips["sha256"] == hashlib.sha256(packet.zip_paths[0].read_bytes()).hexdigest()
 
@@ -152,7 +147,7 @@ def test_split_parts_respect_limit(accounts, tmp_path: Path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "推荐材料_省级_1of9.zip").write_bytes(b"stale")
-    packet = build_packet([a, b], units, out, level_name="省级", template=TEMPLATE, max_mail_bytes=limit)
+    packet = build_packet([a, b], out, level_name="省级", template=TEMPLATE, max_mail_bytes=limit)
     count = len(packet.zip_paths)
     assert count >= 3
     assert [p.name for p in packet.zip_paths] == [
@@ -162,10 +157,11 @@ def test_split_parts_respect_limit(accounts, tmp_path: Path):
         p.name for p in packet.zip_paths
     )  # stale part removed
     seen: dict[str, bytes] = {}
-    manifests = []
+    manifest = packet.manifest
     for number, path in enumerate(packet.zip_paths, start=1):
         files = members(path)
-        manifests.append(files.pop("manifest.json"))
+        if number == 1:  # the summary and every 推荐表 are in the first part
+            assert "推荐账号汇总表.xlsx" in files and sum(n.endswith("/推荐表.docx") for n in files) == 2
         oversize = [n for n in files if n in packet.oversize]
         if oversize:
             assert len(files) == 1  # a too-big file travels alone
@@ -174,17 +170,14 @@ def test_split_parts_respect_limit(accounts, tmp_path: Path):
         for name, data in files.items():
             assert name not in seen  # never split or duplicated
             seen[name] = data
-        manifest = json.loads(manifests[-1])
         assert {f["path"] for f in manifest["files"] if f["part"] == number} == set(files)
-    assert len(set(manifests)) == 1  # every part carries the same manifest
-    manifest = json.loads(manifests[0])
     assert {f["path"] for f in manifest["files"]} == set(seen)
     for entry in manifest["files"]:
         assert hashlib.sha256(seen[entry["path"]]).hexdigest() == entry["sha256"]
-    assert packet.oversize == ["上海_市针灸学会_CON/超长视频.mp4"]
+    assert packet.oversize == ["2_CON/超长视频.mp4"]
     assert [f["oversize"] for f in manifest["files"] if f["path"] == packet.oversize[0]] == [True]
     assert any("超长视频.mp4" in p and "超过单封邮件大小上限" in p for p in packet.problems)
-    assert seen["上海_市针灸学会_CON/超长视频.mp4"] == big.path.read_bytes()
+    assert seen["2_CON/超长视频.mp4"] == big.path.read_bytes()
 
 
 def test_safe_name():
@@ -202,14 +195,13 @@ def test_badly_decoded_text_does_not_break_the_packet(tmp_path: Path):
     bad.decisions = ["决定\ud800"]
     packet = build_packet(
         [bad],
-        [UnitRow("坏\ud800单位", bad)],
         tmp_path / "o",
         level_name="省\ud800级",
         template=TEMPLATE,
         max_mail_bytes=10_000_000,
     )
     files = members(packet.zip_paths[0])
-    manifest = json.loads(files["manifest.json"])
+    manifest = packet.manifest
     assert len(manifest["files"]) == 3  # 汇总表, rendered form, the pdf
     assert not any("?" in name for name in files)
     for entry in manifest["files"]:
@@ -223,9 +215,9 @@ def test_next_level_reads_the_packet_form(accounts, tmp_path: Path):
     a, _, units = accounts
     a.fields.update({"账号简介": "第一段\n第二段", "账号名称": "京针<之声> & 'Q'", "手机": "13800000000"})
     packet = build_packet(
-        [a], units, tmp_path / "out", level_name="省级", template=TEMPLATE, max_mail_bytes=10_000_000
+        [a], tmp_path / "out", level_name="省级", template=TEMPLATE, max_mail_bytes=10_000_000
     )
-    data = members(packet.zip_paths[0])["北京针灸学会_京针_之声_ & 'Q'/推荐表.docx"]
+    data = members(packet.zip_paths[0])["1_京针_之声_ & 'Q'/推荐表.docx"]
     doc = documents.read_document("推荐表.docx", data)
     assert doc.problems == []
     result = form.extract_form(doc)

@@ -11,6 +11,7 @@ from pipeline.config import Config, Mailbox, Smtp, ThisLevel, Unit
 from pipeline.model import FORM_LABELS, Attachment, AttachmentKind, FormResult, ParsedMessage, Problem, Status
 from pipeline.roster import Roster
 from pipeline.rules import RULES, ActiveSubmission, Context, FormFound, account_key, decide
+from pipeline.rules.audience import split
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEADLINE = datetime(2021, 8, 2, 0, 0, tzinfo=TZ)
@@ -114,11 +115,25 @@ def test_attachments_without_a_form_need_fixing():
 
 
 @pytest.mark.parametrize("valid", [True, False])
-def test_scan_is_checked_by_staff_unless_every_field_validates(valid):
-    problems = [] if valid else [Problem("手机", "missing", "请填写手机")]
+def test_a_scan_is_always_checked_by_staff_and_its_ocr_gaps_are_not_the_units(valid):
+    """OCR can misread a value that still looks valid (1.1万 → 1万): a person checks every scan.
+    A field the OCR could not read is staff's to check, never a fix-it item for the unit."""
+    problems = [] if valid else [Problem("手机", "missing", "推荐表未填写「手机」，请补充后重新发送。")]
     d = decide(ctx(forms=[form(problems=problems, scan=True)]))
-    assert d.status is (Status.ACCEPTED if valid else Status.MANUAL_REVIEW)
+    assert d.status is Status.MANUAL_REVIEW
     assert any(p.code == "scan" for p in d.problems)
+    groups = split(d.problems, is_scan=True)
+    assert groups["unit"] == []
+    assert [p.code for p in groups["staff"]] == ([] if valid else ["missing"])
+
+
+def test_an_unknown_sender_is_still_checked_so_that_assigning_can_reassess():
+    msg = ParsedMessage("id", "推荐表", "someone@163.example.com", "")
+    d = decide(ctx(message=msg, unit=None, forms=[form(problems=[Problem("手机", "missing", "请填写手机")])]))
+    assert d.status is Status.UNKNOWN_UNIT
+    assert [p.code for p in d.problems][:1] == ["unknown_unit"] and any(
+        p.code == "missing" for p in d.problems
+    )
 
 
 def test_material_problems_need_fixing():

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import email
 import io
-import json
-import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from html.parser import HTMLParser
 
 import openpyxl
 import pytest
 from intake_env import TZ, Nomination, export, run, submission, write_config
-from mailservers import SmtpServer
 
 UPSTREAM_USER = "xcc@cast.example.org.cn"
 
@@ -32,15 +29,22 @@ class TextOf(HTMLParser):
         self.text.append(data)
 
 
+DEADLINE = (datetime.now(TZ) + timedelta(days=5)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 @pytest.fixture
 def society(tmp_path, dovecot_server, imap_account, smtp_server):
+    """Four roster units before a deadline five days from now: 北京 accepted, 上海 (a domain, no
+    address) with a 粉丝数量 to fix, an unknown sender, and 天津/江苏 with nothing sent."""
     upstream = {
         "name": "中国科协调研宣传部",
         "addresses": [UPSTREAM_USER],
-        "deadline": "2021-08-10 00:00",
+        "deadline": (DEADLINE + timedelta(days=8)).strftime("%Y-%m-%d %H:%M"),
         "accounts": 1,
     }
-    config = write_config(tmp_path, dovecot_server, imap_account, smtp_server, upstream=upstream)
+    config = write_config(
+        tmp_path, dovecot_server, imap_account, smtp_server, upstream=upstream, deadline=DEADLINE
+    )
     user, password = imap_account
     bj = Nomination.sample("北京针灸学会", "北京针灸")
     dovecot_server.append(
@@ -91,38 +95,56 @@ def test_digest_mail_and_summary_sheet(society):
     text = "".join(parser.text)
     assert "江苏省针灸学会" in text  # on the roster, sent nothing
     assert "发件人不在名单" in text
+    assert "名单内 4 个单位：已报送待补正 1，未报送 2，已受理 1" in digest.get_body(("plain",)).get_content()
     xlsx = next(p for p in digest.iter_attachments() if p.get_filename() == "汇总表.xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(xlsx.get_content()))
-    ws = wb.worksheets[0]
-    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert set(rows) >= {"北京针灸学会", "上海市针灸学会", "天津市针灸学会", "江苏省针灸学会"}
-    assert rows["江苏省针灸学会"][1] == "未报送"
-    assert rows["北京针灸学会"][1] == "已受理"
-    assert ws.freeze_panes == "A2"
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            assert cell.data_type == "s"  # formula injection stays text
+    ws = wb["汇总"]
+    rows = {r[1]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {"北京针灸学会", "上海市针灸学会", "天津市针灸学会", "江苏省针灸学会"}
+    assert rows["江苏省针灸学会"][2] == "未报送"
+    assert rows["北京针灸学会"][2] == "已受理"
+    assert rows["上海市针灸学会"][2] == "已报送待补正"
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    assert cell.data_type == "s"  # formula injection stays text
     # A second digest with nothing changed is not mailed again the same day.
     run(config, "digest", "--send")
     assert len(smtp.messages()) == before + 1
 
 
-def test_reminders_go_once_per_unit_per_schedule_point(society):
+def test_reminders_say_the_right_thing_to_each_unit_once(society):
     config, smtp = society
     before = len(smtp.messages())
     run(config, "remind", "--days", "3", "--send")
     run(config, "remind", "--days", "3", "--send")
-    reminders = [m for m in parsed(smtp)[before:] if "催报" in m["Subject"]]
-    to = sorted(m["To"] for m in reminders)
-    # 北京 is accepted; 上海 has no address (domain only) so cannot be reminded.
-    assert to == ["jszj@js.example.cn", "tjzj@tj.example.cn"]
+    reminders = parsed(smtp)[before:]
+    by_to = {m["To"]: m for m in reminders}
+    # 北京 is accepted; 上海 has only a domain, so its fix reminder goes to the address it sent from.
+    assert sorted(by_to) == ["a@shzj.example.cn", "jszj@js.example.cn", "tjzj@tj.example.cn"]
     assert all(m["Cc"] == "staff@society.example.cn" for m in reminders)
+    nothing = by_to["jszj@js.example.cn"].get_body(("plain",)).get_content()
+    assert "尚未收到贵单位的推荐材料" in nothing and "补正" not in nothing
+    assert "“走好网上群众路线‘百佳账号’推选”" in nothing  # quotes never nest as “…“…”…”
+    assert "还有 5 天" in nothing and f"{DEADLINE.month}月{DEADLINE.day}日前" in nothing
+    fix = by_to["a@shzj.example.cn"]
+    assert "补正" in fix["Subject"]
+    fix_text = fix.get_body(("plain",)).get_content()
+    assert "「粉丝数量」" in fix_text and "尚未收到" not in fix_text
 
 
-def test_staff_decisions_are_audited_and_notify_the_unit(society):
+def test_no_reminder_after_the_deadline(tmp_path, dovecot_server, imap_account, smtp_server):
+    config = write_config(tmp_path, dovecot_server, imap_account, smtp_server)  # deadline 2021-08-02
+    out = run(config, "remind", "--days", "1", "--send").stdout
+    assert "已过" in out and "不再" in out
+    assert smtp_server.messages() == []
+    assert not list((tmp_path / "outbox").glob("reminder/*.eml"))
+
+
+def test_staff_decisions_are_audited_everywhere(society):
     config, smtp = society
     case = case_of(config, "x-1@else.example.com")
-    before = len(smtp.messages())
     run(
         config,
         "decide",
@@ -134,16 +156,17 @@ def test_staff_decisions_are_audited_and_notify_the_unit(society):
         "该单位新邮箱",
         "--by",
         "刘晶晶",
-        "--send",
     )
     rec = next(r for r in export(config) if r["case_no"] == case)
     assert rec["unit"] == "江苏省针灸学会" and rec["status"] == "accepted"
-    notice = parsed(smtp)[before]
-    assert notice["To"] == "who@else.example.com" and "已受理" in notice["Subject"]
-    assert "该单位新邮箱" in notice.get_body(("plain",)).get_content()
     run(config, "digest")
-    html = next((config.parent / "outbox" / "reports").glob("每日汇总_*.html")).read_text(encoding="utf-8")
-    assert "刘晶晶" in html  # the audit line is shown
+    wb = openpyxl.load_workbook(config.parent / "outbox" / "reports" / "汇总表.xlsx")
+    ws = wb["全部来信"]
+    col = [c.value for c in ws[1]].index("人工决定")
+    lines = [r[col] for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == case]
+    assert lines and "刘晶晶" in lines[0] and "该单位新邮箱" in lines[0]
+    shown = run(config, "show", case).stdout
+    assert "刘晶晶：指定单位" in shown
 
 
 def test_upstream_quota_is_enforced(society):
@@ -154,52 +177,3 @@ def test_upstream_quota_is_enforced(society):
     run(config, "decide", "select", bj)
     proc = run(config, "decide", "select", sh, check=False)
     assert proc.returncode != 0 and "名额" in (proc.stderr + proc.stdout)
-
-
-def test_packet_is_a_valid_submission_at_the_next_level(society, tmp_path, dovecot_server, request):
-    config, smtp = society
-    run(config, "decide", "select", case_of(config, "bj-1@bj.example.cn"))
-    before = len(smtp.messages())
-    run(config, "packet", "--send")
-    packet_mail = smtp.messages()[before]
-    assert packet_mail.rcpts == [UPSTREAM_USER]
-    msg = email.message_from_bytes(packet_mail.data, policy=policy.default)
-    part = next(msg.iter_attachments())
-    with zipfile.ZipFile(io.BytesIO(part.get_content())) as zf:
-        manifest = json.loads(zf.read("manifest.json"))
-        names = zf.namelist()
-    assert "汇总表.xlsx" in names
-    assert any(n.endswith("推荐表.docx") for n in names)
-    # Re-running the packet with the same selection sends nothing new.
-    run(config, "packet", "--send")
-    assert len(smtp.messages()) == before + 1
-    assert manifest
-
-    # Level two: 中国科协 runs this same software; the society is on its roster.
-    cast_dir = tmp_path / "cast"
-    cast_dir.mkdir()
-    cast_account = (UPSTREAM_USER, "cast-pass")
-    dovecot_server.add_user(*cast_account)
-    cast_smtp = SmtpServer(user=UPSTREAM_USER, password="cast-smtp")
-    cast_smtp.up()
-    request.addfinalizer(cast_smtp.down)
-    cast_config = write_config(
-        cast_dir,
-        dovecot_server,
-        cast_account,
-        cast_smtp,
-        units=[{"name": "中国针灸学会", "addresses": [smtp.user]}],
-        level_name="中国科协调研宣传部",
-        deadline=datetime(2021, 8, 10, 0, 0, tzinfo=TZ),
-    )
-    dovecot_server.append(*cast_account, "INBOX", packet_mail.data, datetime(2021, 8, 5, 10, 0, tzinfo=TZ))
-    run(cast_config, "once")
-    records = export(cast_config)
-    assert len(records) == 1
-    rec = records[0]
-    assert rec["unit"] == "中国针灸学会"
-    assert rec["fields"]["账号名称"] == "北京针灸"
-    assert rec["normalized"]["粉丝数量"] == 123000
-    assert rec["status"] == "accepted", rec["problems"]
-    receipt = email.message_from_bytes(cast_smtp.messages()[0].data, policy=policy.default)
-    assert receipt["To"] == smtp.user and "已受理" in receipt["Subject"]

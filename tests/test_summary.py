@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 import zipfile
 from datetime import UTC, datetime
@@ -78,23 +77,37 @@ def workbook(tmp_path: Path):
 def test_sheets_rows_and_values(workbook):
     path, wb = workbook
     assert path.name == "汇总表.xlsx" and path.is_file()
-    assert wb.sheetnames == ["汇总", "全部来信"]
+    assert wb.sheetnames == ["汇总", "推荐表内容", "全部来信"]
     ws = wb["汇总"]
     assert [c.value for c in ws[1]] == list(UNIT_HEADERS)
     assert ws.max_row == 5  # header + 4 roster units
     col = {h: i + 1 for i, h in enumerate(UNIT_HEADERS)}
-    assert ws.cell(2, col["状态"]).value == "已受理"
+    assert [ws.cell(r, col["状态"]).value for r in range(2, 6)] == [
+        "已受理",
+        "已报送待补正",
+        "逾期",
+        "未报送",
+    ]
     assert ws.cell(2, col["收到时间"]).value == "2021-08-01 09:30"
-    assert ws.cell(2, col["其他来信（封）"]).value == 1
-    assert ws.cell(3, col["问题"]).value == "手机号码应为11位数字，请核对后重新发送。\n缺少图文或视频材料。"
-    assert ws.cell(3, col["人工决定"]).value == "2021-08-01 10:00 张三：允许逾期提交（路上耽误）"
-    assert ws.cell(3, col["附件"]).value == "推荐表：附件1推荐表.docx（20 KB）"
-    assert ws.cell(3, col["账号简介"]).value == "简介含控制字符与制表\t结尾 =1+1"
+    assert (
+        ws.cell(3, col["待办 / 问题"]).value
+        == "待单位补正：手机号码应为11位数字，请核对后重新发送。；缺少图文或视频材料。"
+    )
     assert ws.cell(4, col["受理编号"]).value == "TJ-003"
-    missing = [c.value for c in ws[5]]
-    assert missing[0] == "河北省针灸学会" and missing[1] == "未报送"
+    assert ws.cell(5, col["单位"]).value == "河北省针灸学会"
+    # Without the console's address, the file column says how many files there are (no dead link).
+    assert ws.cell(2, col["原件"]).value == "1 个附件" and ws.cell(2, col["原件"]).hyperlink is None
+
+    fields = wb["推荐表内容"]
+    fcol = {c.value: c.column for c in fields[1]}
+    assert [fields.cell(r, 1).value for r in range(2, fields.max_row + 1)] == [
+        "北京针灸学会",
+        "上海市针灸学会",
+        "天津针灸学会",
+    ]
+    assert fields.cell(3, fcol["账号简介"]).value == "简介含控制字符与制表\t结尾 =1+1"
     for label in FORM_LABELS:
-        assert ws.cell(1, col[label]).value == label
+        assert label in fcol
 
     all_ws = wb["全部来信"]
     assert [c.value for c in all_ws[1]] == list(ALL_HEADERS)
@@ -106,31 +119,46 @@ def test_sheets_rows_and_values(workbook):
     assert all_ws.cell(row, acol["单位"]).value == "（未识别单位）"
     assert all_ws.cell(row, acol["账号名称"]).value == "<script>x</script>"
     assert all_ws.cell(row, acol["Message-ID"]).value == "TJ-004@mail.example.cn"
+    fixing_row = cases.index("TJ-002") + 2
+    assert (
+        all_ws.cell(fixing_row, acol["人工决定"]).value == "2021-08-01 10:00 张三：允许逾期提交（路上耽误）"
+    )
 
 
-def test_styles(workbook):
+def test_links_to_the_console_and_marks_corrections(tmp_path: Path):
+    view = make_view("TJ-007", "北京针灸学会", Status.ACCEPTED, 联系人="许诺")
+    view.fields_read = dict(view.fields, 联系人="许读")
+    path = build_summary_xlsx(
+        [UnitRow("北京针灸学会", view)], [view], tmp_path / "s.xlsx", link_base="https://intake.example.cn/"
+    )
+    wb = openpyxl.load_workbook(path)
+    cell = wb["汇总"].cell(2, UNIT_HEADERS.index("原件") + 1)
+    assert cell.value == "打开" and cell.hyperlink.target == "https://intake.example.cn/case/TJ-007"
+    fields = wb["推荐表内容"]
+    col = next(c.column for c in fields[1] if c.value == "联系人")
+    assert fields.cell(2, col).value == "许诺"
+    assert "原识别值：许读" in fields.cell(2, col).comment.text
+
+
+def test_styles_and_print_setup(workbook):
     _, wb = workbook
     for ws in wb.worksheets:
         assert all(c.font.bold for c in ws[1])
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}{ws.max_row}"
         assert ws.cell(2, 1).alignment.wrap_text
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0  # as many pages tall as needed
+        assert ws.print_title_rows == "$1:$1"
+        assert ws.print_area
     ws = wb["汇总"]
     status_col = UNIT_HEADERS.index("状态") + 1
     colors = [ws.cell(r, status_col).fill.fgColor.rgb[-6:] for r in range(2, 6)]
-    assert colors == [
-        status_fill(Status.ACCEPTED).fgColor.rgb[-6:],
-        status_fill(Status.NEEDS_FIX).fgColor.rgb[-6:],
-        status_fill(Status.LATE).fgColor.rgb[-6:],
-        status_fill(None).fgColor.rgb[-6:],
-    ]
-    assert colors[0] == "C6EFCE" and colors[1] == "FFEB9C" and colors[2] == "FFC7CE"
+    assert colors == ["C6EFCE", "FFEB9C", "FFC7CE", "F8CBAD"]
     assert status_fill(Status.SUPERSEDED).fgColor.rgb[-6:] == "D9D9D9"
     assert status_fill(Status.MANUAL_REVIEW).fgColor.rgb == status_fill(Status.NEEDS_FIX).fgColor.rgb
     assert status_fill(Status.UNKNOWN_UNIT).fgColor.rgb == status_fill(Status.OVER_QUOTA).fgColor.rgb
-    # Widths count CJK as 2: the 问题 column must fit its longest line.
-    letter = openpyxl.utils.get_column_letter(UNIT_HEADERS.index("问题") + 1)
-    assert ws.column_dimensions[letter].width >= display_width("手机号码应为11位数字，请核对后重新发送。")
     assert display_width("推荐表ab") == 8
 
 
@@ -161,18 +189,15 @@ def test_looks_like_formula():
         assert not looks_like_formula(text), text
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
-def test_opens_in_libreoffice(workbook, tmp_path: Path):
-    path, _ = workbook
-    out = tmp_path / "csv"
-    profile = (tmp_path / "lo-profile").as_uri()
+def _soffice(tmp_path: Path, path: Path, target: str) -> Path:
+    out = tmp_path / "lo-out"
     result = subprocess.run(
         [
             "soffice",
-            f"-env:UserInstallation={profile}",
+            f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
             "--headless",
             "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+            target,
             "--outdir",
             str(out),
             str(path),
@@ -181,15 +206,47 @@ def test_opens_in_libreoffice(workbook, tmp_path: Path):
         timeout=180,
     )
     assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_opens_in_libreoffice(workbook, tmp_path: Path):
+    path, _ = workbook
+    out = _soffice(tmp_path, path, "csv:Text - txt - csv (StarCalc):44,34,76,1")
     rows = list(csv.reader((out / "汇总表.csv").read_text(encoding="utf-8").splitlines(keepends=True)))
-    assert rows[0][:3] == ["单位", "状态", "受理编号"]
-    by_unit = {r[0]: r for r in rows[1:]}
+    assert rows[0][:3] == ["序号", "单位", "状态"]
+    by_unit = {r[1]: r for r in rows[1:]}
     assert set(by_unit) == {"北京针灸学会", "上海市针灸学会", "天津针灸学会", "河北省针灸学会"}
-    name_col = UNIT_HEADERS.index("账号名称")
     # LibreOffice shows the text, not the result of evaluating it.
-    assert by_unit["北京针灸学会"][name_col] == INJECTIONS[0]
+    assert by_unit["北京针灸学会"][UNIT_HEADERS.index("账号名称")] == INJECTIONS[0]
     assert by_unit["上海市针灸学会"][UNIT_HEADERS.index("手机")] == "+1"
-    assert by_unit["河北省针灸学会"][1] == "未报送"
+    assert by_unit["河北省针灸学会"][2] == "未报送"
+
+
+def test_prints_on_a4_landscape_with_every_column_on_page_one(tmp_path: Path):
+    """Printed as staff print it: 30 units fit a couple of pages, each page one sheet wide."""
+    import pdfplumber
+
+    units, views = [], []
+    for i in range(30):
+        view = make_view(f"TJ-{i:03d}", f"第{i}省针灸学会", Status.ACCEPTED if i % 3 else Status.NEEDS_FIX)
+        view.fields["推荐理由"] = "坚持群众导向，及时回应群众关切，内容权威、形式新颖。" * 6
+        units.append(UnitRow(view.unit, view))
+        views.append(view)
+    path = build_summary_xlsx(units, views, tmp_path / "汇总表.xlsx")
+    wb = openpyxl.load_workbook(path)
+    for name in wb.sheetnames[1:]:
+        del wb[name]  # print the first sheet alone
+    first = tmp_path / "first.xlsx"
+    wb.save(first)
+    pdf = _soffice(tmp_path, first, "pdf") / "first.pdf"
+    with pdfplumber.open(pdf) as doc:
+        assert len(doc.pages) <= 3, len(doc.pages)
+        page = doc.pages[0]
+        assert page.width > page.height  # landscape
+        text = page.extract_text().replace(" ", "")
+        for header in UNIT_HEADERS:
+            assert header.replace(" ", "") in text, header
+        assert "序号" in doc.pages[-1].extract_text().replace(" ", "")  # the header repeats
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -17,27 +17,38 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import RawMail
+from .migrate import add_missing_columns
 from .schema import (
     AttachmentRow,
     Base,
+    CorrectionRow,
     DecisionRow,
     KeyValueRow,
+    LoginAttemptRow,
     MailboxStateRow,
     MessageRow,
     OutboxRow,
+    ScoreRow,
     SeenMessageId,
+    UserRow,
+    WebSessionRow,
     utcnow,
 )
 
 __all__ = [
     "AttachmentRow",
+    "CorrectionRow",
     "DecisionRow",
     "KeyValueRow",
     "Ledger",
+    "LoginAttemptRow",
     "MailboxStateRow",
     "MessageRow",
     "OutboxRow",
+    "ScoreRow",
     "SeenMessageId",
+    "UserRow",
+    "WebSessionRow",
     "utcnow",
 ]
 
@@ -50,6 +61,7 @@ def _create_schema(engine: Engine, tries: int = 6) -> None:
     for attempt in range(tries):
         try:
             Base.metadata.create_all(engine)
+            add_missing_columns(engine)
             return
         except (OperationalError, ProgrammingError, IntegrityError):
             if attempt == tries - 1:
@@ -102,6 +114,17 @@ class Ledger:
     def session(self) -> Iterator[Session]:
         with self._sessions() as s, s.begin():
             yield s
+
+    @contextmanager
+    def scratch(self) -> Iterator[Session]:
+        """A session whose changes are always rolled back: "what would happen if…"
+        (a decision's preview runs the real code here)."""
+        with self._sessions() as s:
+            s.begin()
+            try:
+                yield s
+            finally:
+                s.rollback()
 
     # ------------------------------------------------------------ claims
 

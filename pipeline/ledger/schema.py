@@ -84,7 +84,10 @@ class MessageRow(Base):
     case_no: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
     status: Mapped[str | None] = mapped_column(String(30), index=True, nullable=True)
     problems: Mapped[list] = mapped_column(JSON, default=list)
+    # `fields` are the values every output uses (staff corrections applied);
+    # `fields_read` keeps what was read from the document, never changed.
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    fields_read: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     normalized: Mapped[dict] = mapped_column(JSON, default=dict)
     sources: Mapped[dict] = mapped_column(JSON, default=dict)
     account_key: Mapped[str | None] = mapped_column(String(500), index=True, nullable=True)
@@ -96,6 +99,11 @@ class MessageRow(Base):
     selected: Mapped[bool] = mapped_column(Boolean, default=False)
     late_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A mail carrying several accounts (a packet from the level below, a unit
+    # with a quota above 1) is one submission per account: the first is the
+    # claimed row, the others are rows whose `part_of` is its id and whose
+    # folder is "<folder>#<n>" (so the claim key stays unique).
+    part_of: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
 
@@ -116,6 +124,8 @@ class AttachmentRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(Text)
     raw_name: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # What the checks measured, for staff: {"format", "chars", "pictures", "duration", "scan"}.
+    facts: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     message: Mapped[MessageRow] = relationship(back_populates="attachments")
 
@@ -175,6 +185,74 @@ class DecisionRow(Base):
     case_no: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
     unit: Mapped[str | None] = mapped_column(String(200), nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CorrectionRow(Base):
+    """A staff correction of one field: old -> new, who, when, why. The
+    original reading stays in messages.fields_read."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    who: Mapped[str] = mapped_column(String(200))
+    case_no: Mapped[str] = mapped_column(String(40), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old: Mapped[str] = mapped_column(Text, default="")
+    new: Mapped[str] = mapped_column(Text, default="")
+    why: Mapped[str] = mapped_column(Text, default="")
+
+
+class ScoreRow(Base):
+    """One reviewer's points for one 附件2 item of one accepted account."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("reviewer", "case_no", "item", name="uq_score"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(200), index=True)
+    case_no: Mapped[str] = mapped_column(String(40), index=True)
+    item: Mapped[str] = mapped_column(String(40))
+    points: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class UserRow(Base):
+    """A console account: staff decide and correct; reviewers only score."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # staff | reviewer
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id, never the password
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. Stored here (not in a cookie) so every worker sees it
+    and signing out or resetting a password ends it at once."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class LoginAttemptRow(Base):
+    """Failed sign-ins, for rate limiting per account and per address."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    address: Mapped[str] = mapped_column(String(100), index=True)
 
 
 class KeyValueRow(Base):

@@ -43,6 +43,8 @@ def to_view(row: MessageRow, config: Config, decisions: list[DecisionRow] = ()) 
         decisions=decision_lines(list(decisions), config),
         big_links=[b["url"] for b in row.big_links or []],
         is_scan=row.is_scan,
+        sources=dict(row.sources or {}),
+        fields_read=dict(row.fields_read) if row.fields_read is not None else None,
     )
 
 

@@ -1,11 +1,17 @@
-"""The packet for the next level: zip(s) of rendered 推荐表, original files, 汇总表 and a manifest.
+"""The packet for the next level: what 科协 needs and nothing else.
+
+The zip holds, per selected account, a folder "{n}_{账号名称}" with the one
+推荐表 (rendered from the values staff accepted, corrections included — the
+unit's original form file is not repeated) and the case materials, plus
+推荐账号汇总表.xlsx with one row per account. Staff data stays home: no other
+units, no problems or internal notes, no senders or Message-IDs. The
+manifest (hashes, source Message-IDs, decisions) is written beside the zip
+for staff (上报清单_{level}.json), not put in it.
 
 Mail systems cap message size, so the packet is split into numbered parts
 (推荐材料_{level}_1of2.zip ...) that each fit `max_mail_bytes`; a single file
 is never split, and a file larger than the limit goes alone in its part and
-is flagged. Each part carries the same manifest.json, so any one part tells
-the receiver what the whole packet holds (path, sha256, size, source
-Message-ID, unit, received time).
+is flagged. The 汇总表 and the 推荐表 come first, so part 1 always holds them.
 
 `max_mail_bytes` is the largest zip size on disk. Mail attachments grow by
 about 4/3 in base64, so pass roughly 0.7 x the receiving mailbox's limit.
@@ -25,11 +31,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from .form_docx import render_form_docx
-from .summary import build_summary_xlsx
-from .views import BEIJING, SubmissionView, UnitRow, account_name, fmt_size, iso_beijing
+from .summary import build_packet_summary
+from .views import BEIJING, SubmissionView, account_name, fmt_size, iso_beijing
 
-MANIFEST_NAME = "manifest.json"
-SUMMARY_NAME = "汇总表.xlsx"
+MANIFEST_NAME = "上报清单"
+SUMMARY_NAME = "推荐账号汇总表.xlsx"
 FORM_NAME = "推荐表.docx"
 LINKS_NAME = "超大附件链接.txt"
 MAX_NAME_CHARS = 80
@@ -52,6 +58,7 @@ class Packet:
     manifest: dict
     oversize: list[str] = field(default_factory=list)  # paths in zip of files bigger than the limit
     problems: list[str] = field(default_factory=list)  # Chinese sentences for staff
+    manifest_path: Path | None = None  # kept at home for staff, not in the zip
 
 
 @dataclass
@@ -134,34 +141,43 @@ def _part_names(level: str, count: int) -> list[str]:
     return [f"{base}_{i}of{count}.zip" for i in range(1, count + 1)]
 
 
+def account_folder(index: int, view: SubmissionView) -> str:
+    """The folder of the index-th (1-based) account in the packet."""
+    return safe_name(f"{index}_{account_name(view)}", f"{index}_账号")
+
+
 def _collect(
     selected: list[SubmissionView], work: Path, template: Path, problems: list[str]
 ) -> tuple[list[_Entry], list[dict]]:
-    """Render forms and gather the files of every selected account, hashing each once."""
-    entries: list[_Entry] = []
+    """Render each account's 推荐表 and gather its materials, hashing each file once.
+
+    Returns the entries (推荐表 first, so they land in part 1) and, per account,
+    what the 汇总表 and the manifest say about it.
+    """
+    forms: list[_Entry] = []
+    materials: list[_Entry] = []
     accounts: list[dict] = []
-    folders: set[str] = set()
-    for index, view in enumerate(sorted(selected, key=lambda v: (v.unit or "", v.case_no))):
+    for index, view in enumerate(selected, start=1):
         unit = view.unit or "未识别单位"
-        folder = _unique(safe_name(f"{unit}_{account_name(view)}"), folders)
+        folder = account_folder(index, view)
         received = iso_beijing(view.arrival)
         common = {"message_id": view.message_id, "unit": unit, "received": received}
         taken: set[str] = {FORM_NAME.lower()}
         account_dir = work / f"account{index}"
         account_dir.mkdir()
         form_path = account_dir / FORM_NAME
+        files: list[str] = []
         try:
             render_form_docx(view.fields, unit, template, form_path)
-        except Exception as exc:  # a broken template must not lose the originals
-            problems.append(f"{unit}（{view.case_no}）的推荐表未能生成：{exc}。原始附件仍已放入材料包。")
+        except Exception as exc:  # a broken template must not lose the materials
+            problems.append(f"{unit}（{view.case_no}）的推荐表未能生成：{exc}。")
         else:
             sha, size = _hash_file(form_path)
-            entries.append(
-                _Entry(
-                    f"{folder}/{FORM_NAME}", form_path, sha, size, kind="推荐表（按提取内容生成）", **common
-                )
-            )
+            forms.append(_Entry(f"{folder}/{FORM_NAME}", form_path, sha, size, kind="推荐表", **common))
+            files.append(f"{folder}/{FORM_NAME}")
         for att in view.attachments:
+            if att.kind == "推荐表":
+                continue  # the rendered 推荐表 above is the one form of this account
             source = Path(att.path) if att.path else None
             if source is None or not source.is_file():
                 problems.append(
@@ -173,11 +189,9 @@ def _collect(
                 problems.append(
                     f"{unit}（{view.case_no}）的附件“{att.name}”与收到时的内容不一致（校验值不同），请核对。"
                 )
-            name = safe_name(att.name, "附件")
-            if name.lower() in taken and name.lower() == FORM_NAME.lower():
-                name = "原件_" + name
-            arcname = f"{folder}/{_unique(name, taken)}"
-            entries.append(_Entry(arcname, source, sha, size, kind=att.kind, **common))
+            arcname = f"{folder}/{_unique(safe_name(att.name, '附件'), taken)}"
+            materials.append(_Entry(arcname, source, sha, size, kind=att.kind, **common))
+            files.append(arcname)
         if view.big_links:
             links = account_dir / LINKS_NAME
             links.write_text(
@@ -187,11 +201,9 @@ def _collect(
                 encoding="utf-8",
             )
             sha, size = _hash_file(links)
-            entries.append(
-                _Entry(
-                    f"{folder}/{_unique(LINKS_NAME, taken)}", links, sha, size, kind="超大附件链接", **common
-                )
-            )
+            arcname = f"{folder}/{_unique(LINKS_NAME, taken)}"
+            materials.append(_Entry(arcname, links, sha, size, kind="超大附件链接", **common))
+            files.append(arcname)
         accounts.append(
             {
                 "folder": folder,
@@ -201,11 +213,12 @@ def _collect(
                 "message_id": view.message_id,
                 "sender": view.sender,
                 "received": received,
+                "files": files,
                 "big_links": list(view.big_links),
                 "decisions": list(view.decisions),
             }
         )
-    return entries, accounts
+    return forms + materials, accounts
 
 
 def _plan(entries: list[_Entry], capacity: int) -> int:
@@ -265,7 +278,7 @@ def _zipinfo(name: str, when: datetime, stored: bool) -> zipfile.ZipInfo:
     return info
 
 
-def _write_part(path: Path, members: list[_Entry], manifest_bytes: bytes, when: datetime) -> None:
+def _write_part(path: Path, members: list[_Entry], when: datetime) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
         for entry in members:
@@ -276,13 +289,11 @@ def _write_part(path: Path, members: list[_Entry], manifest_bytes: bytes, when: 
                 ) as dst,
             ):
                 shutil.copyfileobj(src, dst, _CHUNK)
-        zf.writestr(_zipinfo(MANIFEST_NAME, when, False), manifest_bytes, compress_type=zipfile.ZIP_DEFLATED)
     tmp.replace(path)
 
 
 def build_packet(
     selected: list[SubmissionView],
-    all_units: list[UnitRow],
     out_dir: Path,
     *,
     level_name: str,
@@ -296,21 +307,13 @@ def build_packet(
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix=".packet-", dir=out_dir) as tmp:
         work = Path(tmp)
-        summary_path = build_summary_xlsx(all_units, list(selected), work / SUMMARY_NAME)
+        entries, accounts = _collect(selected, work, template, problems)
+        summary_path = build_packet_summary(selected, accounts, work / SUMMARY_NAME)
         sha, size = _hash_file(summary_path)
-        entries = [_Entry(SUMMARY_NAME, summary_path, sha, size, kind="汇总表")]
-        more, accounts = _collect(selected, work, template, problems)
-        entries.extend(more)
-
-        # Reserve room in every part for the manifest: its raw JSON length bounds the deflated member,
-        # plus the part names it will list (at most one part per file).
-        longest = _part_names(level_name, len(entries) + 1)[-1]
-        draft = _manifest(level_name, generated, entries, accounts, [longest], problems, max_mail_bytes)
-        draft_len = len(json.dumps(draft, ensure_ascii=False, indent=2).encode("utf-8", "replace"))
-        # Oversize notes are added to "problems" after planning: allow one per file.
-        reserve = draft_len + 1024
-        reserve += sum(len(longest.encode("utf-8")) + len(e.arcname.encode("utf-8")) + 320 for e in entries)
-        capacity = max(1, max_mail_bytes - reserve - 512)  # 512: end-of-central-directory records
+        entries.insert(0, _Entry(SUMMARY_NAME, summary_path, sha, size, kind="汇总表"))
+        capacity = max(
+            1, max_mail_bytes - 512 - sum(len(e.arcname.encode("utf-8")) * 2 + 200 for e in entries)
+        )
         count = _plan(entries, capacity)
         parts = _part_names(level_name, count)
         for entry in entries:
@@ -319,9 +322,6 @@ def build_packet(
                     f"文件“{entry.arcname}”（{fmt_size(entry.size)}）本身超过单封邮件大小上限，"
                     "已单独放入一个分卷，可能需要改用超大附件或网盘发送。"
                 )
-        manifest = _manifest(level_name, generated, entries, accounts, parts, problems, max_mail_bytes)
-        manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8", "replace")
-
         base = glob.escape(_part_base(level_name))
         for old in [*out_dir.glob(f"{base}.zip"), *out_dir.glob(f"{base}_*of*.zip")]:
             old.unlink()  # stale parts from an earlier run would confuse the receiver
@@ -330,7 +330,7 @@ def build_packet(
         for number, part_name in enumerate(parts, start=1):
             members = [e for e in entries if e.part == number]
             path = out_dir / part_name
-            _write_part(path, members, manifest_bytes, generated.replace(tzinfo=None))
+            _write_part(path, members, generated.replace(tzinfo=None))
             zip_paths.append(path)
             if any(e.oversize for e in members):
                 oversize.extend(e.arcname for e in members if e.oversize)
@@ -338,10 +338,16 @@ def build_packet(
                 problems.append(
                     f"{part_name} 超过单封邮件大小上限（{fmt_size(path.stat().st_size)}），请分开发送。"
                 )
-
-    result = dict(manifest)
-    result["problems"] = list(problems)
-    result["zips"] = [
+        manifest = _manifest(level_name, generated, entries, accounts, parts, problems, max_mail_bytes)
+    manifest["zips"] = [
         {"file": p.name, "size": p.stat().st_size, "sha256": _hash_file(p)[0]} for p in zip_paths
     ]
-    return Packet(zip_paths=zip_paths, manifest=result, oversize=oversize, problems=problems)
+    manifest_path = out_dir / f"{MANIFEST_NAME}_{safe_name(level_name, '本级')}.json"
+    manifest_path.write_bytes(json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8", "replace"))
+    return Packet(
+        zip_paths=zip_paths,
+        manifest=manifest,
+        oversize=oversize,
+        problems=problems,
+        manifest_path=manifest_path,
+    )

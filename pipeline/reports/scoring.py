@@ -1,25 +1,29 @@
-"""评分表.xlsx for the reviewers, from the notice's 附件2 评议细则.
+"""评分表.xlsx, from the notice's 附件2 评议细则.
 
-Each reviewer gets one column per scoring item with a whole-number
-validation 0..max, a per-reviewer subtotal and an average over reviewers.
-The only objective item, 粉丝量, is pre-filled by a formula from the
-粉丝数量 column (reviewers may overwrite it); the 说明 sheet explains it.
+One sheet per reviewer (the scores they entered in the console, or blank
+cells with 0..max validation for scoring in WPS/Excel), and a 汇总 sheet
+with each reviewer's total, the average and the ranking, which recalculate
+when a reviewer sheet changes. Accounts are in roster order and link to the
+account's page (账号ID/网页链接) and, when the console address is known, to
+the original files. The objective item, 粉丝量, is pre-filled from 粉丝数量
+(reviewers may change it); the 说明 sheet explains the rule in words.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..model import Status
+from .summary import LINK_FONT
 from .views import SubmissionView, account_name
-from .xlsx_style import put, put_formula, style_sheet
+from .xlsx_style import print_setup, put, put_formula, style_sheet
 
 
 @dataclass(frozen=True)
@@ -40,18 +44,17 @@ ITEMS: tuple[Item, ...] = (
     Item("传播力", "粉丝量", "账号粉丝量", 10),
     Item("传播力", "转评赞", "账号作品的转评、点赞量", 10),
 )
+ITEM_NAMES = tuple(item.name for item in ITEMS)
 FANS_ITEM = "粉丝量"
 ID_HEADERS = ("序号", "单位", "账号名称", "受理编号", "粉丝数量")
-FANS_COL = ID_HEADERS.index("粉丝数量") + 1  # column E
-
-FANS_FORMULA_DOC = (
-    "粉丝量得分 = MIN(10, ROUND(10 × LOG10(1 + 本账号粉丝数) ÷ LOG10(1 + 本表最大粉丝数), 0))，"
-    "即按粉丝数的对数与本表最大值相比折算为 0～10 的整数分；粉丝数最多的账号得 10 分，"
-    "粉丝数为 0 或未填写时该格为空，由评委自行打分。"
+FANS_RULE = (
+    "按粉丝数折算：粉丝数最多的账号得 10 分，其余账号按“粉丝数的对数 ÷ 最多粉丝数的对数 × 10”四舍五入取整；"
+    "粉丝数为 0 或未填写时不预填，由评委打分。评委可以修改预填的分数。"
 )
 
 _MULTIPLIERS = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000}
 _NUMBER_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|千|w|k)?", re.IGNORECASE)
+_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 
 
 def fans_number(view: SubmissionView) -> int | None:
@@ -66,96 +69,153 @@ def fans_number(view: SubmissionView) -> int | None:
     match = _NUMBER_RE.search(text)
     if not match:
         return None
-    number = float(match.group(1)) * _MULTIPLIERS.get((match.group(2) or "").lower(), 1)
-    return int(number)
+    return int(float(match.group(1)) * _MULTIPLIERS.get((match.group(2) or "").lower(), 1))
 
 
-def _fans_formula(row: int, last_row: int) -> str:
-    e = get_column_letter(FANS_COL)
-    fans = f"${e}{row}"
-    top = f"MAX(${e}$2:${e}${last_row})"
-    return (
-        f'=IF(OR({fans}="",N({fans})<=0),"",IFERROR(MIN(10,ROUND(10*LOG10(1+{fans})/LOG10(1+{top}),0)),""))'
-    )
+def fans_points(fans: int | None, most: int | None) -> int | None:
+    """The pre-filled 粉丝量 score (see FANS_RULE); None when it cannot be computed."""
+    if not fans or fans <= 0 or not most or most <= 0:
+        return None
+    return min(10, round(10 * math.log10(1 + fans) / math.log10(1 + most)))
 
 
-def build_scoring_xlsx(views: list[SubmissionView], path: Path, reviewers: int = 3) -> Path:
-    """Write 评分表.xlsx: one row per ACCEPTED submission in `views`, `reviewers` blocks of score columns."""
-    reviewers = max(1, int(reviewers))
-    accepted = [v for v in views if v.status == Status.ACCEPTED]
-    accepted.sort(key=lambda v: (v.unit or "", v.case_no))
+def prefill(accounts: list[SubmissionView]) -> dict[str, int | None]:
+    """case_no -> pre-filled 粉丝量 points for each account."""
+    fans = {v.case_no: fans_number(v) for v in accounts}
+    most = max((n for n in fans.values() if n), default=None)
+    return {case: fans_points(n, most) for case, n in fans.items()}
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "评分"
-    headers: list[str] = list(ID_HEADERS)
-    first_item_col: list[int] = []
-    subtotal_cols: list[int] = []
-    for r in range(1, reviewers + 1):
-        first_item_col.append(len(headers) + 1)
-        headers.extend(f"评委{r}\n{item.name}（{item.max_points}）" for item in ITEMS)
-        headers.append(f"评委{r}\n小计（100）")
-        subtotal_cols.append(len(headers))
-    headers.extend(["平均总分", "排名"])
-    avg_col = len(headers) - 1
-    rank_col = len(headers)
+
+def _account_link(view: SubmissionView) -> str | None:
+    link = (view.fields.get("账号ID/网页链接") or "").strip()
+    return link if _URL.match(link) else None
+
+
+def _reviewer_sheet(
+    wb: Workbook, title: str, accounts: list[SubmissionView], scores: dict, fans: dict
+) -> str:
+    ws = wb.create_sheet(title)
+    headers = [*ID_HEADERS, *(f"{item.name}\n（{item.max_points}分）" for item in ITEMS), "小计\n（100分）"]
     for col, text in enumerate(headers, start=1):
         put(ws, 1, col, text)
-
-    last_row = max(2, len(accepted) + 1)
-    fans_offset = [i for i, item in enumerate(ITEMS) if item.name == FANS_ITEM][0]
-    for row, view in enumerate(accepted, start=2):
+    first = len(ID_HEADERS) + 1
+    last_row = max(2, len(accounts) + 1)
+    for row, view in enumerate(accounts, start=2):
         put(ws, row, 1, row - 1)
         put(ws, row, 2, view.unit or "")
-        put(ws, row, 3, account_name(view))
+        cell = put(ws, row, 3, account_name(view))
+        if _account_link(view):
+            cell.hyperlink = _account_link(view)
+            cell.font = LINK_FONT
         put(ws, row, 4, view.case_no)
-        put(ws, row, FANS_COL, fans_number(view))
-        for start, subtotal in zip(first_item_col, subtotal_cols, strict=True):
-            first = get_column_letter(start)
-            last = get_column_letter(start + len(ITEMS) - 1)
-            put_formula(ws, row, start + fans_offset, _fans_formula(row, last_row))
-            subjective = ",".join(
-                f"{get_column_letter(start + i)}{row}"
-                for i, item in enumerate(ITEMS)
-                if item.name != FANS_ITEM
-            )
-            # Blank until the reviewer scores something, so AVERAGE skips reviewers who have not scored.
-            put_formula(ws, row, subtotal, f'=IF(COUNT({subjective})=0,"",SUM({first}{row}:{last}{row}))')
-        totals = ",".join(f"{get_column_letter(c)}{row}" for c in subtotal_cols)
-        avg = f"{get_column_letter(avg_col)}{row}"
-        put_formula(ws, row, avg_col, f'=IFERROR(ROUND(AVERAGE({totals}),1),"")')
-        avg_range = f"${get_column_letter(avg_col)}$2:${get_column_letter(avg_col)}${last_row}"
-        put_formula(ws, row, rank_col, f'=IF({avg}="","",RANK({avg},{avg_range}))')
-
-    if accepted:
-        for item in ITEMS:
-            dv = DataValidation(
-                type="whole",
-                operator="between",
-                formula1="0",
-                formula2=str(item.max_points),
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle="分值超出范围",
-                error=f"“{item.name}”请填写 0 到 {item.max_points} 之间的整数。",
-                promptTitle=item.name,
-                prompt=f"{item.rule}（0～{item.max_points} 分）",
-                showInputMessage=True,
-            )
-            offset = ITEMS.index(item)
-            for start in first_item_col:
-                letter = get_column_letter(start + offset)
-                dv.add(f"{letter}2:{letter}{last_row}")
-            ws.add_data_validation(dv)
-
-    style_sheet(ws, widths={c: 9 for c in range(FANS_COL + 1, rank_col + 1)})
-    ws.column_dimensions[get_column_letter(FANS_COL)].width = 12
+        put(ws, row, 5, fans_number(view))
+        for i, item in enumerate(ITEMS):
+            value = scores.get((view.case_no, item.name))
+            if value is None and item.name == FANS_ITEM:
+                value = fans.get(view.case_no)
+            put(ws, row, first + i, value)
+        a, b = get_column_letter(first), get_column_letter(first + len(ITEMS) - 1)
+        subjective = ",".join(
+            f"{get_column_letter(first + i)}{row}" for i, item in enumerate(ITEMS) if item.name != FANS_ITEM
+        )
+        # Blank until the reviewer scores something: the pre-filled 粉丝量 alone is not a score.
+        put_formula(ws, row, first + len(ITEMS), f'=IF(COUNT({subjective})=0,"",SUM({a}{row}:{b}{row}))')
+    for i, item in enumerate(ITEMS):
+        dv = DataValidation(
+            type="whole",
+            operator="between",
+            formula1="0",
+            formula2=str(item.max_points),
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="分值超出范围",
+            error=f"“{item.name}”请填写 0 到 {item.max_points} 之间的整数。",
+            promptTitle=item.name,
+            prompt=f"{item.rule}（0～{item.max_points} 分）",
+            showInputMessage=True,
+        )
+        letter = get_column_letter(first + i)
+        dv.add(f"{letter}2:{letter}{last_row}")
+        ws.add_data_validation(dv)
+    style_sheet(ws, widths={c: 9 for c in range(first, first + len(ITEMS) + 1)} | {1: 5})
     for cell in ws[1]:
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-    ws.row_dimensions[1].height = 45
-    ws.freeze_panes = f"{get_column_letter(FANS_COL + 1)}2"  # keep header and account columns visible
+    ws.row_dimensions[1].height = 36
+    ws.freeze_panes = f"{get_column_letter(first)}2"
+    print_setup(ws)
+    return title
 
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    base = "评委-" + re.sub(r"[\[\]:*?/\\']", "_", name)[:24]
+    title, n = base, 1
+    while title in taken:
+        n += 1
+        title = f"{base}{n}"
+    taken.add(title)
+    return title
+
+
+def build_scoring_xlsx(
+    accounts: list[SubmissionView],
+    path: Path,
+    reviewers: list[str],
+    scores: dict[tuple[str, str, str], int] | None = None,
+    *,
+    link_base: str = "",
+) -> Path:
+    """Write 评分表.xlsx for `accounts` (already in the order to show).
+
+    `scores` maps (reviewer, case_no, item name) -> points; reviewers without
+    scores get a blank sheet to fill in.
+    """
+    scores = scores or {}
+    reviewers = list(reviewers) or ["评委1", "评委2", "评委3"]
+    fans = prefill(accounts)
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "汇总"
+    taken = {"汇总", "说明"}
+    titles = []
+    for reviewer in reviewers:
+        mine = {(case, item): pts for (who, case, item), pts in scores.items() if who == reviewer}
+        titles.append(_reviewer_sheet(wb, _sheet_title(reviewer, taken), accounts, mine, fans))
+
+    headers = [*ID_HEADERS[:4], "账号链接", "原件", *(f"{r}\n总分" for r in reviewers), "平均分", "排名"]
+    for col, text in enumerate(headers, start=1):
+        put(summary, 1, col, text)
+    subtotal_col = get_column_letter(len(ID_HEADERS) + len(ITEMS) + 1)
+    first_total = 7
+    avg_col = first_total + len(reviewers)
+    last_row = max(2, len(accounts) + 1)
+    for row, view in enumerate(accounts, start=2):
+        put(summary, row, 1, row - 1)
+        put(summary, row, 2, view.unit or "")
+        put(summary, row, 3, account_name(view))
+        put(summary, row, 4, view.case_no)
+        link = _account_link(view)
+        cell = put(summary, row, 5, "打开账号" if link else (view.fields.get("账号ID/网页链接") or ""))
+        if link:
+            cell.hyperlink, cell.font = link, LINK_FONT
+        if link_base:
+            cell = put(summary, row, 6, "推荐表与材料")
+            cell.hyperlink, cell.font = f"{link_base.rstrip('/')}/case/{view.case_no}", LINK_FONT
+        else:
+            put(summary, row, 6, "、".join(a.name for a in view.attachments))
+        for i, title in enumerate(titles):
+            put_formula(summary, row, first_total + i, f"={quote_sheetname(title)}!{subtotal_col}{row}")
+        totals = f"{get_column_letter(first_total)}{row}:{get_column_letter(avg_col - 1)}{row}"
+        avg = f"{get_column_letter(avg_col)}{row}"
+        put_formula(summary, row, avg_col, f'=IF(COUNT({totals})=0,"",ROUND(AVERAGE({totals}),1))')
+        span = f"${get_column_letter(avg_col)}$2:${get_column_letter(avg_col)}${last_row}"
+        put_formula(summary, row, avg_col + 1, f'=IF({avg}="","",RANK({avg},{span}))')
+    style_sheet(summary, widths={1: 5, 5: 12, 6: 16} | {c: 10 for c in range(first_total, avg_col + 2)})
+    for cell in summary[1]:
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    summary.row_dimensions[1].height = 36
+    print_setup(summary)
     _write_notes(wb.create_sheet("说明"), reviewers)
+    wb.calculation.fullCalcOnLoad = True  # totals and ranking are computed when the file is opened
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,7 +225,7 @@ def build_scoring_xlsx(views: list[SubmissionView], path: Path, reviewers: int =
     return path
 
 
-def _write_notes(ws, reviewers: int) -> None:
+def _write_notes(ws, reviewers: list[str]) -> None:
     rows: list[tuple[str, str, str]] = [("评分标准", "评分细则", "分值")]
     for item in ITEMS:
         rows.append((item.standard, item.rule, f"{item.max_points} 分"))
@@ -174,17 +234,25 @@ def _write_notes(ws, reviewers: int) -> None:
             ("总计", "群众性 60 分 + 创新性 20 分 + 传播力 20 分", "100 分"),
             ("", "", ""),
             (
-                "使用方法",
-                f"“评分”表中每位评委（共 {reviewers} 位）各有一组评分列，请在本人列中填写 0 到该项满分之间的整数。",
+                "评委",
+                f"共 {len(reviewers)} 位：{'、'.join(reviewers)}；每位评委一张工作表（“评委-姓名”）。",
                 "",
             ),
-            ("小计", "每位评委的小计 = 该评委各项得分之和；该评委尚未填写任何主观项时小计为空。", ""),
-            ("平均总分", "平均总分 = 已打分评委小计的平均值（保留一位小数）；排名按平均总分从高到低。", ""),
-            ("粉丝量（客观项）", FANS_FORMULA_DOC, "10 分"),
-            ("粉丝量公式", _fans_formula(2, 11).replace("$E$11", "$E$最后一行"), ""),
+            ("打分", "在本人工作表中填写 0 到该项满分之间的整数；在控制台打的分已经填好。", ""),
+            (
+                "小计",
+                "每位评委的小计 = 该评委各项得分之和；除预填的粉丝量外一项都没有填写时，小计为空（视为尚未评分）。",
+                "",
+            ),
+            (
+                "平均分与排名",
+                "“汇总”表：平均分 = 已打分评委总分的平均（保留一位小数），排名按平均分从高到低。",
+                "",
+            ),
+            ("粉丝量（客观项）", FANS_RULE, "10 分"),
             (
                 "粉丝数量来源",
-                "“粉丝数量”列取自各单位推荐表中填写的粉丝数量（“万”“亿”已换算），如有误请直接修改该列。",
+                "取自各单位推荐表中填写的粉丝数量（“万”“亿”已换算）；工作人员在控制台更正过的以更正后的为准。",
                 "",
             ),
             ("转评赞", "账号作品的转评、点赞量由评委根据推荐材料中的传播实效打分。", ""),
@@ -194,3 +262,4 @@ def _write_notes(ws, reviewers: int) -> None:
         for c, value in enumerate(values, start=1):
             put(ws, r, c, value)
     style_sheet(ws, widths={1: 16, 2: 70, 3: 10})
+    print_setup(ws)

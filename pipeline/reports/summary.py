@@ -1,8 +1,13 @@
-"""汇总表.xlsx: one row per roster unit, plus every message received.
+"""汇总表.xlsx for staff, and the one-sheet summary that goes up in the packet.
 
-Staff open this in WPS/Excel to see at a glance who sent what, so units
-that sent nothing are listed too (状态 "未报送") and all user text is
-written as text, never as a formula.
+Staff open this in WPS/Excel and print it on A4, so every sheet is set up for
+printing (landscape, one page wide, the header row repeated on every page)
+and the first sheet carries only what fits a page: one row per roster unit
+with its one clear state (UnitRow.state — the same as the digest and the
+console), including units that sent nothing. The 15 fields are on their own
+sheet; every message received is on the last. All user text is written as
+text, never as a formula; the original files are linked when the console's
+address is configured.
 """
 
 from __future__ import annotations
@@ -10,26 +15,32 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..model import FORM_LABELS
-from .views import SubmissionView, UnitRow, fmt_size, fmt_time
-from .xlsx_style import put, status_fill, style_sheet
+from .views import SubmissionView, UnitRow, UnitState, fmt_size, fmt_time
+from .xlsx_style import print_setup, put, state_fill, status_fill, style_sheet
 
-MISSING_ZH = "未报送"
+MISSING_ZH = UnitState.MISSING.value
 
 UNIT_HEADERS: tuple[str, ...] = (
+    "序号",
     "单位",
     "状态",
     "受理编号",
-    "发件人",
+    "账号名称",
+    "运营主体",
+    "粉丝数量",
+    "联系人",
+    "手机",
     "收到时间",
-    *FORM_LABELS,
-    "问题",
-    "附件",
-    "人工决定",
-    "其他来信（封）",
+    "待办 / 问题",
+    "原件",
 )
+
+FIELD_HEADERS: tuple[str, ...] = ("单位", "受理编号", "状态", *FORM_LABELS)
 
 ALL_HEADERS: tuple[str, ...] = (
     "受理编号",
@@ -38,14 +49,16 @@ ALL_HEADERS: tuple[str, ...] = (
     "发件人",
     "邮件主题",
     "收到时间",
-    "Message-ID",
     *FORM_LABELS,
     "问题",
     "附件",
     "超大附件链接",
     "扫描件",
     "人工决定",
+    "Message-ID",
 )
+
+LINK_FONT = Font(color="0563C1", underline="single")
 
 
 def problems_text(view: SubmissionView) -> str:
@@ -63,75 +76,161 @@ def _write_row(ws: Worksheet, row: int, values: list) -> None:
         put(ws, row, col, value)
 
 
-def _unit_values(unit_row: UnitRow) -> list:
+def _link(ws: Worksheet, row: int, col: int, text: str, target: str | None) -> None:
+    cell = put(ws, row, col, text)
+    if target:
+        cell.hyperlink = target
+        cell.font = LINK_FONT
+
+
+def _todo(unit_row: UnitRow) -> str:
     view = unit_row.submission
+    state = unit_row.state
     if view is None:
-        return [
-            unit_row.unit,
-            MISSING_ZH,
-            "",
-            "",
-            "",
-            *([""] * len(FORM_LABELS)),
-            "",
-            "",
-            "",
-            unit_row.other_count,
-        ]
-    return [
-        unit_row.unit,
-        view.status.zh,
-        view.case_no,
-        view.sender,
-        fmt_time(view.arrival),
-        *(view.fields.get(label, "") for label in FORM_LABELS),
-        problems_text(view),
-        attachments_text(view),
-        "\n".join(view.decisions),
-        unit_row.other_count,
-    ]
+        return "尚未收到报送"
+    if state is UnitState.NEEDS_FIX:
+        return "待单位补正：" + "；".join(p.message for p in view.problems if p.code != "scan")
+    if state is UnitState.REVIEW:
+        return "待工作人员核对" + ("（扫描件）" if view.is_scan else "")
+    if state in (UnitState.LATE, UnitState.REJECTED):
+        return "；".join(p.message for p in view.problems if p.code in ("late", "rejected"))
+    return ""
 
 
-def _all_values(view: SubmissionView) -> list:
-    return [
-        view.case_no,
-        view.unit or "（未识别单位）",
-        view.status.zh,
-        view.sender,
-        view.subject,
-        fmt_time(view.arrival),
-        view.message_id,
-        *(view.fields.get(label, "") for label in FORM_LABELS),
-        problems_text(view),
-        attachments_text(view),
-        "\n".join(view.big_links),
-        "是" if view.is_scan else "",
-        "\n".join(view.decisions),
-    ]
+def _unit_sheet(ws: Worksheet, units: list[UnitRow], link_base: str) -> None:
+    _write_row(ws, 1, list(UNIT_HEADERS))
+    for row, unit_row in enumerate(units, start=2):
+        view = unit_row.submission
+        f = view.fields if view else {}
+        _write_row(
+            ws,
+            row,
+            [
+                row - 1,
+                unit_row.unit,
+                unit_row.state.value,
+                view.case_no if view else "",
+                f.get("账号名称", ""),
+                f.get("运营主体", ""),
+                f.get("粉丝数量", ""),
+                f.get("联系人", ""),
+                f.get("手机", ""),
+                fmt_time(view.arrival) if view else "",
+                _todo(unit_row),
+            ],
+        )
+        if view is not None:
+            target = f"{link_base.rstrip('/')}/case/{view.case_no}" if link_base else None
+            _link(ws, row, len(UNIT_HEADERS), "打开" if target else f"{len(view.attachments)} 个附件", target)
+        ws.cell(row=row, column=3).fill = state_fill(unit_row.state)
+    style_sheet(ws, widths={1: 5, 11: 40, 12: 10})
+    print_setup(ws)
 
 
-def build_summary_xlsx(units: list[UnitRow], extra: list[SubmissionView], path: Path) -> Path:
-    """Write 汇总表.xlsx with sheets "汇总" (roster units) and "全部来信" (`extra`, every message)."""
+def _fields_sheet(ws: Worksheet, units: list[UnitRow]) -> None:
+    _write_row(ws, 1, list(FIELD_HEADERS))
+    row = 1
+    for unit_row in units:
+        view = unit_row.submission
+        if view is None or not view.fields:
+            continue
+        row += 1
+        _write_row(
+            ws,
+            row,
+            [
+                unit_row.unit,
+                view.case_no,
+                unit_row.state.value,
+                *(view.fields.get(lbl, "") for lbl in FORM_LABELS),
+            ],
+        )
+        read = view.fields_read or {}
+        for col, label in enumerate(FORM_LABELS, start=len(FIELD_HEADERS) - len(FORM_LABELS) + 1):
+            if view.fields_read is not None and read.get(label, "") != view.fields.get(label, ""):
+                cell = ws.cell(row=row, column=col)
+                cell.comment = Comment(f"工作人员已更正；原识别值：{read.get(label, '') or '（空）'}", "系统")
+    # Fixed widths that print on one landscape page: long texts wrap instead of widening the sheet.
+    widths = {"单位": 12, "受理编号": 17, "状态": 8, "账号名称": 12, "注册时间": 9, "粉丝数量": 8, "运营主体": 12,
+              "账号ID/网页链接": 18, "运营人数": 6, "发布数量": 7, "账号简介": 22, "传播实效": 22, "推荐理由": 22,
+              "联系人": 7, "手机": 13, "电子邮箱": 16, "邮编": 7, "联系地址": 18}  # fmt: skip
+    style_sheet(ws, widths={FIELD_HEADERS.index(k) + 1: v for k, v in widths.items()})
+    print_setup(ws)
+
+
+def build_summary_xlsx(
+    units: list[UnitRow], extra: list[SubmissionView], path: Path, *, link_base: str = ""
+) -> Path:
+    """Write 汇总表.xlsx: "汇总" (one row per roster unit), "推荐表内容" (the 15
+    fields of each unit's current submission) and "全部来信" (`extra`, every message)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
-    _write_row(ws, 1, list(UNIT_HEADERS))
-    status_col = UNIT_HEADERS.index("状态") + 1
-    for row, unit_row in enumerate(units, start=2):
-        _write_row(ws, row, _unit_values(unit_row))
-        status = unit_row.submission.status if unit_row.submission else None
-        ws.cell(row=row, column=status_col).fill = status_fill(status)
-    style_sheet(ws)
+    _unit_sheet(ws, units, link_base)
+    _fields_sheet(wb.create_sheet("推荐表内容"), units)
 
     all_ws = wb.create_sheet("全部来信")
     _write_row(all_ws, 1, list(ALL_HEADERS))
     all_status_col = ALL_HEADERS.index("状态") + 1
     ordered = sorted(extra, key=lambda v: (v.arrival, v.case_no))
     for row, view in enumerate(ordered, start=2):
-        _write_row(all_ws, row, _all_values(view))
+        _write_row(
+            all_ws,
+            row,
+            [
+                view.case_no,
+                view.unit or "（未识别单位）",
+                view.status.zh,
+                view.sender,
+                view.subject,
+                fmt_time(view.arrival),
+                *(view.fields.get(label, "") for label in FORM_LABELS),
+                problems_text(view),
+                attachments_text(view),
+                "\n".join(view.big_links),
+                "是" if view.is_scan else "",
+                "\n".join(view.decisions),
+                view.message_id,
+            ],
+        )
         all_ws.cell(row=row, column=all_status_col).fill = status_fill(view.status)
     style_sheet(all_ws)
+    print_setup(all_ws)
+    return _save(wb, path)
 
+
+PACKET_HEADERS: tuple[str, ...] = ("序号", "报送单位", *FORM_LABELS, "推荐表", "工作材料")
+
+
+def build_packet_summary(selected: list[SubmissionView], accounts: list[dict], path: Path) -> Path:
+    """The packet's one sheet: a row per nominated account, linked to its files in the zip.
+
+    `accounts[i]["files"]` are the zip paths of account i (its 推荐表 first).
+    """
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "推荐账号"
+    _write_row(ws, 1, list(PACKET_HEADERS))
+    for row, (view, account) in enumerate(zip(selected, accounts, strict=True), start=2):
+        _write_row(ws, row, [row - 1, view.unit or "", *(view.fields.get(lbl, "") for lbl in FORM_LABELS)])
+        files = account["files"]
+        form = next((f for f in files if f.endswith("推荐表.docx")), None)
+        _link(ws, row, len(PACKET_HEADERS) - 1, "推荐表.docx" if form else "", form)
+        others = [f.rpartition("/")[2] for f in files if f != form]
+        _link(
+            ws,
+            row,
+            len(PACKET_HEADERS),
+            "、".join(others) or "（无）",
+            f"{account['folder']}/" if others else None,
+        )
+    long_text = {PACKET_HEADERS.index(lbl) + 1: 40 for lbl in ("账号简介", "传播实效", "推荐理由")}
+    style_sheet(ws, widths={1: 5, **long_text})
+    print_setup(ws)
+    return _save(wb, path)
+
+
+def _save(wb: Workbook, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -45,6 +46,42 @@ class SubmissionView:
     decisions: list[str] = field(default_factory=list)
     big_links: list[str] = field(default_factory=list)
     is_scan: bool = False
+    sources: dict[str, str] = field(default_factory=dict)  # label -> where it was read (or 工作人员更正)
+    fields_read: dict[str, str] | None = None  # as read, before staff corrections
+
+
+class UnitState(StrEnum):
+    """Where a roster unit stands: one clear state each, the same in every output."""
+
+    MISSING = "未报送"
+    NEEDS_FIX = "已报送待补正"
+    REVIEW = "待人工核对"
+    LATE = "逾期"
+    REJECTED = "不予受理"
+    ACCEPTED = "已受理"
+    SELECTED = "已选定上报"
+
+
+def unit_state(view: SubmissionView | None) -> UnitState:
+    """The state of a unit whose current submission is `view` (None: nothing on file).
+
+    A withdrawn nomination, or one over quota whose competitor was withdrawn,
+    leaves the unit with nothing on file: 未报送.
+    """
+    if view is None:
+        return UnitState.MISSING
+    status = view.status
+    if status is Status.ACCEPTED:
+        return UnitState.SELECTED if view.selected else UnitState.ACCEPTED
+    if status is Status.NEEDS_FIX:
+        return UnitState.NEEDS_FIX
+    if status is Status.MANUAL_REVIEW:
+        return UnitState.REVIEW
+    if status is Status.LATE:
+        return UnitState.LATE
+    if status is Status.REJECTED:
+        return UnitState.REJECTED
+    return UnitState.MISSING
 
 
 @dataclass
@@ -54,6 +91,10 @@ class UnitRow:
     unit: str
     submission: SubmissionView | None  # the unit's current (latest non-superseded) submission
     other_count: int = 0  # other messages from the unit (superseded, duplicates...)
+
+    @property
+    def state(self) -> UnitState:
+        return unit_state(self.submission)
 
 
 @dataclass
@@ -65,21 +106,49 @@ class MailboxHealth:
 
 
 @dataclass
+class StaffTask:
+    """One thing a person must do, said as an instruction: what, and where to do it."""
+
+    kind: str  # "待人工核对", "发件人不在名单", "来信待回复", "发送失败", "邮箱异常", "上报"
+    what: str  # Chinese instruction
+    where: str = ""  # console link or command
+    view: SubmissionView | None = None
+
+
+@dataclass
+class UpstreamInfo:
+    name: str
+    deadline: datetime
+    accounts: int  # how many the upstream level takes
+    selected: list[SubmissionView]
+    packet_sent: datetime | None  # when the packet mail went out (None: not yet)
+
+
+@dataclass
 class DigestData:
     campaign: str
     level_name: str
     generated_at: datetime
     deadline: datetime
     days_left: int
-    counts: dict[Status, int]
-    # (Chinese change label e.g. "新报送"/"已更正"/"被替换"/"逾期"/"超出名额", view)
+    counts: dict[Status, int]  # every message by status (the 全部来信 view)
+    # (Chinese change label e.g. "新受理"/"已更正"/"逾期", view)
     changes: list[tuple[str, SubmissionView]]
-    # ("待人工核对"/"发件人不在名单"/"来信待回复", view)
-    needs_staff: list[tuple[str, SubmissionView]]
-    missing_units: list[str]
+    tasks: list[StaffTask]  # what staff must do, most urgent first
     failed_mails: list[tuple[str, str, str]]  # (to, subject, error)
     mailboxes: list[MailboxHealth]
     units: list[UnitRow]
+    upstream: UpstreamInfo | None = None
+
+    def units_in(self, *states: UnitState) -> list[UnitRow]:
+        return [u for u in self.units if u.state in states]
+
+    @property
+    def state_counts(self) -> dict[UnitState, int]:
+        out = {s: 0 for s in UnitState}
+        for u in self.units:
+            out[u.state] += 1
+        return out
 
 
 # ---------------------------------------------------------------- display helpers

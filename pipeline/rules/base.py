@@ -58,12 +58,14 @@ class Context:
     duplicate_of: str | None = None  # case number of the first copy of this Message-ID
     related_case: str | None = None  # the case a reply refers to
     late_allowed: bool = False
+    quota: int = 1  # accounts this unit may nominate
 
     @property
     def primary(self) -> FormFound | None:
+        """The document that is most completely the 推荐表 (not the first one with a label)."""
         if not self.forms:
             return None
-        return max(self.forms, key=lambda f: f.form.labels_found)
+        return max(self.forms, key=lambda f: (getattr(f.form, "score", 0.0), f.form.labels_found))
 
     @property
     def has_documents(self) -> bool:

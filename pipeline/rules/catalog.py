@@ -2,10 +2,50 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from ..config import Config
 from ..model import Problem, Status
 from .base import Context, Outcome, Rule
+
+# ---------------------------------------------------------------- problem wording
+# The rules below and the staff decisions (pipeline/staff/) build these
+# problems with the same functions, so a re-assessed submission reads the same.
+
+
+def unknown_unit_problem(address: str) -> Problem:
+    msg = (
+        f"发件地址 {address} 不在推荐单位名单中。请使用报名时登记的单位邮箱重新发送，"
+        "或联系学会工作人员登记该地址。"
+    )
+    return Problem(None, "unknown_unit", msg)
+
+
+def late_problem(config: Config, arrival: datetime) -> Problem:
+    due = config.this_level.deadline.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
+    when = arrival.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
+    msg = f"本邮件于 {when}（北京时间）到达，已超过报送截止时间 {due}。如有特殊情况，请联系学会工作人员。"
+    return Problem(None, "late", msg)
+
+
+def is_late(config: Config, arrival: datetime) -> bool:
+    level = config.this_level
+    return arrival > level.deadline + timedelta(minutes=level.grace_minutes)
+
+
+def over_quota_problem(quota: int, cases: list[str]) -> Problem:
+    msg = (
+        f"贵单位已推荐其他账号（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个账号。"
+        "如需更换推荐账号，请先联系学会工作人员撤回原推荐。"
+    )
+    return Problem("账号名称", "over_quota", msg)
+
+
+SCAN_NOTE = Problem(
+    "推荐表",
+    "scan",
+    "推荐表为扫描件或照片，内容由系统识别预填，工作人员将对照原件核对；如方便，请另发送可编辑的 Word/Excel 版本。",
+)
 
 
 def _automatic(ctx: Context) -> Outcome | None:
@@ -44,12 +84,10 @@ def _correspondence(ctx: Context) -> Outcome | None:
 
 
 def _unknown_unit(ctx: Context) -> Outcome | None:
+    # Not final: the rest of the mail is still checked, so that when staff assign
+    # the sender to a unit the submission is re-assessed on what was found.
     if ctx.unit is None:
-        msg = (
-            f"发件地址 {ctx.message.from_addr} 不在推荐单位名单中。请使用报名时登记的单位邮箱重新发送，"
-            "或联系学会工作人员登记该地址。"
-        )
-        return Outcome(Status.UNKNOWN_UNIT, [Problem(None, "unknown_unit", msg)], final=True)
+        return Outcome(Status.UNKNOWN_UNIT, [unknown_unit_problem(ctx.message.from_addr)])
     return None
 
 
@@ -68,42 +106,45 @@ def _form_missing(ctx: Context) -> Outcome | None:
         return None
     problems = [p for _, _, doc in ctx.files if doc for p in doc.problems]
     problems.extend(ctx.message.problems)
-    problems.append(
-        Problem(
-            "推荐表",
-            "form_missing",
-            "附件中未找到推荐表（附件1）。请按通知附件1的格式填写推荐表，作为 Word、WPS、Excel 或 PDF 附件发送。",
+    if not ctx.message.big_links:
+        # With a download link the form may be in the linked file: staff look first.
+        problems.append(
+            Problem(
+                "推荐表",
+                "form_missing",
+                "附件中未找到推荐表（附件1）。请按通知附件1的格式填写推荐表，作为 Word、WPS、Excel 或 PDF 附件发送。",
+            )
         )
-    )
-    status = Status.MANUAL_REVIEW if ctx.message.big_links else Status.NEEDS_FIX
-    return Outcome(status, problems)
+    return Outcome(None, problems)
 
 
 def _fields(ctx: Context) -> Outcome | None:
     primary = ctx.primary
     if primary is None or not primary.problems:
         return None
-    # OCR misreads are ours, not the unit's: a scan goes to staff, not back.
-    status = Status.MANUAL_REVIEW if primary.form.is_scan else Status.NEEDS_FIX
-    return Outcome(status, list(primary.problems))
+    # On a scan these are OCR gaps: staff's to check (see audience.py), not the unit's.
+    return Outcome(None, list(primary.problems))
 
 
 def _scan(ctx: Context) -> Outcome | None:
     primary = ctx.primary
     if primary is None or not primary.form.is_scan:
         return None
-    msg = "推荐表为扫描件或照片，内容由系统识别预填，工作人员将人工核对；如方便，请另发送可编辑的 Word/Excel 版本。"
-    # A scan whose fields all validate is accepted; otherwise staff check it.
-    status = Status.MANUAL_REVIEW if primary.problems else None
-    return Outcome(status, [Problem("推荐表", "scan", msg)])
+    # A scan is always checked by a person: OCR can misread a value that still looks valid.
+    # The reader's own note names the file; add ours only when it has none (never twice).
+    has_note = any(p.code == "scan" for p in primary.problems)
+    return Outcome(Status.MANUAL_REVIEW, [] if has_note else [SCAN_NOTE])
 
 
 def _several_accounts(ctx: Context) -> Outcome | None:
     keys = {f.account_key for f in ctx.forms if f.account_key}
     if len(keys) > 1:
         names = "、".join(sorted({f.form.fields["账号名称"] for f in ctx.forms if f.account_key}))
-        quota = ctx.config.this_level.quota_per_unit
-        msg = f"一封邮件中包含多个账号的推荐表（{names}），每单位限推荐 {quota} 个账号，请只保留一个后重新发送。"
+        quota = ctx.quota
+        msg = (
+            f"一封邮件中包含多个账号的推荐表（{names}），每单位限推荐 {quota} 个账号，"
+            "请只保留所推荐的账号后重新发送。"
+        )
         return Outcome(Status.OVER_QUOTA, [Problem("账号名称", "several_accounts", msg)])
     return None
 
@@ -119,30 +160,21 @@ def _over_quota(ctx: Context) -> Outcome | None:
     if primary is None:
         return None
     others = [a for a in ctx.active if a.account_key != primary.account_key]
-    quota = ctx.config.this_level.quota_per_unit
+    quota = ctx.quota
     if len(others) >= quota:
-        cases = "、".join(a.case_no for a in others)
-        msg = (
-            f"贵单位已推荐其他账号（受理编号 {cases}），每单位限推荐 {quota} 个账号。"
-            "如需更换推荐账号，请先联系学会工作人员撤回原推荐。"
-        )
-        return Outcome(Status.OVER_QUOTA, [Problem("账号名称", "over_quota", msg)])
+        return Outcome(Status.OVER_QUOTA, [over_quota_problem(quota, [a.case_no for a in others])])
     return None
 
 
 def _late(ctx: Context) -> Outcome | None:
-    level = ctx.config.this_level
-    cutoff = level.deadline + timedelta(minutes=level.grace_minutes)
-    if ctx.arrival > cutoff and not ctx.late_allowed:
-        when = ctx.arrival.astimezone(ctx.config.tz).strftime("%Y-%m-%d %H:%M")
-        due = level.deadline.astimezone(ctx.config.tz).strftime("%Y-%m-%d %H:%M")
-        msg = f"本邮件于 {when}（北京时间）到达，已超过报送截止时间 {due}。如有特殊情况，请联系学会工作人员。"
-        return Outcome(Status.LATE, [Problem(None, "late", msg)])
+    if is_late(ctx.config, ctx.arrival) and not ctx.late_allowed:
+        return Outcome(Status.LATE, [late_problem(ctx.config, ctx.arrival)])
     return None
 
 
-# Order matters: the first `final` outcome wins; otherwise the strongest status
-# among the hits wins (see engine.STATUS_PRIORITY) and all problems are shown.
+# Order matters: the first `final` outcome wins; otherwise all problems add up
+# and rules.audience.derive_status() gives the status (the same function staff
+# decisions use when they re-assess a submission).
 RULES: tuple[Rule, ...] = (
     Rule("automatic", "自动回复、退信、群发邮件不予处理", _automatic),
     Rule("duplicate", "同一封邮件重复投递只处理一次", _duplicate),

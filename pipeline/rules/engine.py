@@ -5,18 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import Problem, Status
+from .audience import derive_status
 from .base import Context
 from .catalog import RULES
-
-# When several non-final rules hit, the strongest status wins: a late or
-# over-quota mail stays late/over quota even if its fields also need fixing,
-# but the unit still sees every problem.
-STATUS_PRIORITY: tuple[Status, ...] = (
-    Status.LATE,
-    Status.OVER_QUOTA,
-    Status.NEEDS_FIX,
-    Status.MANUAL_REVIEW,
-)
 
 
 @dataclass
@@ -27,8 +18,10 @@ class Decision:
 
 
 def decide(ctx: Context) -> Decision:
+    """The first final outcome wins; otherwise every problem is kept and the
+    status is what they add up to (audience.derive_status): a late or over-quota
+    mail stays late/over quota even if its fields also need fixing."""
     problems: list[Problem] = []
-    statuses: list[Status] = []
     hit: list[str] = []
     for rule in RULES:
         outcome = rule.check(ctx)
@@ -38,9 +31,5 @@ def decide(ctx: Context) -> Decision:
         if outcome.final:
             return Decision(outcome.status or Status.MANUAL_REVIEW, outcome.problems, hit)
         problems.extend(p for p in outcome.problems if p not in problems)
-        if outcome.status is not None:
-            statuses.append(outcome.status)
-    for status in STATUS_PRIORITY:
-        if status in statuses:
-            return Decision(status, problems, hit)
-    return Decision(Status.ACCEPTED, problems, hit)
+    primary = ctx.primary
+    return Decision(derive_status(problems, bool(primary and primary.form.is_scan)), problems, hit)

@@ -1,155 +1,365 @@
-"""Staff decisions. Each is recorded in the audit log and shown in every output;
-a decision that changes what a unit was told sends it a new notice."""
+"""Staff decisions and corrections: the one path the command line and the web
+console both take.
+
+A decision changes the ledger row, adds an audit row (decisions table) and,
+when it changes what the unit was told, queues a notice composed from the
+row's state *after* the decision (notices.py). `preview_decision` runs the
+very same code in a transaction that is rolled back, so staff see the exact
+notice before it is sent.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..config import Config
-from ..ledger import DecisionRow, Ledger, MessageRow, utcnow
-from ..model import QUOTA_STATUSES, Status
-from ..outbox import enqueue, new_message
-from .notices import receipt_subject, receipt_text
-
-# action -> (new status or None, audit text, notify the unit?)
-ACTIONS: dict[str, tuple[Status | None, str, bool]] = {
-    "accept": (Status.ACCEPTED, "人工核对后受理", True),
-    "reject": (Status.REJECTED, "不予受理", True),
-    "withdraw": (Status.WITHDRAWN, "标记为已撤回", True),
-    "allow-late": (None, "允许逾期提交", True),
-    "assign": (None, "指定发件人所属单位", True),
-    "select": (None, "选定上报", False),
-    "unselect": (None, "取消上报", False),
-    "answered": (None, "来信已回复", False),
-}
+from ..errors import UserFacingError
+from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
+from ..model import FORM_LABELS, QUOTA_STATUSES, Problem, Status
+from ..rules.audience import audience, is_field_problem, split
+from .assessment import other_active, reassess, refresh_fields
+from .notices import DECISION, Notice, compose_notice, enqueue_notice
 
 
-class DecisionError(Exception):
+class DecisionError(UserFacingError):
     """A decision that cannot be applied; the message says why in Chinese."""
 
 
-def apply_decision(config: Config, args) -> str:
-    ledger = Ledger(config.database_url)
-    action = args.action
-    new_status, label, notify = ACTIONS[action]
-    with ledger.session() as s:
-        row = s.scalar(select(MessageRow).where(MessageRow.case_no == args.case))
-        if row is None:
-            raise SystemExit(f"找不到受理编号 {args.case}")
-        detail = label + (f"（{args.reason}）" if args.reason else "")
-        if action == "assign":
-            unit = _roster_unit(config, args.unit)
-            row.unit = unit
-            detail += f"：{row.sender} → {unit}"
-            new_status = _status_after_assign(row)
-        elif action == "allow-late":
-            if row.status != Status.LATE.value:
-                raise SystemExit(f"{args.case} 的状态是“{Status(row.status).zh}”，不是逾期")
-            row.late_allowed = True
-            new_status = _status_after_assign(row)
-        elif action in ("select", "unselect"):
-            _select(config, s, row, action == "select")
-        elif action == "answered":
-            row.answered = True
-        s.add(
-            DecisionRow(
-                at=utcnow(), who=args.by, action=action, case_no=row.case_no, unit=row.unit, detail=detail
+@dataclass(frozen=True)
+class Action:
+    name: str  # canonical English name (CLI argument, audit `action`)
+    zh: str  # what staff read
+    help: str  # one sentence for --help and the console
+    notify: bool  # does the unit get a notice?
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action("accept", "受理", "人工核对后受理（未解决的问题视为已豁免），通知单位", True),
+        Action(
+            "return",
+            "退回补正",
+            "退回单位补正：选择单位须修改的问题（--fix），可另加一条（--ask），通知单位",
+            True,
+        ),
+        Action("reject", "不予受理", "不予受理，通知单位（原因写在 --reason）", True),
+        Action("withdraw", "撤回", "按单位要求撤回推荐，释放名额，通知单位", True),
+        Action("allow-late", "允许逾期", "准予逾期报送：重新核对并通知单位（以后来信也不再算逾期）", True),
+        Action("assign", "指定单位", "把名单外的发件人指定为某单位（--unit），重新核对并通知", True),
+        Action("select", "选定上报", "选定为上报上级的账号（受上级名额限制）", False),
+        Action("unselect", "取消选定", "取消上报选定", False),
+        Action("answered", "已回复", "标记来信已回复", False),
+        Action("dismiss", "无需处理", "名单外发件人的邮件不是报送（如广告、群发），标记为无需处理", False),
+    )
+}
+
+
+@dataclass
+class DecisionRequest:
+    action: str
+    case_no: str
+    by: str
+    reason: str = ""
+    unit: str | None = None
+    fixes: list[str] = field(default_factory=list)  # keys from returnable() for "return"
+    ask: str = ""  # one more problem in staff's words, for "return"
+    notify: bool = True  # staff may decide silently (recorded in the audit row)
+
+
+@dataclass
+class DecisionOutcome:
+    case_no: str
+    action: str
+    status_before: Status
+    status: Status
+    summary: str  # one Chinese line for the terminal / a flash message
+    notice: Notice | None  # the letter the unit gets (or would get, in a preview)
+    audit: str
+    warnings: list[str] = field(default_factory=list)  # for staff to see before confirming
+
+
+@dataclass(frozen=True)
+class Returnable:
+    """A problem staff may send back to the unit, worded for the unit."""
+
+    key: str
+    field: str | None
+    message: str
+
+
+def _row(s: Session, case_no: str, lock: bool = True) -> MessageRow:
+    q = select(MessageRow).where(MessageRow.case_no == case_no)
+    row = s.scalar(q.with_for_update() if lock else q)
+    if row is None:
+        raise DecisionError(f"找不到受理编号 {case_no}")
+    return row
+
+
+def returnable(row: MessageRow) -> list[Returnable]:
+    """What staff can choose to send back: the unit's problems, and OCR gaps
+    re-worded for the unit (they did fill the form in; staff could not read it)."""
+    out: list[Returnable] = []
+    for p in row.problems or []:
+        who = audience(p, bool(row.is_scan))
+        key = f"{p.get('code')}:{p.get('field') or ''}"
+        if who == "unit":
+            out.append(Returnable(key, p.get("field"), p.get("message", "")))
+        elif who == "staff":
+            f = p.get("field")
+            out.append(
+                Returnable(
+                    key,
+                    f,
+                    f"推荐表扫描件中「{f}」一栏无法辨认，请填写清楚或另发送可编辑的 Word/Excel 推荐表。",
+                )
             )
-        )
-        if new_status is not None and new_status.value != row.status:
-            _check_quota(config, s, row, new_status)
-            row.status = new_status.value
-            row.changed_at = utcnow()
-            if new_status in QUOTA_STATUSES:
-                _supersede_older(s, row)
-        if notify and row.sender:
-            text = receipt_text(config, row)
-            if args.reason:
-                text = f"工作人员意见：{args.reason}\n\n" + text
-            status = Status(row.status)
-            msg = new_message(
-                config,
-                [row.sender],
-                receipt_subject(row.case_no, status, row.subject),
-                text,
-                in_reply_to=row.message_id,
-                references=list(row.reply_to_ids or []),
-                case_no=row.case_no,
-            )
-            n = s.scalar(select(DecisionRow.id).order_by(DecisionRow.id.desc()).limit(1)) or 0
-            enqueue(s, config, f"decision:{row.case_no}:{n + 1}", "notice", msg, row.case_no)
-        status_now = Status(row.status).zh
-    if args.send and not config.smtp.dry_run:
-        from ..outbox import flush
-        from ..outbox.smtp_send import SmtpSender
-
-        sender = SmtpSender(config.smtp)
-        try:
-            flush(ledger, config, sender)
-        finally:
-            sender.close()
-    return f"{args.case}：{detail}；当前状态：{status_now}"
+    return out
 
 
-def _roster_unit(config: Config, name: str | None) -> str:
-    names = [u.name for u in config.units]
-    if not name or name not in names:
-        raise SystemExit(f"请用 --unit 指定名单中的单位：{'、'.join(names)}")
-    return name
+def _audit(
+    s: Session, req: DecisionRequest, row: MessageRow, detail: str, action: str | None = None
+) -> DecisionRow:
+    d = DecisionRow(
+        at=utcnow(),
+        who=req.by,
+        action=action or req.action,
+        case_no=row.case_no,
+        unit=row.unit,
+        detail=detail,
+    )
+    s.add(d)
+    s.flush()
+    return d
 
 
-def _status_after_assign(row: MessageRow) -> Status:
-    """Re-decide a held message: valid → accepted, else needs_fix."""
-    if not row.fields:
-        return Status.NEEDS_FIX
-    blocking = [p for p in row.problems if p.get("code") not in ("unknown_unit", "late", "scan")]
-    return Status.NEEDS_FIX if blocking else Status.ACCEPTED
+def _check_quota(config: Config, s: Session, row: MessageRow) -> None:
+    others = other_active(s, row)
+    quota = config.quota_for(row.unit)
+    if row.unit and len(others) >= quota:
+        cases = "、".join(f"{o.case_no}（{Status(o.status).zh}）" for o in others)
+        raise DecisionError(f"{row.unit} 已有其他账号的推荐（{cases}），每单位限 {quota} 个；请先撤回。")
 
 
-def _check_quota(config: Config, s, row: MessageRow, new_status: Status) -> None:
-    if new_status is not Status.ACCEPTED or not row.unit:
-        return
-    others = s.scalars(
-        select(MessageRow).where(
-            MessageRow.unit == row.unit,
-            MessageRow.status == Status.ACCEPTED.value,
-            MessageRow.id != row.id,
-            MessageRow.account_key != row.account_key,
-        )
-    ).all()
-    if len(others) >= config.this_level.quota_per_unit:
-        cases = "、".join(o.case_no for o in others)
-        raise SystemExit(
-            f"{row.unit} 已有受理的其他账号（{cases}），每单位限 {config.this_level.quota_per_unit} 个；请先撤回。"
-        )
-
-
-def _supersede_older(s, row: MessageRow) -> None:
-    if not row.account_key:
+def _supersede_older(s: Session, row: MessageRow) -> None:
+    if not row.account_key or not row.unit:
         return
     for old in s.scalars(
         select(MessageRow).where(
             MessageRow.unit == row.unit,
             MessageRow.account_key == row.account_key,
-            MessageRow.status.in_([status.value for status in QUOTA_STATUSES]),
+            MessageRow.status.in_([st.value for st in QUOTA_STATUSES]),
             MessageRow.id != row.id,
             MessageRow.arrival < row.arrival,
         )
     ):
         old.status, old.superseded_by, old.changed_at = Status.SUPERSEDED.value, row.case_no, utcnow()
+        if old.selected:
+            old.selected = False
 
 
-def _select(config: Config, s, row: MessageRow, on: bool) -> None:
+def _select(config: Config, s: Session, row: MessageRow, on: bool) -> None:
     if on:
+        if config.upstream is None:
+            raise DecisionError("配置中没有 upstream（上级），无需选定上报账号。")
         if row.status != Status.ACCEPTED.value:
-            raise SystemExit(f"只能选送已受理的推荐（{row.case_no} 当前为“{Status(row.status).zh}”）")
-        limit = config.upstream.accounts if config.upstream else 1
-        count = len(
-            s.scalars(
-                select(MessageRow.id).where(MessageRow.selected.is_(True), MessageRow.id != row.id)
-            ).all()
-        )
-        if count >= limit:
-            raise SystemExit(f"上级名额为 {limit} 个，已选定 {count} 个；请先 unselect 其他账号。")
+            raise DecisionError(f"只能选定已受理的推荐（{row.case_no} 当前为“{Status(row.status).zh}”）")
+        limit = config.upstream.accounts
+        chosen = s.scalars(
+            select(MessageRow.case_no).where(MessageRow.selected.is_(True), MessageRow.id != row.id)
+        ).all()
+        if len(chosen) >= limit:
+            raise DecisionError(f"上级名额为 {limit} 个，已选定 {'、'.join(chosen)}；请先取消选定其他账号。")
     row.selected = on
+
+
+def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOutcome, str | None]:
+    """Change the row and audit it; returns the outcome and the notice's outbox key."""
+    if req.action not in ACTIONS:
+        raise DecisionError(
+            f"未知的操作：{req.action}（可用：{'、'.join(f'{a.name}（{a.zh}）' for a in ACTIONS.values())}）"
+        )
+    action = ACTIONS[req.action]
+    row = _row(s, req.case_no)
+    before = Status(row.status) if row.status else Status.MANUAL_REVIEW
+    detail = action.zh
+    new_status: Status | None = None
+    warnings: list[str] = []
+    if req.action == "dismiss" and before is not Status.UNKNOWN_UNIT:
+        raise DecisionError("只有名单外发件人的邮件可以标记为无需处理。")
+    if before in (Status.DUPLICATE, Status.IGNORED) and req.action not in ("answered",):
+        raise DecisionError(f"{row.case_no} 是“{before.zh}”的邮件，不能{action.zh}。")
+
+    if req.action == "accept":
+        if before is Status.ACCEPTED:
+            raise DecisionError(f"{row.case_no} 已经受理。")
+        if not row.unit:
+            raise DecisionError(f"{row.case_no} 的发件人不在名单中：请先“指定单位”。")
+        if not row.fields:
+            raise DecisionError(f"{row.case_no} 没有读到推荐表，不能受理；请退回补正或不予受理。")
+        waived = [
+            p.get("message", "") for p in row.problems or [] if audience(p, bool(row.is_scan)) != "note"
+        ]
+        if waived:
+            detail += "（豁免：" + "；".join(w for w in waived if w) + "）"
+        _check_quota(config, s, row)
+        empty = [label for label in config.form.required if not (row.fields or {}).get(label, "").strip()]
+        if empty:
+            warnings.append(f"以下必填栏目为空，受理后将以空白上报：{'、'.join(empty)}。如能确认，请先更正。")
+        row.problems = []
+        new_status = Status.ACCEPTED
+    elif req.action == "return":
+        if not row.unit:
+            raise DecisionError(f"{row.case_no} 的发件人不在名单中：请先“指定单位”。")
+        options = {r.key: r for r in returnable(row)}
+        unknown = [k for k in req.fixes if k not in options]
+        if unknown:
+            raise DecisionError(f"没有这些问题：{'、'.join(unknown)}（可选：{'、'.join(options) or '无'}）")
+        chosen = [Problem(options[k].field, "staff_request", options[k].message) for k in req.fixes]
+        if req.ask.strip():
+            chosen.append(Problem(None, "staff_request", " ".join(req.ask.split())))
+        if not chosen:
+            raise DecisionError("退回补正时请至少选择一个问题，或写明需要单位修改的内容。")
+        keep = [
+            p
+            for p in row.problems or []
+            if audience(p, bool(row.is_scan)) == "note" and p.get("code") != "scan"
+        ]
+        row.problems = [p.as_dict() for p in chosen] + keep
+        detail += "：" + "；".join(p.message for p in chosen)
+        new_status = Status.NEEDS_FIX
+    elif req.action == "reject":
+        message = f"原因：{req.reason.strip()}" if req.reason.strip() else "如有疑问，请联系学会工作人员。"
+        row.problems = [Problem(None, "rejected", message).as_dict()]
+        new_status = Status.REJECTED
+        row.selected = False
+    elif req.action == "withdraw":
+        if before not in (*QUOTA_STATUSES, Status.LATE, Status.OVER_QUOTA):
+            raise DecisionError(f"{row.case_no} 当前为“{before.zh}”，不能撤回。")
+        row.problems = []
+        new_status = Status.WITHDRAWN
+        row.selected = False
+    elif req.action == "allow-late":
+        if before is not Status.LATE:
+            raise DecisionError(f"{row.case_no} 的状态是“{before.zh}”，不是逾期。")
+        row.late_allowed = True
+        new_status = reassess(s, config, row)
+    elif req.action == "assign":
+        names = [u.name for u in config.units]
+        if not req.unit or req.unit not in names:
+            raise DecisionError(f"请指定名单中的单位：{'、'.join(names)}")
+        if row.selected:
+            raise DecisionError(f"{row.case_no} 已选定上报，请先取消选定再改单位。")
+        detail += f"：{row.sender} → {req.unit}"
+        row.unit = req.unit
+        if before is Status.CORRESPONDENCE:
+            new_status = before  # a letter stays a letter; it now has a unit
+        else:
+            new_status = reassess(s, config, row)
+    elif req.action in ("select", "unselect"):
+        _select(config, s, row, req.action == "select")
+    elif req.action in ("answered", "dismiss"):
+        row.answered = True
+
+    if req.reason.strip() and req.action != "reject":
+        detail += f"（{req.reason.strip()}）"
+    elif req.action == "reject" and req.reason.strip():
+        detail += f"：{req.reason.strip()}"
+    if new_status is not None:
+        row.status = new_status.value
+        if new_status in QUOTA_STATUSES and before not in QUOTA_STATUSES:
+            _supersede_older(s, row)
     row.changed_at = utcnow()
+    status = Status(row.status)
+    notify = action.notify and req.notify and bool(row.sender)
+    if notify and req.action == "assign" and status is Status.CORRESPONDENCE:
+        notify = False
+    if not notify and action.notify:
+        detail += "（未通知单位）"
+    audit = _audit(s, req, row, detail)
+    notice = None
+    if notify:
+        # A rejection's reason is already the letter's reason line.
+        note = req.reason if req.action != "reject" else ""
+        notice = compose_notice(config, row, kind=DECISION, staff_note=note)
+    summary = f"{row.case_no}：{detail}；当前状态：{status.zh}"
+    outcome = DecisionOutcome(row.case_no, req.action, before, status, summary, notice, detail, warnings)
+    return outcome, (f"decision:{row.case_no}:{audit.id}" if notice else None)
+
+
+def preview_decision(ledger: Ledger, config: Config, req: DecisionRequest) -> DecisionOutcome:
+    """What the decision would do and the exact notice, changing nothing."""
+    with ledger.scratch() as s:
+        outcome, _ = _apply(s, config, req)
+        return outcome
+
+
+def apply_decision(ledger: Ledger, config: Config, req: DecisionRequest) -> DecisionOutcome:
+    """Apply, audit and queue the notice, in one transaction."""
+    with ledger.session() as s:
+        outcome, key = _apply(s, config, req)
+        if outcome.notice is not None and key:
+            enqueue_notice(s, config, outcome.notice, key, "notice")
+    return outcome
+
+
+# ---------------------------------------------------------------- corrections
+
+
+@dataclass
+class CorrectionOutcome:
+    case_no: str
+    field: str
+    old: str
+    new: str
+    summary: str
+    problems: list[str]  # what is still wrong with the field, for staff
+
+
+def correct_field(
+    ledger: Ledger, config: Config, case_no: str, label: str, value: str, by: str, why: str = ""
+) -> CorrectionOutcome:
+    """Change one field's value; the original reading and every correction are kept.
+
+    Nothing is sent: the corrected value is what every later output (notices,
+    汇总表, 评分表, the packet's 推荐表) shows. The status is left as it is —
+    staff decide (e.g. accept) when the record is right.
+    """
+    if label not in FORM_LABELS:
+        raise DecisionError(f"没有这个栏目：{label}（推荐表的栏目：{'、'.join(FORM_LABELS)}）")
+    value = (value or "").strip()
+    with ledger.session() as s:
+        row = _row(s, case_no)
+        if not row.fields and not row.fields_read:
+            if Status(row.status) in (Status.CORRESPONDENCE, Status.IGNORED, Status.DUPLICATE):
+                raise DecisionError(f"{case_no} 不是报送（{Status(row.status).zh}），没有推荐表可更正。")
+        fields = dict(row.fields or {label: "" for label in FORM_LABELS})
+        if row.fields_read is None:
+            row.fields_read = dict(row.fields or {})
+        old = fields.get(label, "")
+        if old == value:
+            raise DecisionError(f"「{label}」的值没有变化。")
+        fields[label] = value
+        row.fields = fields
+        sources = dict(row.sources or {})
+        sources[label] = f"工作人员更正（{by}）"
+        row.sources = sources
+        refresh_fields(config, row)
+        row.changed_at = utcnow()
+        s.add(CorrectionRow(at=utcnow(), who=by, case_no=case_no, field=label, old=old, new=value, why=why))
+        detail = f"更正「{label}」：“{old or '（空）'}”→“{value or '（空）'}”" + (f"（{why}）" if why else "")
+        s.add(
+            DecisionRow(at=utcnow(), who=by, action="correct", case_no=case_no, unit=row.unit, detail=detail)
+        )
+        still = [
+            p.get("message", "") for p in row.problems if is_field_problem(p) and p.get("field") == label
+        ]
+    return CorrectionOutcome(case_no, label, old, value, f"{case_no}：{detail}", still)
+
+
+def staff_problems(row: MessageRow) -> dict[str, list[dict]]:
+    """A row's problems by audience, for staff views."""
+    return split(row.problems or [], bool(row.is_scan))

@@ -1,4 +1,10 @@
-"""The daily digest job: what changed, what needs staff, who has not sent."""
+"""The daily digest job: what staff must do today first, then where every unit
+stands, then what changed.
+
+Every count comes from one place (UnitRow.state), so a unit that sent
+something is never listed as 未报送, and each item that needs a person says
+what to do and where (the console page, or the command).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +19,10 @@ from ..ledger import Ledger, MailboxStateRow, MessageRow, OutboxRow
 from ..ledger.views import ACTIVE, unit_rows
 from ..model import Status
 from ..outbox import enqueue, new_message
-from ..reports.digest import digest_fingerprint, digest_subject, render_digest_html
+from ..reports.digest import digest_fingerprint, digest_subject, digest_text, render_digest_html
 from ..reports.summary import build_summary_xlsx
-from ..reports.views import DigestData, MailboxHealth
+from ..reports.views import DigestData, MailboxHealth, StaffTask, SubmissionView, UpstreamInfo
+from ..reports.wording import days_phrase
 from ..templating import TEMPLATE_DIR
 from .sending import flush_if, now_local, sent_to
 
@@ -35,31 +42,143 @@ CHANGE_LABELS = {
 }
 
 
+def review_task(config: Config, view: SubmissionView) -> StaffTask:
+    """What checking a 待人工核对 submission means, by why it is there."""
+    codes = {p.code for p in view.problems}
+    where = config.case_link(view.case_no)
+    if "processing_failed" in codes or "message_too_large" in codes or "message_unreadable" in codes:
+        what = "系统未能自动读取这封邮件：打开原始邮件核对附件，然后受理、退回补正或不予受理。"
+    elif "big_attachment_link" in codes:
+        what = "材料在超大附件/网盘链接中：请在链接过期前下载核对，然后受理或退回补正。"
+    elif view.is_scan:
+        what = "推荐表是扫描件或照片：对照原件核对系统识别的各栏（识别不出的请更正），然后受理或退回补正。"
+    else:
+        what = "核对后受理或退回补正。"
+    return StaffTask("待人工核对", what, where, view)
+
+
+def staff_tasks(
+    config: Config,
+    rows: list[MessageRow],
+    views: dict[int, SubmissionView],
+    failed: list[tuple[str, str, str]],
+    health: list[MailboxHealth],
+    upstream: UpstreamInfo | None,
+    now: datetime,
+) -> list[StaffTask]:
+    """Everything that waits for a person, most urgent first."""
+    tasks: list[StaffTask] = []
+    for to, subject, error in failed:
+        tasks.append(
+            StaffTask(
+                "发送失败", f"给 {to} 的邮件“{subject}”未能发出：{error}。请核对收件地址，必要时电话联系。"
+            )
+        )
+    for m in health:
+        if m.failures_in_row:
+            tasks.append(
+                StaffTask(
+                    "邮箱异常",
+                    f"邮箱“{m.name}”已连续 {m.failures_in_row} 次读取失败（{m.last_error or '原因未知'}），新邮件可能没有处理。"
+                    "请检查授权码和 IMAP 开关，然后运行 python run.py test-connection。",
+                )
+            )
+    if upstream is not None and not upstream.selected:
+        accepted = sum(1 for r in rows if r.status == Status.ACCEPTED.value)
+        if accepted:
+            tasks.append(
+                StaffTask(
+                    "上报",
+                    f"尚未选定上报{upstream.name}的账号（上报截止 {upstream.deadline:%Y-%m-%d %H:%M}，"
+                    f"{days_phrase(now, upstream.deadline)}）：在已受理的 {accepted} 个账号中选定"
+                    f" {upstream.accounts} 个，然后发送上报材料包。",
+                    f"{config.web.base_url.rstrip('/')}/packet"
+                    if config.web.base_url
+                    else "python run.py decide 选定上报 受理编号",
+                )
+            )
+    elif upstream is not None and upstream.packet_sent is None:
+        names = "、".join(v.fields.get("账号名称", "") or v.case_no for v in upstream.selected)
+        tasks.append(
+            StaffTask(
+                "上报",
+                f"已选定 {names}，上报材料包尚未发送（截止 {upstream.deadline:%Y-%m-%d %H:%M}，"
+                f"{days_phrase(now, upstream.deadline)}）：预览后发送。",
+                f"{config.web.base_url.rstrip('/')}/packet"
+                if config.web.base_url
+                else "python run.py packet --send",
+            )
+        )
+    for r in rows:
+        v = views.get(r.id)
+        if v is None:
+            continue
+        status = Status(r.status)
+        if status is Status.MANUAL_REVIEW:
+            tasks.append(review_task(config, v))
+        elif status is Status.UNKNOWN_UNIT and not r.answered:
+            tasks.append(
+                StaffTask(
+                    "发件人不在名单",
+                    f"{v.sender} 发来的邮件不在名单中：确认属于哪个单位后“指定单位”；不是报送的可标记为无需处理。",
+                    config.case_link(v.case_no),
+                    v,
+                )
+            )
+        elif status is Status.CORRESPONDENCE and not r.answered:
+            tasks.append(
+                StaffTask("来信待回复", "阅读来信并回复（或标记为已回复）。", config.case_link(v.case_no), v)
+            )
+    return tasks
+
+
+def _upstream(config: Config, s, views: list[SubmissionView]) -> UpstreamInfo | None:
+    if config.upstream is None:
+        return None
+    sent = s.scalar(
+        select(OutboxRow.sent_at)
+        .where(OutboxRow.kind == "packet", OutboxRow.state == "sent")
+        .order_by(OutboxRow.sent_at.desc())
+        .limit(1)
+    )
+    return UpstreamInfo(
+        name=config.upstream.name,
+        deadline=config.upstream.deadline.astimezone(config.tz),
+        accounts=config.upstream.accounts,
+        selected=[v for v in views if v.selected and v.status is Status.ACCEPTED],
+        packet_sent=sent.astimezone(config.tz) if sent else None,
+    )
+
+
 def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> tuple[DigestData, list]:
-    """The digest's content, plus every message as a view (for 汇总表's second sheet)."""
+    """The digest's content, plus every message as a view (for 汇总表's 全部来信 sheet)."""
     last = ledger.get_kv("digest:last_at")
     since = datetime.fromisoformat(last) if last else datetime.min.replace(tzinfo=config.tz)
     with ledger.session() as s:
         units, views = unit_rows(s, config)
+        rows = list(
+            s.scalars(
+                select(MessageRow)
+                .where(MessageRow.state == "done")
+                .order_by(MessageRow.arrival, MessageRow.id)
+            )
+        )
         by_case = {v.case_no: v for v in views}
-        rows = list(s.scalars(select(MessageRow).where(MessageRow.state == "done")))
-        changes, needs = [], []
+        view_of = {r.id: by_case[r.case_no] for r in rows if r.case_no in by_case}
+        changes = []
         for r in rows:
-            v = by_case.get(r.case_no)
-            if v is None:
-                continue
+            v = view_of.get(r.id)
             status = Status(r.status)
-            if r.changed_at and r.changed_at > since and status in CHANGE_LABELS:
-                label = CHANGE_LABELS[status]
-                if status in ACTIVE and r.superseded_by is None and _replaced_something(rows, r):
-                    label = "已更正"
-                changes.append((label, v))
-            if status is Status.MANUAL_REVIEW:
-                needs.append(("待人工核对", v))
-            elif status is Status.UNKNOWN_UNIT:
-                needs.append(("发件人不在名单", v))
-            elif status is Status.CORRESPONDENCE and not r.answered:
-                needs.append(("来信待回复", v))
+            if v is None or not (r.changed_at and r.changed_at > since and status in CHANGE_LABELS):
+                continue
+            label = CHANGE_LABELS[status]
+            if (
+                status in ACTIVE
+                and r.superseded_by is None
+                and any(o.superseded_by == r.case_no for o in rows)
+            ):
+                label = "已更正"
+            changes.append((label, v))
         failed = [
             (", ".join(o.recipients), o.subject, o.last_error or "")
             for o in s.scalars(select(OutboxRow).where(OutboxRow.state == "failed"))
@@ -78,10 +197,11 @@ def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> tuple[Di
             for b in config.mailboxes
             for st in [s.get(MailboxStateRow, b.name)]
         ]
+        upstream = _upstream(config, s, views)
+        tasks = staff_tasks(config, rows, view_of, failed, health, upstream, now)
     counts: dict[Status, int] = {}
     for v in views:
         counts[v.status] = counts.get(v.status, 0) + 1
-    accepted_units = {u.unit for u in units if u.submission and u.submission.status is Status.ACCEPTED}
     deadline = config.this_level.deadline.astimezone(config.tz)
     return (
         DigestData(
@@ -89,21 +209,17 @@ def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> tuple[Di
             level_name=config.this_level.name,
             generated_at=now,
             deadline=deadline,
-            days_left=(deadline.date() - now.date()).days,  # negative once past
+            days_left=(deadline.date() - now.date()).days,
             counts=counts,
             changes=changes,
-            needs_staff=needs,
-            missing_units=[u.unit for u in units if u.unit not in accepted_units],
+            tasks=tasks,
             failed_mails=failed,
             mailboxes=health,
             units=units,
+            upstream=upstream,
         ),
         views,
     )
-
-
-def _replaced_something(rows: list[MessageRow], row: MessageRow) -> bool:
-    return any(r.superseded_by == row.case_no for r in rows)
 
 
 def run_digest(config: Config, day: date | None = None, send: bool = False, force: bool = False) -> str:
@@ -121,9 +237,9 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     html = render_digest_html(data, TEMPLATE_DIR)
     html_path = out / f"每日汇总_{day:%Y-%m-%d}.html"
     html_path.write_text(html, encoding="utf-8")
-    xlsx = build_summary_xlsx(data.units, views, out / "汇总表.xlsx")
+    xlsx = build_summary_xlsx(data.units, views, out / "汇总表.xlsx", link_base=config.web.base_url)
     # "Nothing changed" = no ledger change since the last digest and the same
-    # standing state (queues, missing units, mailbox health, failed mails).
+    # standing state (tasks, unit states, mailbox health, failed mails).
     fingerprint = digest_fingerprint(dataclasses.replace(data, changes=[]))
     unchanged = not data.changes and fingerprint == ledger.get_kv("digest:fingerprint")
     result = f"每日汇总已生成：{html_path}，{xlsx}"
@@ -137,7 +253,7 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
         config,
         config.this_level.staff,
         digest_subject(data),
-        _digest_text(data),
+        digest_text(data),
         html=html,
         automatic=True,
         attachments=[xlsx],
@@ -150,14 +266,3 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     ledger.set_kv("digest:last_at", now.isoformat())
     flush_if(config, ledger, send)
     return result + sent_to(config, config.this_level.staff)
-
-
-def _digest_text(data: DigestData) -> str:
-    lines = [f"{data.campaign} 每日汇总（{data.generated_at:%Y-%m-%d %H:%M}）", ""]
-    for status, n in data.counts.items():
-        lines.append(f"{status.zh}：{n}")
-    lines.append(f"尚未受理的单位：{len(data.missing_units)} 个，距截止 {data.days_left} 天")
-    lines.append(f"需要处理：{len(data.needs_staff)} 项")
-    lines.append("")
-    lines.append("详细内容请查看 HTML 版本或附件 汇总表.xlsx。")
-    return "\n".join(lines)

@@ -1,61 +1,169 @@
-"""Receipts (回执): one per submission message, threaded to the unit's mail."""
+"""Letters to a unit: the first receipt (回执) and every later notice.
+
+Both are composed by one function from the submission's state at the time of
+sending (status, the problems that still apply, the values staff corrected),
+so a notice never repeats a problem that no longer applies, never says
+已受理 next to "please resend", and reads as one letter (salutation first).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ..config import Config
 from ..ledger import MessageRow
-from ..model import FORM_LABELS, ParsedMessage, Status
+from ..model import FORM_LABELS, Status
 from ..outbox import enqueue, new_message
+from ..reports.wording import quote_zh
+from ..rules.audience import split
 from ..templating import render
 
+RECEIPT = "receipt"  # the first answer to a unit's mail
+DECISION = "decision"  # a later notice after a staff decision
 
-def receipt_subject(case_no: str, status: Status, subject: str) -> str:
-    return f"【回执】{case_no} {status.zh}：{subject or '（无主题）'}"[:180]
+
+@dataclass
+class Notice:
+    """A composed letter, before it is queued: what staff are shown to confirm."""
+
+    to: list[str]
+    subject: str
+    text: str
+    in_reply_to: str | None
+    references: list[str]
+    case_no: str
 
 
-def receipt_text(config: Config, row: MessageRow, superseded: list[str] = ()) -> str:
+def notice_subject(kind: str, case_no: str, status: Status, subject: str) -> str:
+    tag = "【回执】" if kind == RECEIPT else "【处理结果】"
+    return f"{tag}{case_no} {status.zh}：{subject or '（无主题）'}"[:180]
+
+
+def _fields_heading(status: Status, is_scan: bool, corrected: bool) -> str | None:
+    if status is Status.ACCEPTED:
+        return "受理的推荐表内容" + ("（已经工作人员核对）：" if corrected or is_scan else "：")
+    if status is Status.NEEDS_FIX:
+        return "系统识别的推荐表内容（请核对，补正时如有误请一并更正）："
+    if status is Status.MANUAL_REVIEW:
+        if is_scan:
+            return "系统从扫描件中识别的推荐表内容（工作人员将对照原件核对，无需重新发送）："
+        return "系统识别的推荐表内容："
+    return None
+
+
+def notice_text(
+    config: Config,
+    row: MessageRow,
+    *,
+    kind: str = RECEIPT,
+    staff_note: str = "",
+    superseded: list[str] = (),
+    now: datetime | None = None,
+) -> str:
+    """The letter for `row` as it stands now (see the module docstring)."""
     tz = config.tz
     status = Status(row.status)
-    problems = list(row.problems)
+    groups = split(row.problems or [], bool(row.is_scan))
+    notes = list(groups["note"])
     if superseded:
-        problems.append(
+        notes.append(
             {
                 "field": None,
                 "message": f"本次发送为更正版本，已替换此前的报送（受理编号 {'、'.join(superseded)}）。",
             }
         )
+    # Only a submission that is still open asks the unit for anything.
+    to_fix = groups["unit"] if status is Status.NEEDS_FIX else []
+    reasons = (
+        groups["reason"]
+        if status in (Status.LATE, Status.OVER_QUOTA, Status.UNKNOWN_UNIT, Status.REJECTED)
+        else []
+    )
+    if status in (Status.ACCEPTED, Status.WITHDRAWN, Status.SUPERSEDED, Status.REJECTED):
+        notes = [n for n in notes if n.get("code") is None]  # nothing pending: no "staff will check"
+    deadline = config.this_level.deadline
+    now = now or datetime.now(tz)
+    resend_by = f"在报送截止时间（{deadline.astimezone(tz):%m月%d日 %H:%M}）前" if now <= deadline else "尽快"
+    heading = _fields_heading(
+        status, bool(row.is_scan), bool(row.fields_read and row.fields_read != row.fields)
+    )
+    if kind == RECEIPT:
+        opening = f"{config.this_level.name}已收到贵单位报送{quote_zh(config.campaign)}推荐材料的邮件，处理结果如下。"
+    else:
+        opening = f"关于贵单位报送的{quote_zh(config.campaign)}推荐材料，工作人员已处理，最新结果如下。"
     return render(
-        "receipt.txt.j2",
-        unit=row.unit,
-        sender=row.sender_name or row.sender,
+        "notice.txt.j2",
+        salutation=row.unit or row.sender_name or row.sender,
+        opening=opening,
         level_name=config.this_level.name,
-        campaign=config.campaign,
         case_no=row.case_no,
         status=status.value,
         status_zh=status.zh,
         subject=row.subject,
         arrival=row.arrival.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-        deadline=config.this_level.deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-        problems=problems,
-        fields={label: row.fields.get(label, "") for label in FORM_LABELS} if row.fields else {},
+        deadline=deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        staff_note=" ".join((staff_note or "").split()),
+        to_fix=to_fix,
+        reasons=reasons,
+        notes=notes,
+        resend_by=resend_by,
+        superseded_by=row.superseded_by,
+        fields_heading=heading if row.fields else None,
+        fields={label: (row.fields or {}).get(label, "") for label in FORM_LABELS},
         attachments=[{"name": a.name, "kind": a.kind} for a in row.attachments],
         contact=config.this_level.contact or "、".join(config.this_level.staff),
     )
 
 
-def enqueue_receipt(
-    s: Session, config: Config, row: MessageRow, parsed: ParsedMessage, superseded: list[str] = ()
-) -> None:
+def compose_notice(
+    config: Config,
+    row: MessageRow,
+    *,
+    kind: str,
+    staff_note: str = "",
+    superseded: list[str] = (),
+    in_reply_to: str | None = None,
+    references: list[str] | None = None,
+) -> Notice:
+    """Subject, text and threading of the letter for `row` as it stands now."""
     status = Status(row.status)
-    msg = new_message(
-        config,
-        [parsed.from_addr],
-        receipt_subject(row.case_no, status, parsed.subject),
-        receipt_text(config, row, superseded),
-        in_reply_to=parsed.message_id,
-        references=parsed.references,
+    return Notice(
+        to=[row.sender] if row.sender else [],
+        subject=notice_subject(kind, row.case_no, status, row.subject),
+        text=notice_text(config, row, kind=kind, staff_note=staff_note, superseded=superseded),
+        in_reply_to=in_reply_to if in_reply_to is not None else row.message_id,
+        references=list(references if references is not None else row.reply_to_ids or []),
         case_no=row.case_no,
     )
-    enqueue(s, config, f"receipt:{row.case_no}", "receipt", msg, row.case_no)
+
+
+def enqueue_notice(s: Session, config: Config, notice: Notice, dedup_key: str, kind: str) -> bool:
+    """Queue a composed notice (written to outbox/ first); False if this key was queued before."""
+    msg = new_message(
+        config,
+        notice.to,
+        notice.subject,
+        notice.text,
+        in_reply_to=notice.in_reply_to,
+        references=notice.references,
+        case_no=notice.case_no,
+    )
+    return enqueue(s, config, dedup_key, kind, msg, notice.case_no) is not None
+
+
+def enqueue_receipt(
+    s: Session,
+    config: Config,
+    row: MessageRow,
+    in_reply_to: str,
+    references: list[str],
+    superseded: list[str] = (),
+) -> bool:
+    """The first answer to a unit's mail (one per case, whatever restarts happen)."""
+    notice = compose_notice(
+        config, row, kind=RECEIPT, superseded=superseded, in_reply_to=in_reply_to, references=references
+    )
+    return enqueue_notice(s, config, notice, f"receipt:{row.case_no}", "receipt")

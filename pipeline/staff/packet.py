@@ -1,76 +1,171 @@
-"""The upstream packet job: build it for the selected accounts and mail it."""
+"""The upstream packet: build it for the selected accounts, preview it, mail it.
+
+`plan_packet` says what would go (accounts, files, the cover mail) without
+sending; `run_packet` builds and (with send) queues the mail(s).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..config import Config
+from ..errors import UserFacingError
 from ..ledger import Ledger, MessageRow
-from ..ledger.views import to_view, unit_rows
+from ..ledger.views import decisions_by_case, to_view
 from ..model import Status
 from ..outbox import enqueue, new_message
+from ..reports.packet import account_folder, build_packet
+from ..reports.views import SubmissionView, account_name
+from ..reports.wording import quote_zh
 from ..templating import TEMPLATE_DIR, render
 from .sending import flush_if, sent_to
 
 
-def run_packet(config: Config, send: bool = False) -> str:
-    from ..reports.packet import build_packet
+class PacketError(UserFacingError):
+    """The packet cannot be built now; the message says why and what to do."""
 
-    if config.upstream is None:
-        return "配置中没有 upstream（上级），无需生成上报材料包。"
-    ledger = Ledger(config.database_url)
+
+@dataclass
+class PacketPlan:
+    accounts: list[SubmissionView]
+    files: list[tuple[str, str]] = field(default_factory=list)  # (path in zip, what)
+    subject: str = ""
+    text: str = ""
+    to: list[str] = field(default_factory=list)
+
+
+def selected_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
+    """The accounts chosen for upstream, in roster order."""
+    order = {u.name: i for i, u in enumerate(config.units)}
     with ledger.session() as s:
-        units, _ = unit_rows(s, config)
         rows = s.scalars(
-            select(MessageRow).where(
-                MessageRow.selected.is_(True), MessageRow.status == Status.ACCEPTED.value
-            )
+            select(MessageRow)
+            .where(MessageRow.selected.is_(True), MessageRow.status == Status.ACCEPTED.value)
+            .options(selectinload(MessageRow.attachments))
         ).all()
-        selected = [to_view(r, config) for r in rows]
+        decisions = decisions_by_case(s)
+        views = [to_view(r, config, decisions.get(r.case_no, [])) for r in rows]
+    return sorted(views, key=lambda v: (order.get(v.unit or "", len(order)), v.case_no))
+
+
+def _check(config: Config, selected: list[SubmissionView]) -> None:
+    if config.upstream is None:
+        raise PacketError("配置中没有 upstream（上级），无需生成上报材料包。")
     if not selected:
-        return "尚未选定上报账号：请先运行 python run.py decide select <受理编号>。"
-    if len(selected) > config.upstream.accounts:
-        return (
-            f"选定了 {len(selected)} 个账号，超过上级名额 {config.upstream.accounts} 个，请先取消多余的选送。"
+        raise PacketError(
+            "尚未选定上报账号：请先选定（python run.py decide 选定上报 受理编号，或在控制台“上报”页）。"
         )
+    if len(selected) > config.upstream.accounts:
+        raise PacketError(
+            f"选定了 {len(selected)} 个账号，超过上级名额 {config.upstream.accounts} 个，请先取消多余的选定。"
+        )
+
+
+def _zip_base(config: Config) -> str:
+    from ..reports.packet import _part_names
+
+    return _part_names(config.this_level.name, 1)[0]
+
+
+def cover_text(config: Config, selected: list[SubmissionView], part: int, parts: int, zip_name: str) -> str:
+    return render(
+        "packet.txt.j2",
+        upstream=config.upstream.name,
+        level_name=config.this_level.name,
+        campaign=quote_zh(config.campaign),
+        accounts=[
+            {
+                "name": account_name(v),
+                "operator": v.fields.get("运营主体", ""),
+                "folder": account_folder(i, v),
+            }
+            for i, v in enumerate(selected, 1)
+        ],
+        part=part,
+        parts=parts,
+        zip_name=zip_name,
+        contact=config.this_level.contact,
+        today=f"{datetime.now(config.tz):%Y年%m月%d日}",
+    )
+
+
+def packet_subject(config: Config, part: int = 1, parts: int = 1) -> str:
+    return f"{config.this_level.name}推荐{quote_zh(config.campaign)}账号材料" + (
+        f"（{part}/{parts}）" if parts > 1 else ""
+    )
+
+
+def plan_packet(config: Config, ledger: Ledger) -> PacketPlan:
+    """What the packet would hold and the cover mail, without building or sending."""
+    selected = selected_accounts(config, ledger)
+    _check(config, selected)
+    files = [("推荐账号汇总表.xlsx", "各账号推荐表内容一览")]
+    for i, v in enumerate(selected, 1):
+        folder = account_folder(i, v)
+        files.append(
+            (
+                f"{folder}/推荐表.docx",
+                f"推荐表（按{'工作人员核对后的' if v.fields_read and v.fields_read != v.fields else '受理的'}内容生成）",
+            )
+        )
+        for a in v.attachments:
+            if a.kind != "推荐表":
+                files.append((f"{folder}/{a.name}", a.kind))
+    zip_name = _zip_base(config)
+    return PacketPlan(
+        accounts=selected,
+        files=files,
+        subject=packet_subject(config),
+        text=cover_text(config, selected, 1, 1, zip_name),
+        to=list(config.upstream.addresses),
+    )
+
+
+def run_packet(config: Config, send: bool = False) -> str:
+    """Build the packet zip(s) under outbox/reports/packet/; with send, queue and send the mail(s)."""
+    ledger = Ledger(config.database_url)
+    selected = selected_accounts(config, ledger)
+    _check(config, selected)
     out = config.path(config.storage.reports_dir) / "packet"
     out.mkdir(parents=True, exist_ok=True)
     packet = build_packet(
         selected,
-        units,
         out,
         level_name=config.this_level.name,
         template=TEMPLATE_DIR / "推荐表模板.docx",
         # Base64 grows attachments by 4/3: keep each zip at 70% of the mail limit.
         max_mail_bytes=int(config.upstream.max_mail_mb * 1024 * 1024 * 0.7),
     )
-    result = f"上报材料包：{'、'.join(str(p) for p in packet.zip_paths)}"
+    result = f"上报材料包：{'、'.join(str(p) for p in packet.zip_paths)}（清单：{packet.manifest_path}）"
+    for problem in packet.problems:
+        result += f"\n  注意：{problem}"
     if not send:
         return result
     n = len(packet.zip_paths)
-    # The same selection with the same files is one packet, however often it is rebuilt.
-    basis = "|".join(sorted(f"{v.case_no}:{','.join(a.sha256 for a in v.attachments)}" for v in selected))
+    # The same selection with the same files and values is one packet, however often it is rebuilt.
+    basis = "|".join(
+        sorted(
+            f"{v.case_no}:{','.join(a.sha256 for a in v.attachments)}:{hashlib.sha256(repr(sorted(v.fields.items())).encode()).hexdigest()}"
+            for v in selected
+        )
+    )
     fingerprint = hashlib.sha256(basis.encode()).hexdigest()[:16]
-    names = "、".join(f"{v.unit}「{v.fields.get('账号名称', '')}」" for v in selected)
     with ledger.session() as s:
         for i, path in enumerate(packet.zip_paths, 1):
-            text = render(
-                "packet.txt.j2",
-                upstream=config.upstream.name,
-                level_name=config.this_level.name,
-                campaign=config.campaign,
-                names=names,
-                part=i,
-                parts=n,
-                contact=config.this_level.contact,
-            )
-            subject = f"{config.this_level.name}推荐{config.campaign}材料" + (f"（{i}/{n}）" if n > 1 else "")
             msg = new_message(
-                config, config.upstream.addresses, subject, text, automatic=False, attachments=[path]
+                config,
+                config.upstream.addresses,
+                packet_subject(config, i, n),
+                cover_text(config, selected, i, n, Path(path).name),
+                automatic=False,
+                attachments=[path],
             )
-            key = f"packet:{fingerprint}:{i}of{n}"
-            enqueue(s, config, key, "packet", msg)
+            enqueue(s, config, f"packet:{fingerprint}:{i}of{n}", "packet", msg)
     flush_if(config, ledger, send)
     return result + sent_to(config, config.upstream.addresses)

@@ -1,25 +1,120 @@
-"""催报: remind roster units before the deadline; remind staff to select for upstream."""
+"""催报: remind roster units before the deadline; remind staff to select for upstream.
+
+A reminder goes only before the deadline, and only to units that have
+nothing on file (未报送) or something to fix (已报送待补正); each is told
+the right thing (what is missing, or which problems are still open). Units
+whose submission waits for staff (待人工核对), is accepted, or came late are
+not reminded.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from ..config import Config
 from ..ledger import Ledger, MessageRow
 from ..ledger.views import unit_rows
-from ..model import Status
 from ..outbox import enqueue, new_message
+from ..reports.views import UnitState
+from ..reports.wording import days_phrase, quote_zh
+from ..rules.audience import split
 from ..templating import render
 from .sending import flush_if, now_local
 
 log = logging.getLogger(__name__)
 
+REMINDED = (UnitState.MISSING, UnitState.NEEDS_FIX)
+
+
+@dataclass
+class PlannedReminder:
+    unit: str
+    state: UnitState
+    to: list[str]
+    subject: str
+    text: str
+    case_no: str | None = None
+
+
+@dataclass
+class ReminderPlan:
+    reminders: list[PlannedReminder]
+    skipped: list[tuple[str, str]]  # (unit, why) — e.g. no address on file
+    refused: str | None = None  # why nothing can be sent (deadline passed)
+
+
+def due_phrase(deadline: datetime) -> str:
+    """ "8月2日前" for a midnight deadline (as the notice says), else "8月2日 17:00 前"."""
+    if deadline.hour == 0 and deadline.minute == 0:
+        return f"{deadline.month}月{deadline.day}日前"
+    return f"{deadline.month}月{deadline.day}日 {deadline:%H:%M} 前"
+
+
+def plan_reminders(config: Config, ledger: Ledger, now: datetime) -> ReminderPlan:
+    """Who would be reminded now, with the exact letter each gets; sends nothing."""
+    level = config.this_level
+    deadline = level.deadline.astimezone(config.tz)
+    if now >= deadline:
+        return ReminderPlan([], [], f"报送截止时间（{deadline:%Y-%m-%d %H:%M}）已过，不再向单位催报。")
+    plan = ReminderPlan([], [])
+    with ledger.session() as s:
+        units, _ = unit_rows(s, config)
+        for row in units:
+            if row.state not in REMINDED:
+                continue
+            unit = next(u for u in config.units if u.name == row.unit)
+            to = list(unit.addresses)
+            view = row.submission if row.state is UnitState.NEEDS_FIX else None
+            if view is not None and view.sender and view.sender not in to:
+                to.append(view.sender)
+            if not to:
+                last = s.scalar(
+                    select(MessageRow.sender)
+                    .where(MessageRow.unit == unit.name, MessageRow.sender != "")
+                    .order_by(MessageRow.arrival.desc())
+                    .limit(1)
+                )
+                to = [last] if last else []
+            if not to:
+                plan.skipped.append(
+                    (unit.name, "名单中只登记了域名、也没有收到过该单位的邮件，没有可发送的地址")
+                )
+                continue
+            fixes = []
+            if view is not None:
+                fixes = [p.message for p in split(view.problems, view.is_scan)["unit"]]
+            text = render(
+                "reminder.txt.j2",
+                unit=unit.name,
+                campaign=quote_zh(config.campaign),
+                level_name=level.name,
+                deadline=f"{deadline:%Y-%m-%d %H:%M}",
+                due=due_phrase(deadline),
+                phrase=days_phrase(now, deadline),
+                state=row.state.value,
+                submission=view,
+                arrival=f"{view.arrival:%m月%d日}" if view else "",
+                fixes=fixes,
+                quota=config.quota_for(unit.name),
+                contact=level.contact or "、".join(level.staff),
+            )
+            subject = (
+                f"【补正提醒】{view.case_no} 请于 {due_phrase(deadline)}补正"
+                if view
+                else f"【催报】{config.campaign}：请于 {due_phrase(deadline)}报送"
+            )
+            plan.reminders.append(
+                PlannedReminder(unit.name, row.state, to, subject, text, view.case_no if view else None)
+            )
+    return plan
+
 
 def run_reminders(config: Config, send: bool = False, force_days: int | None = None, now=None) -> str:
-    """Remind roster units without an accepted submission; once per unit per schedule point."""
+    """Remind units per plan_reminders(); once per unit per schedule point."""
     ledger = Ledger(config.database_url)
     now = now or now_local(config)
     level = config.this_level
@@ -27,39 +122,29 @@ def run_reminders(config: Config, send: bool = False, force_days: int | None = N
     days_left = (deadline.date() - now.date()).days
     if force_days is not None:
         point = force_days
+    elif days_left not in level.reminders_days_before or now.time() < level.reminder_time:
+        return "今天没有需要发送的催报。"
     else:
-        if days_left not in level.reminders_days_before or now.time() < level.reminder_time or now > deadline:
-            return "今天没有需要发送的催报。"
         point = days_left
+    plan = plan_reminders(config, ledger, now)
+    if plan.refused:
+        return plan.refused
+    written = 0
     with ledger.session() as s:
-        units, _ = unit_rows(s, config)
-        sent = 0
-        for row in units:
-            if row.submission and row.submission.status is Status.ACCEPTED:
-                continue
-            unit = next(u for u in config.units if u.name == row.unit)
-            if not unit.addresses:
-                log.warning("unit %s has no address; reminder skipped", unit.name)
-                continue
-            text = render(
-                "reminder.txt.j2",
-                unit=unit.name,
-                campaign=config.campaign,
-                level_name=level.name,
-                deadline=f"{deadline:%Y-%m-%d %H:%M}",
-                days_left=max(days_left, 0),
-                submission=row.submission,
-                contact=level.contact or "、".join(level.staff),
-            )
-            msg = new_message(
-                config, unit.addresses, f"【催报】{config.campaign}：请于 {deadline:%m月%d日} 前报送", text
-            )
+        for r in plan.reminders:
+            msg = new_message(config, r.to, r.subject, r.text)
             if level.staff:
                 msg["Cc"] = ", ".join(level.staff)
-            if enqueue(s, config, f"reminder:{point}:{unit.name}", "reminder", msg) is not None:
-                sent += 1
+            if enqueue(s, config, f"reminder:{point}:{r.unit}", "reminder", msg, r.case_no) is not None:
+                written += 1
     flush_if(config, ledger, send)
-    return f"催报（截止前 {point} 天）：新写入 {sent} 封。"
+    lines = [
+        f"催报（截止前 {point} 天这一档）：新写入 {written} 封（未报送 "
+        f"{sum(1 for r in plan.reminders if r.state is UnitState.MISSING)} 个单位，待补正 "
+        f"{sum(1 for r in plan.reminders if r.state is UnitState.NEEDS_FIX)} 个单位）。"
+    ]
+    lines += [f"  未催报：{unit}（{why}）" for unit, why in plan.skipped]
+    return "\n".join(lines)
 
 
 def remind_upstream_selection(config: Config, send: bool = False, now=None) -> str | None:
@@ -74,10 +159,12 @@ def remind_upstream_selection(config: Config, send: bool = False, now=None) -> s
     with ledger.session() as s:
         if s.scalar(select(MessageRow.id).where(MessageRow.selected.is_(True)).limit(1)):
             return None
-        text = (
-            f"距上报{config.upstream.name}的截止时间（{due:%Y-%m-%d %H:%M}）已不足两天，尚未选定上报账号。\n"
-            f"请运行：python run.py decide select <受理编号>，然后 python run.py packet --send。"
+        where = (
+            f"请在控制台 {config.web.base_url.rstrip('/')}/packet 选定账号并发送上报材料包。"
+            if config.web.base_url
+            else "请运行：python run.py decide 选定上报 <受理编号>，然后 python run.py packet --send。"
         )
+        text = f"距上报{config.upstream.name}的截止时间（{due:%Y-%m-%d %H:%M}）已不足两天，尚未选定上报账号。\n{where}"
         msg = new_message(
             config, config.this_level.staff, f"【提醒】尚未选定上报{config.upstream.name}的账号", text
         )

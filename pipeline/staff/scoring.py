@@ -1,21 +1,137 @@
-"""评分表 job."""
+"""Scoring by reviewers (附件2): the accounts to score, saving a reviewer's
+points, the board with each reviewer's totals, averages and ranking, and the
+评分表.xlsx export — the console and `run.py scoring` share these."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from ..config import Config
-from ..ledger import Ledger
-from ..ledger.views import unit_rows
+from ..errors import UserFacingError
+from ..ledger import Ledger, MessageRow, ScoreRow, UserRow, utcnow
+from ..ledger.views import to_view
 from ..model import Status
+from ..reports.scoring import FANS_ITEM, ITEMS, build_scoring_xlsx, prefill
+from ..reports.views import SubmissionView
+
+MAX_POINTS = {item.name: item.max_points for item in ITEMS}
+
+
+class ScoringError(UserFacingError):
+    """A score that cannot be saved; Chinese message."""
+
+
+@dataclass
+class BoardRow:
+    view: SubmissionView
+    totals: dict[str, int | None]  # reviewer -> total (None: not scored yet)
+    average: float | None
+    rank: int | None
+
+
+@dataclass
+class Board:
+    reviewers: list[str]
+    rows: list[BoardRow]
+    scores: dict[tuple[str, str, str], int]  # (reviewer, case_no, item) -> points
+    prefill: dict[str, int | None]  # case_no -> pre-filled 粉丝量 points
+
+
+def scoring_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
+    """Accepted accounts, in roster order (the order every sheet and page uses)."""
+    order = {u.name: i for i, u in enumerate(config.units)}
+    with ledger.session() as s:
+        rows = s.scalars(
+            select(MessageRow)
+            .where(MessageRow.status == Status.ACCEPTED.value, MessageRow.state == "done")
+            .options(selectinload(MessageRow.attachments))
+        ).all()
+        views = [to_view(r, config) for r in rows]
+    return sorted(views, key=lambda v: (order.get(v.unit or "", len(order)), v.case_no))
+
+
+def reviewer_names(ledger: Ledger) -> list[str]:
+    with ledger.session() as s:
+        return list(
+            s.scalars(
+                select(UserRow.name)
+                .where(UserRow.role == "reviewer", UserRow.active.is_(True))
+                .order_by(UserRow.id)
+            )
+        )
+
+
+def save_scores(ledger: Ledger, reviewer: str, case_no: str, points: dict[str, int | None]) -> None:
+    """Store one reviewer's points for one account; None clears an item."""
+    for item, value in points.items():
+        if item not in MAX_POINTS:
+            raise ScoringError(f"没有这个评分项：{item}")
+        if value is not None and not (0 <= value <= MAX_POINTS[item]):
+            raise ScoringError(f"“{item}”应为 0 到 {MAX_POINTS[item]} 之间的整数，填写的是 {value}。")
+    with ledger.session() as s:
+        row = s.scalar(select(MessageRow).where(MessageRow.case_no == case_no))
+        if row is None or row.status != Status.ACCEPTED.value:
+            raise ScoringError(f"{case_no} 不是已受理的账号，不能评分。")
+        existing = {
+            r.item: r
+            for r in s.scalars(
+                select(ScoreRow).where(ScoreRow.reviewer == reviewer, ScoreRow.case_no == case_no)
+            )
+        }
+        for item, value in points.items():
+            if value is None:
+                if item in existing:
+                    s.delete(existing[item])
+            elif item in existing:
+                existing[item].points, existing[item].at = value, utcnow()
+            else:
+                s.add(ScoreRow(reviewer=reviewer, case_no=case_no, item=item, points=value, at=utcnow()))
+
+
+def scoring_board(config: Config, ledger: Ledger) -> Board:
+    accounts = scoring_accounts(config, ledger)
+    cases = {v.case_no for v in accounts}
+    with ledger.session() as s:
+        stored = [
+            (r.reviewer, r.case_no, r.item, r.points)
+            for r in s.scalars(select(ScoreRow))
+            if r.case_no in cases
+        ]
+    reviewers = reviewer_names(ledger)
+    for who, *_ in stored:
+        if who not in reviewers:
+            reviewers.append(who)  # a reviewer since removed: their scores still count
+    scores = {(who, case, item): pts for who, case, item, pts in stored}
+    rows = []
+    for v in accounts:
+        totals = {}
+        for r in reviewers:
+            mine = {i.name: scores[(r, v.case_no, i.name)] for i in ITEMS if (r, v.case_no, i.name) in scores}
+            # As in 评分表.xlsx: the pre-filled 粉丝量 alone is not a score.
+            totals[r] = sum(mine.values()) if set(mine) - {FANS_ITEM} else None
+        given = [t for t in totals.values() if t is not None]
+        rows.append(BoardRow(v, totals, round(sum(given) / len(given), 1) if given else None, None))
+    ranked = sorted((r for r in rows if r.average is not None), key=lambda r: -r.average)
+    for r in ranked:
+        r.rank = 1 + sum(1 for o in ranked if o.average > r.average)  # ties share a rank, like RANK()
+    return Board(reviewers, rows, scores, prefill(accounts))
 
 
 def run_scoring(config: Config) -> str:
-    from ..reports.scoring import build_scoring_xlsx
-
+    """Write 评分表.xlsx (one sheet per reviewer with their console scores, plus 汇总)."""
     ledger = Ledger(config.database_url)
-    with ledger.session() as s:
-        _, views = unit_rows(s, config)
-    accepted = [v for v in views if v.status is Status.ACCEPTED]
+    board = scoring_board(config, ledger)
     out = config.path(config.storage.reports_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = build_scoring_xlsx(accepted, out / "评分表.xlsx")
-    return f"评分表已生成（{len(accepted)} 个已受理账号）：{path}"
+    path = build_scoring_xlsx(
+        [r.view for r in board.rows],
+        out / "评分表.xlsx",
+        board.reviewers,
+        board.scores,
+        link_base=config.web.base_url,
+    )
+    scored = sum(1 for r in board.rows if r.average is not None)
+    return f"评分表已生成（{len(board.rows)} 个已受理账号，{len(board.reviewers) or 3} 位评委，已评 {scored} 个）：{path}"

@@ -34,12 +34,12 @@ def print_status(config: Config, ledger: Ledger, out=None) -> None:
     for row in units:
         v = row.submission
         if v is None:
-            table.append([row.unit, "未报送", "", "", "", ""])
+            table.append([row.unit, row.state.value, "", "", "", ""])
         else:
             table.append(
                 [
                     row.unit,
-                    v.status.zh,
+                    row.state.value,
                     v.case_no,
                     v.fields.get("账号名称", "")[:20],
                     f"{v.arrival:%m-%d %H:%M}",
@@ -86,6 +86,8 @@ def export_records(config: Config, ledger: Ledger) -> list[dict]:
                     else {},
                     "normalized": dict(r.normalized or {}),
                     "sources": dict(r.sources or {}),  # where each value was read, for staff to check
+                    "fields_read": dict(r.fields_read) if r.fields_read is not None else None,
+                    "is_scan": bool(r.is_scan),
                     "attachments": [
                         {"name": a.name, "kind": a.kind, "sha256": a.sha256} for a in r.attachments
                     ],

@@ -1,0 +1,104 @@
+"""Answer a unit's letter (咨询来信) from the intake address, threaded to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Config
+from ..ledger import DecisionRow, Ledger, utcnow
+from ..outbox import enqueue, new_message
+from .decisions import DecisionError, _row
+
+
+@dataclass
+class Reply:
+    to: list[str]
+    subject: str
+    text: str
+    case_no: str
+
+
+def original_text(raw_path: str, limit: int = 4000) -> str:
+    """The letter's own text (for quoting and for the console), from the raw copy."""
+    from email import policy
+    from email.parser import BytesParser
+
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(Path(raw_path).read_bytes())
+        part = msg.get_body(preferencelist=("plain", "html"))
+        text = part.get_content() if part is not None else ""
+    except Exception:  # an unreadable copy: the console shows the subject only
+        return ""
+    if part is not None and part.get_content_type() == "text/html":
+        import re
+
+        text = re.sub(r"<[^>]+>", " ", text)
+    return text.strip()[:limit]
+
+
+def compose_reply(config: Config, row, text: str) -> Reply:
+    body = (text or "").strip()
+    if not body:
+        raise DecisionError("回复内容不能为空。")
+    quoted = original_text(row.raw_path, 1500)
+    when = row.arrival.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
+    lines = [
+        f"{row.unit or row.sender_name or row.sender}：",
+        "",
+        "您好！",
+        "",
+        body,
+        "",
+        f"如有疑问，请联系：{config.this_level.contact or '、'.join(config.this_level.staff)}",
+        "",
+        config.this_level.name,
+        "",
+        f"—— 您于 {when} 来信（受理编号 {row.case_no}）——",
+        *("> " + line for line in quoted.splitlines()[:40]),
+    ]
+    subject = row.subject or "来信"
+    subject = subject if subject.lower().startswith(("re:", "回复")) else f"回复：{subject}"
+    return Reply(
+        [row.sender], f"{subject}（受理编号 {row.case_no}）"[:180], "\n".join(lines) + "\n", row.case_no
+    )
+
+
+def reply_to_unit(
+    ledger: Ledger, config: Config, case_no: str, text: str, by: str, *, preview: bool = False
+) -> Reply:
+    """Queue a threaded reply from the intake address and record it; preview changes nothing."""
+    if preview:
+        with ledger.scratch() as s:
+            return compose_reply(config, _row(s, case_no, lock=False), text)
+    with ledger.session() as s:
+        row = _row(s, case_no)
+        if not row.sender:
+            raise DecisionError(f"{case_no} 没有可回复的发件地址。")
+        reply = compose_reply(config, row, text)
+        audit = DecisionRow(
+            at=utcnow(),
+            who=by,
+            action="reply",
+            case_no=case_no,
+            unit=row.unit,
+            detail="回复来信：" + " ".join(text.split())[:200],
+        )
+        s.add(audit)
+        s.flush()
+        msg = new_message(
+            config,
+            reply.to,
+            reply.subject,
+            reply.text,
+            in_reply_to=row.message_id,
+            references=list(row.reply_to_ids or []),
+            automatic=False,
+            case_no=case_no,
+        )
+        # A person's answer, not a robot's: but mark it ours so our intake ignores a copy.
+        msg["X-Intake-Receipt"] = case_no
+        enqueue(s, config, f"reply:{case_no}:{audit.id}", "reply", msg, case_no)
+        row.answered = True
+        row.changed_at = utcnow()
+    return reply

@@ -1,0 +1,63 @@
+"""Playwright (Python) driving Debian's chromium: screenshots are artifacts to look at.
+
+Playwright's own browser download cannot work here, so the system binary is
+used (`make test` installs Debian's chromium). Screenshots go to
+test-artifacts/screenshots/ at the repository root.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium would otherwise try Google's services at every start (no network here).
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+DESKTOP = 1280
+PHONE = 375
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium 未安装：请运行 make test（会安装 Debian 的 chromium 软件包）", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def new_page(browser, width: int, height: int = 900):
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, device_scale_factor=1, locale="zh-CN"
+    )
+    return context.new_page()
+
+
+def shoot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sideways_overflow(page) -> int:
+    """Pixels the page is wider than the viewport (0 = no sideways scrolling)."""
+    return page.evaluate(
+        "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth"
+    )
