@@ -66,6 +66,12 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+    console = None
+    if config.web.enabled:
+        from .web.commands import console_address, start_in_thread
+
+        console, _ = start_in_thread(config)
+        print(f"控制台：{console_address(config)}", flush=True)
     print(f"开始运行：{len(config.mailboxes)} 个邮箱，按 Ctrl-C 停止。", flush=True)
     for box in config.mailboxes:
         poll(box.name)
@@ -78,6 +84,8 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
         th.start()
     stop.wait()
     print("正在停止……", flush=True)
+    if console is not None:
+        console.should_exit = True
     sched.shutdown(wait=True)
     worker.close()
     print("已停止。", flush=True)

@@ -1,0 +1,173 @@
+"""A real installation for the console tests: dovecot with submissions as units
+send them (a stamped scan, a Word form, an Excel form, a question, hostile mail),
+`run.py once` through a real SMTP server, console accounts made with
+`run.py user add --password-stdin`, and `run.py web` serving on loopback."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import yaml
+from intake_env import DOCX, ROOT, TZ, Nomination, export, run, submission, write_config
+from mailservers import SmtpServer, free_port
+from samples import article_docx, form_scan
+
+HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
+PASSWORDS = {"刘晶晶": "staff-pass-一二三4", "王评委": "review-pass-5678", "李评委": "review-pass-9012"}
+
+
+@dataclass
+class Console:
+    config: Path
+    smtp: SmtpServer
+    url: str
+    process: subprocess.Popen | None
+    cases: dict[str, str]  # message id -> case number
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _scan_mail(nom: Nomination) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "北京针灸学会 <bjzj@bj.example.cn>"
+    msg["To"] = "intake@society.example.cn"
+    msg["Subject"] = "北京针灸学会推荐表（盖章扫描件）"
+    msg["Message-ID"] = "<bj-scan@bj.example.cn>"
+    msg.set_content("附件为盖章扫描件和图文案例。")
+    msg.add_attachment(form_scan(nom), maintype="image", subtype="png", filename="推荐表扫描件.png")
+    msg.add_attachment(
+        article_docx("北京：针灸科普进社区"), maintype=DOCX[0], subtype=DOCX[1], filename="图文案例.docx"
+    )
+    return msg.as_bytes()
+
+
+def _question() -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "天津市针灸学会 <tjzj@tj.example.cn>"
+    msg["To"] = "intake@society.example.cn"
+    msg["Subject"] = "请问视频可以用网盘发送吗？"
+    msg["Message-ID"] = "<tj-q@tj.example.cn>"
+    msg.set_content("老师您好，我们的视频有 300 MB，邮件发不了，可以用网盘链接吗？谢谢！")
+    return msg.as_bytes()
+
+
+def _hostile() -> bytes:
+    """Markup everywhere a sender controls: name, subject, file names, field values."""
+    from samples import form_docx
+
+    nom = Nomination.sample("名单外单位", f"账号{HOSTILE}", 联系人=HOSTILE, 账号简介=HOSTILE)
+    msg = EmailMessage()
+    msg["From"] = f'"{HOSTILE}" <evil@attacker.example>'
+    msg["To"] = "intake@society.example.cn"
+    msg["Subject"] = f"推荐表{HOSTILE}"
+    msg["Message-ID"] = "<evil-1@attacker.example>"
+    msg.set_content(f"推荐材料 {HOSTILE}")
+    msg.add_attachment(form_docx(nom), maintype=DOCX[0], subtype=DOCX[1], filename=f"推荐表{HOSTILE}.docx")
+    msg.add_attachment(article_docx("案例"), maintype=DOCX[0], subtype=DOCX[1], filename="<b>案例</b>.docx")
+    return msg.as_bytes()
+
+
+def build(tmp: Path, dovecot, *, start_web: bool = True, base_url: bool = True) -> Console:
+    user = f"console-{secrets.token_hex(4)}@example.org"
+    password = secrets.token_urlsafe(12)
+    dovecot.add_user(user, password)
+    smtp = SmtpServer()
+    smtp.up()
+    upstream = {
+        "name": "中国科协调研宣传部",
+        "addresses": ["xcc@cast.example.org.cn"],
+        "deadline": "2021-08-10 00:00",
+        "accounts": 1,
+    }
+    config = write_config(tmp, dovecot, (user, password), smtp, upstream=upstream)
+    port = free_port()
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["web"] = {
+        "host": "127.0.0.1",
+        "port": port,
+        **({"base_url": f"http://127.0.0.1:{port}"} if base_url else {}),
+    }
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    when = datetime(2021, 7, 21, 9, 0, tzinfo=TZ)
+    scan = Nomination.sample("北京针灸学会", "京针之声", 联系人="许诺", 手机="13912345678", 粉丝数量="1.1万")
+    mails = [
+        _scan_mail(scan),
+        submission(
+            "a@shzj.example.cn",
+            "上海推荐",
+            "sh-1@shzj.example.cn",
+            nomination=Nomination.sample("上海市针灸学会", "海上针灸", 粉丝数量="5.6万"),
+            xlsx=True,
+        ),
+        submission(
+            "jszj@js.example.cn",
+            "江苏推荐",
+            "js-1@js.example.cn",
+            nomination=Nomination.sample("江苏省针灸学会", "江苏针灸", 粉丝数量="8000"),
+        ),
+        _question(),
+        _hostile(),
+    ]
+    for raw in mails:
+        dovecot.append(user, password, "INBOX", raw, when)
+    run(config, "once")
+    for name, pw in PASSWORDS.items():
+        role = "staff" if name == "刘晶晶" else "reviewer"
+        env_proc = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "run.py"),
+                "user",
+                "add",
+                name,
+                "--role",
+                role,
+                "--password-stdin",
+                "--config",
+                str(config),
+            ],
+            input=pw + "\n",
+            capture_output=True,
+            text=True,
+            cwd=config.parent,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            timeout=60,
+        )
+        assert env_proc.returncode == 0, env_proc.stderr
+    cases = {r["message_id"]: r["case_no"] for r in export(config)}
+    process = None
+    url = f"http://127.0.0.1:{port}"
+    if start_web:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "run.py"), "web", "--config", str(config)],
+            cwd=config.parent,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    out = process.stdout.read().decode() if process.poll() is not None else ""
+                    raise AssertionError(f"console did not start: {out}") from None
+                time.sleep(0.2)
+    return Console(config, smtp, url, process, cases)

@@ -1,0 +1,198 @@
+"""Console security: hostile mail content is inert on every page, roles hold,
+anonymous requests go to sign-in, CSRF is required, file routes stay inside a
+submission's own files, passwords are never stored or logged in clear, and
+sign-in attempts are rate limited. In-process against a real ledger filled by
+`run.py once` through dovecot (starlette's TestClient)."""
+
+from __future__ import annotations
+
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from console_env import PASSWORDS, build
+from starlette.testclient import TestClient
+
+from pipeline.config import load_config
+from pipeline.web.app import create_app
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory, dovecot_server):
+    env = build(tmp_path_factory.mktemp("console"), dovecot_server, start_web=False)
+    yield env
+    env.smtp.cleanup()
+
+
+def client(console) -> TestClient:
+    return TestClient(create_app(load_config(console.config)), follow_redirects=False)
+
+
+def sign_in(c: TestClient, name: str) -> str:
+    page = c.get("/login")
+    token = CSRF.search(page.text).group(1)
+    r = c.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf": token, "next": "/"})
+    assert r.status_code == 303, r.text
+    return CSRF.search(c.get("/password").text).group(1)
+
+
+def test_anonymous_requests_go_to_sign_in(console):
+    c = client(console)
+    case = console.cases["sh-1@shzj.example.cn"]
+    for path in ("/", "/messages", f"/case/{case}", "/scoring", "/audit", f"/case/{case}/file/1", "/packet"):
+        r = c.get(path)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
+    assert c.post(f"/case/{case}/decide", data={"action": "accept"}).status_code == 401
+
+
+class Elements(HTMLParser):
+    """Every element and attribute the browser would build from a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+
+def test_hostile_mail_is_inert_on_every_page(console):
+    c = client(console)
+    sign_in(c, "刘晶晶")
+    evil = console.cases["evil-1@attacker.example"]
+    pages = [
+        "/",
+        "/messages",
+        f"/messages?q={evil}",
+        f"/case/{evil}",
+        "/audit",
+        "/reminders",
+        "/packet",
+        "/scoring",
+    ]
+    for path in pages:
+        r = c.get(path)
+        assert r.status_code == 200, (path, r.status_code)
+        parser = Elements()
+        parser.feed(r.text)
+        tags = [tag for tag, _ in parser.elements]
+        assert "script" not in tags, path
+        for tag, attrs in parser.elements:
+            assert not any(name.startswith("on") for name in attrs), (path, tag, attrs)
+            if tag == "img":
+                assert attrs["src"].startswith("/case/"), (path, attrs)
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    case_html = c.get(f"/case/{evil}").text
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in case_html  # shown to staff as text
+
+
+def test_reviewers_cannot_decide_correct_or_read_mail(console):
+    c = client(console)
+    csrf = sign_in(c, "王评委")
+    scan = console.cases["bj-scan@bj.example.cn"]
+    question = console.cases["tj-q@tj.example.cn"]
+    for path in ("/messages", "/reminders", "/packet", "/audit", f"/case/{question}", f"/case/{scan}/raw"):
+        assert c.get(path).status_code == 403, path
+    for path, data in (
+        (f"/case/{scan}/preview", {"action": "accept"}),
+        (f"/case/{scan}/decide", {"action": "accept"}),
+        (f"/case/{scan}/correct", {"field": "联系人", "value": "x"}),
+        (f"/case/{question}/reply", {"text": "可以"}),
+        ("/packet/select", {"action": "select", "case": scan}),
+        ("/packet/send", {}),
+        ("/reminders/send", {"unit": "天津市针灸学会"}),
+    ):
+        r = c.post(path, data={**data, "csrf": csrf})
+        assert r.status_code == 403, (path, r.status_code)
+    # Not accepted yet: reviewers cannot open it either.
+    assert c.get(f"/case/{scan}").status_code == 403
+    assert c.get("/scoring").status_code == 200
+
+
+def test_a_post_without_the_csrf_token_is_refused(console):
+    c = client(console)
+    csrf = sign_in(c, "刘晶晶")
+    case = console.cases["sh-1@shzj.example.cn"]
+    assert c.post(f"/case/{case}/correct", data={"field": "联系人", "value": "x"}).status_code == 403
+    assert (
+        c.post(f"/case/{case}/correct", data={"field": "联系人", "value": "x", "csrf": "forged"}).status_code
+        == 403
+    )
+    r = c.post(f"/case/{case}/correct", data={"field": "运营人数", "value": "6", "csrf": csrf})
+    assert r.status_code == 303 and "ok=" in r.headers["location"]
+    # The sign-in form has its own token too.
+    fresh = client(console)
+    assert fresh.post("/login", data={"name": "刘晶晶", "password": PASSWORDS["刘晶晶"]}).status_code == 403
+
+
+def test_file_routes_stay_inside_the_submissions_own_files(console):
+    c = client(console)
+    sign_in(c, "刘晶晶")
+    scan = console.cases["bj-scan@bj.example.cn"]
+    other = console.cases["sh-1@shzj.example.cn"]
+    page = c.get(f"/case/{scan}").text
+    ids = sorted({int(m) for m in re.findall(rf"/case/{scan}/file/(\d+)", page)})
+    other_ids = sorted(
+        {int(m) for m in re.findall(rf"/case/{other}/file/(\d+)", c.get(f"/case/{other}").text)}
+    )
+    assert ids and other_ids
+    assert c.get(f"/case/{scan}/file/{ids[0]}").status_code == 200
+    assert c.get(f"/case/{scan}/file/{other_ids[0]}").status_code == 404  # another case's file
+    for path in (
+        f"/case/{scan}/file/..%2F..%2F..%2Fetc%2Fpasswd",
+        f"/case/{scan}/file/%2Fetc%2Fpasswd",
+        f"/case/{scan}/file/{ids[0]}/page/..%2F..%2Fmeta.json",
+        f"/case/..%2F..%2Fdata/file/{ids[0]}",
+    ):
+        assert c.get(path).status_code == 404, path
+    # A stored file replaced by a symlink is refused, not followed.
+    from pipeline.ledger import AttachmentRow, Ledger
+
+    config = load_config(console.config)
+    with Ledger(config.database_url).session() as s:
+        target = Path(s.get(AttachmentRow, other_ids[0]).path)
+    saved = target.read_bytes()
+    target.unlink()
+    os.symlink("/etc/passwd", target)
+    try:
+        r = c.get(f"/case/{other}/file/{other_ids[0]}")
+        assert r.status_code == 404 and b"root:" not in r.content
+    finally:
+        target.unlink()
+        target.write_bytes(saved)
+
+
+def test_passwords_are_never_stored_or_logged_in_clear(console):
+    c = client(console)
+    sign_in(c, "刘晶晶")
+    c.post("/login", data={"name": "王评委", "password": "wrong-password-xyz"})
+    root = console.config.parent
+    for path in [p for p in root.rglob("*") if p.is_file()]:
+        blob = path.read_bytes()
+        for secret in (*PASSWORDS.values(), "wrong-password-xyz"):
+            assert secret.encode() not in blob, (path, secret)
+    from pipeline.ledger import Ledger, UserRow
+
+    with Ledger(load_config(console.config).database_url).session() as s:
+        hashes = [u.password_hash for u in s.query(UserRow).all()]
+    assert hashes and all(h.startswith("$argon2id$") for h in hashes)
+
+
+def test_sign_in_attempts_are_rate_limited(console):
+    c = client(console)
+    token = CSRF.search(c.get("/login").text).group(1)
+    codes = [
+        c.post(
+            "/login", data={"name": "李评委", "password": f"bad-{i}", "csrf": token, "next": "/"}
+        ).status_code
+        for i in range(6)
+    ]
+    assert codes[:5] == [401] * 5 and codes[5] == 429
+    # Even the right password is refused while the account is locked out.
+    r = c.post("/login", data={"name": "李评委", "password": PASSWORDS["李评委"], "csrf": token, "next": "/"})
+    assert r.status_code == 429 and "15 分钟" in r.text
