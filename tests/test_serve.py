@@ -57,3 +57,46 @@ def test_serve_answers_new_mail_within_seconds_and_stops_on_ctrl_c(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_serve_runs_the_console_beside_the_worker_when_enabled(
+    tmp_path, dovecot_server, imap_account, smtp_server
+):
+    import urllib.request
+
+    import yaml
+    from mailservers import free_port
+
+    config = write_config(tmp_path, dovecot_server, imap_account, smtp_server)
+    port = free_port()
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["web"] = {"enabled": True, "port": port}
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        cwd=tmp_path,
+    )
+    try:
+        assert f"控制台：http://127.0.0.1:{port}/" in proc.stdout.readline()
+
+        def up() -> bool:
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read() == b"ok"
+            except OSError:
+                return False
+
+        assert wait_for(up, timeout=20)
+        login = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+        assert login.url.endswith("/login?next=%2F") and "登录" in login.read().decode()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and "已停止" in out, out
+        assert not up()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -59,6 +61,62 @@ def all_rows(s: Session) -> list[MessageRow]:
     )
 
 
+@dataclass(frozen=True)
+class Brief:
+    """The few columns that say where a message stands, without its JSON payload:
+    enough to pick each unit's current submission and the staff's queue cheaply."""
+
+    id: int
+    case_no: str | None
+    unit: str | None
+    status: str | None
+    arrival: datetime
+    selected: bool
+    answered: bool
+    changed_at: datetime | None
+    superseded_by: str | None
+
+
+def briefs(s: Session) -> list[Brief]:
+    q = (
+        select(
+            MessageRow.id,
+            MessageRow.case_no,
+            MessageRow.unit,
+            MessageRow.status,
+            MessageRow.arrival,
+            MessageRow.selected,
+            MessageRow.answered,
+            MessageRow.changed_at,
+            MessageRow.superseded_by,
+        )
+        .where(MessageRow.state == "done")
+        .order_by(MessageRow.arrival, MessageRow.id)
+    )
+    return [Brief(*r) for r in s.execute(q)]
+
+
+def views_of(s: Session, config: Config, ids: list[int]) -> dict[int, SubmissionView]:
+    """Full views (attachments and audit lines included) of just these rows."""
+    out: dict[int, SubmissionView] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = s.scalars(
+            select(MessageRow).where(MessageRow.id.in_(chunk)).options(selectinload(MessageRow.attachments))
+        ).all()
+        cases = [r.case_no for r in rows if r.case_no]
+        decisions: dict[str, list[DecisionRow]] = {}
+        if cases:
+            for d in s.scalars(
+                select(DecisionRow).where(DecisionRow.case_no.in_(cases)).order_by(DecisionRow.id)
+            ):
+                decisions.setdefault(d.case_no, []).append(d)
+        for r in rows:
+            out[r.id] = to_view(r, config, decisions.get(r.case_no or "", []))
+    return out
+
+
 def decisions_by_case(s: Session) -> dict[str, list[DecisionRow]]:
     out: dict[str, list[DecisionRow]] = {}
     for d in s.scalars(select(DecisionRow).order_by(DecisionRow.id)):
@@ -67,8 +125,9 @@ def decisions_by_case(s: Session) -> dict[str, list[DecisionRow]]:
     return out
 
 
-def current_of_unit(rows: list[MessageRow]) -> MessageRow | None:
-    """The submission that represents a unit now: newest active, else newest standing."""
+def current_of_unit(rows: list) -> object | None:
+    """The submission that represents a unit now: newest active, else newest standing.
+    Works on MessageRow or Brief."""
     for wanted in (ACTIVE, STANDING):
         for row in sorted(rows, key=lambda r: (r.arrival, r.id), reverse=True):
             if row.status and Status(row.status) in wanted:
@@ -76,20 +135,28 @@ def current_of_unit(rows: list[MessageRow]) -> MessageRow | None:
     return None
 
 
-def unit_rows(s: Session, config: Config) -> tuple[list[UnitRow], list[SubmissionView]]:
-    """(a row per roster unit, every message as a view)."""
-    rows = all_rows(s)
-    decisions = decisions_by_case(s)
-    views = {r.id: to_view(r, config, decisions.get(r.case_no or "", [])) for r in rows}
-    result = []
-    for unit in config.units:
-        mine = [r for r in rows if r.unit == unit.name]
-        current = current_of_unit(mine)
-        result.append(
-            UnitRow(
-                unit=unit.name,
-                submission=views[current.id] if current else None,
-                other_count=len(mine) - (1 if current else 0),
-            )
+def unit_rows(
+    s: Session, config: Config, *, every_view: bool = True, index: list[Brief] | None = None
+) -> tuple[list[UnitRow], list[SubmissionView]]:
+    """(a row per roster unit, every message as a view — or [] when `every_view` is False).
+
+    Each unit's current submission is picked from the brief index; full views
+    are built only for the rows shown, unless every view is asked for.
+    """
+    index = index if index is not None else briefs(s)
+    by_unit: dict[str, list[Brief]] = {}
+    for b in index:
+        if b.unit:
+            by_unit.setdefault(b.unit, []).append(b)
+    current = {unit.name: current_of_unit(by_unit.get(unit.name, [])) for unit in config.units}
+    ids = [b.id for b in index] if every_view else [c.id for c in current.values() if c is not None]
+    views = views_of(s, config, ids)
+    result = [
+        UnitRow(
+            unit=unit.name,
+            submission=views[current[unit.name].id] if current[unit.name] else None,
+            other_count=len(by_unit.get(unit.name, [])) - (1 if current[unit.name] else 0),
         )
-    return result, [views[r.id] for r in rows]
+        for unit in config.units
+    ]
+    return result, ([views[b.id] for b in index] if every_view else [])

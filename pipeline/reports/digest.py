@@ -52,7 +52,8 @@ def digest_subject(data: DigestData) -> str:
     done = counts[UnitState.ACCEPTED] + counts[UnitState.SELECTED]
     day = fmt_time(data.generated_at)[:10]
     campaign = " ".join(data.campaign.split())  # no newlines in a header
-    return f"【每日汇总】{campaign} {day}：待办 {len(data.tasks)} 项，已受理 {done}/{len(data.units)}"
+    todo = len(data.tasks) + data.more_tasks
+    return f"【每日汇总】{campaign} {day}：待办 {todo} 项，已受理 {done}/{len(data.units)}"
 
 
 def _view_key(view: SubmissionView) -> list:
@@ -135,6 +136,7 @@ def _context(data: DigestData) -> dict:
         "roster_total": len(data.units),
         "state_counts": [(s.value, counts[s], STATE_COLOR[s]) for s in STATE_ORDER if counts[s]],
         "tasks": [_task(t) for t in data.tasks],
+        "more_tasks": data.more_tasks,
         "units": [_unit_line(u) for u in units],
         "changes": [
             {
@@ -204,6 +206,8 @@ def digest_text(data: DigestData) -> str:
                 lines.append(f"   {'打开' if t['link'] else '命令'}：{t['where']}")
     else:
         lines.append("今天没有需要工作人员处理的事项。")
+    if c["more_tasks"]:
+        lines.append(f"另有 {c['more_tasks']} 封来信等待处理，请在控制台“全部来信”中查看。")
     if c["upstream"]:
         up = c["upstream"]
         lines.append("")

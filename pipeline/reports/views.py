@@ -139,6 +139,7 @@ class DigestData:
     mailboxes: list[MailboxHealth]
     units: list[UnitRow]
     upstream: UpstreamInfo | None = None
+    more_tasks: int = 0  # waiting items beyond those listed in `tasks`
 
     def units_in(self, *states: UnitState) -> list[UnitRow]:
         return [u for u in self.units if u.state in states]

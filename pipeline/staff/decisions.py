@@ -20,6 +20,7 @@ from ..errors import UserFacingError
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
 from ..model import FORM_LABELS, QUOTA_STATUSES, Problem, Status
 from ..rules.audience import audience, is_field_problem, split
+from . import journal
 from .assessment import other_active, reassess, refresh_fields
 from .notices import DECISION, Notice, compose_notice, enqueue_notice
 
@@ -297,12 +298,31 @@ def preview_decision(ledger: Ledger, config: Config, req: DecisionRequest) -> De
         return outcome
 
 
-def apply_decision(ledger: Ledger, config: Config, req: DecisionRequest) -> DecisionOutcome:
-    """Apply, audit and queue the notice, in one transaction."""
+def apply_decision(
+    ledger: Ledger, config: Config, req: DecisionRequest, *, replaying: bool = False
+) -> DecisionOutcome:
+    """Apply, audit and queue the notice, in one transaction; then journal it.
+
+    `replaying` (a ledger rebuild from the journal) changes the ledger the same
+    way but queues nothing: that notice went out when the decision was made.
+    """
     with ledger.session() as s:
         outcome, key = _apply(s, config, req)
-        if outcome.notice is not None and key:
+        if outcome.notice is not None and key and not replaying:
             enqueue_notice(s, config, outcome.notice, key, "notice")
+    if not replaying:
+        journal.record(
+            config,
+            "decision",
+            action=req.action,
+            case_no=req.case_no,
+            by=req.by,
+            reason=req.reason,
+            unit=req.unit,
+            fixes=list(req.fixes),
+            ask=req.ask,
+            notify=req.notify,
+        )
     return outcome
 
 
@@ -320,7 +340,15 @@ class CorrectionOutcome:
 
 
 def correct_field(
-    ledger: Ledger, config: Config, case_no: str, label: str, value: str, by: str, why: str = ""
+    ledger: Ledger,
+    config: Config,
+    case_no: str,
+    label: str,
+    value: str,
+    by: str,
+    why: str = "",
+    *,
+    replaying: bool = False,
 ) -> CorrectionOutcome:
     """Change one field's value; the original reading and every correction are kept.
 
@@ -357,6 +385,8 @@ def correct_field(
         still = [
             p.get("message", "") for p in row.problems if is_field_problem(p) and p.get("field") == label
         ]
+    if not replaying:
+        journal.record(config, "correction", case_no=case_no, field=label, value=value, by=by, why=why)
     return CorrectionOutcome(case_no, label, old, value, f"{case_no}：{detail}", still)
 
 

@@ -15,8 +15,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..config import Config
-from ..ledger import Ledger, MailboxStateRow, MessageRow, OutboxRow
-from ..ledger.views import ACTIVE, unit_rows
+from ..ledger import Ledger, MailboxStateRow, OutboxRow
+from ..ledger.views import ACTIVE, Brief, briefs, unit_rows, views_of
 from ..model import Status
 from ..outbox import enqueue, new_message
 from ..reports.digest import digest_fingerprint, digest_subject, digest_text, render_digest_html
@@ -27,6 +27,9 @@ from ..templating import TEMPLATE_DIR
 from .sending import flush_if, now_local, sent_to
 
 log = logging.getLogger(__name__)
+
+MAX_TASKS = 50  # items that wait for a person, listed one by one
+WAITING = (Status.MANUAL_REVIEW.value, Status.UNKNOWN_UNIT.value, Status.CORRESPONDENCE.value)
 
 CHANGE_LABELS = {
     Status.ACCEPTED: "新受理",
@@ -59,7 +62,7 @@ def review_task(config: Config, view: SubmissionView) -> StaffTask:
 
 def staff_tasks(
     config: Config,
-    rows: list[MessageRow],
+    rows: list[Brief],
     views: dict[int, SubmissionView],
     failed: list[tuple[str, str, str]],
     health: list[MailboxHealth],
@@ -132,7 +135,7 @@ def staff_tasks(
     return tasks
 
 
-def _upstream(config: Config, s, views: list[SubmissionView]) -> UpstreamInfo | None:
+def _upstream(config: Config, s, selected: list[SubmissionView]) -> UpstreamInfo | None:
     if config.upstream is None:
         return None
     sent = s.scalar(
@@ -145,40 +148,51 @@ def _upstream(config: Config, s, views: list[SubmissionView]) -> UpstreamInfo | 
         name=config.upstream.name,
         deadline=config.upstream.deadline.astimezone(config.tz),
         accounts=config.upstream.accounts,
-        selected=[v for v in views if v.selected and v.status is Status.ACCEPTED],
+        selected=selected,
         packet_sent=sent.astimezone(config.tz) if sent else None,
     )
 
 
-def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> tuple[DigestData, list]:
-    """The digest's content, plus every message as a view (for 汇总表's 全部来信 sheet)."""
+def build_digest_data(
+    config: Config, ledger: Ledger, now: datetime, *, every_view: bool = True, with_changes: bool = True
+) -> tuple[DigestData, list[SubmissionView]]:
+    """The digest's content, plus every message as a view (for 汇总表's 全部来信 sheet;
+    [] when `every_view` is False — the console's overview needs only what it shows,
+    and not the changes since the last digest)."""
     last = ledger.get_kv("digest:last_at")
     since = datetime.fromisoformat(last) if last else datetime.min.replace(tzinfo=config.tz)
     with ledger.session() as s:
-        units, views = unit_rows(s, config)
-        rows = list(
-            s.scalars(
-                select(MessageRow)
-                .where(MessageRow.state == "done")
-                .order_by(MessageRow.arrival, MessageRow.id)
-            )
-        )
-        by_case = {v.case_no: v for v in views}
-        view_of = {r.id: by_case[r.case_no] for r in rows if r.case_no in by_case}
+        index = briefs(s)
+        units, views = unit_rows(s, config, every_view=every_view, index=index)
+        superseders = {b.superseded_by for b in index if b.superseded_by}
+        changed = [
+            b
+            for b in index
+            if with_changes and b.changed_at and b.changed_at > since and Status(b.status) in CHANGE_LABELS
+        ]
+        waiting = [
+            b
+            for b in index
+            if b.status == Status.MANUAL_REVIEW.value
+            or (b.status in (Status.UNKNOWN_UNIT.value, Status.CORRESPONDENCE.value) and not b.answered)
+        ]
+        # Oldest first; beyond the cap staff are sent to the list of every message.
+        more_tasks = max(0, len(waiting) - MAX_TASKS)
+        waiting = waiting[:MAX_TASKS]
+        chosen = [b for b in index if b.selected and b.status == Status.ACCEPTED.value]
+        known = {b.id: v for b, v in zip(index, views, strict=True)} if every_view else {}
+        for u in units:
+            if u.submission is not None:
+                known.update({b.id: u.submission for b in index if b.case_no == u.submission.case_no})
+        missing = [b.id for b in (*changed, *waiting, *chosen) if b.id not in known]
+        known.update(views_of(s, config, missing))
         changes = []
-        for r in rows:
-            v = view_of.get(r.id)
-            status = Status(r.status)
-            if v is None or not (r.changed_at and r.changed_at > since and status in CHANGE_LABELS):
-                continue
+        for b in changed:
+            status = Status(b.status)
             label = CHANGE_LABELS[status]
-            if (
-                status in ACTIVE
-                and r.superseded_by is None
-                and any(o.superseded_by == r.case_no for o in rows)
-            ):
+            if status in ACTIVE and b.superseded_by is None and b.case_no in superseders:
                 label = "已更正"
-            changes.append((label, v))
+            changes.append((label, known[b.id]))
         failed = [
             (", ".join(o.recipients), o.subject, o.last_error or "")
             for o in s.scalars(select(OutboxRow).where(OutboxRow.state == "failed"))
@@ -197,11 +211,14 @@ def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> tuple[Di
             for b in config.mailboxes
             for st in [s.get(MailboxStateRow, b.name)]
         ]
-        upstream = _upstream(config, s, views)
-        tasks = staff_tasks(config, rows, view_of, failed, health, upstream, now)
+        upstream = _upstream(config, s, [known[b.id] for b in chosen])
+        shown = {b.id for b in waiting}
+        queue = [b for b in index if b.id in shown or b.status not in WAITING]
+        tasks = staff_tasks(config, queue, known, failed, health, upstream, now)
     counts: dict[Status, int] = {}
-    for v in views:
-        counts[v.status] = counts.get(v.status, 0) + 1
+    for b in index:
+        status = Status(b.status) if b.status else Status.MANUAL_REVIEW
+        counts[status] = counts.get(status, 0) + 1
     deadline = config.this_level.deadline.astimezone(config.tz)
     return (
         DigestData(
@@ -213,6 +230,7 @@ def build_digest_data(config: Config, ledger: Ledger, now: datetime) -> tuple[Di
             counts=counts,
             changes=changes,
             tasks=tasks,
+            more_tasks=more_tasks,
             failed_mails=failed,
             mailboxes=health,
             units=units,

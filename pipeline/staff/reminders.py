@@ -62,7 +62,7 @@ def plan_reminders(config: Config, ledger: Ledger, now: datetime) -> ReminderPla
         return ReminderPlan([], [], f"报送截止时间（{deadline:%Y-%m-%d %H:%M}）已过，不再向单位催报。")
     plan = ReminderPlan([], [])
     with ledger.session() as s:
-        units, _ = unit_rows(s, config)
+        units, _ = unit_rows(s, config, every_view=False)
         for row in units:
             if row.state not in REMINDED:
                 continue

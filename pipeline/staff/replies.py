@@ -8,6 +8,7 @@ from pathlib import Path
 from ..config import Config
 from ..ledger import DecisionRow, Ledger, utcnow
 from ..outbox import enqueue, new_message
+from . import journal
 from .decisions import DecisionError, _row
 
 
@@ -65,9 +66,17 @@ def compose_reply(config: Config, row, text: str) -> Reply:
 
 
 def reply_to_unit(
-    ledger: Ledger, config: Config, case_no: str, text: str, by: str, *, preview: bool = False
+    ledger: Ledger,
+    config: Config,
+    case_no: str,
+    text: str,
+    by: str,
+    *,
+    preview: bool = False,
+    replaying: bool = False,
 ) -> Reply:
-    """Queue a threaded reply from the intake address and record it; preview changes nothing."""
+    """Queue a threaded reply from the intake address and record it; preview changes nothing;
+    `replaying` (a ledger rebuild) records it without queueing it again."""
     if preview:
         with ledger.scratch() as s:
             return compose_reply(config, _row(s, case_no, lock=False), text)
@@ -98,7 +107,10 @@ def reply_to_unit(
         )
         # A person's answer, not a robot's: but mark it ours so our intake ignores a copy.
         msg["X-Intake-Receipt"] = case_no
-        enqueue(s, config, f"reply:{case_no}:{audit.id}", "reply", msg, case_no)
+        if not replaying:
+            enqueue(s, config, f"reply:{case_no}:{audit.id}", "reply", msg, case_no)
         row.answered = True
         row.changed_at = utcnow()
+    if not replaying:
+        journal.record(config, "reply", case_no=case_no, text=text, by=by)
     return reply

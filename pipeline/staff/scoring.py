@@ -64,8 +64,16 @@ def reviewer_names(ledger: Ledger) -> list[str]:
         )
 
 
-def save_scores(ledger: Ledger, reviewer: str, case_no: str, points: dict[str, int | None]) -> None:
-    """Store one reviewer's points for one account; None clears an item."""
+def save_scores(
+    ledger: Ledger,
+    reviewer: str,
+    case_no: str,
+    points: dict[str, int | None],
+    *,
+    config=None,
+    replaying: bool = False,
+) -> None:
+    """Store one reviewer's points for one account; None clears an item (journaled when `config` is given)."""
     for item, value in points.items():
         if item not in MAX_POINTS:
             raise ScoringError(f"没有这个评分项：{item}")
@@ -89,6 +97,10 @@ def save_scores(ledger: Ledger, reviewer: str, case_no: str, points: dict[str, i
                 existing[item].points, existing[item].at = value, utcnow()
             else:
                 s.add(ScoreRow(reviewer=reviewer, case_no=case_no, item=item, points=value, at=utcnow()))
+    if config is not None and not replaying:
+        from . import journal
+
+        journal.record(config, "score", reviewer=reviewer, case_no=case_no, points=points)
 
 
 def scoring_board(config: Config, ledger: Ledger) -> Board:

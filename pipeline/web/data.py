@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..config import Config
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, OutboxRow
-from ..ledger.views import decisions_by_case, to_view
+from ..ledger.views import to_view
 from ..model import FORM_LABELS, Status
 from ..reports.views import DigestData, SubmissionView, UnitRow, UnitState
 from ..reports.wording import days_phrase
@@ -38,7 +38,7 @@ class Overview:
 
 
 def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", state: str = "") -> Overview:
-    data, _ = build_digest_data(config, ledger, now)
+    data, _ = build_digest_data(config, ledger, now, every_view=False, with_changes=False)
     q = query.strip().casefold()
     units = []
     for u in data.units:
@@ -92,16 +92,16 @@ def messages(config: Config, ledger: Ledger, query: str = "", status: str = "", 
                     MessageRow.account_key.ilike(f"%{text.casefold()}%"),
                 )
             )
-        rows = s.scalars(
-            q.order_by(MessageRow.arrival.desc(), MessageRow.id.desc()).options(
-                selectinload(MessageRow.attachments)
-            )
-        ).all()
-        total = len(rows)
+        total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, page), pages)
-        chosen = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        views = [to_view(r, config) for r in chosen]
+        rows = s.scalars(
+            q.order_by(MessageRow.arrival.desc(), MessageRow.id.desc())
+            .options(selectinload(MessageRow.attachments))
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        views = [to_view(r, config) for r in rows]
     return MessageList(views, total, query, status, page, pages)
 
 
@@ -187,7 +187,9 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
         )
         if row is None:
             return None
-        decisions = decisions_by_case(s).get(case_no, [])
+        decisions = list(
+            s.scalars(select(DecisionRow).where(DecisionRow.case_no == case_no).order_by(DecisionRow.id))
+        )
         view = to_view(row, config, decisions)
         scan = bool(row.is_scan)
         groups = {k: [staff_text(p, scan) for p in v] for k, v in split(row.problems or [], scan).items()}

@@ -177,7 +177,7 @@ async def scoring_save(request: Request):
             return flash_redirect("/scoring", error=f"“{item.name}”请填写整数（0～{item.max_points}）。")
         points[item.name] = int(text)
     try:
-        await run_in_threadpool(save_scores, c.ledger, user.name, case_no, points)
+        await run_in_threadpool(lambda: save_scores(c.ledger, user.name, case_no, points, config=c.config))
     except UserFacingError as exc:
         return flash_redirect("/scoring", error=str(exc))
     return flash_redirect(f"/scoring#{case_no}", message=f"{case_no} 的评分已保存。")

@@ -1,0 +1,82 @@
+"""The console on a PostgreSQL ledger shared with a worker: sign in, overview,
+a correction and a decision made in the console are seen by the worker's
+`run.py` (and the other way round)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from console_env import PASSWORDS
+from intake_env import TZ, Nomination, export, run, submission, write_config
+from pg import INSTALL_HINT, PgCluster, pg_bindir
+from starlette.testclient import TestClient
+
+from pipeline.config import load_config
+from pipeline.web.app import create_app
+from pipeline.web.auth import add_user
+
+
+@pytest.fixture(scope="module")
+def pg_cluster():
+    if pg_bindir() is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    cluster = PgCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+def test_console_and_worker_share_a_postgresql_ledger(
+    tmp_path, dovecot_server, imap_account, smtp_server, pg_cluster
+):
+    from datetime import datetime
+
+    config_path = write_config(tmp_path, dovecot_server, imap_account, smtp_server)
+    data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    data["storage"]["database"] = pg_cluster.create_database("console_pg")
+    config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    user, password = imap_account
+    nom = Nomination.sample("天津市针灸学会", "津门针灸", 手机="022-2345678")
+    dovecot_server.append(
+        user,
+        password,
+        "INBOX",
+        submission("tjzj@tj.example.cn", "天津推荐", "tj-1@tj.example.cn", nomination=nom),
+        datetime(2021, 7, 20, 9, 0, tzinfo=TZ),
+    )
+    run(config_path, "once")
+    case = export(config_path)[0]["case_no"]
+    config = load_config(config_path)
+    from pipeline.ledger import Ledger
+
+    add_user(Ledger(config.database_url), "刘晶晶", "staff", PASSWORDS["刘晶晶"])
+    c = TestClient(create_app(config), follow_redirects=False)
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+    assert (
+        c.post(
+            "/login", data={"name": "刘晶晶", "password": PASSWORDS["刘晶晶"], "csrf": token, "next": "/"}
+        ).status_code
+        == 303
+    )
+    overview = c.get("/")
+    assert overview.status_code == 200 and "已报送待补正" in overview.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', overview.text).group(1)
+    r = c.post(
+        f"/case/{case}/correct",
+        data={"field": "手机", "value": "13602345678", "why": "电话核实", "csrf": csrf},
+    )
+    assert r.status_code == 303 and "ok=" in r.headers["location"]
+    r = c.post(f"/case/{case}/decide", data={"action": "accept", "reason": "已核实", "csrf": csrf})
+    assert r.status_code == 303 and "ok=" in r.headers["location"], r.headers["location"]
+    rec = export(config_path)[0]
+    assert rec["status"] == "accepted" and rec["fields"]["手机"] == "13602345678"
+    shown = run(config_path, "show", case).stdout
+    assert "刘晶晶：更正「手机」" in shown and "刘晶晶：受理" in shown
+    # The notice went out through the real SMTP server, with the corrected phone.
+    import email
+    from email import policy
+
+    notice = email.message_from_bytes(smtp_server.messages()[-1].data, policy=policy.default)
+    assert "已受理" in notice["Subject"] and "手机：13602345678" in notice.get_body(("plain",)).get_content()
