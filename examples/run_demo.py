@@ -34,7 +34,7 @@ def step(*argv: str) -> None:
 def best_accepted() -> str | None:
     config = load_config(CONFIG)
     with Ledger(config.database_url).session() as s:
-        units, _ = unit_rows(s, config)
+        units, _ = unit_rows(s, config, every_view=False)
     accepted = [u.submission for u in units if u.submission and u.submission.status is Status.ACCEPTED]
     accepted.sort(key=lambda v: v.normalized.get("粉丝数量") or 0, reverse=True)
     return accepted[0].case_no if accepted else None
