@@ -168,8 +168,8 @@ def fit_row_heights(ws: Worksheet, line_height: float = 15.0, max_lines: int = 2
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row):
         lines = 1
         for cell in row:
-            if not isinstance(cell.value, str) or not cell.value:
-                continue
+            if not isinstance(cell.value, str) or not cell.value or cell.data_type == "f":
+                continue  # formulas show a number, not their text
             letter = cell.column_letter
             if letter not in widths:
                 widths[letter] = max(1.0, (ws.column_dimensions[letter].width or 8.43) - 1)
