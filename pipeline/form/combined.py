@@ -54,7 +54,7 @@ def split_combined(canons: tuple[str, ...], value: str) -> dict[str, str]:
             continue
         m = shape.search(rest)
         if m:
-            out[canon] = re.sub(r"[\s-]", "", m.group(0)) if canon != "电子邮箱" else m.group(0)
+            out[canon] = m.group(0)  # as typed: normalize.py reads "138-0013-8000"
             rest = rest[: m.start()] + " " + rest[m.end() :]
     rest = _LEFTOVER.sub(" ", rest)
     rest = re.sub(r"[(（]\s*[)）]", " ", rest)
