@@ -210,3 +210,13 @@ def test_sentence_naming_labels_is_not_glued_text():
     text = "该账号粉丝数量稳步增长，推荐理由详见推荐表，联系人手机已在表中填写。"
     assert values_from_glued([text]) == {}
     assert not extract_form(Document("函.docx", "docx", paragraphs=[text])).found
+
+
+def test_combined_labels_in_running_text():
+    values = sample_values(10)
+    lines = [f"{k}：{values[k]}" for k in LABELS[:10]] + [
+        f"联系人及手机：{values['联系人']} {values['手机']}",
+        f"电子邮箱：{values['电子邮箱']}  所在地址及邮编：{values['联系地址']} {values['邮编']}",
+    ]
+    form = extract_form(Document("p.docx", "docx", paragraphs=lines))
+    assert form.fields == values

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import FORM_LABELS
+from .combined import combined_label, split_combined
 from .labels import BOUNDARY, CANONICAL, LONG_FIELDS, SCAN_KEYS, WEAK_VARIANTS, is_extra_label, label_matches
 
 _ENUM = r"(?:\d{1,2}[.、．)）]|[(（]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、)"
@@ -76,20 +77,27 @@ def scan_lines(lines: list[str]) -> list[Hit]:
 def values_from_lines(lines: list[str]) -> dict[str, LineValue]:
     """canonical -> value found after its label in `lines`."""
     hits = scan_lines(lines)
+    combos = [
+        _combined_before(lines[h.line], hits[k - 1] if k and hits[k - 1].line == h.line else None, h)
+        for k, h in enumerate(hits)
+    ]
+    # Where each label really starts: a combined label's first field comes before the hit.
+    starts = [c[0] if c else h.start for h, c in zip(hits, combos, strict=True)]
     out: dict[str, LineValue] = {}
     for k, hit in enumerate(hits):
         if not hit.canon:
             continue
         nxt = hits[k + 1] if k + 1 < len(hits) else None
+        nxt_start = starts[k + 1] if nxt is not None else 0
         li, end = hit.line, hit.end
         following: list[str] = []
         if nxt is not None and nxt.line == li:
-            same = _ENUM_TAIL.sub("", lines[li][end : nxt.start])  # "… 2.注册时间：" keeps no "2."
+            same = _ENUM_TAIL.sub("", lines[li][end:nxt_start])  # "… 2.注册时间：" keeps no "2."
         else:
             same = lines[li][end:]
             stop = nxt.line if nxt is not None else len(lines)
             following = [lines[i].strip() for i in range(li + 1, stop) if lines[i].strip()]
-            before_next = lines[nxt.line][: nxt.start].strip() if nxt is not None else ""
+            before_next = lines[nxt.line][:nxt_start].strip() if nxt is not None else ""
             if before_next and not _ENUM_ONLY.fullmatch(before_next):
                 following.append(before_next)
         same = same.strip(" \t\u3000:：")
@@ -104,7 +112,26 @@ def values_from_lines(lines: list[str]) -> dict[str, LineValue]:
         else:
             value, start = "", li
         out[hit.canon] = LineValue(value.strip(), start, hit.wording)
+        if combos[k]:  # "联系人及手机：张三 138…": the value is shared
+            for canon, part in split_combined(combos[k][1], value.strip()).items():
+                if canon == hit.canon or canon not in out:
+                    out[canon] = LineValue(part, start, canon)
     return out
+
+
+def _combined_before(line: str, prev: Hit | None, hit: Hit) -> tuple[int, tuple[str, ...]] | None:
+    """(where it starts, its fields) when `hit` ends a combined label ("所在地址及邮编：")."""
+    if not hit.colon or hit.start == 0:
+        return None
+    begin = prev.end if prev is not None else 0
+    for i in range(hit.start - 1, begin - 1, -1):
+        if line[i] in BOUNDARY:
+            begin = i + 1
+            break
+    if begin >= hit.start:
+        return None
+    canons = combined_label(line[begin : hit.start] + hit.wording)
+    return (begin, canons) if canons and hit.canon in canons else None
 
 
 def _glued_pattern() -> re.Pattern:

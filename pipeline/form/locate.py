@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..model import FORM_LABELS, Document
 from .clean import clean_value
-from .lines import values_from_glued, values_from_lines
+from .lines import GLUED_MIN_LABELS, values_from_glued, values_from_lines
 from .tables import classify_cells, list_records, locate_in_table, table_labels
 
 
@@ -75,9 +75,10 @@ def _paragraphs(out: Located, doc: Document) -> None:
             para_of.append(pi)
     unit = "行" if doc.is_scan else "段"
     found = values_from_lines(lines)
-    glued = values_from_glued(lines)
-    if len(glued) > len(found):
-        found = glued
+    if len(found) < GLUED_MIN_LABELS:  # labels without colons or gaps: text from a lost table?
+        glued = values_from_glued(lines)
+        if len(glued) > len(found):
+            found = glued
     for canon, hit in found.items():
         if canon in out.located:
             continue
