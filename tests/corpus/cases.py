@@ -479,7 +479,7 @@ def design_contest_form() -> tuple[bytes, dict[str, str]]:
         "主办单位：辽宁省针灸学会",
         "联系人：刘老师  联系电话：024-31207000  手机：13904001234",
         "电子邮箱：sjds2021@163.com",
-        "大赛网址：http://www.lnzj.org.cn/sjds",
+        "网址：http://www.lnzj.org.cn/sjds",
         "通讯地址：沈阳市皇姑区北陵大街33号  邮编：110032",
     ):
         body += _para(w, line)
