@@ -8,7 +8,7 @@ from fixtures_forms import LABELS, sample_values
 from pipeline.form import extract_form
 from pipeline.form.clean import clean_value
 from pipeline.form.combined import combined_label, split_combined
-from pipeline.form.judge import FORM_MIN_MATCH, form_score, label_weight
+from pipeline.form.judge import FORM_MIN_MATCH, choose_forms, form_score, label_weight
 from pipeline.form.lines import values_from_glued
 from pipeline.model import Cell, Document, Table
 
@@ -86,6 +86,20 @@ def test_form_sheet_wins_over_a_summary_sheet_before_it():
     form = extract_form(doc)
     assert form.fields == values and form.score == 1.0
     assert form.sources["账号名称"] == "book.xlsx 表格1 第1行第2列"
+
+
+def test_choose_forms_prefers_any_real_form_over_a_summary_sheet():
+    values = sample_values(11)
+    sheet = extract_form(
+        Document("汇总表.xlsx", "xlsx", tables=[_rows("汇总", [list(LABELS), list(values.values())])])
+    )
+    form = extract_form(Document("推荐表.docx", "docx", tables=[_form(values, LABELS[:4] + LABELS[10:])]))
+    letter = extract_form(Document("推荐函.docx", "docx", paragraphs=["联系人：王五", "手机：13900000000"]))
+    assert 0 < sheet.score < form.score and letter.score == 0
+    score = lambda r: r.score  # noqa: E731
+    assert choose_forms([sheet, letter, form], score) == [form]
+    assert choose_forms([letter, sheet], score) == [sheet]
+    assert choose_forms([letter], score) == []
 
 
 # ---------------------------------------------------------------- layouts

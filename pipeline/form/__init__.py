@@ -1,6 +1,7 @@
 """Locate, normalise and check the 推荐表 (附件1) in any read Document.
 
-    form = extract_form(doc)                       # 15 raw fields + sources
+    form = extract_form(doc)                       # 15 raw fields + sources, and form.score
+    forms = choose_forms(candidates, score)         # which of a mail's documents are the 推荐表
     normalized = normalize_fields(form.fields)     # typed values or None
     problems = validate_fields(form.fields, normalized, required)
 
@@ -10,12 +11,12 @@
 from __future__ import annotations
 
 from ..model import FORM_LABELS, Document, FormResult, Problem
-from .judge import form_score
+from .judge import choose_forms, form_score
 from .locate import locate
 from .normalize import normalize_fields
 from .validate import validate_fields
 
-__all__ = ["analyze_document", "extract_form", "normalize_fields", "validate_fields"]
+__all__ = ["analyze_document", "choose_forms", "extract_form", "normalize_fields", "validate_fields"]
 
 FORM_NOT_FOUND = "form_not_found"
 

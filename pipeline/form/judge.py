@@ -15,7 +15,12 @@ only when nothing better came; anything else scores 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from .labels import norm_label
+
+T = TypeVar("T")
 
 DISTINCTIVE = (
     "账号名称",
@@ -32,6 +37,7 @@ DISTINCTIVE = (
 DISTINCTIVE_WEIGHT = 0.095
 COMMON_WEIGHT = 0.01  # 联系人, 手机, 电子邮箱, 邮编, 联系地址
 FORM_MIN_MATCH = 0.28
+FORM_TIER = 0.5  # every label→value form scores at least this; a list sheet below it
 # Variants other forms use too: they are half evidence.
 GENERIC_WORDING = frozenset(
     {"主办单位", "网址", "链接", "网页链接", "简介", "作品数量", "开设时间", "注册日期", "账号id"}
@@ -57,7 +63,15 @@ def form_score(paired: dict[str, str], list_records: int | None) -> float:
     if strength < FORM_MIN_MATCH:
         return 0.0
     if list_records is None:
-        return round(0.5 + strength / 2, 4)
+        return round(FORM_TIER + strength / 2, 4)
     if list_records == 1:
         return round(min(0.49, strength / 2), 4)
     return 0.0
+
+
+def choose_forms(candidates: list[T], score: Callable[[T], float]) -> list[T]:
+    """The candidates of one mail to treat as 推荐表, best first: every real form, or
+    else the single best list sheet; nothing scoring 0."""
+    ranked = sorted((c for c in candidates if score(c) > 0), key=score, reverse=True)
+    forms = [c for c in ranked if score(c) >= FORM_TIER]
+    return forms if forms else ranked[:1]
