@@ -1,7 +1,7 @@
 """Locate, normalise and check the 推荐表 (附件1) in any read Document.
 
     form = extract_form(doc)                       # 15 raw fields + sources, and form.score
-    forms = choose_forms(candidates, score)         # which of a mail's documents are the 推荐表
+    forms = choose_forms(candidates, score)        # which of a mail's documents are the 推荐表
     normalized = normalize_fields(form.fields)     # typed values or None
     problems = validate_fields(form.fields, normalized, required)
 
