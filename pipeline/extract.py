@@ -32,6 +32,7 @@ def extract_file(path: Path, config: Config | None, converter=None) -> dict:
         "sources": form.sources,
         "format": doc.format,
         "is_scan": doc.is_scan,
+        "form_score": form.score,  # 0 when the file is not the 推荐表 (see form/judge.py)
     }
 
 

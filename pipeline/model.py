@@ -215,15 +215,21 @@ class Document:
 
 @dataclass
 class FormResult:
-    """The 15 fields located in a Document, with where each value came from."""
+    """The 15 fields located in a Document, with where each value came from.
+
+    `score` (form/judge.py) says how surely the document is the 推荐表: 0 for
+    anything else, and then `fields` are all "" and `sources` empty. Among
+    the candidate documents of one mail, the highest score is the form.
+    """
 
     file: str
     fields: dict[str, str]  # every label of FORM_LABELS, "" when absent
     sources: dict[str, str] = field(default_factory=dict)  # label -> "表格1 第3行第2列"
-    labels_found: int = 0
+    labels_found: int = 0  # field labels seen in the document, whether or not it is the form
     is_scan: bool = False
     problems: list[Problem] = field(default_factory=list)
+    score: float = 0.0
 
     @property
     def found(self) -> bool:
-        return self.labels_found >= 5
+        return self.score > 0

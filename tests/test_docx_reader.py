@@ -139,6 +139,49 @@ def test_grid_before_shifts_columns():
     assert cols == {"联系人": 1, "王五": 2}
 
 
+def _one_table(rows: list[str]) -> str:
+    return "<w:tbl>" + "".join(rows) + "</w:tbl>"
+
+
+def _row(*texts: str, trpr: str = "") -> str:
+    cells = "".join(f"<w:tc>{_p(_r(t))}</w:tc>" for t in texts)
+    return f"<w:tr><w:trPr>{trpr}</w:trPr>{cells}</w:tr>"
+
+
+def test_row_deleted_with_track_changes_is_not_read():
+    deleted = '<w:del w:id="1" w:author="x" w:date="2021-07-28T09:30:00Z"/>'
+    inserted = '<w:ins w:id="2" w:author="x" w:date="2021-07-28T09:30:00Z"/>'
+    body = _one_table(
+        [_row("发布数量", "1500", trpr=deleted), _row("发布数量", "1680", trpr=inserted), _row("备注", "")]
+    )
+    (table,) = read_docx(build_docx_package(body), "d.docx").tables
+    assert [(c.row, c.text) for c in table.cells] == [(0, "发布数量"), (0, "1680"), (1, "备注"), (1, "")]
+
+
+def _field(ffdata: str, instr: str, result: str = "", end: bool = True) -> str:
+    out = f'<w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:name w:val="F"/>{ffdata}</w:ffData></w:fldChar></w:r>'
+    out += f'<w:r><w:instrText xml:space="preserve"> {instr} </w:instrText></w:r>'
+    out += '<w:r><w:fldChar w:fldCharType="separate"/></w:r>' + (_r(result) if result else "")
+    return out + ('<w:r><w:fldChar w:fldCharType="end"/></w:r>' if end else "")
+
+
+def test_legacy_drop_down_and_check_boxes():
+    entries = "".join(f'<w:listEntry w:val="{v}"/>' for v in ("3", "4", "5"))
+    chosen = _field(f'<w:ddList><w:result w:val="2"/>{entries}</w:ddList>', "FORMDROPDOWN", result="3")
+    default = _field(f'<w:ddList><w:default w:val="1"/>{entries}</w:ddList>', "FORMDROPDOWN")
+    boxes = _field('<w:checkBox><w:default w:val="0"/><w:checked/></w:checkBox>', "FORMCHECKBOX")
+    boxes += _field('<w:checkBox><w:default w:val="0"/></w:checkBox>', "FORMCHECKBOX")
+    body = _p(chosen) + _p(default) + _p(boxes + _r("同意"))
+    doc = read_docx(build_docx_package(body), "f.docx")
+    assert doc.paragraphs == ["5", "4", "☑☐同意"]
+
+
+def test_unclosed_drop_down_does_not_hide_the_next_paragraph():
+    broken = _field('<w:ddList><w:listEntry w:val="甲"/></w:ddList>', "FORMDROPDOWN", result="乙", end=False)
+    doc = read_docx(build_docx_package(_p(broken) + _p(_r("联系人：王五"))), "b.docx")
+    assert doc.paragraphs == ["甲", "联系人：王五"]
+
+
 # ---------------------------------------------------------------- hostile / broken
 
 

@@ -55,6 +55,7 @@ def test_grid_pairs_and_empty_value_not_taken_from_neighbour():
     values = sample_values(1)
     rows = [
         ["账号名称", values["账号名称"], "注册时间", values["注册时间"]],
+        ["粉丝数量", values["粉丝数量"], "运营主体", values["运营主体"]],
         ["联系人", "", "手机", values["手机"]],
         ["电子邮箱", values["电子邮箱"], "邮编", ""],
     ]
@@ -62,8 +63,8 @@ def test_grid_pairs_and_empty_value_not_taken_from_neighbour():
     assert form.fields["联系人"] == ""  # empty cell, not the 手机 label nor its value
     assert form.fields["手机"] == values["手机"]
     assert form.fields["邮编"] == ""
-    assert form.labels_found == 6
-    assert "联系人" not in form.sources or form.sources["联系人"] == "g.docx 表格1 第2行第2列"
+    assert form.labels_found == 8
+    assert "联系人" not in form.sources or form.sources["联系人"] == "g.docx 表格1 第3行第2列"
 
 
 def test_missing_value_cell_does_not_steal_label_below():
@@ -171,6 +172,7 @@ def test_labels_glued_to_previous_value():
         f"账号名称 {values['账号名称']}注册时间 {values['注册时间']}",
         f"电子邮箱 {values['电子邮箱']}邮编 {values['邮编']}",
         f"联系人：{values['联系人']}手机：{values['手机']}",
+        f"粉丝数量 {values['粉丝数量']}运营主体 {values['运营主体']}",
     ]
     form = extract_form(Document("g.pdf", "pdf", paragraphs=lines))
     for label in ("账号名称", "注册时间", "电子邮箱", "邮编", "联系人", "手机"):

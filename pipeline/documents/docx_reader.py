@@ -3,8 +3,11 @@
 python-docx repeats merged cells, drops content controls, insertions and
 text boxes, and refuses .docm (see research/form_extraction.md), so we walk
 word/document.xml ourselves. Every merged cell appears once with its spans;
-deleted/moved-away text, field codes and mc:Fallback duplicates are skipped.
-Macros are never run: we only read XML.
+deleted/moved-away text (runs, and rows deleted as a whole), field codes and
+mc:Fallback duplicates are skipped. A content control showing its
+placeholder reads as empty; a legacy drop-down field reads as its chosen
+entry, which Word keeps only in w:ffData. Macros are never run: we only
+read XML.
 """
 
 from __future__ import annotations
@@ -112,9 +115,12 @@ class _Walker:
             for k in (
                 "p r t tab br cr tbl tr tc sdt sdtContent sdtPr showingPlcHdr customXml del moveFrom "
                 "instrText delText delInstrText txbxContent gridSpan vMerge gridBefore tcPr trPr val "
-                "hMerge noBreakHyphen smartTag hyperlink ins moveTo fldSimple"
+                "hMerge noBreakHyphen smartTag hyperlink ins moveTo fldSimple fldChar ffData ddList result "
+                "listEntry default checkBox checked cellDel"
             ).split()
         }
+        self.field_depth = 0  # fields opened inside a legacy drop-down (its result runs are skipped)
+        self.leaves = {self.t[k] for k in ("t", "tab", "br", "cr", "noBreakHyphen", "txbxContent")}
         self.skip = {
             self.t["del"],
             self.t["moveFrom"],
@@ -160,6 +166,7 @@ class _Walker:
     def para_text(self, p: etree._Element) -> str:
         out: list[str] = []
         self._inline(p, out)
+        self.field_depth = 0  # a drop-down field never spans paragraphs; a broken one must not hide the rest
         return "".join(out)
 
     def _inline(self, el: etree._Element, out: list[str]) -> None:
@@ -168,7 +175,11 @@ class _Walker:
             tag = child.tag
             if not isinstance(tag, str) or tag in self.skip:
                 continue
-            if tag == t["t"]:
+            if tag == t["fldChar"]:
+                self._field_char(child, out)
+            elif self.field_depth and tag in self.leaves:
+                continue  # a drop-down field's own result: its entry is already written
+            elif tag == t["t"]:
                 out.append(child.text or "")
             elif tag == t["tab"]:
                 out.append("\t")
@@ -201,6 +212,42 @@ class _Walker:
             else:
                 self._inline(child, out)
 
+    def _field_char(self, fld: etree._Element, out: list[str]) -> None:
+        """Legacy form fields: a drop-down's chosen entry, a check box as ☑/☐."""
+        kind = fld.get(f"{{{self.w}}}fldCharType", "")
+        if self.field_depth:
+            if kind == "begin":
+                self.field_depth += 1
+            elif kind == "end":
+                self.field_depth -= 1
+            return
+        if kind != "begin":
+            return
+        ff = fld.find(self.t["ffData"])
+        if ff is None:
+            return
+        dd = ff.find(self.t["ddList"])
+        if dd is not None:
+            entries = [e.get(self.t["val"], "") for e in dd.findall(self.t["listEntry"])]
+            chosen = dd.find(self.t["result"])
+            if chosen is None:
+                chosen = dd.find(self.t["default"])
+            try:
+                index = int(chosen.get(self.t["val"], "0")) if chosen is not None else 0
+            except ValueError:
+                index = 0
+            if 0 <= index < len(entries):
+                out.append(entries[index])
+            self.field_depth = 1
+            return
+        box = ff.find(self.t["checkBox"])
+        if box is not None:
+            state = box.find(self.t["checked"])
+            if state is None:
+                state = box.find(self.t["default"])
+            on = state is not None and state.get(self.t["val"], "1") not in ("0", "false", "off")
+            out.append("☑" if on else "☐")
+
     # ---------------------------------------------------------- tables
 
     def _unwrap(self, parent: etree._Element, tag: str, placeholder: bool = False):
@@ -232,10 +279,14 @@ class _Walker:
         self.doc.tables.append(table)
         open_v: dict[int, Cell] = {}  # column -> cell still open for vMerge
         lines: list[str] = []
-        for r, (tr, _) in enumerate(self._unwrap(tbl, self.t["tr"])):
+        r = -1
+        for tr, _ in self._unwrap(tbl, self.t["tr"]):
+            trpr = tr.find(self.t["trPr"])
+            if trpr is not None and trpr.find(self.t["del"]) is not None:
+                continue  # a row deleted with Track Changes on: accepting the changes removes it
+            r += 1
             if r >= MAX_ROWS:
                 break
-            trpr = tr.find(self.t["trPr"])
             col = self._int(trpr, "gridBefore", 0)
             row_texts: list[str] = []
             still_open: dict[int, Cell] = {}
@@ -247,7 +298,8 @@ class _Walker:
                 span = self._int(tcpr, "gridSpan", 1)
                 vmerge = tcpr.find(self.t["vMerge"]) if tcpr is not None else None
                 hmerge = tcpr.find(self.t["hMerge"]) if tcpr is not None else None
-                text = "" if placeholder else "\n".join(self.blocks(tc, top=False)).strip()
+                deleted_cell = tcpr is not None and tcpr.find(self.t["cellDel"]) is not None
+                text = "" if placeholder or deleted_cell else "\n".join(self.blocks(tc, top=False)).strip()
                 if hmerge is not None and hmerge.get(self.t["val"]) != "restart" and prev is not None:
                     prev.col_span += span
                     if text:

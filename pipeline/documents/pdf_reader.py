@@ -1,22 +1,26 @@
 """Read a text-layer PDF into the Document model with pdfplumber.
 
 Ruled tables become Tables with explicit spans (derived from the cell
-boxes); text outside the tables becomes paragraphs so nothing is read twice.
-Lines that wrap inside a cell are joined without a space between CJK
-characters. A PDF without a usable text layer (a scan, or "(cid:NN)"
-garbage from fonts without ToUnicode) is returned with the Problem
-"pdf_no_text" so the dispatcher can OCR it; no OCR happens here.
+boxes), their text read glyph by glyph (pdf_cells.py: wrapped lines and
+numbers rejoined, no spaces from CJK spacing); text outside the tables
+becomes paragraphs so nothing is read twice. Text printed struck through
+(tracked deletions) is dropped (pdf_revisions.py). "(cid:N)" glyphs are
+first decoded with PDFium (pdf_glyphs.py); a PDF still without a usable
+text layer (a scan, or fonts nobody can decode) is returned with the
+Problem "pdf_no_text" so the dispatcher can OCR it; no OCR happens here.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import unicodedata
 
 from ..config import Limits
-from ..model import Cell, Document, Problem, Table
+from ..model import Document, Problem
 from .errors import DocumentError
+from .pdf_cells import line_separator, table_from
+from .pdf_glyphs import cid_chars, decode_cids
+from .pdf_revisions import struck_chars
 
 MAX_PAGES = 60
 _CID = re.compile(r"\(cid:\d+\)")
@@ -29,19 +33,6 @@ NO_TEXT = Problem(
 )
 
 
-def _is_cjk(ch: str) -> bool:
-    if not ch:
-        return False
-    o = ord(ch)
-    return (
-        0x2E80 <= o <= 0x9FFF
-        or 0xF900 <= o <= 0xFAFF
-        or 0xFF00 <= o <= 0xFFEF
-        or 0x3000 <= o <= 0x303F
-        or 0x20000 <= o <= 0x2FFFF
-    )
-
-
 def join_lines(text: str) -> str:
     """Join wrapped lines: no space next to CJK or inside a URL/e-mail, else one space."""
     lines = [ln.strip() for ln in text.split("\n")]
@@ -50,15 +41,7 @@ def join_lines(text: str) -> str:
         return ""
     out = lines[0]
     for ln in lines[1:]:
-        prev = out[-1]
-        last_token = out.rsplit(" ", 1)[-1]
-        urlish = any(m in last_token for m in ("://", "www.", "@", "/")) or (
-            "." in last_token and last_token.isascii()
-        )
-        if _is_cjk(prev) or _is_cjk(ln[0]) or urlish:
-            out += ln
-        else:
-            out += " " + ln
+        out += line_separator(out, ln) + ln
     return out
 
 
@@ -94,6 +77,7 @@ def read_pdf(data: bytes, name: str, limits: Limits | None = None) -> Document:
             "corrupt", f"PDF 文件“{name}”已损坏或不完整，无法打开，请重新导出后发送。"
         ) from exc
     all_text: list[str] = []
+    pdfium_doc = None
     try:
         pages = pdf.pages
         if len(pages) > MAX_PAGES:
@@ -102,17 +86,22 @@ def read_pdf(data: bytes, name: str, limits: Limits | None = None) -> Document:
                     None, "pdf_truncated", f"PDF 文件“{name}”超过 {MAX_PAGES} 页，仅读取了前 {MAX_PAGES} 页。"
                 )
             )
-        for page in pages[:MAX_PAGES]:
+        for number, page in enumerate(pages[:MAX_PAGES]):
             doc.image_count += len(page.images)
             if not page.chars:
                 continue
+            if cid_chars(page.chars):
+                pdfium_doc = pdfium_doc or _open_pdfium(data)
+                if pdfium_doc is not None:
+                    decode_cids(pdfium_doc, number, page.chars)
+            struck = struck_chars(page)
             found = page.find_tables()
             for tbl in found:
-                table = _table(tbl, f"表格{len(doc.tables) + 1}")
+                table = table_from(tbl, f"表格{len(doc.tables) + 1}", page.chars, struck)
                 doc.tables.append(table)
                 all_text.extend(c.text for c in table.cells)
             boxes = [t.bbox for t in found]
-            chars = [c for c in page.chars if not _inside(c, boxes)] if boxes else page.chars
+            chars = [c for c in page.chars if id(c) not in struck and not (boxes and _inside(c, boxes))]
             text = extract_text(chars) if chars else ""
             all_text.append(text)
             doc.paragraphs.extend(ln.strip() for ln in text.split("\n") if ln.strip())
@@ -123,6 +112,8 @@ def read_pdf(data: bytes, name: str, limits: Limits | None = None) -> Document:
         raise DocumentError("corrupt", f"PDF 文件“{name}”内容已损坏，无法读取，请重新导出后发送。") from exc
     finally:
         pdf.close()
+        if pdfium_doc is not None:
+            pdfium_doc.close()
     if _garbled("\n".join(all_text)):
         doc.tables.clear()
         doc.paragraphs.clear()
@@ -136,22 +127,11 @@ def _inside(obj: dict, boxes: list[tuple]) -> bool:
     return any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
 
 
-def _table(tbl, name: str) -> Table:
-    """Convert a pdfplumber table to Cells with spans from the cell boxes."""
-    table = Table(name=name)
-    xs = sorted({round(c[0], 1) for c in tbl.cells})
-    tops = sorted({round(c[1], 1) for c in tbl.cells})
-    rows = tbl.rows
-    texts = tbl.extract()
-    for row, row_texts in zip(rows, texts, strict=False):
-        for bbox, text in zip(row.cells, row_texts, strict=False):
-            if bbox is None:
-                continue
-            x0, top, x1, bottom = (round(v, 1) for v in bbox)
-            col = xs.index(x0)
-            r = tops.index(top)
-            col_span = max(1, sum(1 for x in xs if x0 <= x < x1 - 0.5))
-            row_span = max(1, sum(1 for y in tops if top <= y < bottom - 0.5))
-            clean = unicodedata.normalize("NFC", join_lines(text or ""))
-            table.cells.append(Cell(row=r, col=col, text=clean, row_span=row_span, col_span=col_span))
-    return table
+def _open_pdfium(data: bytes):
+    """A PDFium view of the same file, for glyphs pdfminer cannot decode; None if it will not open."""
+    import pypdfium2
+
+    try:
+        return pypdfium2.PdfDocument(data)
+    except Exception:  # PDFium refuses some files pdfminer reads: keep pdfminer's text
+        return None

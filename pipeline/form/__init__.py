@@ -1,6 +1,7 @@
 """Locate, normalise and check the 推荐表 (附件1) in any read Document.
 
-    form = extract_form(doc)                       # 15 raw fields + sources
+    form = extract_form(doc)                       # 15 raw fields + sources, and form.score
+    forms = choose_forms(candidates, score)        # which of a mail's documents are the 推荐表
     normalized = normalize_fields(form.fields)     # typed values or None
     problems = validate_fields(form.fields, normalized, required)
 
@@ -10,20 +11,32 @@
 from __future__ import annotations
 
 from ..model import FORM_LABELS, Document, FormResult, Problem
+from .judge import choose_forms, form_score
 from .locate import locate
 from .normalize import normalize_fields
 from .validate import validate_fields
 
-__all__ = ["analyze_document", "extract_form", "normalize_fields", "validate_fields"]
+__all__ = ["analyze_document", "choose_forms", "extract_form", "normalize_fields", "validate_fields"]
 
 FORM_NOT_FOUND = "form_not_found"
 
 
 def extract_form(doc: Document) -> FormResult:
-    """Find the 15 fields by their labels (tables first, then paragraphs)."""
-    fields, found_at, count = locate(doc)
-    sources = {label: found_at[label] for label in FORM_LABELS if label in found_at}
-    return FormResult(file=doc.file, fields=fields, sources=sources, labels_found=count, is_scan=doc.is_scan)
+    """Find the 15 fields by their labels (tables first, then paragraphs) and judge
+    whether `doc` is the 推荐表 at all; a document that is not yields no fields."""
+    found = locate(doc)
+    score = form_score(found.paired, found.list_records)
+    result = FormResult(
+        file=doc.file,
+        fields={label: "" for label in FORM_LABELS},
+        labels_found=len(found.located),
+        is_scan=doc.is_scan,
+        score=score,
+    )
+    if score > 0:
+        result.fields = found.fields
+        result.sources = {label: found.sources[label] for label in FORM_LABELS if label in found.sources}
+    return result
 
 
 def analyze_document(

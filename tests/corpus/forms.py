@@ -1,0 +1,311 @@
+"""The 推荐表 cases of the corpus: each builder returns (file bytes, the 15 values a reader must find)."""
+
+from __future__ import annotations
+
+from pipeline.model import FORM_LABELS
+
+from .layout import GRID_ROWS, WIDTHS, framed, grid, label_row, para, values
+from .rawpdf import cid_form_pdf
+from .wordml import Writer
+
+
+def word2016_tracked() -> tuple[bytes, dict[str, str]]:
+    """Word 2016 with Track Changes: a corrected count, a moved address, a re-typed row under labels."""
+    w = Writer("word2016")
+    v = values("大连", 1)
+    inner = {
+        "粉丝数量": w.para(w.deleted("8000") + w.inserted(v["粉丝数量"])),
+        "联系人": w.para(w.run(v["联系人"]) + w.moved_from(v["联系地址"], "move78311522")),
+        "联系地址": w.para(w.moved_to(v["联系地址"], "move78311522")),
+        "推荐理由": w.para(w.run(v["推荐理由"]) + w.deleted("（待补充）")),
+    }
+    table = grid(w, v, inner)
+    # A second table for the contacts, labels above values; the first values
+    # row was deleted as a whole and re-typed in an inserted row.
+    head = w.cell(para(w, "电子邮箱"), 4153, shade=True) + w.cell(para(w, "邮编"), 4153, shade=True)
+    old = w.cell(w.para(w.deleted("old_mail@163.com")), 4153) + w.cell(w.para(w.deleted("100000")), 4153)
+    new = w.cell(w.para(w.inserted(v["电子邮箱"])), 4153) + w.cell(w.para(w.inserted(v["邮编"])), 4153)
+    contacts = w.table([w.row(head), w.deleted_row(old), w.inserted_row(new)], [4153, 4153])
+    table = table.replace(label_row(w, table, "电子邮箱"), "")
+    body = para(w, "附件1") + w.text_para("推荐表", center=True, size=36) + table + para(w, "") + contacts
+    body += para(w, "推荐单位（盖章）：")
+    return w.package(body, track_revisions=True), v
+
+
+def row_deleted_unmarked() -> tuple[bytes, dict[str, str]]:
+    """A two-column form where a row is deleted only in w:trPr (its runs are not marked)."""
+    w = Writer("wps")
+    v = values("沈阳", 2)
+    rows = []
+    for label in FORM_LABELS:
+        if label == "发布数量":
+            stale = w.cell(para(w, label), 2400, shade=True) + w.cell(para(w, "1500"), 5906)
+            rows.append(w.deleted_row(stale))
+            fresh = w.cell(para(w, label), 2400, shade=True) + w.cell(para(w, v[label]), 5906)
+            rows.append(w.inserted_row(fresh))
+            continue
+        rows.append(w.row(w.cell(para(w, label), 2400, shade=True) + w.cell(para(w, v[label]), 5906)))
+    body = w.text_para("推荐表", center=True, size=36) + w.table(rows, [2400, 5906])
+    return w.package(body, track_revisions=True), v
+
+
+def word2016_controls() -> tuple[bytes, dict[str, str]]:
+    """Content controls: text, date picker, drop-down, rich text, a placeholder, controls around a row and a cell."""
+    w = Writer("word2016")
+    v = values("鞍山", 3)
+    v["注册时间"] = "2013年4月1日"
+    inner = {
+        "账号名称": w.para(w.sdt_run(v["账号名称"])),
+        "注册时间": w.para(w.date_control(v["注册时间"], "2013-04-01")),
+        "运营主体": w.para(w.dropdown_control(v["运营主体"], ["请选择", v["运营主体"], "其他"])),
+        "运营人数": w.para(w.sdt_run("单击或点击此处输入文字。", placeholder=True)),
+        "账号简介": (
+            '<w:sdt><w:sdtPr><w:id w:val="-2041233"/><w:richText/></w:sdtPr><w:sdtContent>'
+            + para(w, v["账号简介"])
+            + "</w:sdtContent></w:sdt>"
+        ),
+        "邮编": w.para(w.sdt_run("单击或点击此处输入文字。", placeholder=True)),
+    }
+    v["运营人数"] = ""
+    v["邮编"] = ""
+    table = grid(w, v, inner)
+    # Word's repeating-section control wraps the whole 联系人/手机 row.
+    row = label_row(w, table, "联系人")
+    table = table.replace(
+        row, f'<w:sdt><w:sdtPr><w:id w:val="-88112"/></w:sdtPr><w:sdtContent>{row}</w:sdtContent></w:sdt>'
+    )
+    return framed(w, table), v
+
+
+def saved_as_word97() -> tuple[bytes, dict[str, str]]:
+    """The content-control form after Word saved it as .doc: the prompts stay behind as plain grey text."""
+    w = Writer("word2016")
+    v = values("海城", 17)
+    grey = '<w:color w:val="808080"/>'
+    inner = {
+        "运营人数": w.para(w.run("单击或点击此处输入文字。", grey)),
+        "邮编": w.para(w.run("单击此处输入文字。", grey)),
+        "注册时间": w.para(w.run("单击或点击以输入日期。", grey)),
+    }
+    for label in inner:
+        v[label] = ""
+    return framed(w, grid(w, v, inner)), v
+
+
+def legacy_fields() -> tuple[bytes, dict[str, str]]:
+    """Word 97-2003 form fields (FORMTEXT, FORMDROPDOWN, FORMCHECKBOX) in a protected form."""
+    w = Writer("word2016")
+    v = values("抚顺", 4)
+    inner = {
+        label: w.para(w.formtext(v[label], f"Text{i}"))
+        for i, label in enumerate(("账号名称", "联系人", "手机", "电子邮箱", "推荐理由"), 1)
+    }
+    inner["运营人数"] = w.para(
+        w.formdropdown([str(k) for k in range(1, 11)], int(v["运营人数"]) - 1, "Dropdown1")
+    )
+    inner["邮编"] = w.para(w.formtext("", "Text9"))
+    v["邮编"] = ""
+    table = grid(w, v, inner)
+    agree = w.row(
+        w.cell(para(w, "同意公开"), WIDTHS[0], shade=True)
+        + w.cell(
+            w.para(
+                w.formcheckbox(True, "Check1")
+                + w.run("同意")
+                + w.formcheckbox(False, "Check2")
+                + w.run("不同意")
+            ),
+            sum(WIDTHS[1:]),
+            span=3,
+        )
+    )
+    table = table.replace("</w:tbl>", agree + "</w:tbl>")
+    return framed(w, table), v
+
+
+def wps_textboxes() -> tuple[bytes, dict[str, str]]:
+    """WPS: values typed into text boxes inside cells (DrawingML + VML fallback) and a label over two rows."""
+    w = Writer("wps")
+    v = values("本溪", 5)
+    first, second = "年阅读量超过六百万次。", "多篇文章被人民网转载。"
+    v["传播实效"] = f"{first}\n{second}"
+    inner = {"账号简介": w.para(w.textbox(v["账号简介"], 3)), "推荐理由": w.para(w.textbox(v["推荐理由"], 4))}
+    table = grid(w, v, inner)
+    row = label_row(w, table, "传播实效")
+    split = w.row(
+        w.cell(para(w, "传播实效"), WIDTHS[0], vmerge="restart", shade=True)
+        + w.cell(para(w, first), sum(WIDTHS[1:]), span=3)
+    ) + w.row(
+        w.cell(para(w, ""), WIDTHS[0], vmerge="continue") + w.cell(para(w, second), sum(WIDTHS[1:]), span=3)
+    )
+    table = table.replace(row, split)
+    return framed(w, table), v
+
+
+def vmerge_photo_column() -> tuple[bytes, dict[str, str]]:
+    """A logo column merged down four rows beside label|value pairs, and a row that starts one column in."""
+    w = Writer("word2016")
+    v = values("丹东", 6)
+    widths = [1550, 4756, 2000]
+    rows = []
+    for i, label in enumerate(("账号名称", "注册时间", "粉丝数量", "运营主体")):
+        logo = w.cell(
+            para(w, "账号头像" if i == 0 else ""), widths[2], vmerge="restart" if i == 0 else "continue"
+        )
+        rows.append(
+            w.row(w.cell(para(w, label), widths[0], shade=True) + w.cell(para(w, v[label]), widths[1]) + logo)
+        )
+    for label in FORM_LABELS[4:]:
+        rows.append(
+            w.row(
+                w.cell(para(w, label), widths[0], shade=True)
+                + w.cell(para(w, v[label]), widths[1] + widths[2], span=2)
+            )
+        )
+    note = w.row(
+        w.cell(para(w, "（本表一式两份）"), widths[1] + widths[2], span=2),
+        trpr_extra='<w:gridBefore w:val="1"/>',
+    )
+    rows.append(note)
+    return framed(w, w.table(rows, widths)), v
+
+
+def visa_label_above() -> tuple[bytes, dict[str, str]]:
+    """Labels above their values, with a photo-instructions column on the right (Word's visa-form layout)."""
+    w = Writer("word2016")
+    v = values("锦州", 7)
+    widths = [1400, 1400, 1400, 1400, 2706]
+    side = ["账号头像（二寸）", "", "尺寸：40 mm x 35 mm", "白色背景", "正面免冠", "近期截图"]
+
+    def lab(text: str, span: int) -> str:
+        return w.cell(para(w, text), 1400 * span, span=span, shade=True)
+
+    def val(text: str, span: int) -> str:
+        return w.cell(para(w, text), 1400 * span, span=span)
+
+    bands = [
+        [("账号名称", 2), ("注册时间", 2)],
+        [("粉丝数量", 2), ("运营主体", 2)],
+        [("账号ID/网页链接", 2), ("运营人数", 1), ("发布数量", 1)],
+    ]
+    rows = []
+    for b, band in enumerate(bands):
+        rows.append(w.row("".join(lab(t, s) for t, s in band) + w.cell(para(w, side[2 * b]), widths[4])))
+        rows.append(
+            w.row("".join(val(v[t], s) for t, s in band) + w.cell(para(w, side[2 * b + 1]), widths[4]))
+        )
+    for label in FORM_LABELS[7:]:
+        rows.append(w.row(lab(label, 1) + w.cell(para(w, v[label]), 1400 * 3 + widths[4], span=4)))
+    return framed(w, w.table(rows, widths)), v
+
+
+def combined_labels() -> tuple[bytes, dict[str, str]]:
+    """Retyped form with combined labels: 联系人及手机, 所在地址及邮编."""
+    w = Writer("wps")
+    v = values("营口", 8)
+    rows = []
+    for row in GRID_ROWS[:7]:
+        cells = ""
+        for label in row:
+            cells += w.cell(para(w, label), WIDTHS[0], shade=True)
+            cells += w.cell(
+                para(w, v[label]),
+                sum(WIDTHS[1:]) if len(row) == 1 else WIDTHS[1],
+                span=3 if len(row) == 1 else 1,
+            )
+        rows.append(w.row(cells))
+    rows.append(
+        w.row(
+            w.cell(para(w, "联系人及手机"), WIDTHS[0], shade=True)
+            + w.cell(para(w, f"{v['联系人']}  {v['手机']}"), WIDTHS[1])
+            + w.cell(para(w, "电子邮箱"), WIDTHS[2], shade=True)
+            + w.cell(para(w, v["电子邮箱"]), WIDTHS[3])
+        )
+    )
+    rows.append(
+        w.row(
+            w.cell(para(w, "所在地址及邮编"), WIDTHS[0], shade=True)
+            + w.cell(para(w, f"{v['联系地址']}，{v['邮编']}"), sum(WIDTHS[1:]), span=3)
+        )
+    )
+    return framed(w, w.table(rows, WIDTHS)), v
+
+
+def combined_labels_2() -> tuple[bytes, dict[str, str]]:
+    """Combined labels the other way round: 联系人及电话 on two lines, 联系地址及邮编 with "邮编：" inside."""
+    w = Writer("word2016")
+    v = values("阜新", 9)
+    table = grid(w, v)
+    contact = w.row(
+        w.cell(para(w, "联系人及电话"), WIDTHS[0], shade=True)
+        + w.cell(para(w, v["联系人"]) + para(w, v["手机"]), WIDTHS[1])
+        + w.cell(para(w, "电子邮箱"), WIDTHS[2], shade=True)
+        + w.cell(para(w, v["电子邮箱"]), WIDTHS[3])
+    )
+    address = w.row(
+        w.cell(para(w, "联系地址及邮编"), WIDTHS[0], shade=True)
+        + w.cell(para(w, f"{v['联系地址']}（邮编：{v['邮编']}）"), sum(WIDTHS[1:]), span=3)
+    )
+    for label in ("联系人", "电子邮箱", "联系地址"):
+        table = table.replace(label_row(w, table, label), "")
+    table = table.replace("</w:tbl>", contact + address + "</w:tbl>")
+    return framed(w, table), v
+
+
+def instructions_left_in() -> tuple[bytes, dict[str, str]]:
+    """A template's pre-printed hints and Word prompts left in value cells, filled or not."""
+    w = Writer("word2016")
+    v = values("辽阳", 10)
+    texts = {
+        "运营人数": "（必填，用于统计运营团队规模）",
+        "手机": "（优先填写联系人手机号）",
+        "发布数量": "单击或点击此处输入文字。",
+        "邮编": "Click or tap here to enter text.",
+        "账号ID/网页链接": f"（请填写可直接打开的网页链接）{v['账号ID/网页链接']}",
+        "联系人": f"{v['联系人']}（必填）",
+        "注册时间": f"{v['注册时间']}（填写至月）",
+    }
+    inner = {label: para(w, text) for label, text in texts.items()}
+    labels = {"推荐理由": "推荐理由（不超过300字）", "电子邮箱": "电子邮箱（用于接收回执）"}
+    for label in ("运营人数", "手机", "发布数量", "邮编"):
+        v[label] = ""
+    return framed(w, grid(w, v, inner, labels)), v
+
+
+def flattened_text() -> tuple[bytes, dict[str, str]]:
+    """Label-glued text where a table was lost in conversion (as LibreOffice produced from some .doc)."""
+    w = Writer("word2016")
+    v = values("盘锦", 11)
+    v["注册时间"] = "2016-08-01"
+    glued = "".join(f"{label}{v[label]}" for label in FORM_LABELS[:10])
+    tail = "".join(f"{label}{v[label]}" for label in FORM_LABELS[10:])
+    body = para(w, "附件1") + para(w, "推荐表") + para(w, glued) + para(w, tail) + para(w, "推荐单位（盖章）")
+    return w.package(body), v
+
+
+def narrow_cells() -> tuple[bytes, dict[str, str]]:
+    """Six narrow columns: phone, 邮编 and dates wrap inside their cells when printed."""
+    w = Writer("word2016")
+    v = values("铁岭", 12)
+    v["注册时间"] = "2016年3月"
+    widths = [1100, 1168, 1100, 1168, 1100, 1168]
+    pairs = [
+        ("账号名称", "注册时间", "粉丝数量"),
+        ("运营主体", "运营人数", "发布数量"),
+        ("联系人", "手机", "邮编"),
+    ]
+    rows = []
+    for triple in pairs:
+        cells = ""
+        for label in triple:
+            cells += w.cell(para(w, label), 1100, shade=True) + w.cell(para(w, v[label]), 1168)
+        rows.append(w.row(cells))
+    for label in ("账号ID/网页链接", "账号简介", "传播实效", "推荐理由", "电子邮箱", "联系地址"):
+        rows.append(w.row(w.cell(para(w, label), 1100, shade=True) + w.cell(para(w, v[label]), 5604, span=5)))
+    return framed(w, w.table(rows, widths)), v
+
+
+def cid_glyphs() -> tuple[bytes, dict[str, str]]:
+    """A PDF whose text layer pdfminer shows as (cid:N) codes but PDFium decodes."""
+    v = values("营口", 20)
+    return cid_form_pdf([(label, v[label]) for label in FORM_LABELS]), v
