@@ -24,7 +24,7 @@ from .documents import read_document
 from .documents.classify import article_chars, classify_attachment
 from .documents.materials import check_materials
 from .documents.media import video_info
-from .form import analyze_document, extract_form
+from .form import analyze_document, choose_forms, extract_form
 from .ledger import AttachmentRow, Ledger, MessageRow, OutboxRow, SeenMessageId, utcnow
 from .message import parse_message
 from .message.filenames import sanitize_filename
@@ -256,9 +256,24 @@ class Processor:
                 if classify_attachment(att.name, att.data, doc, form) is AttachmentKind.FORM:
                     forms.append(self._form(att, doc, form))
                     files[i] = (att, AttachmentKind.FORM, doc)
+        forms = self._choose(forms, files)
         materials = [item for item in files if item[1] is not AttachmentKind.FORM]
         material_problems = check_materials(materials, self.config.materials) if forms else []
         return Reading(files, forms, material_problems)
+
+    @staticmethod
+    def _choose(forms: list[FormFound], files: list) -> list[FormFound]:
+        """The documents that are the 推荐表: every real form (a summary sheet or a cover
+        letter that also names some labels is not one), else the best list sheet; else
+        the unreadable files named as the form, so the unit hears about that file."""
+        chosen = choose_forms([f for f in forms if f.form.score > 0], lambda f: f.form.score)
+        if not chosen:
+            chosen = [f for f in forms if f.form.score <= 0]
+        keep = {id(f.attachment) for f in chosen}
+        for i, (att, kind, doc) in enumerate(files):
+            if kind is AttachmentKind.FORM and id(att) not in keep:
+                files[i] = (att, AttachmentKind.OTHER, doc)
+        return chosen
 
     def _form(self, att: Attachment, doc: Document, found: FormResult) -> FormFound:
         form, normalized, problems = analyze_document(doc, self.config.form.required, found)

@@ -32,8 +32,8 @@ def split_by_account(
         key = f.account_key
         if not key:
             continue
-        score = (getattr(f.form, "score", 0.0), f.form.labels_found)
-        if key not in best or score > (getattr(best[key].form, "score", 0.0), best[key].form.labels_found):
+        score = (f.form.score, f.form.labels_found)
+        if key not in best or score > (best[key].form.score, best[key].form.labels_found):
             best[key] = f
     if len(best) <= 1 or len(best) > quota:
         return [(forms, files)]

@@ -65,7 +65,7 @@ class Context:
         """The document that is most completely the 推荐表 (not the first one with a label)."""
         if not self.forms:
             return None
-        return max(self.forms, key=lambda f: (getattr(f.form, "score", 0.0), f.form.labels_found))
+        return max(self.forms, key=lambda f: (f.form.score, f.form.labels_found))
 
     @property
     def has_documents(self) -> bool:
