@@ -248,3 +248,37 @@ def _pgid(proc: psutil.Process) -> int:
 
 def _small_page() -> bytes:
     return "<html><body><table><tr><td>账号名称</td><td>针灸之窗</td></tr></table><p>完</p></body></html>".encode()
+
+
+_HOLD_WORKDIR = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from pipeline.documents.scratch import Workdir
+work = Workdir(sys.argv[3], Path(sys.argv[2]))
+print(work.path, flush=True)
+time.sleep(600)
+"""
+
+
+def test_sweep_removes_only_folders_whose_owner_died(tmp_path):
+    """A cron `once` must not sweep the folders of a `serve` running beside it."""
+    owners = {
+        kind: subprocess.Popen(
+            [sys.executable, "-c", _HOLD_WORKDIR, str(ROOT), str(tmp_path), kind],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for kind in ("alive", "killed")
+    }
+    try:
+        paths = {kind: Path(proc.stdout.readline().strip()) for kind, proc in owners.items()}
+        owners["killed"].kill()
+        owners["killed"].wait()
+        removed = scratch.sweep(tmp_path)
+        assert removed == [paths["killed"]]
+        assert paths["alive"].is_dir() and not paths["killed"].exists()
+    finally:
+        for proc in owners.values():
+            proc.kill()
+            proc.wait()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -41,12 +42,26 @@ def configure(root: Path) -> Path:
 
 def root() -> Path:
     """The configured root, or a per-user folder in the system temp dir (e.g. `run.py extract`)."""
+    global _root
     with _lock:
         chosen = _root
     if chosen is None:
         chosen = Path(tempfile.gettempdir()) / f"nomination-intake-{os.getuid()}"
+        if not _ours(chosen):  # a shared /tmp: someone else's folder or a symlink there
+            chosen = Path(tempfile.mkdtemp(prefix="nomination-intake-"))
+            with _lock:
+                _root = chosen
     _prepare(chosen)
     return chosen
+
+
+def _ours(path: Path) -> bool:
+    """True when `path` is missing or a real folder of ours (not a planted symlink)."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return True
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()
 
 
 class Workdir:
