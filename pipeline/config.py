@@ -155,6 +155,8 @@ class Storage:
     files_dir: str = "data/files"
     outbox_dir: str = "outbox"
     reports_dir: str = "outbox/reports"
+    # Scratch for LibreOffice and the document sandbox; stale folders are swept at start.
+    tmp_dir: str = "data/tmp"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .config import Config
+from .documents import scratch
 from .ledger import Ledger, MailboxStateRow, MessageRow, utcnow
 from .mailbox import MailboxConfigError, MailboxCursor, MailSource, open_source
 from .processing import Processor
@@ -69,6 +70,9 @@ class Worker:
         self.sources: dict[str, MailSource] = {}
         self._sender = None
         private_storage(config)
+        # Converter and sandbox scratch lives under the data folder; what a run
+        # killed with SIGKILL left there is removed now (documents/scratch.py).
+        scratch.configure(config.path(config.storage.tmp_dir))
 
     # ------------------------------------------------------------ polling
 

@@ -226,12 +226,21 @@ def _group_members(pgid: int) -> list[int]:
     return pids
 
 
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def test_recovers_when_soffice_dies(tmp_path, legacy):
     with Converter(tmp_path) as conv:
         conv.convert(legacy["d0.doc"], "doc", "docx")
         helper = conv._proc
         assert helper is not None
-        office = [pid for pid in _group_members(helper.pid) if pid != helper.pid]
+        group = os.getpgid(helper.pid)  # led by the converter's lifeline watchdog
+        office = [pid for pid in _group_members(group) if _comm(pid) in ("oosplash", "soffice.bin")]
         assert office  # soffice runs in the helper's process group
         for pid in office:
             os.kill(pid, signal.SIGKILL)

@@ -197,13 +197,35 @@ def _via_converter(
         kinds.ODS: "ods",
     }.get(found.kind, "xls")
     assert SOURCES[src_ext] == target
+    conv = converter or default_converter()
     try:
-        converted = (converter or default_converter()).convert(data, src_ext, target)
+        converted = _convert_with_fallback(conv, name, data, src_ext, target)
     except DocumentError as exc:
         return _problem_doc(name, found.label, exc.code, f"附件“{name}”{exc.message}")
     reader = _read_docx if target == "docx" else _read_xlsx
     doc = _parse(reader, converted, name, limits)
     return _relabel(doc, found)
+
+
+def _convert_with_fallback(conv: Converter, name: str, data: bytes, src_ext: str, target: str) -> bytes:
+    """The warm converter first; on a failure, a one-shot soffice before giving up.
+
+    A timeout is final: the one-shot would spend the same time again.
+    """
+    try:
+        return conv.convert(data, src_ext, target)
+    except DocumentError as exc:
+        if exc.code != "conversion_failed" or not conv.use_uno:
+            raise  # without UNO the warm path already was a one-shot soffice
+        first = exc
+    log.info(
+        "warm conversion of %r failed (%s); trying a one-shot soffice", name, getattr(first, "detail", "")
+    )
+    try:
+        return conv.convert_oneshot(data, src_ext, target)
+    except DocumentError as exc:
+        log.info("one-shot conversion of %r failed too: %s", name, getattr(exc, "detail", exc.code))
+        raise first from exc
 
 
 def _read_pdf_or_ocr(name: str, data: bytes, limits: Limits) -> Document:

@@ -7,9 +7,15 @@ python3-uno). Without python3-uno we fall back to batching every file of
 a call into one `soffice --convert-to` run.
 
 Both designs use a private profile (-env:UserInstallation) so concurrent
-converters never fight over the profile lock, run in their own process
-group so a hang is killed whole, and verify the output: LibreOffice
-reports success (rc=0) for files it "could not load" and writes nothing.
+converters never fight over the profile lock, and verify the output:
+LibreOffice reports success (rc=0) for files it "could not load" and
+writes nothing. Every soffice tree runs in a process group led by a
+lifeline watchdog (lifeline.py): it dies with us even on SIGKILL, and
+close() kills it at once instead of waiting for a polite shutdown. Work
+files, profiles and LibreOffice's own TMPDIR live in an flock-ed scratch
+folder (scratch.py) that the next start sweeps if we were killed.
+`convert_oneshot` is the last resort before a file is called unreadable:
+a fresh `soffice --convert-to` with its own profile.
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ import logging
 import os
 import selectors
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -34,6 +39,8 @@ from pathlib import Path
 from lxml import etree
 
 from .errors import DocumentError
+from .lifeline import Lifeline
+from .scratch import Workdir
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +117,13 @@ def uno_available() -> bool:
     return done.returncode == 0
 
 
-def _clean_env() -> dict[str, str]:
+def _clean_env(tmpdir: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.setdefault("HOME", tempfile.gettempdir())
     env["SAL_USE_VCLPLUGIN"] = "svp"  # headless, never try X
+    if tmpdir is not None:
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(tmpdir)  # soffice's lu*.tmp folders go with our scratch folder
     return env
 
 
@@ -142,19 +152,6 @@ def seed_profile(profile_dir: Path) -> None:
         xcu.write_text(_PROFILE_XCU, encoding="utf-8")
 
 
-def _kill_group(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
 def verify_output(data: bytes, target_ext: str) -> None:
     """Raise unless `data` is a well-formed docx/xlsx whose main part parses."""
     part = TARGETS[target_ext][3]
@@ -176,14 +173,17 @@ class Converter:
 
     def __init__(self, workdir: Path | None = None, timeout: float = 60, use_uno: bool | None = None) -> None:
         self.timeout = timeout
-        self._own_workdir = workdir is None
-        self.workdir = Path(tempfile.mkdtemp(prefix="lo_conv_")) if workdir is None else Path(workdir)
+        # Default: an flock-ed folder under the scratch root (storage.tmp_dir), swept if we are killed.
+        self._scratch = Workdir("convert") if workdir is None else None
+        self.workdir = self._scratch.path if self._scratch else Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.use_uno = uno_available() if use_uno is None else use_uno
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
+        self._lifeline: Lifeline | None = None
         self._buffer = b""
         self._generation = 0  # bumps on every (re)start: a fresh profile dir each time
+        self._oneshot_generation = 0
         self.restarts = 0
         self._closed = False
 
@@ -215,12 +215,36 @@ class Converter:
             finally:
                 shutil.rmtree(job, ignore_errors=True)
 
+    def convert_oneshot(self, data: bytes, src_ext: str, target_ext: str) -> bytes:
+        """Convert with a fresh `soffice --convert-to` and its own profile.
+
+        The fallback before a file is called unreadable: it does not share the
+        warm soffice's state, profile or loading code path.
+        """
+        if target_ext not in TARGETS:
+            raise ValueError(f"unsupported target {target_ext}")
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("converter is closed")
+            job = self.workdir / f"job_{uuid.uuid4().hex}"
+            job.mkdir()
+            try:
+                profile = self.workdir / f"oneshot_{self._oneshot_generation}"
+                result = self._run_cli(job, [(data, src_ext)], target_ext, profile)[0]
+                if isinstance(result, DocumentError) and result.code == "timeout":
+                    self._oneshot_generation += 1  # a killed soffice may leave a broken profile
+            finally:
+                shutil.rmtree(job, ignore_errors=True)
+        if isinstance(result, DocumentError):
+            raise result
+        return result
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
             self._stop()
-            if self._own_workdir:
-                shutil.rmtree(self.workdir, ignore_errors=True)
+            if self._scratch is not None:
+                self._scratch.close()
 
     def __enter__(self) -> Converter:
         return self
@@ -238,6 +262,8 @@ class Converter:
     def _start(self) -> None:
         self._generation += 1
         pipe = f"lo_conv_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+        # The watchdog first: from the moment the helper exists, our death kills its group.
+        self._lifeline = Lifeline(f"convert {self.workdir}")
         log = open(self.workdir / "helper.log", "ab")  # noqa: SIM115 - handed to the child
         try:
             self._proc = subprocess.Popen(
@@ -245,9 +271,13 @@ class Converter:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
-                env=_clean_env(),
-                start_new_session=True,  # own process group: helper + soffice die together
+                env=_clean_env(self.workdir / f"tmp_{self._generation}"),
+                process_group=self._lifeline.pgid,  # helper, soffice, oosplash, soffice.bin
             )
+        except BaseException:
+            self._lifeline.close()
+            self._lifeline = None
+            raise
         finally:
             log.close()
         self._buffer = b""
@@ -261,21 +291,23 @@ class Converter:
             raise _failed(f"soffice did not start: {reply.get('error')}")
 
     def _stop(self) -> None:
+        """Kill the helper's whole group at once: nothing in it is worth a graceful wait."""
         proc, self._proc = self._proc, None
+        lifeline, self._lifeline = self._lifeline, None
+        if lifeline is not None:
+            lifeline.close()
         if proc is None:
             return
-        if proc.poll() is None:
-            try:
-                proc.stdin.close()  # helper terminates soffice on EOF
-                proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        _kill_group(proc)
         for stream in (proc.stdin, proc.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
     def _read_reply(self, deadline: float) -> dict:
         assert self._proc is not None and self._proc.stdout is not None
@@ -368,44 +400,61 @@ class Converter:
         self, job: Path, items: list[tuple[bytes, str]], target_ext: str
     ) -> list[bytes | DocumentError]:
         """One `soffice --convert-to` for the whole batch; used without python3-uno."""
-        outdir = job / "out"
-        outdir.mkdir()
-        sources = []
-        for i, (data, src_ext) in enumerate(items):
-            src = job / f"in{i}.{src_ext}"
-            src.write_bytes(data)
-            sources.append(src)
         if self._generation == 0:
             self._generation = 1
-        cmd = [
-            shutil.which("soffice") or "soffice",
-            "--headless",
-            "--norestore",
-            "--nologo",
-            "--nolockcheck",
-            f"-env:UserInstallation={self._profile_url()}",
-            "--convert-to",
-            TARGETS[target_ext][1],
-            "--outdir",
-            str(outdir),
-            *map(str, sources),
-        ]
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=_clean_env(),
-            start_new_session=True,
-        )
-        try:
-            proc.wait(timeout=self.timeout * max(1, len(items)))
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
+        results = self._run_cli(job, items, target_ext, self.workdir / f"profile_{self._generation}")
+        if any(isinstance(r, DocumentError) and r.code == "timeout" for r in results):
             self.restarts += 1
             self._generation += 1  # a killed soffice may leave a broken profile
-            return [_timed_out() for _ in items]
-        return [self._collect(outdir / f"in{i}.{target_ext}", target_ext) for i in range(len(items))]
+        return results
+
+    def _run_cli(
+        self, job: Path, items: list[tuple[bytes, str]], target_ext: str, profile: Path
+    ) -> list[bytes | DocumentError]:
+        """Run one soffice --convert-to over `items` in its own lifeline group."""
+        outdir = job / "out"
+        outdir.mkdir()
+        by_source: dict[str, list[int]] = {}
+        for i, (data, src_ext) in enumerate(items):
+            (job / f"in{i}.{src_ext}").write_bytes(data)
+            by_source.setdefault(IMPORT_FILTERS.get(src_ext, ""), []).append(i)
+        seed_profile(profile)
+        results: list[bytes | DocumentError] = [_failed("not converted")] * len(items)
+        for import_filter, indexes in by_source.items():
+            cmd = [
+                shutil.which("soffice") or "soffice",
+                "--headless",
+                "--norestore",
+                "--nologo",
+                "--nolockcheck",
+                f"-env:UserInstallation={profile.resolve().as_uri()}",
+                *([f"--infilter={import_filter}"] if import_filter else []),
+                "--convert-to",
+                TARGETS[target_ext][1],
+                "--outdir",
+                str(outdir),
+                *(str(job / f"in{i}.{items[i][1]}") for i in indexes),
+            ]
+            with Lifeline(f"convert-to {job}") as lifeline:
+                proc = subprocess.Popen(
+                    cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env=_clean_env(job / "tmp"),
+                    process_group=lifeline.pgid,
+                )
+                try:
+                    proc.wait(timeout=self.timeout * max(1, len(indexes)))
+                except subprocess.TimeoutExpired:
+                    lifeline.close()
+                    proc.wait()
+                    for i in indexes:
+                        results[i] = _timed_out()
+                    continue
+            for i in indexes:
+                results[i] = self._collect(outdir / f"in{i}.{target_ext}", target_ext)
+        return results
 
 
 _default: Converter | None = None

@@ -9,7 +9,8 @@ over a private pipe, then serves one JSON request per stdin line:
      "service": "com.sun.star.text.TextDocument"}
 
 and answers one JSON line on stdout: {"ok": true} or {"ok": false, "error": "..."}.
-On stdin EOF it shuts soffice down. It must stay importable without uno so
+On stdin EOF it exits; convert.py kills the whole process group (soffice,
+oosplash, soffice.bin) through its lifeline. It must stay importable without uno so
 ruff/pytest collection in the venv do not fail, hence the lazy import.
 """
 
@@ -41,8 +42,7 @@ def _connect(pipe: str, proc: subprocess.Popen, wait: float):
     deadline = time.monotonic() + wait
     while True:
         try:
-            ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
-            return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
         except Exception:
             if proc.poll() is not None:
                 raise RuntimeError(f"soffice exited with {proc.returncode}") from None
@@ -51,26 +51,57 @@ def _connect(pipe: str, proc: subprocess.Popen, wait: float):
             time.sleep(0.1)
 
 
-def _convert(desktop, request: dict) -> None:
+def _create(ctx, service: str):
+    return ctx.ServiceManager.createInstanceWithContext(service, ctx)
+
+
+def _import_filter(ctx, url: str, forced: str) -> tuple[str, str]:
+    """(import filter, document service) for `url`, by LibreOffice's own deep detection."""
+    filters = _create(ctx, "com.sun.star.document.FilterFactory")
+    name = forced
+    if not name:
+        detection = _create(ctx, "com.sun.star.document.TypeDetection")
+        type_name, descriptor = detection.queryTypeByDescriptor(_props(URL=url), True)
+        found = {p.Name: p.Value for p in descriptor}
+        name = found.get("FilterName") or ""
+        if not name and type_name:
+            name = {p.Name: p.Value for p in detection.getByName(type_name)}.get("PreferredFilter") or ""
+        if not name:
+            raise RuntimeError(f"no import filter detected (type {type_name!r})")
+    service = {p.Name: p.Value for p in filters.getByName(name)}.get("DocumentService") or ""
+    return name, service
+
+
+def _convert(ctx, request: dict) -> None:
+    """Load the file as a bare document model and store it with the export filter.
+
+    No frame, no view: loadComponentFromURL builds a Writer view even when
+    hidden, and on the *-nogui packages (no modules/swriter/ui/*.ui) views of
+    documents with footnotes, fields, comments or floating frames abort
+    soffice (NoSuchElementException from InterimItemWindow) or return None.
+    A model loaded through XLoadable has no UI at all, which is also cheaper.
+    """
     import uno
 
-    # Hidden, read-only, macros never executed, links never updated.
-    load = {
-        "Hidden": True,
-        "ReadOnly": True,
-        "MacroExecutionMode": 0,
-        "UpdateDocMode": 0,
-        "RepairPackage": False,
-    }
-    if request.get("import_filter"):
-        load["FilterName"] = request["import_filter"]
-    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(request["src"]), "_blank", 0, _props(**load))
-    if doc is None:
-        raise RuntimeError("could not be loaded")
+    url = uno.systemPathToFileUrl(request["src"])
+    filter_name, service = _import_filter(ctx, url, request.get("import_filter") or "")
+    wanted = request.get("service")
+    if wanted and service != wanted:
+        raise RuntimeError(f"is a {service or 'unknown'} document, not {wanted}")
+    doc = _create(ctx, service)
+    # Read-only, macros never executed, links never updated, no repair prompts.
+    doc.load(
+        _props(
+            URL=url,
+            FilterName=filter_name,
+            ReadOnly=True,
+            Hidden=True,
+            MacroExecutionMode=0,
+            UpdateDocMode=0,
+            RepairPackage=False,
+        )
+    )
     try:
-        service = request.get("service")
-        if service and not doc.supportsService(service):
-            raise RuntimeError(f"loaded as another document type, not {service}")
         doc.storeToURL(
             uno.systemPathToFileUrl(request["dst"]),
             _props(FilterName=request["filter"], Overwrite=True),
@@ -103,7 +134,7 @@ def main(argv: list[str]) -> int:
     )
     out = sys.stdout
     try:
-        desktop = _connect(pipe, proc, wait=60)
+        ctx = _connect(pipe, proc, wait=60)
     except Exception as exc:
         out.write(json.dumps({"ready": False, "error": str(exc)}) + "\n")
         out.flush()
@@ -116,7 +147,7 @@ def main(argv: list[str]) -> int:
             if not line.strip():
                 continue
             try:
-                _convert(desktop, json.loads(line))
+                _convert(ctx, json.loads(line))
                 reply = {"ok": True}
             except Exception as exc:
                 text = f"{type(exc).__name__}: {exc}"
@@ -128,14 +159,10 @@ def main(argv: list[str]) -> int:
             if reply.get("restart"):
                 break
     finally:
-        try:
-            desktop.terminate()
-        except Exception:
-            pass
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        # No polite desktop.terminate() and wait: the caller SIGKILLs our whole
+        # process group (lifeline.py) right after closing our stdin, which is
+        # instant; the profile and temp files are throw-away.
+        proc.kill()
     return 0
 
 

@@ -6,20 +6,33 @@ child with RLIMIT_AS turns that into a MemoryError or a kill we can report,
 and a deadline turns a hang into a "timeout" problem; the parent never dies.
 The child is forked once and reused (see run_isolated), so the sandbox
 costs a pipe round trip per file, not a fork.
+
+The child joins a process group led by a lifeline watchdog (lifeline.py), so
+it and whatever it runs (tesseract) are SIGKILLed the moment the parent dies,
+even mid-parse. Right after the fork it drops every descriptor it inherited
+(the converter's pipes, the lifelines' write ends, the IMAP socket, mailbox
+locks): holding them would keep those alive after the parent closed them,
+e.g. the converter helper would never see EOF. Its temp files (pytesseract)
+go to an flock-ed scratch folder (scratch.py), swept at the next start.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import resource
 import selectors
 import signal
+import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from .lifeline import Lifeline
+from .scratch import Workdir
 
 T = TypeVar("T")
 
@@ -79,14 +92,26 @@ def _worker_for(memory_mb: int) -> _Worker:
         _current = None  # a forked copy of this process must not share our child
     if _current is None:
         _current = _Worker(memory_mb)
+        if not _atexit_registered:
+            _register_atexit()
     return _current
+
+
+_atexit_registered = False
+
+
+def _register_atexit() -> None:
+    """Stop the child and remove its scratch folder at a normal exit."""
+    global _atexit_registered
+    atexit.register(shutdown)
+    _atexit_registered = True
 
 
 def _drop_worker() -> None:
     global _current
-    if _current is not None:
+    if _current is not None and _current.owner == os.getpid():
         _current.stop()
-        _current = None
+    _current = None
 
 
 def shutdown() -> None:
@@ -102,15 +127,16 @@ class _Worker:
         self.owner = os.getpid()
         self.memory_mb = memory_mb
         self.calls = 0
+        self.scratch = Workdir("sandbox")
+        # The group exists before the child: our death kills it from the first instant.
+        self.lifeline = Lifeline(f"sandbox {self.scratch.path}")
         req_r, req_w = os.pipe()
         res_r, res_w = os.pipe()
         pid = os.fork()
         if pid == 0:  # child
-            os.close(req_w)
-            os.close(res_r)
-            _serve(req_r, res_w, memory_mb)
+            _serve(req_r, res_w, memory_mb, self.lifeline.pgid, str(self.scratch.path))
         try:
-            os.setpgid(pid, pid)  # own group, so helpers it spawns (tesseract) die with it
+            os.setpgid(pid, self.lifeline.pgid)  # also here: no race with the child's own call
         except OSError:
             pass
         os.close(req_r)
@@ -126,8 +152,7 @@ class _Worker:
             raise IsolationError("crash", f"sandbox child gone: {exc}") from exc
         payload = _read_frame(self.res, time.monotonic() + timeout)
         if payload is None:
-            status = _kill(self.pid)
-            self.pid = 0
+            status = self._kill()
             if os.WIFSIGNALED(status):
                 sig = os.WTERMSIG(status)
                 reason = "memory" if sig in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT) else "crash"
@@ -141,19 +166,27 @@ class _Worker:
                 os.close(fd)
             except OSError:
                 pass
-        if self.pid:
-            _kill(self.pid)
-            self.pid = 0
+        self._kill()
+        self.scratch.close()
+
+    def _kill(self) -> int:
+        """SIGKILL the child's group (child, tesseract...) and reap the child."""
+        self.lifeline.close()
+        pid, self.pid = self.pid, 0
+        return _reap(pid) if pid else 0
 
 
-def _serve(req_fd: int, res_fd: int, memory_mb: int) -> None:
+def _serve(req_fd: int, res_fd: int, memory_mb: int, pgid: int, tmpdir: str) -> None:
     """Child main loop: read a request, run it, write the result; exit on EOF."""
     code = 0
     try:
+        _drop_inherited_fds(keep={0, 1, 2, req_fd, res_fd})
         try:
-            os.setpgid(0, 0)
+            os.setpgid(0, pgid)
         except OSError:
             pass
+        tempfile.tempdir = tmpdir  # pytesseract & co.
+        os.environ["TMPDIR"] = tmpdir  # tools they run
         # The cap is on top of what the fork already maps (a big parent with many
         # thread stacks may already use gigabytes of address space).
         limit = _mapped_bytes() + memory_mb * 1024 * 1024
@@ -180,6 +213,25 @@ def _serve(req_fd: int, res_fd: int, memory_mb: int) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _drop_inherited_fds(keep: set[int]) -> None:
+    """Point every inherited descriptor but `keep` at /dev/null.
+
+    dup2 rather than close: the numbers stay taken, so a stale Python object
+    of the parent that closes "its" descriptor later cannot close one of ours.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd not in keep and fd != null:
+                try:
+                    os.dup2(null, fd, inheritable=False)
+                except OSError:
+                    pass  # the listing's own descriptor, already gone
+    finally:
+        os.close(null)
 
 
 def _write_frame(fd: int, data: bytes) -> None:
@@ -234,17 +286,6 @@ def _picklable(exc: BaseException) -> BaseException:
     except Exception:
         text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return ChildException(text[:2000])
-
-
-def _kill(pid: int) -> int:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return _reap(pid)
 
 
 def _reap(pid: int) -> int:

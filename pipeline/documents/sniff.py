@@ -93,17 +93,44 @@ def _sniff(data: bytes, ext: str) -> Sniffed:
     archive = _archive_type(head)
     if archive:
         return Sniffed(ARCHIVE, archive)
-    text = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    text = _text_head(data)
     if text.startswith(b"{\\rtf"):
         return Sniffed(RTF, "wps" if ext == "wps" else "rtf")
-    if text.startswith((b"<!doctype html", b"<html")) or (
-        b"<html" in text and b"urn:schemas-microsoft-com:office" in text
-    ):
-        # Word/WPS "save as web page" files are often sent as .doc.
-        return Sniffed(HTML, ext if ext in ("doc", "wps") else "html")
+    if _looks_like_html(text):
+        # Word/WPS/Excel "save as web page" files are often sent as .doc/.xls.
+        return Sniffed(HTML, ext if ext in ("doc", "wps", "xls", "et") else "html")
     if text.startswith(b"mime-version:") and ext in ("doc", "mht", "mhtml"):
         return Sniffed(UNKNOWN, "mht", detail="MHTML web archive")
     return Sniffed(UNKNOWN, detail="no known signature")
+
+
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<table", b"<style", b"<title")
+
+
+def _text_head(data: bytes) -> bytes:
+    """The first 2 KB as lower-case ASCII-compatible bytes, whatever the encoding.
+
+    Word saves web pages as UTF-16 ("Unicode") with or without a BOM; a
+    NUL in every other byte is how a BOM-less one shows itself.
+    """
+    head = data[:4096]
+    encoding = ""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif len(head) >= 64 and head[1:64:2].count(0) > 28 and head[0:64:2].count(0) < 4:
+        encoding = "utf-16-le"
+    elif len(head) >= 64 and head[0:64:2].count(0) > 28 and head[1:64:2].count(0) < 4:
+        encoding = "utf-16-be"
+    if encoding:
+        head = head[: len(head) // 2 * 2].decode(encoding, errors="replace").encode("utf-8", errors="replace")
+    return head[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+
+
+def _looks_like_html(text: bytes) -> bool:
+    if text.startswith(_HTML_STARTS):
+        return True
+    # An XML declaration or a comment may come first (Excel's web-page .xls).
+    return text.startswith((b"<?xml", b"<!--")) and b"<html" in text
 
 
 def _image_type(head: bytes) -> str:
@@ -206,17 +233,19 @@ def _sniff_ole(data: bytes, ext: str) -> Sniffed:
             CORRUPT, ext if ext in ("doc", "wps", "xls", "et") else "ole", detail=f"bad OLE: {exc}"
         )
     try:
-        streams = {"/".join(s) for s in ole.listdir(streams=True, storages=True)}
+        # OLE directory names compare case-insensitively ([MS-CFB] 2.6.4): writers
+        # other than Office emit "WORKBOOK" or "worddocument", which Office opens.
+        streams = {"/".join(s).lower() for s in ole.listdir(streams=True, storages=True)}
     finally:
         ole.close()
     # OOXML saved with a password is an OLE container holding EncryptedPackage.
-    if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
+    if "encryptedpackage" in streams or "encryptioninfo" in streams:
         return Sniffed(ENCRYPTED, _ooxml_label(ext))
-    if "WordDocument" in streams:
+    if "worddocument" in streams:
         return Sniffed(DOC, "wps" if ext == "wps" else "doc")
-    if "Workbook" in streams or "Book" in streams:
+    if "workbook" in streams or "book" in streams:
         return Sniffed(XLS, "et" if ext == "et" else "xls")
-    if "PowerPoint Document" in streams:
+    if "powerpoint document" in streams:
         return Sniffed(PPT, "ppt")
     if ext in ("doc", "wps", "xls", "et", "docx", "xlsx"):
         # Named as an Office file but the main stream is gone: damaged, not exotic.
