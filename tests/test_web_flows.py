@@ -76,6 +76,17 @@ def test_pages_read_well_at_desktop_and_phone_widths(browser, console):
         page.context.close()
 
 
+def test_office_originals_are_shown_as_page_images(browser, console):
+    """An Excel 推荐表 is rendered (LibreOffice → PDF → page images) beside what was read."""
+    page = sign_in(browser, console, "刘晶晶")
+    page.goto(f"{console.url}/case/{console.cases['sh-1@shzj.example.cn']}")
+    image = page.locator(".original img").first
+    image.wait_for()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth > 500", image.element_handle())
+    look(page, "case-excel-1280")
+    page.context.close()
+
+
 def test_overview_shows_every_unit_with_one_state_and_filters(browser, console):
     page = sign_in(browser, console, "刘晶晶")
     rows = page.locator("table.list tbody tr")

@@ -47,7 +47,10 @@ def user_command(config: Config, args, out=None) -> int:
 def make_server(config: Config, host: str | None = None, port: int | None = None):
     import uvicorn
 
+    from ..documents import scratch
     from .app import create_app
+
+    scratch.configure(config.path(config.storage.tmp_dir))  # previews convert under data/tmp
 
     settings = uvicorn.Config(
         create_app(config),

@@ -19,7 +19,6 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,31 +111,55 @@ def _pdf_pages(data: bytes, out: Path) -> tuple[int, int]:
 
 
 def office_to_pdf(data: bytes, ext: str, timeout: float = 90) -> bytes | None:
-    """One-shot LibreOffice conversion to PDF, in a private profile and process group."""
+    """One-shot LibreOffice conversion to PDF: a private profile in an owner-only scratch
+    folder, run in a lifeline process group (it dies with us), killed on timeout."""
+    from ..documents.convert import _clean_env, seed_profile
+    from ..documents.lifeline import Lifeline
+    from ..documents.scratch import Workdir
+
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="preview-") as tmp:
-        src = Path(tmp) / f"source.{ext}"
+    work = Workdir("preview")
+    try:
+        job = work.path
+        src = job / f"source.{ext}"
         src.write_bytes(data)
+        profile = job / "profile"
+        seed_profile(profile)
         cmd = [
             soffice,
-            f"-env:UserInstallation=file://{tmp}/profile",
             "--headless",
             "--norestore",
+            "--nologo",
+            "--nolockcheck",
+            f"-env:UserInstallation={profile.resolve().as_uri()}",
             "--convert-to",
             "pdf",
             "--outdir",
-            tmp,
+            str(job),
             str(src),
         ]
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=timeout, start_new_session=True, check=False)
-        except subprocess.TimeoutExpired:
-            log.warning("preview conversion timed out")
-            return None
-        out = Path(tmp) / "source.pdf"
+        with Lifeline(f"preview {job}") as lifeline:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=_clean_env(job / "tmp"),
+                process_group=lifeline.pgid,
+            )
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("preview conversion timed out")
+                lifeline.close()
+                proc.wait()
+                return None
+        out = job / "source.pdf"
         return out.read_bytes() if out.is_file() else None
+    finally:
+        work.close()
 
 
 def build_preview(config: Config, sha256: str, path: Path, name: str) -> Preview:
