@@ -20,8 +20,7 @@ def _config(args) -> Config:
 
 
 def cmd_check_config(args) -> int:
-    config = _config(args)
-    resolve_secrets(config)
+    config = load_config(args.config, check_secrets=True)
     print(f"配置正确：{config.campaign}（{config.this_level.name}）")
     print(f"  邮箱 {len(config.mailboxes)} 个，推荐单位 {len(config.units)} 个")
     print(
