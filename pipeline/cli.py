@@ -1,18 +1,22 @@
-"""Command line: `python run.py <command>`. Names and outputs are a contract."""
+"""Command line: `python run.py <command>`. Names and outputs are a contract.
+
+The grammar and help text are in cli_parser.py; this module is what each
+command does, and main(): closed pipes, configuration and other user-facing
+errors end in one Chinese line and an exit status, not a traceback.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import sys
-from datetime import date
 from pathlib import Path
 
+from . import cli_output
+from .cli_parser import DECIDE_ACTIONS, build_parser
 from .config import Config, ConfigError, load_config, resolve_secrets
-
-DEFAULT_CONFIG = "inbox_rules.yaml"
+from .errors import UserFacingError
 
 
 def _config(args) -> Config:
@@ -53,23 +57,27 @@ def cmd_once(args) -> int:
         report = worker.run_cycle(progress=_progress_bar(args))
     finally:
         worker.close()
-    for name, n in report.processed.items():
-        print(f"邮箱 {name}：处理新邮件 {n} 封")
-    for name in report.skipped:
-        print(f"邮箱 {name}：另一个进程正在读取，本次跳过")
-    if config.smtp.dry_run:
-        print(f"演示/试运行模式：外发邮件只写入 {config.path(config.storage.outbox_dir).resolve()}，未发送")
-    elif report.sent:
-        print(
-            f"发送邮件 {report.sent.get('sent', 0)} 封，失败 {report.sent.get('failed', 0)} 封，"
-            f"稍后重试 {report.sent.get('deferred', 0)} 封"
-        )
-    if not args.quiet:
-        from .staff.status import print_status
-
-        print_status(config, worker.ledger)
+    # Errors first, on stderr: a reader that stops early (`once | head`) must not cost them.
     for err in report.errors.values():
         print(f"错误：{err}", file=sys.stderr)
+    with cli_output.tolerate_closed_stdout():
+        for name, n in report.processed.items():
+            print(f"邮箱 {name}：处理新邮件 {n} 封")
+        for name in report.skipped:
+            print(f"邮箱 {name}：另一个进程正在读取，本次跳过")
+        if config.smtp.dry_run:
+            print(
+                f"演示/试运行模式：外发邮件只写入 {config.path(config.storage.outbox_dir).resolve()}，未发送"
+            )
+        elif report.sent:
+            print(
+                f"发送邮件 {report.sent.get('sent', 0)} 封，失败 {report.sent.get('failed', 0)} 封，"
+                f"稍后重试 {report.sent.get('deferred', 0)} 封"
+            )
+        if not args.quiet:
+            from .staff.status import print_status
+
+            print_status(config, worker.ledger)
     return 2 if report.errors else 0
 
 
@@ -94,10 +102,12 @@ def cmd_extract(args) -> int:
     from .extract import extract_files
 
     config = load_config(args.config) if Path(args.config).is_file() else None
-    results = extract_files([Path(f) for f in args.files], config)
+    results, failures = extract_files([Path(f) for f in args.files], config)
+    for message in failures:
+        print(message, file=sys.stderr)
     json.dump(results, sys.stdout, ensure_ascii=False, indent=2)
     print()
-    return 0
+    return 1 if failures else 0
 
 
 def cmd_export(args) -> int:
@@ -125,8 +135,7 @@ def cmd_digest(args) -> int:
     config = _config(args)
     if args.send:
         resolve_secrets(config)
-    day = date.fromisoformat(args.date) if args.date else None
-    result = run_digest(config, day=day, send=args.send, force=True)
+    result = run_digest(config, day=args.date, send=args.send, force=True)
     print(result)
     return 0
 
@@ -159,72 +168,40 @@ def cmd_scoring(args) -> int:
 
 
 def cmd_decide(args) -> int:
-    from .staff.decisions import apply_decision
+    from .staff import decisions
 
+    if args.action not in decisions.ACTIONS:
+        words = next(words for name, words, _ in DECIDE_ACTIONS if name == args.action)
+        raise UserFacingError(f"这一版本还不能执行“{words[0]}”（{args.action}）")
     config = _config(args)
     if args.send:
         resolve_secrets(config)
-    print(apply_decision(config, args))
+    print(decisions.apply_decision(config, args))
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default=DEFAULT_CONFIG, help="配置文件（默认 ./inbox_rules.yaml）")
-    common.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
-    p = argparse.ArgumentParser(prog="run.py", description="推荐材料邮件受理", parents=[common])
-    sub = p.add_subparsers(dest="command", required=True)
-
-    sub.add_parser("check-config", parents=[common], help="检查配置文件").set_defaults(func=cmd_check_config)
-    sub.add_parser("test-connection", parents=[common], help="测试 IMAP/SMTP 连接").set_defaults(
-        func=cmd_test_connection
-    )
-    once = sub.add_parser("once", parents=[common], help="读取所有邮箱一次并处理（供 cron 使用）")
-    once.add_argument("--quiet", action="store_true", help="不打印汇总表")
-    once.set_defaults(func=cmd_once)
-    sub.add_parser("serve", parents=[common], help="常驻运行：定时收信、汇总、催报").set_defaults(
-        func=cmd_serve
-    )
-    ex = sub.add_parser("extract", parents=[common], help="直接读取推荐表文件，输出 JSON")
-    ex.add_argument("files", nargs="+")
-    ex.set_defaults(func=cmd_extract)
-    exp = sub.add_parser("export", parents=[common], help="导出台账全部记录")
-    exp.add_argument("--format", choices=["json", "xlsx"], default="json")
-    exp.add_argument("--output", help="输出文件（xlsx 默认 outbox/reports/台账.xlsx）")
-    exp.set_defaults(func=cmd_export)
-    dg = sub.add_parser("digest", parents=[common], help="生成每日汇总（HTML + 汇总表.xlsx）")
-    dg.add_argument("--date", help="汇总日期 YYYY-MM-DD（默认今天）")
-    dg.add_argument("--send", action="store_true", help="发送给工作人员")
-    dg.set_defaults(func=cmd_digest)
-    pk = sub.add_parser("packet", parents=[common], help="生成上报材料包")
-    pk.add_argument("--send", action="store_true", help="发送给上级")
-    pk.set_defaults(func=cmd_packet)
-    rm = sub.add_parser("remind", parents=[common], help="向未报送单位发送催报邮件")
-    rm.add_argument("--send", action="store_true", help="立即发送（否则只写入 outbox）")
-    rm.add_argument("--days", type=int, help="按“截止前 N 天”这一档发送（默认按今天对应的档）")
-    rm.set_defaults(func=cmd_remind)
-    sub.add_parser("scoring", parents=[common], help="生成评分表.xlsx").set_defaults(func=cmd_scoring)
-    sub.add_parser("status", parents=[common], help="按单位显示报送情况").set_defaults(func=cmd_status)
-
-    dec = sub.add_parser("decide", parents=[common], help="工作人员决定（记入审计日志）")
-    dec.add_argument(
-        "action",
-        choices=["assign", "accept", "reject", "withdraw", "allow-late", "select", "unselect", "answered"],
-        help="assign 指定单位 | accept 受理 | reject 不予受理 | withdraw 撤回 | allow-late 允许逾期 | "
-        "select 选送上级 | unselect 取消选送 | answered 来信已回复",
-    )
-    dec.add_argument("case", help="受理编号，如 TJ-20210801-0007")
-    dec.add_argument("--unit", help="assign 时指定的单位名称")
-    dec.add_argument("--reason", default="", help="原因（写入审计日志，并告知单位）")
-    dec.add_argument("--by", default="工作人员", help="决定人姓名")
-    dec.add_argument("--send", action="store_true", help="立即发送通知邮件")
-    dec.set_defaults(func=cmd_decide)
-    return p
+COMMANDS = {
+    "check-config": cmd_check_config,
+    "test-connection": cmd_test_connection,
+    "once": cmd_once,
+    "serve": cmd_serve,
+    "extract": cmd_extract,
+    "export": cmd_export,
+    "digest": cmd_digest,
+    "packet": cmd_packet,
+    "remind": cmd_remind,
+    "scoring": cmd_scoring,
+    "status": cmd_status,
+    "decide": cmd_decide,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit:  # -h printed the help (or a usage error was printed): argparse exits
+        cli_output.flush_stdout()  # `run.py -h | head -3` must not end in a BrokenPipeError at exit
+        raise
     # Everything we write (raw mail, attachments, ledger, outbox, reports) holds
     # personal data: owner-only unless an operator loosens it on purpose.
     os.umask(0o077)
@@ -233,10 +210,20 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return args.func(args)
+        code = COMMANDS[args.command](args)
+        # Flush here, not at exit, so that a closed pipe is seen and ends quietly.
+        return code if cli_output.flush_stdout() else cli_output.CLOSED_PIPE_EXIT
+    except BrokenPipeError:
+        if not cli_output.stdout_is_closed_pipe():
+            raise
+        cli_output.discard_stdout()
+        return cli_output.CLOSED_PIPE_EXIT
     except ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 3
+    except UserFacingError as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("已停止。", file=sys.stderr)
         return 130
