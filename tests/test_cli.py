@@ -1,4 +1,4 @@
-"""`run.py` as staff run it: closed pipes, bad input, `decide` in Chinese.
+"""`run.py` as staff run it: closed pipes, bad input, the wrong Python, `decide` in Chinese.
 
 Every command runs as a real child process with real pipes.
 """
@@ -6,6 +6,7 @@ Every command runs as a real child process with real pipes.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -165,6 +166,63 @@ def test_config_before_the_command_is_used(tmp_path):
     proc = run_py("--config", str(config), "check-config")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("配置正确：测试活动（学会）")
+
+
+# ---------------------------------------------------------------- wrong Python
+
+
+def python_with_only_yaml(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+    """This Python without its site-packages but with PyYAML: like a system python3
+    where `check-config` used to work and `status` ended in ModuleNotFoundError."""
+    import yaml as yaml_module
+
+    site = tmp_path / "site"
+    site.mkdir()
+    package = Path(yaml_module.__file__).parent
+    os.symlink(package, site / "yaml")
+    for info in package.parent.glob("[Pp]y[Yy][Aa][Mm][Ll]-*.dist-info"):
+        os.symlink(info, site / info.name)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return [sys.executable, "-S"], {**env, "PYTHONPATH": str(site)}
+
+
+@pytest.mark.parametrize("command", ["status", "check-config"])
+def test_outside_the_venv_says_how_to_run_it(tmp_path, command):
+    python, env = python_with_only_yaml(tmp_path)
+    probe = subprocess.run(
+        [*python, "-c", "import yaml, sqlalchemy"], env=env, capture_output=True, text=True
+    )
+    assert "No module named 'sqlalchemy'" in probe.stderr  # the environment reproduces the report
+    config = write_config(tmp_path)
+    proc = subprocess.run(  # `python3 run.py status` typed in the project folder
+        [*python, "run.py", command, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "ModuleNotFoundError" not in proc.stderr
+    assert "没有安装本程序需要的软件包（缺少 " in proc.stderr
+    assert "SQLAlchemy" in proc.stderr and "PyYAML" not in proc.stderr
+    assert f".venv/bin/python run.py {command} --config {config}" in proc.stderr
+    assert "make demo" in proc.stderr or "source .venv/bin/activate" in proc.stderr
+
+
+def test_how_to_run_names_the_project_python_when_it_exists(tmp_path, monkeypatch):
+    from pipeline.environment import how_to_run
+
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").touch()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["run.py", "status"])
+    text = how_to_run(["status"], ["SQLAlchemy"], root=tmp_path)
+    assert "  .venv/bin/python run.py status" in text.splitlines()
+    assert "或者先执行 source .venv/bin/activate，再运行 python run.py status" in text
+    assert "make demo" not in text
+    text = how_to_run(["status"], ["SQLAlchemy"], root=tmp_path / "elsewhere")
+    assert f"cd {tmp_path / 'elsewhere'} && make demo" in text
 
 
 # ---------------------------------------------------------------- decide aliases
