@@ -1,12 +1,14 @@
-"""`run.py` as staff run it: closed pipes, bad input, the wrong Python, `decide` in Chinese.
+"""`run.py` as staff run it: closed pipes, bad input, the wrong Python, demo vs live outputs.
 
 Every command runs as a real child process with real pipes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -223,6 +225,42 @@ def test_how_to_run_names_the_project_python_when_it_exists(tmp_path, monkeypatc
     assert "make demo" not in text
     text = how_to_run(["status"], ["SQLAlchemy"], root=tmp_path / "elsewhere")
     assert f"cd {tmp_path / 'elsewhere'} && make demo" in text
+
+
+# ---------------------------------------------------------------- demo vs live
+
+
+def test_demo_and_live_exports_do_not_overwrite_each_other(tmp_path):
+    """The shipped configs in a copy of the repository's layout: export xlsx with each."""
+    (tmp_path / "examples").mkdir()
+    shutil.copy(ROOT / "inbox_rules.yaml", tmp_path / "inbox_rules.yaml")
+    shutil.copy(ROOT / "examples" / "demo_rules.yaml", tmp_path / "examples" / "demo_rules.yaml")
+    demo = run_py("export", "--format", "xlsx", "--config", "examples/demo_rules.yaml", cwd=tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    demo_file = Path(demo.stdout.removeprefix("已导出：").strip())
+    before = hashlib.sha256(demo_file.read_bytes()).hexdigest()
+
+    live = run_py("export", "--format", "xlsx", cwd=tmp_path)  # ./inbox_rules.yaml, as staff run it
+    assert live.returncode == 0, live.stderr
+    live_file = Path(live.stdout.removeprefix("已导出：").strip())
+    assert live_file != demo_file
+    assert hashlib.sha256(demo_file.read_bytes()).hexdigest() == before
+    assert demo_file.is_relative_to(tmp_path / "outbox" / "demo")
+    assert live_file == tmp_path / "outbox" / "reports" / "台账.xlsx"
+
+
+def test_the_shipped_demo_config_writes_only_under_its_own_folders():
+    from pipeline.config import load_config
+
+    demo = load_config(ROOT / "examples" / "demo_rules.yaml")
+    live = load_config(ROOT / "inbox_rules.yaml")
+    for attr in ("outbox_dir", "reports_dir"):
+        assert demo.path(getattr(demo.storage, attr)).is_relative_to(ROOT / "outbox" / "demo")
+        assert not live.path(getattr(live.storage, attr)).is_relative_to(ROOT / "outbox" / "demo")
+    for attr in ("raw_dir", "files_dir"):
+        assert demo.path(getattr(demo.storage, attr)).is_relative_to(ROOT / "data" / "demo")
+        assert not live.path(getattr(live.storage, attr)).is_relative_to(ROOT / "data" / "demo")
+    assert demo.database_url != live.database_url
 
 
 # ---------------------------------------------------------------- decide aliases
