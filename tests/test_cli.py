@@ -100,6 +100,38 @@ def test_extract_with_a_closed_pipe(tmp_path):
     assert (code, err) == (CLOSED_PIPE_EXIT, "")
 
 
+def test_only_a_closed_stdout_counts_as_a_closed_pipe(tmp_path):
+    """A BrokenPipeError from a socket (an SMTP server hanging up) must not pass for `| head`."""
+    probe = (
+        "import sys; from pipeline.cli_output import stdout_is_closed_pipe; "
+        "sys.stdin.readline(); print(stdout_is_closed_pipe(), file=sys.stderr)"
+    )
+
+    def answer(close_reader: bool, stdout=subprocess.PIPE) -> str:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", probe],
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            text=True,
+        )
+        if close_reader:
+            proc.stdout.close()
+        proc.stdin.write("go\n")  # the child checks only after the reader is gone (or not)
+        proc.stdin.close()
+        err = proc.stderr.read().strip()
+        proc.wait(timeout=60)
+        if proc.stdout and not proc.stdout.closed:
+            proc.stdout.close()
+        return err
+
+    assert answer(close_reader=True) == "True"
+    assert answer(close_reader=False) == "False"
+    with open(tmp_path / "out.txt", "w") as file:
+        assert answer(close_reader=False, stdout=file) == "False"
+
+
 def test_help_with_a_closed_pipe():
     assert run_with_closed_stdout("-h") == (0, "")
     assert run_with_closed_stdout("decide", "-h") == (0, "")
