@@ -48,5 +48,6 @@ lint: $(STAMP)
 bench: $(STAMP) system-deps
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# Only what the demo wrote: a live installation's ledger (data/) and outbox are never removed here.
 clean:
-	rm -rf data outbox/receipt outbox/digest outbox/packet outbox/reminder outbox/notice outbox/alert outbox/reports
+	rm -rf data/demo outbox/demo

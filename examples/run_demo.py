@@ -2,7 +2,8 @@
 
 Fetch and process every message, then do what staff would do next: pick the
 accepted account with the most fans for upstream, remind units that have
-not sent anything, write the digest, the scoring sheet and the upstream packet. Everything lands in outbox/.
+not sent anything, write the digest, the scoring sheet and the upstream packet. Everything lands in
+outbox/demo/ (ledger in data/demo/), apart from what a live inbox_rules.yaml writes.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ def best_accepted() -> str | None:
 
 if __name__ == "__main__":
     # A demo starts from scratch each time, so its output is always the same.
+    # Only the demo's own folders: a live config's data/ and outbox/ are never touched.
+    demo = load_config(CONFIG)
+    outbox = demo.path(demo.storage.outbox_dir)  # outbox/demo
     shutil.rmtree(ROOT / "data" / "demo", ignore_errors=True)
-    for sub in ("receipt", "digest", "packet", "reminder", "notice", "alert", "reports"):
-        shutil.rmtree(ROOT / "outbox" / sub, ignore_errors=True)
+    shutil.rmtree(outbox, ignore_errors=True)
     step("once")
     case = best_accepted()
     if case:
@@ -54,7 +57,7 @@ if __name__ == "__main__":
     step("scoring")
     step("digest", "--send")
     step("packet", "--send")
-    print(f"\n回执、每日汇总、评分表和上报材料包都在 {ROOT / 'outbox'}/ 下。")
+    print(f"\n回执、每日汇总、评分表和上报材料包都在 {outbox}/ 下。")
     password = secrets.token_urlsafe(9)
     from pipeline.web.auth import add_user
 

@@ -1,19 +1,22 @@
-"""Command line: `python run.py <command>`. Names and outputs are a contract."""
+"""Command line: `python run.py <command>`. Names and outputs are a contract.
+
+The grammar and help text are in cli_parser.py; this module is what each
+command does, and main(): closed pipes, configuration and other user-facing
+errors end in one Chinese line and an exit status, not a traceback.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import sys
-from datetime import date
 from pathlib import Path
 
+from . import cli_output
+from .cli_parser import build_parser
 from .config import Config, ConfigError, load_config, resolve_secrets
 from .errors import UserFacingError
-
-DEFAULT_CONFIG = "inbox_rules.yaml"
 
 
 def _config(args) -> Config:
@@ -21,8 +24,7 @@ def _config(args) -> Config:
 
 
 def cmd_check_config(args) -> int:
-    config = _config(args)
-    resolve_secrets(config)
+    config = load_config(args.config, check_secrets=True)
     print(f"配置正确：{config.campaign}（{config.this_level.name}）")
     print(f"  邮箱 {len(config.mailboxes)} 个，推荐单位 {len(config.units)} 个")
     print(
@@ -55,23 +57,27 @@ def cmd_once(args) -> int:
         report = worker.run_cycle(progress=_progress_bar(args))
     finally:
         worker.close()
-    for name, n in report.processed.items():
-        print(f"邮箱 {name}：处理新邮件 {n} 封")
-    for name in report.skipped:
-        print(f"邮箱 {name}：另一个进程正在读取，本次跳过")
-    if config.smtp.dry_run:
-        print(f"演示/试运行模式：外发邮件只写入 {config.path(config.storage.outbox_dir).resolve()}，未发送")
-    elif report.sent:
-        print(
-            f"发送邮件 {report.sent.get('sent', 0)} 封，失败 {report.sent.get('failed', 0)} 封，"
-            f"稍后重试 {report.sent.get('deferred', 0)} 封"
-        )
-    if not args.quiet:
-        from .staff.status import print_status
-
-        print_status(config, worker.ledger)
+    # Errors first, on stderr: a reader that stops early (`once | head`) must not cost them.
     for err in report.errors.values():
         print(f"错误：{err}", file=sys.stderr)
+    with cli_output.tolerate_closed_stdout():
+        for name, n in report.processed.items():
+            print(f"邮箱 {name}：处理新邮件 {n} 封")
+        for name in report.skipped:
+            print(f"邮箱 {name}：另一个进程正在读取，本次跳过")
+        if config.smtp.dry_run:
+            print(
+                f"演示/试运行模式：外发邮件只写入 {config.path(config.storage.outbox_dir).resolve()}，未发送"
+            )
+        elif report.sent:
+            print(
+                f"发送邮件 {report.sent.get('sent', 0)} 封，失败 {report.sent.get('failed', 0)} 封，"
+                f"稍后重试 {report.sent.get('deferred', 0)} 封"
+            )
+        if not args.quiet:
+            from .staff.status import print_status
+
+            print_status(config, worker.ledger)
     return 2 if report.errors else 0
 
 
@@ -96,10 +102,16 @@ def cmd_extract(args) -> int:
     from .extract import extract_files
 
     config = load_config(args.config) if Path(args.config).is_file() else None
-    results = extract_files([Path(f) for f in args.files], config)
+    if config is not None:  # LibreOffice and OCR scratch under the installation's data/tmp
+        from .documents import scratch
+
+        scratch.configure(config.path(config.storage.tmp_dir))
+    results, failures = extract_files([Path(f) for f in args.files], config)
+    for message in failures:
+        print(message, file=sys.stderr)
     json.dump(results, sys.stdout, ensure_ascii=False, indent=2)
     print()
-    return 0
+    return 1 if failures else 0
 
 
 def cmd_export(args) -> int:
@@ -127,8 +139,7 @@ def cmd_digest(args) -> int:
     config = _config(args)
     if args.send:
         resolve_secrets(config)
-    day = date.fromisoformat(args.date) if args.date else None
-    result = run_digest(config, day=day, send=args.send, force=True)
+    result = run_digest(config, day=args.date, send=args.send, force=True)
     print(result)
     return 0
 
@@ -207,104 +218,32 @@ def cmd_user(args) -> int:
     return user_command(_config(args), args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default=DEFAULT_CONFIG, help="配置文件（默认 ./inbox_rules.yaml）")
-    common.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
-    p = argparse.ArgumentParser(prog="run.py", description="推荐材料邮件受理", parents=[common])
-    sub = p.add_subparsers(dest="command", required=True)
-
-    sub.add_parser("check-config", parents=[common], help="检查配置文件").set_defaults(func=cmd_check_config)
-    sub.add_parser("test-connection", parents=[common], help="测试 IMAP/SMTP 连接").set_defaults(
-        func=cmd_test_connection
-    )
-    once = sub.add_parser("once", parents=[common], help="读取所有邮箱一次并处理（供 cron 使用）")
-    once.add_argument("--quiet", action="store_true", help="不打印汇总表")
-    once.set_defaults(func=cmd_once)
-    sub.add_parser("serve", parents=[common], help="常驻运行：定时收信、汇总、催报").set_defaults(
-        func=cmd_serve
-    )
-    ex = sub.add_parser("extract", parents=[common], help="直接读取推荐表文件，输出 JSON")
-    ex.add_argument("files", nargs="+")
-    ex.set_defaults(func=cmd_extract)
-    exp = sub.add_parser("export", parents=[common], help="导出台账全部记录")
-    exp.add_argument("--format", choices=["json", "xlsx"], default="json")
-    exp.add_argument("--output", help="输出文件（xlsx 默认 outbox/reports/台账.xlsx）")
-    exp.set_defaults(func=cmd_export)
-    dg = sub.add_parser("digest", parents=[common], help="生成每日汇总（HTML + 汇总表.xlsx）")
-    dg.add_argument("--date", help="汇总日期 YYYY-MM-DD（默认今天）")
-    dg.add_argument("--send", action="store_true", help="发送给工作人员")
-    dg.set_defaults(func=cmd_digest)
-    pk = sub.add_parser("packet", parents=[common], help="生成上报材料包")
-    pk.add_argument("--send", action="store_true", help="发送给上级")
-    pk.set_defaults(func=cmd_packet)
-    rm = sub.add_parser("remind", parents=[common], help="向未报送单位发送催报邮件")
-    rm.add_argument("--send", action="store_true", help="立即发送（否则只写入 outbox）")
-    rm.add_argument("--days", type=int, help="按“截止前 N 天”这一档发送（默认按今天对应的档）")
-    rm.add_argument("--as-of", help="按指定时间计算“距截止还有几天”（演示或核对用），如 2021-08-01 09:00")
-    rm.set_defaults(func=cmd_remind)
-    sub.add_parser("scoring", parents=[common], help="生成评分表.xlsx").set_defaults(func=cmd_scoring)
-    sub.add_parser("status", parents=[common], help="按单位显示报送情况").set_defaults(func=cmd_status)
-
-    from .staff.commands import action_help
-    from .staff.decisions import ACTIONS
-
-    dec = sub.add_parser("decide", parents=[common], help="工作人员决定或更正（记入处理记录）")
-    dec.add_argument("action", choices=[*ACTIONS, "correct"], help=action_help())
-    dec.add_argument("case", help="受理编号，如 TJ-20210801-0007")
-    dec.add_argument("--unit", help="指定单位（assign）时的单位名称")
-    dec.add_argument("--reason", default="", help="原因或意见（写入处理记录；通知单位时作为“工作人员意见”）")
-    dec.add_argument(
-        "--fix", action="append", default=[], help="退回补正时单位须修改的问题：show 列出的序号，可重复"
-    )
-    dec.add_argument("--ask", default="", help="退回补正时另加的一条要求（工作人员自己的话）")
-    dec.add_argument("--field", help="更正（correct）的栏目，如 联系人")
-    dec.add_argument("--value", help="更正后的值")
-    dec.add_argument("--by", default="工作人员", help="决定人姓名")
-    dec.add_argument("--preview", action="store_true", help="只预览结果和通知单位的邮件，不作改动")
-    dec.add_argument("--no-notify", action="store_true", help="不通知单位（记入处理记录）")
-    dec.add_argument("--send", action="store_true", help="立即发送通知邮件")
-    dec.set_defaults(func=cmd_decide)
-
-    sh = sub.add_parser("show", parents=[common], help="查看一份报送的全部情况（问题、栏目及来源、处理记录）")
-    sh.add_argument("case", help="受理编号")
-    sh.set_defaults(func=cmd_show)
-
-    rp = sub.add_parser("reply", parents=[common], help="回复单位的来信（从收件邮箱发出，接在原邮件后）")
-    rp.add_argument("case", help="来信的受理编号")
-    rp.add_argument("--text", help="回复内容")
-    rp.add_argument("--text-file", help="从文件读取回复内容（UTF-8）")
-    rp.add_argument("--by", default="工作人员", help="回复人姓名")
-    rp.add_argument("--preview", action="store_true", help="只预览，不发送")
-    rp.add_argument("--send", action="store_true", help="立即发送")
-    rp.set_defaults(func=cmd_reply)
-
-    web = sub.add_parser("web", parents=[common], help="启动工作人员控制台（网页）")
-    web.add_argument("--host", help="监听地址（默认 web.host，即 127.0.0.1，只允许本机访问）")
-    web.add_argument("--port", type=int, help="端口（默认 web.port，即 8080）")
-    web.set_defaults(func=cmd_web)
-
-    us = sub.add_parser("user", parents=[common], help="管理控制台账号（add/remove/reset/list）")
-    us_sub = us.add_subparsers(dest="user_action", required=True)
-    ua = us_sub.add_parser("add", parents=[common], help="添加账号")
-    ua.add_argument("name", help="姓名（登录名）")
-    ua.add_argument(
-        "--role", choices=["staff", "reviewer"], default="staff", help="staff 工作人员 | reviewer 评审专家"
-    )
-    ua.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（供脚本使用）")
-    ur = us_sub.add_parser("reset", parents=[common], help="重设密码（同时退出该账号的所有登录）")
-    ur.add_argument("name")
-    ur.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
-    ud = us_sub.add_parser("remove", parents=[common], help="停用账号")
-    ud.add_argument("name")
-    us_sub.add_parser("list", parents=[common], help="列出账号")
-    us.set_defaults(func=cmd_user)
-    return p
+COMMANDS = {
+    "check-config": cmd_check_config,
+    "test-connection": cmd_test_connection,
+    "once": cmd_once,
+    "serve": cmd_serve,
+    "extract": cmd_extract,
+    "export": cmd_export,
+    "digest": cmd_digest,
+    "packet": cmd_packet,
+    "remind": cmd_remind,
+    "scoring": cmd_scoring,
+    "status": cmd_status,
+    "decide": cmd_decide,
+    "show": cmd_show,
+    "reply": cmd_reply,
+    "web": cmd_web,
+    "user": cmd_user,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit:  # -h printed the help (or a usage error was printed): argparse exits
+        cli_output.flush_stdout()  # `run.py -h | head -3` must not end in a BrokenPipeError at exit
+        raise
     # Everything we write (raw mail, attachments, ledger, outbox, reports) holds
     # personal data: owner-only unless an operator loosens it on purpose.
     os.umask(0o077)
@@ -313,12 +252,19 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return args.func(args)
+        code = COMMANDS[args.command](args)
+        # Flush here, not at exit, so that a closed pipe is seen and ends quietly.
+        return code if cli_output.flush_stdout() else cli_output.CLOSED_PIPE_EXIT
+    except BrokenPipeError:
+        if not cli_output.stdout_is_closed_pipe():
+            raise
+        cli_output.discard_stdout()
+        return cli_output.CLOSED_PIPE_EXIT
     except ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 3
     except UserFacingError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("已停止。", file=sys.stderr)

@@ -1,29 +1,24 @@
 """Load and validate inbox_rules.yaml into typed settings.
 
-Unknown keys and wrong types are errors naming the key path, so a typo in
-the YAML is caught by `run.py check-config` instead of being ignored.
-Passwords never live in the YAML: only the name of an environment variable
-or a file path that holds them.
+Unknown keys, wrong types and inconsistent values are errors naming the key
+path and its line, all reported at once, so a typo in the YAML is caught by
+`run.py check-config` instead of being ignored. Passwords never live in the
+YAML: only the name of an environment variable or a file path that holds them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import types
-import typing
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from . import config_checks as checks
+from .config_convert import Converter
+from .config_problems import ConfigError, Problems
+from .config_yaml import read_yaml
 from .model import FORM_LABELS
-
-
-class ConfigError(Exception):
-    """A configuration problem; the message is Chinese and names the key."""
 
 
 @dataclass
@@ -188,6 +183,9 @@ class Config:
     storage: Storage = field(default_factory=Storage)
     web: Web = field(default_factory=Web)
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
+    # key path → line in the YAML file, so later problems (a missing password) can name the line
+    lines: dict[str, int] = field(default_factory=dict, metadata={"internal": True})
+    config_file: Path | None = field(default=None, metadata={"internal": True})
 
     @property
     def tz(self) -> ZoneInfo:
@@ -223,150 +221,70 @@ class Config:
 # ---------------------------------------------------------------- loading
 
 
-def load_config(path: str | Path) -> Config:
+def load_config(path: str | Path, *, check_secrets: bool = False) -> Config:
+    """Read and check the file; every problem found is in one ConfigError.
+
+    `check_secrets` also reports each password that cannot be found now
+    (`check-config` does; commands that never log in do not need passwords).
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"找不到配置文件 {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"配置文件 {path} 不是有效的 YAML：{exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"配置文件 {path} 的顶层应是键值对")
-    tz = data.get("timezone", "Asia/Shanghai")
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"配置文件 {path} 不是 UTF-8 编码（可能被保存成了 GBK/ANSI）：请用编辑器“另存为 UTF-8”"
+        ) from None
     try:
-        zone = ZoneInfo(str(tz))
-    except Exception as exc:
-        raise ConfigError(f"timezone: 未知的时区 {tz}") from exc
-    config = _build(Config, data, "", zone)
+        doc = read_yaml(text)
+    except ConfigError as exc:
+        raise ConfigError(problems=exc.problems, path=path) from None
+    problems = Problems(doc.lines)
+    problems.extend(doc.problems)
+    config = _build(doc.data, problems, check_secrets)
+    problems.raise_if_any(path)
+    assert config is not None  # a config that failed to build has problems
     config.base_dir = path.resolve().parent
+    config.lines = doc.lines
+    config.config_file = path
     for box in config.mailboxes:
         if box.kind == "folder" and box.path and not Path(box.path).is_absolute():
             box.path = str(config.base_dir / box.path)
-    _check(config)
     return config
 
 
-def _build(cls: type, data: object, where: str, zone: ZoneInfo):
+def _build(data: object, problems: Problems, check_secrets: bool) -> Config | None:
     if not isinstance(data, dict):
-        raise ConfigError(f"{where or '顶层'}: 应是键值对，实际是 {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ConfigError(f"{_join(where, unknown[0])}: 未知的配置项（可用：{'、'.join(fields)}）")
-    kwargs = {}
-    for name, f in fields.items():
-        key = _join(where, name)
-        if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ConfigError(f"{key}: 缺少必填项")
-            continue
-        kwargs[name] = _convert(hints[name], data[name], key, zone)
-    return cls(**kwargs)
-
-
-def _convert(hint, value, key: str, zone: ZoneInfo):
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None:
-            return None
-        return _convert(args[0], value, key, zone)
-    if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{key}: 应是列表")
-        (item,) = typing.get_args(hint)
-        return [_convert(item, v, f"{key}[{i}]", zone) for i, v in enumerate(value)]
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, key, zone)
-    if hint is datetime:
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value.replace(" ", "T"))
-            except ValueError as exc:
-                raise ConfigError(f"{key}: 日期时间格式应为 YYYY-MM-DD HH:MM") from exc
-        if not isinstance(value, datetime):
-            raise ConfigError(f"{key}: 应是日期时间，如 2021-08-02 17:00")
-        return value if value.tzinfo else value.replace(tzinfo=zone)
-    if hint is time:
-        if isinstance(value, int):  # YAML 1.1 reads 08:00 as sexagesimal minutes
-            return time(value // 60, value % 60)
+        fix = "从 inbox_rules.yaml 复制一份再修改：每行写“名称: 值”（半角冒号，后面一个空格）"
+        if isinstance(data, str) and "：" in data:
+            fix = "把全角冒号“：”改成半角冒号“:”加一个空格；" + fix
+        problems.add("", "文件的内容应是若干“名称: 值”", fix)
+        return None
+    zone = ZoneInfo("Asia/Shanghai")
+    tz = data.get("timezone")
+    if isinstance(tz, str):  # another type is reported by the conversion below
         try:
-            return time.fromisoformat(str(value))
-        except ValueError as exc:
-            raise ConfigError(f"{key}: 时间格式应为 HH:MM") from exc
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key}: 应是 true 或 false")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: 应是整数")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key}: 应是数字")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise ConfigError(f"{key}: 应是文本")
-        return str(value)
-    raise ConfigError(f"{key}: 无法识别的类型")
-
-
-def _join(where: str, name: str) -> str:
-    return f"{where}.{name}" if where else name
-
-
-def _check(config: Config) -> None:
-    """Cross-field checks that types alone cannot express."""
-    names = set()
-    for i, box in enumerate(config.mailboxes):
-        key = f"mailboxes[{i}]"
-        if box.name in names:
-            raise ConfigError(f"{key}.name: 邮箱名称 {box.name} 重复")
-        names.add(box.name)
-        if box.kind not in ("imap", "folder"):
-            raise ConfigError(f"{key}.kind: 只能是 imap 或 folder")
-        if box.kind == "imap":
-            for attr in ("host", "user"):
-                if not getattr(box, attr):
-                    raise ConfigError(f"{key}.{attr}: IMAP 邮箱必须填写")
-            if box.password is None:
-                raise ConfigError(f"{key}.password: 需要 env 或 file（密码不能写在配置文件里）")
-        elif not box.path:
-            raise ConfigError(f"{key}.path: 本地文件夹来源必须填写 path")
-    for label in config.form.required:
-        if label not in FORM_LABELS:
-            raise ConfigError(f"form.required: 未知字段 {label}")
-    if len(config.form.labels) != len(FORM_LABELS):
-        raise ConfigError("form.labels: 应列出推荐表的 15 个栏目")
-    seen: dict[str, str] = {}
-    for i, unit in enumerate(config.units):
-        for addr in unit.addresses + [f"@{d}" for d in unit.domains]:
-            low = addr.lower()
-            if low in seen:
-                raise ConfigError(f"units[{i}]: 地址 {addr} 同时属于 {seen[low]} 和 {unit.name}")
-            seen[low] = unit.name
-    if config.smtp.sent_check_mailbox and config.smtp.sent_check_mailbox not in names:
-        raise ConfigError(f"smtp.sent_check_mailbox: 没有名为 {config.smtp.sent_check_mailbox} 的邮箱")
-    if not config.smtp.dry_run:
-        if not config.smtp.host or not config.smtp.from_addr:
-            raise ConfigError("smtp: 需要 host 与 from_addr（或设 dry_run: true 只写入 outbox）")
-        if config.smtp.user and config.smtp.password is None:
-            raise ConfigError("smtp.password: 需要 env 或 file")
-        if config.smtp.user and config.smtp.from_addr.lower() != config.smtp.user.lower():
-            raise ConfigError(
-                f"smtp.from_addr: 发件地址 {config.smtp.from_addr} 必须与登录账号 {config.smtp.user} 相同"
-                "（QQ、163 等邮箱会拒收，返回 501/553）"
-            )
+            zone = ZoneInfo(tz)
+        except Exception:
+            problems.add("timezone", f"未知的时区 {tz}", "写 Asia/Shanghai（北京时间）")
+    convert = Converter(problems, zone, hints={Secret: checks.secret_not_a_mapping})
+    parts = convert.fields(Config, data, "") or {}
+    names = checks.check_mailboxes(problems, parts.get("mailboxes"))
+    checks.check_this_level(problems, parts.get("this_level"))
+    checks.check_upstream(problems, parts.get("upstream"))
+    checks.check_deadlines(problems, parts.get("this_level"), parts.get("upstream"))
+    checks.check_units(problems, parts.get("units"))
+    checks.check_form(problems, parts.get("form"))
+    smtp = parts.get("smtp") if "smtp" in data else Smtp()  # None: it failed, already reported
+    checks.check_smtp(problems, smtp, names)
+    if check_secrets:
+        checks.secret_problems(problems, parts.get("mailboxes"), parts.get("smtp"))
+    return None if problems else Config(**parts)
 
 
 def resolve_secrets(config: Config) -> None:
-    """Fail early, naming the variable, when a password is unavailable."""
-    for i, box in enumerate(config.mailboxes):
-        if box.password:
-            box.password.resolve(f"mailboxes[{i}].password")
-    if config.smtp.password and not config.smtp.dry_run:
-        config.smtp.password.resolve("smtp.password")
+    """Fail early, naming every variable or file, when a password is unavailable."""
+    problems = Problems(config.lines)
+    checks.secret_problems(problems, config.mailboxes, config.smtp)
+    problems.raise_if_any(config.config_file)

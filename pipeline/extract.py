@@ -1,4 +1,8 @@
-"""`run.py extract`: read 推荐表 files directly, one JSON object per file."""
+"""`run.py extract`: read 推荐表 files directly, one JSON object per file.
+
+A path that cannot be read is reported in one Chinese line and left out of
+the JSON: 15 empty fields would look like a form that was read and is blank.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,32 @@ from pathlib import Path
 
 from .config import Config, Limits
 from .documents import read_document
+from .errors import UserFacingError
 from .form import analyze_document
 from .model import FORM_LABELS
+
+
+class UnreadableFile(UserFacingError):
+    """A path given to `extract` that is missing, a folder, or not readable."""
+
+
+def read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableFile(f"找不到文件：{path}") from None
+    except IsADirectoryError:
+        raise UnreadableFile(f"{path} 是文件夹，请给出其中的推荐表文件") from None
+    except PermissionError:
+        raise UnreadableFile(f"没有权限读取：{path}") from None
+    except OSError as exc:
+        raise UnreadableFile(f"无法读取 {path}：{exc.strerror or exc}") from None
 
 
 def extract_file(path: Path, config: Config | None, converter=None) -> dict:
     limits = config.limits if config else Limits()
     required = config.form.required if config else list(FORM_LABELS)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return {
-            "file": str(path),
-            "fields": dict.fromkeys(FORM_LABELS, ""),
-            "normalized": {},
-            "problems": [{"field": None, "code": "unreadable", "message": f"无法读取文件：{exc.strerror}"}],
-        }
+    data = read_file(path)
     doc = read_document(path.name, data, limits, converter)
     form, normalized, problems = analyze_document(doc, required)
     return {
@@ -36,8 +50,16 @@ def extract_file(path: Path, config: Config | None, converter=None) -> dict:
     }
 
 
-def extract_files(paths: list[Path], config: Config | None) -> list[dict]:
+def extract_files(paths: list[Path], config: Config | None) -> tuple[list[dict], list[str]]:
+    """JSON objects for the files read, and one Chinese line per file that was not."""
     from .documents.convert import Converter
 
+    results: list[dict] = []
+    failures: list[str] = []
     with Converter() as converter:  # one warm LibreOffice for the whole batch
-        return [extract_file(p, config, converter) for p in paths]
+        for path in paths:
+            try:
+                results.append(extract_file(path, config, converter))
+            except UnreadableFile as exc:
+                failures.append(str(exc))
+    return results, failures

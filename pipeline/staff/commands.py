@@ -10,7 +10,6 @@ from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow
 from ..model import FORM_LABELS, Status
 from ..rules.audience import split, staff_text
 from .decisions import (
-    ACTIONS,
     DecisionError,
     DecisionRequest,
     apply_decision,
@@ -175,10 +174,3 @@ def reply(config: Config, args, out=None) -> int:
     if args.send:
         flush_if(config, ledger, True)
     return 0
-
-
-def action_help() -> str:
-    return (
-        "；".join(f"{a.name}（{a.zh}）：{a.help}" for a in ACTIONS.values())
-        + "；correct（更正）：更正一个栏目的值（--field、--value）"
-    )
