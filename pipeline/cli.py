@@ -10,7 +10,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from . import logsetup
 from .config import Config, ConfigError, load_config, resolve_secrets
+from .errors import UserFacingError
 
 DEFAULT_CONFIG = "inbox_rules.yaml"
 
@@ -55,7 +57,13 @@ def cmd_once(args) -> int:
     finally:
         worker.close()
     for name, n in report.processed.items():
-        print(f"邮箱 {name}：处理新邮件 {n} 封")
+        others = report.others.get(name, 0)
+        print(
+            f"邮箱 {name}：本进程处理新邮件 {n} 封"
+            + (f"（另有 {others} 封由其他进程处理）" if others else "")
+        )
+    if report.resumed:
+        print(f"继续处理上次中断的邮件 {report.resumed} 封")
     for name in report.skipped:
         print(f"邮箱 {name}：另一个进程正在读取，本次跳过")
     if config.smtp.dry_run:
@@ -229,15 +237,18 @@ def main(argv: list[str] | None = None) -> int:
     # Everything we write (raw mail, attachments, ledger, outbox, reports) holds
     # personal data: owner-only unless an operator loosens it on purpose.
     os.umask(0o077)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logsetup.setup(args.verbose, args.config)
     try:
         return args.func(args)
     except ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 3
+    except UserFacingError as exc:
+        logging.getLogger(__name__).warning("%s", exc, exc_info=True)
+        print(exc, file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("已停止。", file=sys.stderr)
         return 130
+    except Exception as exc:  # tracebacks go to the log file; the terminal gets one line
+        return logsetup.report_unexpected(exc)
