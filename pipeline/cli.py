@@ -72,6 +72,11 @@ def cmd_once(args) -> int:
         print(
             f"发送邮件 {report.sent.get('sent', 0)} 封，失败 {report.sent.get('failed', 0)} 封，"
             f"稍后重试 {report.sent.get('deferred', 0)} 封"
+            + (
+                f"，结果不确定 {report.sent['unknown']} 封（下次运行核实，不在本次重发）"
+                if report.sent.get("unknown")
+                else ""
+            )
         )
     if not args.quiet:
         from .staff.status import print_status

@@ -240,7 +240,7 @@ class Worker:
         from .outbox import flush
 
         if self.config.smtp.dry_run:
-            return {"sent": 0, "failed": 0, "deferred": 0}
+            return {"sent": 0, "failed": 0, "deferred": 0, "unknown": 0}
         from .outbox.sent_check import sent_folder_checker
 
         return flush(self.ledger, self.config, self.sender, already_sent=sent_folder_checker(self.config))

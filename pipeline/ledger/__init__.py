@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import RawMail
+from .migrate import add_missing_columns
 from .schema import (
     AttachmentRow,
     Base,
@@ -75,6 +76,7 @@ def _make_engine(url: str) -> Engine:
             cur.close()
 
         _create_schema(engine)
+        add_missing_columns(engine)
         # The ledger holds phone numbers and addresses: service user only.
         for suffix in ("", "-wal", "-shm"):
             p = Path(str(db_path) + suffix)
@@ -83,6 +85,7 @@ def _make_engine(url: str) -> Engine:
         return engine
     engine = create_engine(url, pool_pre_ping=True)
     _create_schema(engine)
+    add_missing_columns(engine)
     return engine
 
 

@@ -12,7 +12,7 @@ from ..ledger.views import to_view, unit_rows
 from ..model import Status
 from ..outbox import enqueue, new_message
 from ..templating import TEMPLATE_DIR, render
-from .sending import flush_if, sent_to
+from .sending import send_and_report
 
 
 def run_packet(config: Config, send: bool = False) -> str:
@@ -54,6 +54,7 @@ def run_packet(config: Config, send: bool = False) -> str:
     basis = "|".join(sorted(f"{v.case_no}:{','.join(a.sha256 for a in v.attachments)}" for v in selected))
     fingerprint = hashlib.sha256(basis.encode()).hexdigest()[:16]
     names = "、".join(f"{v.unit}「{v.fields.get('账号名称', '')}」" for v in selected)
+    keys = [f"packet:{fingerprint}:{i}of{n}" for i in range(1, n + 1)]
     with ledger.session() as s:
         for i, path in enumerate(packet.zip_paths, 1):
             text = render(
@@ -70,7 +71,5 @@ def run_packet(config: Config, send: bool = False) -> str:
             msg = new_message(
                 config, config.upstream.addresses, subject, text, automatic=False, attachments=[path]
             )
-            key = f"packet:{fingerprint}:{i}of{n}"
-            enqueue(s, config, key, "packet", msg)
-    flush_if(config, ledger, send)
-    return result + sent_to(config, config.upstream.addresses)
+            enqueue(s, config, keys[i - 1], "packet", msg)
+    return send_and_report(config, ledger, keys, result)
