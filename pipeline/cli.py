@@ -11,14 +11,22 @@ from datetime import date
 from pathlib import Path
 
 from . import logsetup
+from .cli_ledger import add_ledger_commands
 from .config import Config, ConfigError, load_config, resolve_secrets
 from .errors import UserFacingError
 
 DEFAULT_CONFIG = "inbox_rules.yaml"
+# Commands that read or write the ledger: it is checked before they start (status: in full).
+LEDGER_COMMANDS = {"once", "serve", "status", "export", "digest", "packet", "remind", "scoring", "decide"}
 
 
 def _config(args) -> Config:
-    return load_config(args.config)
+    config = load_config(args.config)
+    if getattr(args, "command", None) in LEDGER_COMMANDS:
+        from .ledger.open import open_ledger
+
+        open_ledger(config, full_check=args.command == "status")
+    return config
 
 
 def cmd_check_config(args) -> int:
@@ -233,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     dec.add_argument("--by", default="工作人员", help="决定人姓名")
     dec.add_argument("--send", action="store_true", help="立即发送通知邮件")
     dec.set_defaults(func=cmd_decide)
+    add_ledger_commands(sub, common)
     return p
 
 

@@ -74,7 +74,11 @@ class Worker:
 
     def __init__(self, config: Config, ledger: Ledger | None = None, converter=None):
         self.config = config
-        self.ledger = ledger or Ledger(config.database_url)
+        if ledger is None:
+            from .ledger.open import open_ledger
+
+            ledger = open_ledger(config)
+        self.ledger = ledger
         self.processor = Processor(config, self.ledger, converter)
         self.sources: dict[str, MailSource] = {}
         self._sender = None
