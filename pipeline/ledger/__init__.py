@@ -52,6 +52,7 @@ def _create_schema(engine: Engine, tries: int = 6) -> None:
     for attempt in range(tries):
         try:
             Base.metadata.create_all(engine)
+            add_missing_columns(engine)
             return
         except (OperationalError, ProgrammingError, IntegrityError):
             if attempt == tries - 1:
@@ -77,7 +78,6 @@ def _make_engine(url: str) -> Engine:
             cur.close()
 
         _create_schema(engine)
-        add_missing_columns(engine)
         # The ledger holds phone numbers and addresses: service user only.
         for suffix in ("", "-wal", "-shm"):
             p = Path(str(db_path) + suffix)
@@ -86,7 +86,6 @@ def _make_engine(url: str) -> Engine:
         return engine
     engine = create_engine(url, pool_pre_ping=True)
     _create_schema(engine)
-    add_missing_columns(engine)
     return engine
 
 

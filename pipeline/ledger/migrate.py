@@ -1,9 +1,9 @@
-"""Bring an existing ledger's tables up to the current schema.
+"""Bring an existing ledger up to the current schema.
 
-create_all() makes missing tables but never adds a column to a table that
-exists. A ledger written by an older version would then fail on the first
-query that names a new column, so new columns are added here, each with a
-default that means "what the old version did".
+New tables come from `create_all`; a column added to an existing table is
+added here with `ALTER TABLE ... ADD COLUMN` (nullable, no default), which
+SQLite and PostgreSQL both do in place. Code reading such a column treats
+NULL as "not recorded" (rows written before the column existed).
 """
 
 from __future__ import annotations
@@ -12,22 +12,28 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-# (table, column, SQL type and default) added since the first release.
-ADDED_COLUMNS = (("outbox", "unknown_sends", "INTEGER NOT NULL DEFAULT 0"),)
+from .schema import Base
 
 
-def add_missing_columns(engine: Engine) -> None:
-    """ALTER TABLE ... ADD COLUMN for what is missing; another process doing the
-    same at the same moment is fine (its duplicate-column error is ignored)."""
-    with engine.connect() as conn:
-        present = {t: {c["name"] for c in inspect(conn).get_columns(t)} for t, _, _ in ADDED_COLUMNS}
-    for table, column, ddl in ADDED_COLUMNS:
-        if column in present[table]:
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add every mapped column the database lacks; returns "table.column" names added."""
+    added: list[str] = []
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
             continue
-        try:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
-        except (OperationalError, ProgrammingError):
-            with engine.connect() as conn:
-                if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(ddl))
+            except (OperationalError, ProgrammingError):
+                # Another worker added it at the same moment.
+                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
                     raise
+            added.append(f"{table.name}.{column.name}")
+    return added
