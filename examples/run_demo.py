@@ -57,6 +57,7 @@ if __name__ == "__main__":
     step("scoring")
     step("digest", "--send")
     step("packet", "--send")
+    step("backup")  # README“备份与恢复”uses this ledger and this backup as its example
     print(f"\n回执、每日汇总、评分表和上报材料包都在 {outbox}/ 下。")
     password = secrets.token_urlsafe(9)
     from pipeline.web.auth import add_user

@@ -13,14 +13,25 @@ import os
 import sys
 from pathlib import Path
 
-from . import cli_output
+from . import cli_ledger, cli_output, logsetup
 from .cli_parser import build_parser
 from .config import Config, ConfigError, load_config, resolve_secrets
 from .errors import UserFacingError
 
+# Commands that read or write the ledger: it is checked before they start (status: in full).
+LEDGER_COMMANDS = {
+    "once", "serve", "status", "export", "digest", "packet", "remind", "scoring", "decide", "show", "reply",
+    "web", "user",
+}  # fmt: skip
+
 
 def _config(args) -> Config:
-    return load_config(args.config)
+    config = load_config(args.config)
+    if getattr(args, "command", None) in LEDGER_COMMANDS:
+        from .ledger.open import open_ledger
+
+        open_ledger(config, full_check=args.command == "status")
+    return config
 
 
 def cmd_check_config(args) -> int:
@@ -62,7 +73,13 @@ def cmd_once(args) -> int:
         print(f"错误：{err}", file=sys.stderr)
     with cli_output.tolerate_closed_stdout():
         for name, n in report.processed.items():
-            print(f"邮箱 {name}：处理新邮件 {n} 封")
+            others = report.others.get(name, 0)
+            print(
+                f"邮箱 {name}：本进程处理新邮件 {n} 封"
+                + (f"（另有 {others} 封由其他进程处理）" if others else "")
+            )
+        if report.resumed:
+            print(f"继续处理上次中断的邮件 {report.resumed} 封")
         for name in report.skipped:
             print(f"邮箱 {name}：另一个进程正在读取，本次跳过")
         if config.smtp.dry_run:
@@ -73,6 +90,11 @@ def cmd_once(args) -> int:
             print(
                 f"发送邮件 {report.sent.get('sent', 0)} 封，失败 {report.sent.get('failed', 0)} 封，"
                 f"稍后重试 {report.sent.get('deferred', 0)} 封"
+                + (
+                    f"，结果不确定 {report.sent['unknown']} 封（下次运行核实，不在本次重发）"
+                    if report.sent.get("unknown")
+                    else ""
+                )
             )
         if not args.quiet:
             from .staff.status import print_status
@@ -235,6 +257,7 @@ COMMANDS = {
     "reply": cmd_reply,
     "web": cmd_web,
     "user": cmd_user,
+    **cli_ledger.COMMANDS,
 }
 
 
@@ -247,10 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     # Everything we write (raw mail, attachments, ledger, outbox, reports) holds
     # personal data: owner-only unless an operator loosens it on purpose.
     os.umask(0o077)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logsetup.setup(args.verbose, args.config)
     try:
         code = COMMANDS[args.command](args)
         # Flush here, not at exit, so that a closed pipe is seen and ends quietly.
@@ -264,8 +284,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 3
     except UserFacingError as exc:
+        logging.getLogger(__name__).warning("%s", exc, exc_info=True)
         print(exc, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("已停止。", file=sys.stderr)
         return 130
+    except Exception as exc:  # tracebacks go to the log file; the terminal gets one line
+        return logsetup.report_unexpected(exc)

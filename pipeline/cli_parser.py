@@ -169,6 +169,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "  python run.py decide 指定单位 TJ-20210801-0012 --unit 天津市针灸学会\n"
         "  python run.py decide 选定 TJ-20210801-0007",
     ),
+    "check": (
+        "完整检查台账",
+        "完整检查台账：是否损坏、是否为空、是否落后于认领和发件记录（恢复了较旧的备份）。\n"
+        "其他命令启动时只做快速检查。\n\n"
+        "例如：\n  python run.py check",
+    ),
+    "backup": (
+        "在线备份 SQLite 台账",
+        "在线备份 SQLite 台账（收信程序运行时也可以做）。PostgreSQL 台账请用 pg_dump。\n\n"
+        "例如：\n  python run.py backup\n  python run.py backup --to /mnt/备份/ledger.sqlite3",
+    ),
+    "restore": (
+        "用备份文件恢复 SQLite 台账",
+        "用 backup 生成的文件恢复台账（请先停止 once/serve）；原台账改名保留。"
+        "备份之后处理过的邮件用 rebuild 补齐。\n\n"
+        "例如：\n  python run.py restore data/backups/ledger-20210801-090000.sqlite3",
+    ),
+    "rebuild": (
+        "从原始邮件和发件记录重建台账",
+        "台账丢失、清空或损坏时，从原始邮件、认领记录和发件记录重建：受理编号不变，不重复发信；"
+        "工作人员的决定、更正、回复和评分按处理记录恢复。\n\n"
+        "例如：\n  python run.py rebuild",
+    ),
     "show": (
         "查看一份报送的全部情况",
         "查看一份报送：问题（原因、单位须补正、工作人员须核对、说明）、可退回补正的问题及序号、"
@@ -279,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dec.add_argument("--no-notify", action="store_true", help="不通知单位（记入处理记录）")
     dec.add_argument("--send", action="store_true", help="立即发送通知邮件")
+
+    commands["backup"].add_argument(
+        "--to", metavar="文件", help="备份文件（默认 data/backups/ledger-时间.sqlite3）"
+    )
+    commands["restore"].add_argument("backup", metavar="备份文件", help="backup 命令生成的备份文件")
 
     commands["show"].add_argument("case", metavar="受理编号", help="如 TJ-20210801-0007")
 

@@ -25,7 +25,8 @@ from .documents.classify import article_chars, classify_attachment
 from .documents.materials import check_materials
 from .documents.media import video_info
 from .form import analyze_document, choose_forms, extract_form
-from .ledger import AttachmentRow, Ledger, MessageRow, OutboxRow, SeenMessageId, utcnow
+from .ledger import AttachmentRow, Ledger, MessageRow, OutboxRow, SeenMessageId, claim_record, utcnow
+from .ledger import journal as journal_mod
 from .message import parse_message
 from .message.filenames import sanitize_filename
 from .message.replies import case_number_in
@@ -333,23 +334,39 @@ class Processor:
         row.unit = self.roster.unit_for(parsed.from_addr) if parsed.from_addr else None
 
     def _part_row(self, s: Session, parent: MessageRow, index: int) -> MessageRow:
-        """The row of the (index+1)-th account of a mail (see MessageRow.part_of)."""
-        part = MessageRow(
-            mailbox=parent.mailbox,
-            folder=f"{parent.folder}#{index + 1}",
-            uidvalidity=parent.uidvalidity,
-            uid=parent.uid,
-            raw_sha256=parent.raw_sha256,
-            raw_path=parent.raw_path,
-            arrival=parent.arrival,
-            state="claimed",
-            claimed_by=parent.claimed_by,
-            claimed_at=parent.claimed_at,
-            attempts=parent.attempts,
-            part_of=parent.id,
+        """The row of the (index+1)-th account of a mail (see MessageRow.part_of).
+
+        Found again when it exists (a rebuild restores it from the claims journal),
+        so its case number never changes; a new one is journaled like a claim.
+        """
+        folder = f"{parent.folder}#{index + 1}"
+        part = s.scalar(
+            select(MessageRow).where(
+                MessageRow.mailbox == parent.mailbox,
+                MessageRow.folder == folder,
+                MessageRow.uidvalidity == parent.uidvalidity,
+                MessageRow.uid == parent.uid,
+            )
         )
-        s.add(part)
-        s.flush()
+        if part is None:
+            part = MessageRow(
+                mailbox=parent.mailbox,
+                folder=folder,
+                uidvalidity=parent.uidvalidity,
+                uid=parent.uid,
+                raw_sha256=parent.raw_sha256,
+                raw_path=parent.raw_path,
+                arrival=parent.arrival,
+                state="claimed",
+                claimed_by=parent.claimed_by,
+                claimed_at=parent.claimed_at,
+                attempts=parent.attempts,
+                part_of=parent.id,
+            )
+            s.add(part)
+            s.flush()
+            journal_mod.stage(s, journal_mod.CLAIMS, {**claim_record(part), "part_of": parent.id})
+        part.part_of = parent.id
         for attr in (
             "message_id",
             "subject",

@@ -17,6 +17,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config
+from .errors import UserFacingError
+from .logsetup import TERMINAL, describe
+from .mailbox import MailboxError
 from .staff.digest import run_digest
 from .staff.reminders import remind_upstream_selection, run_reminders
 from .worker import MailboxBusy, Worker
@@ -33,28 +36,33 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
         try:
             n = worker.poll_mailbox(name)
             if n:
-                log.warning("mailbox %s: %d new messages", name, n)
+                log.warning("邮箱 %s：处理新邮件 %d 封", name, n, extra=TERMINAL)
         except MailboxBusy:
             return
         except Exception as exc:
-            log.error("mailbox %s: %s", name, exc)
+            _say(exc)
         from .staff.alerts import maybe_alert_mailbox
 
-        maybe_alert_mailbox(config, worker.ledger, name)
-        worker.processor.resume_stale()
-        with _flush_lock:
-            worker.flush()
+        try:
+            maybe_alert_mailbox(config, worker.ledger, name)
+            worker.processor.resume_stale()
+            with _flush_lock:
+                worker.flush()
+        except Exception as exc:  # the outbox keeps every mail: the next poll sends it
+            _say(exc)
 
     _flush_lock = threading.Lock()
     for box in config.mailboxes:
         sched.add_job(poll, IntervalTrigger(minutes=box.poll_minutes), args=[box.name], id=f"poll:{box.name}")
     t = config.this_level.digest_time
     sched.add_job(
-        lambda: run_digest(config, send=True), CronTrigger(hour=t.hour, minute=t.minute), id="digest"
+        _reported(lambda: run_digest(config, send=True)),
+        CronTrigger(hour=t.hour, minute=t.minute),
+        id="digest",
     )
     r = config.this_level.reminder_time
     sched.add_job(
-        lambda: (run_reminders(config, send=True), remind_upstream_selection(config, send=True)),
+        _reported(lambda: (run_reminders(config, send=True), remind_upstream_selection(config, send=True))),
         CronTrigger(hour=r.hour, minute=r.minute),
         id="reminders",
     )
@@ -90,6 +98,24 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
     worker.close()
     print("已停止。", flush=True)
     return 0
+
+
+def _say(exc: Exception) -> None:
+    """One Chinese line on the terminal; the traceback goes to the log file."""
+    text = str(exc) if isinstance(exc, MailboxError | UserFacingError) else describe(exc)
+    log.error("错误：%s", text, exc_info=exc, extra=TERMINAL)
+
+
+def _reported(job):
+    """A scheduled staff job: a mail that did not go is one Chinese line, not a traceback."""
+
+    def run() -> None:
+        try:
+            job()
+        except Exception as exc:
+            _say(exc)
+
+    return run
 
 
 def _idle_loop(config: Config, name: str, poll, stop: threading.Event) -> None:

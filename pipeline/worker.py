@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .config import Config
 from .documents import scratch
 from .ledger import Ledger, MailboxStateRow, MessageRow, utcnow
-from .mailbox import MailboxConfigError, MailboxCursor, MailSource, open_source
+from .mailbox import MailboxConfigError, MailboxCursor, MailboxError, MailSource, open_source
 from .processing import Processor
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,20 @@ _thread_locks_guard = threading.Lock()
 
 @dataclass
 class CycleReport:
-    processed: dict[str, int] = field(default_factory=dict)  # mailbox -> messages
+    """What this process did in one cycle: data for the caller to print, never printed here."""
+
+    processed: dict[str, int] = field(default_factory=dict)  # mailbox -> messages this process did
+    others: dict[str, int] = field(default_factory=dict)  # mailbox -> new messages another process had
+    resumed: int = 0  # interrupted messages this process finished
     errors: dict[str, str] = field(default_factory=dict)  # mailbox -> Chinese error
     skipped: list[str] = field(default_factory=list)  # mailboxes busy in another poll
     sent: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class PollResult:
+    done: int = 0  # processed by this process
+    others: int = 0  # claimed by another process first
 
 
 @contextmanager
@@ -65,7 +75,11 @@ class Worker:
 
     def __init__(self, config: Config, ledger: Ledger | None = None, converter=None):
         self.config = config
-        self.ledger = ledger or Ledger(config.database_url)
+        if ledger is None:
+            from .ledger.open import open_ledger
+
+            ledger = open_ledger(config)
+        self.ledger = ledger
         self.processor = Processor(config, self.ledger, converter)
         self.sources: dict[str, MailSource] = {}
         self._sender = None
@@ -83,30 +97,38 @@ class Worker:
         return self.sources[name]
 
     def poll_mailbox(self, name: str, progress=None) -> int:
-        """Process every new message of one mailbox; returns how many."""
+        """Process every new message of one mailbox; returns how many this process did."""
+        return self.poll(name, progress).done
+
+    def poll(self, name: str, progress=None) -> PollResult:
+        """Process every new message of one mailbox. Counts only what this process
+        did: with several workers on one ledger, the others' claims are counted apart."""
         with mailbox_lock(self.config, name) as got:
             if not got:
                 raise MailboxBusy(name)
             state = self.ledger.mailbox_state(name)
             source = self.source(name)
             cursor = MailboxCursor(uidvalidity=state.uidvalidity, last_uid=state.last_uid)
-            count = 0
+            result = PollResult()
             try:
                 for mail in source.fetch_new(cursor, self._known_uid(name, source)):
                     if self._rescanned_copy(mail, cursor):
                         self._advance(name, mail.uidvalidity, mail.uid)
                         continue
-                    self.processor.handle(mail)
+                    mine = self.processor.handle(mail) is not None
                     self._advance(name, mail.uidvalidity, mail.uid)
                     source.mark_processed(mail)
-                    count += 1
+                    if mine:
+                        result.done += 1
+                    else:
+                        result.others += 1
                     if progress:
                         progress(1)
                 self._record_ok(name)
             except Exception as exc:
                 self._record_error(name, exc)
                 raise
-            return count
+            return result
 
     def _known_uid(self, name: str, source: MailSource):
         """A `known(uid)` test for fetch_new: UIDs already done under the current
@@ -189,21 +211,30 @@ class Worker:
 
         report = CycleReport()
         try:
-            self.processor.resume_stale()
+            report.resumed = self.processor.resume_stale()
         except Exception as exc:  # e.g. disk full: the claims stay and are retried next cycle
             log.exception("resuming interrupted messages failed")
             report.errors["恢复中断的处理"] = disk_full_message(exc) or f"继续处理上次中断的邮件时出错：{exc}"
         for box in self.config.mailboxes:
             try:
-                report.processed[box.name] = self.poll_mailbox(box.name, progress)
+                polled = self.poll(box.name, progress)
+                report.processed[box.name] = polled.done
+                if polled.others:
+                    report.others[box.name] = polled.others
             except MailboxBusy:
                 report.skipped.append(box.name)
             except MailboxConfigError as exc:
+                log.warning("mailbox %s: %s", box.name, exc)
                 report.errors[box.name] = str(exc)
             except Exception as exc:  # network trouble: reported, retried next cycle
                 log.exception("mailbox %s failed", box.name)
-                report.errors[box.name] = disk_full_message(exc) or f"邮箱 {box.name} 暂时无法读取：{exc}"
-            maybe_alert_mailbox(self.config, self.ledger, box.name)
+                said = str(exc) if isinstance(exc, MailboxError) else f"邮箱 {box.name} 暂时无法读取：{exc}"
+                report.errors[box.name] = disk_full_message(exc) or said
+            try:
+                maybe_alert_mailbox(self.config, self.ledger, box.name)
+            except Exception as exc:  # disk full: the alert is written on a later cycle
+                log.exception("mailbox alert for %s failed", box.name)
+                report.errors.setdefault(box.name, disk_full_message(exc) or f"写入邮箱警告时出错：{exc}")
         try:
             report.sent = self.flush()
         except Exception as exc:  # the outbox keeps every mail: sent on a later run
@@ -217,7 +248,7 @@ class Worker:
         from .outbox import flush
 
         if self.config.smtp.dry_run:
-            return {"sent": 0, "failed": 0, "deferred": 0}
+            return {"sent": 0, "failed": 0, "deferred": 0, "unknown": 0}
         from .outbox.sent_check import sent_folder_checker
 
         return flush(self.ledger, self.config, self.sender, already_sent=sent_folder_checker(self.config))

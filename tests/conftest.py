@@ -8,6 +8,8 @@ import secrets
 import pytest
 from browser import browser  # noqa: F401  (Playwright + Debian chromium, session-wide)
 from mailservers import INSTALL_HINT, Dovecot, SmtpServer, dovecot_binary
+from pg import INSTALL_HINT as PG_INSTALL_HINT
+from pg import PgCluster, pg_bindir
 
 _user_numbers = itertools.count(1)
 
@@ -48,3 +50,14 @@ def smtp_server():
     server.up()
     yield server
     server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throw-away PostgreSQL for the session; tests isolate themselves by database."""
+    if pg_bindir() is None:
+        pytest.fail(PG_INSTALL_HINT, pytrace=False)
+    cluster = PgCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()

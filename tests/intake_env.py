@@ -113,6 +113,22 @@ def run(config: Path, *args: str, check: bool = True) -> subprocess.CompletedPro
     return proc
 
 
+def terminal_lines(stderr: str) -> list[str]:
+    """What staff see on the terminal: Chinese lines, never a traceback or a b'...' reply."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert "Traceback" not in stderr, stderr
+    assert "b'" not in stderr and 'b"' not in stderr, stderr
+    for line in lines:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in line), line
+    return lines
+
+
+def one_chinese_line(stderr: str) -> str:
+    lines = terminal_lines(stderr)
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
 def receipts_by_case(smtp) -> collections.Counter:
     """How many receipts each case number got (from the 【回执】 subjects the SMTP server saw)."""
     counts: collections.Counter = collections.Counter()

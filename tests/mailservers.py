@@ -458,6 +458,13 @@ class _Handler:
             self.server.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content), login)
             )
+            drop = self.server._drops_after_data > 0
+            if drop:
+                self.server._drops_after_data -= 1
+        if drop:
+            # Stored, then the connection is cut before the 250 is written: the
+            # client cannot know the mail arrived (a provider's proxy timing out).
+            server.transport.abort()
         return "250 OK: queued"
 
 
@@ -486,6 +493,7 @@ class SmtpServer:
         self.auth_fail_text: bytes | None = None  # e.g. GBK bytes like QQ's 535
         self.connections = 0
         self._script: list[_Scripted] = []
+        self._drops_after_data = 0
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
@@ -554,9 +562,42 @@ class SmtpServer:
         with self._lock:
             self._script.append(_Scripted(code, text, count, (command.upper(),)))
 
+    def drop_after_data(self, count: int = 1) -> None:
+        """Store the next `count` mails, then close the connection instead of answering 250."""
+        with self._lock:
+            self._drops_after_data = count
+
     def messages(self) -> list[Received]:
         with self._lock:
             return list(self.received)
+
+
+class SentCopyHandler:
+    """Wraps the test server's aiosmtpd handler: after the inner handler
+    accepts DATA, APPEND the mail to the account's Sent folder before the 250
+    goes out, as a provider that keeps copies of sent mail does."""
+
+    def __init__(self, inner, dovecot, user: str, password: str, folder: str = "Sent") -> None:
+        self.inner = inner
+        self.dovecot, self.user, self.password, self.folder = dovecot, user, password, folder
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await self.inner.handle_DATA(server, session, envelope)
+        if reply.startswith("250"):
+            with IMAPClient(self.dovecot.host, port=self.dovecot.port, ssl=False, timeout=30) as c:
+                c.login(self.user, self.password)
+                c.append(self.folder, bytes(envelope.original_content))
+        return reply
+
+
+def install_sent_copy(smtp: SmtpServer, dovecot, user: str, password: str) -> None:
+    """Make `smtp` file every accepted mail into `user`'s Sent folder on `dovecot`."""
+    dovecot.create_folder(user, password, "Sent")
+    controller = smtp._controller
+    controller.handler = SentCopyHandler(controller.handler, dovecot, user, password)
 
 
 # ---------------------------------------------------------------- config helpers

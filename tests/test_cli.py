@@ -324,7 +324,9 @@ def test_decide_in_chinese_and_in_english_reach_the_same_action(tmp_path):
     assert chinese.returncode == english.returncode == 0, chinese.stderr + english.stderr
     for case, proc in ((cases[0], chinese), (cases[1], english)):
         first = proc.stdout.splitlines()[0]
-        assert first.startswith(f"{case}：受理（豁免：「手机」应为11位手机号码") and first.endswith("当前状态：已受理")
+        assert first.startswith(f"{case}：受理（豁免：「手机」应为11位手机号码") and first.endswith(
+            "当前状态：已受理"
+        )
     with sqlite3.connect(tmp_path / "data" / "ledger.sqlite3") as db:
         actions = db.execute("SELECT case_no, action FROM decisions ORDER BY case_no").fetchall()
     assert actions == [(cases[0], "accept"), (cases[1], "accept")]

@@ -23,44 +23,16 @@ import time
 from email import policy
 from pathlib import Path
 
-from imapclient import IMAPClient
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import NO_RECEIPT, deliver, intake_config, mixed_messages  # noqa: E402
 from intake_env import export, receipts_by_case  # noqa: E402
+from mailservers import install_sent_copy  # noqa: E402
 
 MESSAGES = 200
 WAVES = 4
 MIN_KILLS = 50
-
-
-class SentCopyHandler:
-    """Wraps the test server's aiosmtpd handler: after the inner handler
-    accepts DATA, APPEND the mail to the account's Sent folder before the 250
-    goes out, as a provider that keeps copies of sent mail does."""
-
-    def __init__(self, inner, dovecot, user: str, password: str, folder: str = "Sent") -> None:
-        self.inner = inner
-        self.dovecot, self.user, self.password, self.folder = dovecot, user, password, folder
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    async def handle_DATA(self, server, session, envelope):
-        reply = await self.inner.handle_DATA(server, session, envelope)
-        if reply.startswith("250"):
-            with IMAPClient(self.dovecot.host, port=self.dovecot.port, ssl=False, timeout=30) as c:
-                c.login(self.user, self.password)
-                c.append(self.folder, bytes(envelope.original_content))
-        return reply
-
-
-def install_sent_copy(smtp, dovecot, user: str, password: str) -> None:
-    dovecot.create_folder(user, password, "Sent")
-    controller = smtp._controller
-    controller.handler = SentCopyHandler(controller.handler, dovecot, user, password)
 
 
 def start_once(config: Path) -> subprocess.Popen:

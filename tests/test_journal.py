@@ -4,10 +4,11 @@ without queueing any mail again."""
 
 from __future__ import annotations
 
+import email
 import json
-import shutil
 import stat
 from datetime import datetime
+from email import policy
 
 from intake_env import TZ, Nomination, export, run, submission, write_config
 
@@ -52,8 +53,7 @@ def test_replaying_the_journal_restores_what_staff_did(tmp_path, dovecot_server,
         )
     run(path, "once")
     config = load_config(path)
-    db = config.path("data/ledger.sqlite3")
-    shutil.copy(db, tmp_path / "before.sqlite3")  # the ledger as it was before staff worked
+    run(path, "backup", "--to", str(tmp_path / "before.sqlite3"))  # the ledger as it was before staff worked
     cases = {r["message_id"]: r["case_no"] for r in export(path)}
     tj, bj = cases["tj-1@tj"], cases["bj-1@bj"]
 
@@ -70,14 +70,12 @@ def test_replaying_the_journal_restores_what_staff_did(tmp_path, dovecot_server,
     assert [json.loads(line)["kind"] for line in lines] == ["correction", "decision", "decision", "score"]
     assert stat.S_IMODE(journal.journal_path(config).stat().st_mode) == 0o600
 
-    # Lose the ledger's staff work, then replay.
+    # Lose the ledger's staff work (restore the backup from before it), then replay.
     ledger.engine.dispose()
-    for suffix in ("-wal", "-shm"):
-        (db.parent / (db.name + suffix)).unlink(missing_ok=True)
-    shutil.copy(tmp_path / "before.sqlite3", db)
+    run(path, "restore", str(tmp_path / "before.sqlite3"))
     fresh = Ledger(config.database_url)
     applied, problems = journal.replay(config, fresh)
-    assert (applied, problems) == (4, [])
+    assert (applied, problems) == (4, []), problems
     assert state(path) == after
     with fresh.session() as s:
         assert s.query(OutboxRow).count() == queued - 1  # the accept notice is not queued again
@@ -86,3 +84,55 @@ def test_replaying_the_journal_restores_what_staff_did(tmp_path, dovecot_server,
     assert (
         journal.journal_path(config).read_text(encoding="utf-8").splitlines() == lines
     )  # replay adds nothing
+
+
+def test_rebuild_restores_split_accounts_and_staff_work_with_the_same_case_numbers(
+    tmp_path, dovecot_server, imap_account, smtp_server
+):
+    """A mail with two accounts (quota 2) and staff decisions; the ledger is deleted;
+    `run.py rebuild` gives back every row with its case number and the staff's work."""
+    import io
+    import zipfile
+    from email.message import EmailMessage
+
+    from samples import article_docx, form_docx
+
+    units = [{"name": "北京针灸学会", "addresses": ["bjzj@bj.example.cn"], "quota": 2}]
+    path = write_config(tmp_path, dovecot_server, imap_account, smtp_server, units=units)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i, name in enumerate(("京针之声", "京城针灸"), 1):
+            zf.writestr(f"{i}_{name}/推荐表.docx", form_docx(Nomination.sample("北京针灸学会", name)))
+            zf.writestr(f"{i}_{name}/图文案例.docx", article_docx(f"{name}案例"))
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "bjzj@bj.example.cn", "intake@x.cn", "两个账号的推荐材料"
+    msg["Message-ID"] = "<two@bj>"
+    msg.set_content("见附件。")
+    msg.add_attachment(buf.getvalue(), maintype="application", subtype="zip", filename="材料.zip")
+    user, password = imap_account
+    dovecot_server.append(user, password, "INBOX", msg.as_bytes(), datetime(2021, 7, 20, 9, 0, tzinfo=TZ))
+    run(path, "once")
+    cases = sorted(r["case_no"] for r in export(path))
+    assert len(cases) == 2
+    run(path, "decide", "correct", cases[1], "--field", "联系人", "--value", "许诺", "--reason", "电话核实")
+    run(path, "decide", "withdraw", cases[0], "--reason", "单位只推荐一个")
+    after = state(path)
+    sent = len(smtp_server.messages())
+
+    config = load_config(path)
+    db = config.path("data/ledger.sqlite3")
+    for suffix in ("", "-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    assert run(path, "once", check=False).returncode == 4  # an empty ledger beside a full raw store: refused
+    out = run(path, "rebuild").stdout
+    assert "按工作人员处理记录恢复 2 条" in out, out
+    assert state(path) == after
+    run(path, "once")
+    # The withdrawal notice was queued (not yet sent) when the ledger was lost: it goes
+    # out now, once; the receipts already sent are not sent again.
+    subjects = [
+        email.message_from_bytes(m.data, policy=policy.default)["Subject"] for m in smtp_server.messages()
+    ]
+    assert len(subjects) == sent + 1 and "已撤回" in subjects[-1], subjects
+    run(path, "once")
+    assert len(smtp_server.messages()) == sent + 1

@@ -10,24 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import NO_RECEIPT, Planned, deliver, intake_config, mixed_messages, peak_rss, run_py  # noqa: E402
 from intake_env import export, receipts_by_case  # noqa: E402
-from pg import INSTALL_HINT, PgCluster, pg_bindir  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def pg_cluster():
-    if pg_bindir() is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    cluster = PgCluster()
-    cluster.start()
-    yield cluster
-    cluster.stop()
 
 
 def check_once(config: Path, plans: dict[str, list[Planned]], smtp) -> list[dict]:

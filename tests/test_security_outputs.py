@@ -185,7 +185,7 @@ def test_raw_mail_files_and_ledger_are_owner_only(hostile):
     for path in [ledger, *data.glob("ledger.sqlite3-*")]:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f"{path} mode {oct(path.stat().st_mode)}"
         checked += 1
-    for root in (data / "raw", data / "files"):
+    for root in (data / "raw", data / "files", data / "journal", data / "logs"):
         assert root.is_dir()
         for path in [root, *root.rglob("*")]:
             mode = stat.S_IMODE(path.stat().st_mode)

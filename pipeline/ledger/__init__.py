@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import RawMail
+from . import journal as journal_mod
 from .migrate import add_missing_columns
 from .schema import (
     AttachmentRow,
@@ -102,13 +103,22 @@ class Ledger:
     """Thin façade over the SQLAlchemy session; transactions are explicit."""
 
     def __init__(self, url: str, lease_seconds: int = 600):
+        self.url = url
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Lines staged in a transaction reach the journal only once it commits.
+        event.listen(self._sessions, "after_commit", lambda s: journal_mod.write_staged(s, self.journal))
+        event.listen(self._sessions, "after_rollback", journal_mod.drop_staged)
         self.lease = timedelta(seconds=lease_seconds)
         # Rows this process is working on right now: our own claims are stale
         # only when no thread of ours holds them (a failed attempt).
         self._working: set[int] = set()
         self._working_lock = threading.Lock()
+
+    @property
+    def journal(self) -> journal_mod.Journal | None:
+        """The journal registered for this ledger (by open_ledger), if any."""
+        return journal_mod.for_url(self.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -151,6 +161,7 @@ class Ledger:
                 )
                 s.add(row)
                 s.flush()
+                journal_mod.stage(s, journal_mod.CLAIMS, claim_record(row))
                 self._hold(row.id)
             return row
         except IntegrityError:
@@ -177,7 +188,13 @@ class Ledger:
     def stale_claims(self) -> list[MessageRow]:
         """Claims whose worker died: processed again by whoever sees them."""
         with self.session() as s:
-            rows = s.scalars(select(MessageRow).where(MessageRow.state == "claimed")).all()
+            # In claim order: a rebuild replays its restored claims as they first came.
+            # A mail's second and later accounts (part_of) are processed with the mail.
+            rows = s.scalars(
+                select(MessageRow)
+                .where(MessageRow.state == "claimed", MessageRow.part_of.is_(None))
+                .order_by(MessageRow.id)
+            ).all()
             return [r for r in rows if self._claim_is_stale(r)]
 
     def retake(self, row_id: int) -> MessageRow | None:
@@ -228,6 +245,12 @@ class Ledger:
             with self.session() as s:
                 s.get(KeyValueRow, key, with_for_update=True).value = value
 
+    def delete_kv(self, key: str) -> None:
+        with self.session() as s:
+            row = s.get(KeyValueRow, key)
+            if row is not None:
+                s.delete(row)
+
     def mailbox_state(self, name: str) -> MailboxStateRow:
         """Get or create; two workers starting together may both try to create it."""
         try:
@@ -255,6 +278,20 @@ class Ledger:
             if unit:
                 q = q.where(DecisionRow.unit == unit)
             return list(s.scalars(q))
+
+
+def claim_record(row: MessageRow) -> dict:
+    """The journal line for a claim: enough to restore the row with its case number."""
+    return {
+        "id": row.id,
+        "mailbox": row.mailbox,
+        "folder": row.folder,
+        "uidvalidity": row.uidvalidity,
+        "uid": row.uid,
+        "sha256": row.raw_sha256,
+        "raw": row.raw_path,
+        "arrival": row.arrival.isoformat(),
+    }
 
 
 def _pid_alive(pid: int) -> bool:

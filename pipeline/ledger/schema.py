@@ -152,9 +152,13 @@ class OutboxRow(Base):
     subject: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(998))
     eml_path: Mapped[str] = mapped_column(Text)
-    # pending -> sending -> sent | failed (permanent) ; sending on restart = unknown
+    # pending -> sending -> sent | failed (permanent) | unknown (the server may
+    # have it: no reply after DATA, or a crash mid-send); unknown is settled by a
+    # later run (Sent folder, else one resend) -> sent | pending | failed.
     state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Unknown outcomes since the last certain one: bounds the copies a unit can get.
+    unknown_sends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     next_try_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -12,8 +12,10 @@ Why it looks like this (see research/cn_mail.md, paperless_mail.md):
 
 from __future__ import annotations
 
+import ast
 import imaplib
 import logging
+import re
 import socket
 import ssl
 import tempfile
@@ -55,8 +57,32 @@ def _is_netease(host: str) -> bool:
     return any(host.lower().endswith(h) for h in NETEASE_HOSTS)
 
 
+# imaplib puts the server's reply into its exceptions as a bytes repr: b'[AUTHENTICATIONFAILED] ...'
+_BYTES_REPR = re.compile(r"b'(?:[^'\\]|\\.)*'" + r'|b"(?:[^"\\]|\\.)*"')
+
+
 def _text(exc: BaseException) -> str:
-    return str(exc).strip() or exc.__class__.__name__
+    """The server's words as text staff can read (never b'...'); QQ answers in GBK."""
+    args = [_decode_reply(a) if isinstance(a, bytes) else str(a) for a in exc.args]
+    text = " ".join(a for a in args if a).strip() or str(exc).strip()
+    return _BYTES_REPR.sub(_unrepr, text) or exc.__class__.__name__
+
+
+def _unrepr(match: re.Match) -> str:
+    try:
+        data = ast.literal_eval(match.group(0))
+    except (ValueError, SyntaxError):
+        return match.group(0)
+    return _decode_reply(data)
+
+
+def _decode_reply(data: bytes) -> str:
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", "replace")
 
 
 def login_failed_message(box: Mailbox, detail: str) -> str:

@@ -15,21 +15,32 @@ import re
 from email.header import Header
 from email.message import Message
 
+from .address import strict_addresses
 from .charset import decode_bytes, decode_surrogates, normalize_charset
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([qQbB])\?([^?]*)\?=")
+# A complete encoded-word, or (broken) one whose "?=" was lost at the end of the value.
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([qQbB])\?(?:([^?]*)\?=|([^?\s]*)$)")
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
+_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+# Characters that make a header malformed or deceptive once copied into ours.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _b_decode(payload: str) -> bytes:
-    data = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+def _b_decode(payload: str) -> bytes | None:
+    """Base64 payload bytes; None when it is not base64 (the word is then kept as written).
+
+    Whitespace inside is dropped (clients that fold inside a word); missing
+    padding is restored.
+    """
+    data = re.sub(r"\s+", "", payload)
+    if not _B64.fullmatch(data) or len(data.rstrip("=")) % 4 == 1:
+        return None
+    data = data.rstrip("=")
     data += "=" * (-len(data) % 4)
-    if len(data) % 4 == 1:  # one stray char cannot be base64; drop it
-        data = data[:-1]
     try:
-        return base64.b64decode(data)
+        return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        return b""
+        return None
 
 
 def _q_decode(payload: str) -> bytes:
@@ -61,41 +72,60 @@ def decode_header_value(value: str | Header | None, defects: list[str] | None = 
 
 
 def _decode(text: str, defects: list[str] | None) -> str:
+    """Decode what can be decoded, keep the rest visible as written.
+
+    Adjacent encoded-words in one charset are joined before decoding (a
+    character split across two words). A word that is not valid base64, or
+    whose bytes decode to control characters, is kept verbatim: a reader
+    sees that something was there, instead of losing it silently.
+    """
     text = _FOLD.sub("", text)
     out: list[str] = []
-    # pending encoded bytes: (codec-key, declared label, bytearray)
-    pending: list = []
+    group: dict = {}  # key, label, data, start, end (span of the joined words in `text`)
 
     def flush() -> None:
-        if pending:
-            label, buf = pending[1], pending[2]
-            decoded, defect = decode_bytes(bytes(buf), label)
+        if not group:
+            return
+        decoded, defect = decode_bytes(bytes(group["data"]), group["label"])
+        if _CONTROLS.search(decoded):
+            out.append(text[group["start"] : group["end"]])
+            if defects is not None:
+                defects.append("标题中的编码片段含控制字符，已按原样保留")
+        else:
             if defect and defects is not None:
                 defects.append(defect)
             out.append(decoded)
-            pending.clear()
+        group.clear()
 
     pos = 0
     for match in _ENCODED_WORD.finditer(text):
         between = text[pos : match.start()]
         pos = match.end()
         # RFC 2047: whitespace between adjacent encoded-words is dropped.
-        if between and not (pending and between.strip(" \t") == ""):
+        if between and not (group and between.strip(" \t") == ""):
             flush()
             out.append(_plain(between, defects))
-        label, kind, payload = match.groups()
+        label, kind, payload, unterminated = match.groups()
+        payload = payload if payload is not None else unterminated
         data = _b_decode(payload) if kind in "bB" else _q_decode(payload)
-        key = normalize_charset(label) or label.lower()
-        if pending and pending[0] != key:
+        if data is None:
             flush()
-        if not pending:
-            pending.extend([key, label, bytearray()])
-        pending[2].extend(data)
+            out.append(match.group(0))
+            if defects is not None:
+                defects.append("标题中有无法解码的编码片段，已按原样保留")
+            continue
+        key = normalize_charset(label) or label.lower()
+        if group and group["key"] != key:
+            flush()
+        if not group:
+            group.update(key=key, label=label, data=bytearray(), start=match.start())
+        group["data"].extend(data)
+        group["end"] = match.end()
     flush()
     tail = text[pos:]
     if tail:
         out.append(_plain(tail, defects))
-    return "".join(out)
+    return _CONTROLS.sub("", "".join(out))
 
 
 def _plain(text: str, defects: list[str] | None) -> str:
@@ -136,8 +166,10 @@ def header_text(msg: Message, name: str, defects: list[str] | None = None) -> st
 def addresses(value: str | None, defects: list[str] | None = None) -> list[tuple[str, str]]:
     """[(display name, lower-cased addr-spec)] from a raw address header.
 
-    Split first (encoded-words are atoms), decode names afterwards, so a
-    decoded name holding a comma cannot split one address into two.
+    Which addresses: strict_addresses() (header registry, valid addresses
+    only). Their names: split first (encoded-words are atoms), decoded
+    afterwards with our charset layer, so a decoded name holding a comma
+    cannot split one address into two.
     """
     if not value:
         return []
@@ -146,13 +178,12 @@ def addresses(value: str | None, defects: list[str] | None = None) -> list[tuple
 
         text = _FOLD.sub("", _header_text(value))
         plain, _ = decode_surrogates(text) if "=?" not in text else (text, None)
-        pairs = getaddresses([plain])
+        valid = strict_addresses(plain)
+        names: dict[str, str] = {}
+        for name, addr in getaddresses([plain]):
+            addr = decode_header_value(addr, defects).strip().strip("<>").lower()
+            if addr in valid and addr not in names:
+                names[addr] = decode_header_value(name, defects).strip()
     except Exception:
         return []
-    out = []
-    for name, addr in pairs:
-        addr = decode_header_value(addr, defects).strip().strip("<>").lower()
-        if not addr:
-            continue
-        out.append((decode_header_value(name, defects).strip(), addr))
-    return out
+    return [(names.get(addr, ""), addr) for addr in valid]

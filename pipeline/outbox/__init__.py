@@ -1,6 +1,16 @@
 """Outgoing mail: compose, enqueue as .eml, send, mark sent."""
 
 from .compose import new_message, sender_domain
+from .outcome import SendOutcome
 from .queue import enqueue, flush, receipts_sent_recently
+from .send_now import send_now
 
-__all__ = ["enqueue", "flush", "new_message", "receipts_sent_recently", "sender_domain"]
+__all__ = [
+    "SendOutcome",
+    "enqueue",
+    "flush",
+    "new_message",
+    "receipts_sent_recently",
+    "send_now",
+    "sender_domain",
+]

@@ -6,23 +6,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
-from pathlib import Path
 
-from sqlalchemy import String, cast, func, select, update
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from ..config import Config
-from ..ledger import WORKER_ID, Ledger, OutboxRow, _pid_alive, utcnow
+from ..ledger import Ledger, OutboxRow, utcnow
+from ..ledger.journal import OUTBOX, stage
+from ..ledger.outbox_journal import outbox_record
+from ..message.address import valid_address
+from .deliver import RETRY_DELAYS, deliver_one, settle_uncertain
+from .outcome import FAILED, QUEUED, SENT, UNKNOWN
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (60, 300, 900, 3600)  # seconds between attempts after a temporary failure
+__all__ = ["RETRY_DELAYS", "enqueue", "flush", "receipts_sent_recently", "sent_today"]
 
 
 def _safe_key(key: str) -> str:
@@ -57,7 +60,8 @@ def enqueue(
         # caller's transaction rolls back, so the message is processed again.
         tmp.unlink(missing_ok=True)
         raise
-    recipients = [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])) if addr]
+    given = [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])) if addr]
+    recipients = list(dict.fromkeys(a for a in (valid_address(x) for x in given) if a))
     row = OutboxRow(
         dedup_key=dedup_key,
         kind=kind,
@@ -71,8 +75,11 @@ def enqueue(
         created_at=utcnow(),
         next_try_at=utcnow(),
     )
+    if not recipients:  # never send to something that is not an address: staff see it in the digest
+        row.state, row.last_error = "failed", f"收件地址无效（{'、'.join(given) or '空'}），未发送"
     session.add(row)
     session.flush()
+    stage(session, OUTBOX, outbox_record(row, "enqueued"))
     return row
 
 
@@ -90,73 +97,27 @@ def receipts_sent_recently(session: Session, address: str, within: timedelta) ->
     return sum(1 for r in rows if address.lower() in (x.lower() for x in r))
 
 
-def _message_id_of(ledger: Ledger, row_id: int) -> str:
-    with ledger.session() as s:
-        return s.get(OutboxRow, row_id).message_id
-
-
 def sent_today(session: Session, config: Config) -> int:
     start = datetime.now(config.tz).replace(hour=0, minute=0, second=0, microsecond=0)
     return session.scalar(select(func.count(OutboxRow.id)).where(OutboxRow.sent_at >= start)) or 0
 
 
-SendFn = Callable[[bytes, str, list[str]], "object"]
-
-
-SENDING_MARK = "sending:"  # last_error while a row is `sending`: which worker holds it
-
-
-def _sending_lease(config: Config) -> timedelta:
-    """Longest a live worker can need for one send (its tries, waits and timeouts)."""
-    return timedelta(seconds=config.smtp.timeout_seconds * 4 + 60)
-
-
-def _sender_gone(row: OutboxRow) -> bool:
-    """A `sending` row whose worker is dead (same host, pid gone) or whose lease ran out."""
-    owner = (
-        (row.last_error or "").removeprefix(SENDING_MARK)
-        if (row.last_error or "").startswith(SENDING_MARK)
-        else ""
-    )
-    host, _, pid = owner.rpartition(":")
-    if owner and owner != WORKER_ID and host == socket.gethostname() and pid.isdigit():
-        if not _pid_alive(int(pid)):
-            return True
-    return row.next_try_at <= utcnow()
-
-
 def flush(
-    ledger: Ledger, config: Config, sender, *, already_sent: Callable[[str], bool] | None = None
+    ledger: Ledger, config: Config, sender, *, already_sent: Callable[[str], bool | None] | None = None
 ) -> dict:
-    """Send every due pending mail. Returns counts {sent, failed, deferred}.
+    """Send every due pending mail. Returns counts {sent, failed, deferred, unknown}.
 
-    A row is marked `sending` (by this worker, with a lease) and committed
-    before DATA, so after a crash we know the server may have it:
-    `already_sent(message_id)` (a look in the account's Sent folder) decides
-    before it is sent again. Rows another live worker is sending are left
+    First the sends of earlier runs whose outcome is unknown are settled
+    (deliver.settle_uncertain: `already_sent(message_id)` looks in the
+    account's Sent folder). Rows another live worker is sending are left
     alone, and a row is taken with a compare-and-set UPDATE, so two workers
-    sharing a ledger never send one mail twice.
+    sharing a ledger never send one mail twice. A send whose outcome is
+    unknown is not retried in this flush.
     """
-    counts = {"sent": 0, "failed": 0, "deferred": 0}
+    counts = {"sent": 0, "failed": 0, "deferred": 0, "unknown": 0}
     if config.smtp.dry_run:
         return counts
-    with ledger.session() as s:
-        stale = [
-            r.id for r in s.scalars(select(OutboxRow).where(OutboxRow.state == "sending")) if _sender_gone(r)
-        ]
-    for row_id in stale:
-        sent = bool(already_sent and already_sent(_message_id_of(ledger, row_id)))
-        with ledger.session() as s:
-            s.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row_id, OutboxRow.state == "sending")
-                .values(
-                    state="sent" if sent else "pending",
-                    sent_at=utcnow() if sent else None,
-                    next_try_at=utcnow(),
-                    last_error=None if sent else "上次发送被中断，已重新排队",
-                )
-            )
+    settle_uncertain(ledger, config, already_sent)
     while True:
         with ledger.session() as s:
             if sent_today(s, config) >= config.smtp.daily_cap:
@@ -172,37 +133,11 @@ def flush(
             )
         if row_id is None:
             break
-        with ledger.session() as s:  # write-first transaction: no stale SQLite snapshot
-            taken = s.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row_id, OutboxRow.state == "pending")
-                .values(
-                    state="sending",
-                    attempts=OutboxRow.attempts + 1,
-                    last_error=SENDING_MARK + WORKER_ID,
-                    next_try_at=utcnow() + _sending_lease(config),
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not taken:
-                continue  # another worker took it between our SELECT and UPDATE
-            row = s.get(OutboxRow, row_id)
-            path, rcpts = Path(row.eml_path), list(row.recipients)
-        result = sender.send(path.read_bytes(), config.smtp.from_addr, rcpts)
-        with ledger.session() as s:
-            row = s.get(OutboxRow, row_id)
-            if result.ok:
-                row.state, row.sent_at, row.last_error = "sent", utcnow(), None
-                counts["sent"] += 1
-            elif result.permanent:
-                row.state, row.last_error = "failed", result.detail
-                counts["failed"] += 1
-            else:
-                row.state, row.last_error = "pending", result.detail
-                delay = RETRY_DELAYS[min(row.attempts - 1, len(RETRY_DELAYS) - 1)]
-                row.next_try_at = utcnow() + timedelta(seconds=delay)
-                counts["deferred"] += 1
-        if not result.ok and not result.permanent:
+        outcome = deliver_one(ledger, config, sender, row_id)
+        if outcome is None:
+            continue  # another worker took it between our SELECT and UPDATE
+        if outcome.state == QUEUED:
+            counts["deferred"] += 1
             # The server is down or refusing for now (the sender already retried):
             # trying every other mail too would block the cycle for minutes.
             # They stay pending and go out on a later flush.
@@ -217,7 +152,8 @@ def flush(
                 )
             counts["deferred"] += rest
             log.warning(
-                "SMTP temporarily failing (%s); %d more mails wait for the next flush", result.detail, rest
+                "SMTP temporarily failing (%s); %d more mails wait for the next flush", outcome.reason, rest
             )
             break
+        counts[{SENT: "sent", FAILED: "failed", UNKNOWN: "unknown"}[outcome.state]] += 1
     return counts

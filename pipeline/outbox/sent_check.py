@@ -1,8 +1,10 @@
 """Was this mail already sent? Look for its Message-ID in the Sent folder.
 
 SMTP cannot be exactly-once: if we crash after the server's 250 but before
-the ledger says `sent`, the row is found in state `sending`. Where the
-account keeps copies of sent mail, an ASCII HEADER search settles it.
+the ledger says `sent`, or the connection drops after DATA before the 250,
+the row is `sending`/`unknown`. Where the account keeps copies of sent mail,
+an ASCII HEADER search settles it. Three answers: True (it is there), False
+(it is not), None (the check itself failed: the caller falls back to its rule).
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from ..config import Config
 log = logging.getLogger(__name__)
 
 
-def sent_folder_checker(config: Config) -> Callable[[str], bool] | None:
+def sent_folder_checker(config: Config) -> Callable[[str], bool | None] | None:
     name = config.smtp.sent_check_mailbox
     if not name:
         return None
     box = next(b for b in config.mailboxes if b.name == name)
 
-    def already_sent(message_id: str) -> bool:
+    def already_sent(message_id: str) -> bool | None:
         try:
             timeout = SocketTimeout(connect=box.timeout_seconds, read=box.timeout_seconds)
             with IMAPClient(box.host, port=box.port, ssl=box.ssl, timeout=timeout) as client:
@@ -34,8 +36,8 @@ def sent_folder_checker(config: Config) -> Callable[[str], bool] | None:
                     client.id_({"name": "nomination-intake"})
                 client.select_folder(config.smtp.sent_folder, readonly=True)
                 return bool(client.search(["HEADER", "Message-ID", f"<{message_id}>"]))
-        except Exception as exc:  # unknown: send again (at-least-once beats lost)
-            log.warning("sent-folder check failed (%s); the mail will be sent again", exc)
-            return False
+        except Exception as exc:  # no answer: the caller's rule decides (at most one resend)
+            log.warning("sent-folder check failed: %s", exc)
+            return None
 
     return already_sent

@@ -6,11 +6,15 @@ Why it looks like this (research/cn_mail.md §2, §8):
 - QQ returns error text as GBK bytes: decode with gb18030 so staff can read it.
 - Sending too fast triggers "发信过于频繁": space sends by `per_minute` and
   back off on 4xx replies; reuse one connection instead of reconnecting.
+- Once the message text is handed over, a dropped connection or a timeout
+  before the server's reply means "the server may have it": that send is
+  `unknown` and never retried here (retrying delivered one receipt 4 times).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -23,6 +27,7 @@ from email.policy import compat32
 from email.utils import getaddresses, make_msgid
 
 from ..config import ConfigError, Smtp
+from ..message.address import valid_address
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,16 @@ class SendResult:
     permanent: bool
     code: int | None
     detail: str  # Chinese, for logs and the staff status page
+    # The text was handed over but no reply came: the server may have the mail.
+    unknown: bool = False
+
+
+class _HandedOver(Exception):
+    """The connection failed after the message text was sent, before the reply."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 def make_message_id(domain: str) -> str:
@@ -208,9 +223,12 @@ class SmtpSender:
         Thread-safe: sends through one sender are serialized.
         """
         envelope = self._check_sender(raw, mail_from)
-        rcpts = [r.strip() for r in rcpts if r and r.strip()]
-        if not rcpts:
+        given = [r.strip() for r in rcpts if r and r.strip()]
+        if not given:
             return SendResult(False, True, None, "没有收件人，未发送")
+        rcpts = list(dict.fromkeys(a for a in (valid_address(r) for r in given) if a))
+        if not rcpts:
+            return SendResult(False, True, None, f"收件地址无效（{'、'.join(given)[:200]}），未发送")
         with self._lock:
             return self._send_with_retries(raw, envelope, rcpts)
 
@@ -221,7 +239,7 @@ class SmtpSender:
             if attempt:
                 self._sleep(self._retry_delay * 2 ** (attempt - 1))
             result = self._send_once(raw, envelope, rcpts)
-            if result.ok or result.permanent:
+            if result.ok or result.permanent or result.unknown:
                 break
             log.info("send attempt %d failed: %s", attempt + 1, result.detail)
         if not result.ok and not result.permanent:
@@ -231,8 +249,17 @@ class SmtpSender:
     def _send_once(self, raw: bytes, envelope: str, rcpts: list[str]) -> SendResult:
         try:
             conn = self._connection()
-            refused = conn.sendmail(envelope, rcpts, raw)
+            refused = _transaction(conn, envelope, rcpts, raw)
             self._last_used = self._clock()
+        except _HandedOver as exc:
+            self.close()
+            return SendResult(
+                False,
+                False,
+                None,
+                f"邮件内容已交给发信服务器，但在确认之前连接中断（{_describe(exc.cause)}），服务器可能已收下",
+                unknown=True,
+            )
         except smtplib.SMTPAuthenticationError as exc:
             self.close()
             text = self._auth_message(exc.smtp_code, decode_reply(exc.smtp_error))
@@ -268,6 +295,60 @@ class SmtpSender:
                 False, True, None, "部分收件人被拒收（其余已发出，不再重发）：" + "；".join(parts)
             )
         return SendResult(True, False, 250, f"已发出，收件人：{'、'.join(rcpts)}")
+
+
+def _transaction(conn: smtplib.SMTP, envelope: str, rcpts: list[str], raw: bytes) -> dict:
+    """MAIL, RCPT, DATA as smtplib.sendmail does them, but knowing when the text
+    was handed over: a failure after that point raises _HandedOver.
+
+    Returns the refused recipients (as sendmail does); raises smtplib's
+    exceptions for replies that say the mail was not taken.
+    """
+    conn.ehlo_or_helo_if_needed()
+    options = [f"size={len(raw)}"] if conn.does_esmtp and conn.has_extn("size") else []
+    code, reply = conn.mail(envelope, options)
+    if code != 250:
+        _reset(conn, code)
+        raise smtplib.SMTPSenderRefused(code, reply, envelope)
+    refused = {}
+    for rcpt in rcpts:
+        code, reply = conn.rcpt(rcpt)
+        if code not in (250, 251):
+            refused[rcpt] = (code, reply)
+        if code == 421:
+            conn.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(rcpts):
+        _reset(conn, 0)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    conn.putcmd("data")
+    code, reply = conn.getreply()
+    if code != 354:
+        _reset(conn, code)
+        raise smtplib.SMTPDataError(code, reply)
+    body = re.sub(rb"(?m)^\.", b"..", raw)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    conn.send(body + b".\r\n")
+    try:
+        code, reply = conn.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise _HandedOver(exc) from exc
+    if code != 250:
+        _reset(conn, code)
+        raise smtplib.SMTPDataError(code, reply)
+    return refused
+
+
+def _reset(conn: smtplib.SMTP, code: int) -> None:
+    """RSET after a refusal (as sendmail does); 421 means the server is closing."""
+    if code == 421:
+        conn.close()
+        return
+    try:
+        conn.rset()
+    except smtplib.SMTPServerDisconnected:
+        pass
 
 
 def _describe(exc: BaseException) -> str:

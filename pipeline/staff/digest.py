@@ -24,7 +24,7 @@ from ..reports.summary import build_summary_xlsx
 from ..reports.views import DigestData, MailboxHealth, StaffTask, SubmissionView, UpstreamInfo
 from ..reports.wording import days_phrase
 from ..templating import TEMPLATE_DIR
-from .sending import flush_if, now_local, sent_to
+from .sending import now_local, send_and_report
 
 log = logging.getLogger(__name__)
 
@@ -276,11 +276,11 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
         automatic=True,
         attachments=[xlsx],
     )
+    key = f"digest:{day:%Y-%m-%d}:{fingerprint[:16]}"
     with ledger.session() as s:
-        row = enqueue(s, config, f"digest:{day:%Y-%m-%d}:{fingerprint[:16]}", "digest", msg)
+        row = enqueue(s, config, key, "digest", msg)
     if row is None:
         return result + "（同样内容的汇总今天已发送）"
     ledger.set_kv("digest:fingerprint", fingerprint)
     ledger.set_kv("digest:last_at", now.isoformat())
-    flush_if(config, ledger, send)
-    return result + sent_to(config, config.this_level.staff)
+    return send_and_report(config, ledger, [key], result)

@@ -24,7 +24,7 @@ from ..reports.packet import account_folder, build_packet
 from ..reports.views import SubmissionView, account_name
 from ..reports.wording import quote_zh
 from ..templating import TEMPLATE_DIR, render
-from .sending import flush_if, sent_to
+from .sending import send_and_report
 
 
 class PacketError(UserFacingError):
@@ -156,6 +156,7 @@ def run_packet(config: Config, send: bool = False) -> str:
         )
     )
     fingerprint = hashlib.sha256(basis.encode()).hexdigest()[:16]
+    keys = [f"packet:{fingerprint}:{i}of{n}" for i in range(1, n + 1)]
     with ledger.session() as s:
         for i, path in enumerate(packet.zip_paths, 1):
             msg = new_message(
@@ -166,6 +167,5 @@ def run_packet(config: Config, send: bool = False) -> str:
                 automatic=False,
                 attachments=[path],
             )
-            enqueue(s, config, f"packet:{fingerprint}:{i}of{n}", "packet", msg)
-    flush_if(config, ledger, send)
-    return result + sent_to(config, config.upstream.addresses)
+            enqueue(s, config, keys[i - 1], "packet", msg)
+    return send_and_report(config, ledger, keys, result)

@@ -5,17 +5,37 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..config import Config
+from ..errors import UserFacingError
 from ..ledger import Ledger
+
+
+class MailNotSent(UserFacingError):
+    """A staff command's mail did not go (queued, unknown or failed): exit non-zero."""
+
+    exit_code = 5
 
 
 def now_local(config: Config) -> datetime:
     return datetime.now(config.tz)
 
 
-def sent_to(config: Config, addresses: list[str]) -> str:
-    if config.smtp.dry_run:
-        return f"；邮件已写入 outbox（试运行，未发送给 {'、'.join(addresses)}）"
-    return f"，已发送给 {'、'.join(addresses)}"
+def send_and_report(config: Config, ledger: Ledger, keys: list[str], done: str) -> str:
+    """Send the mails a staff job just enqueued; `done` plus what happened to each.
+
+    Raises MailNotSent with the same sentence when any of them did not go, so
+    the command exits non-zero: the packet to the next level is the mail whose
+    failure staff must hear about at once.
+    """
+    from ..outbox import send_now
+
+    outcomes = send_now(ledger, config, keys)
+    parts = [o.describe(config.tz) for o in outcomes]
+    if len(outcomes) > 1:
+        parts = [f"「{o.subject}」{p}" for o, p in zip(outcomes, parts, strict=True)]
+    line = f"{done}；{'；'.join(parts)}" if parts else done
+    if all(o.delivered for o in outcomes):
+        return line
+    raise MailNotSent(line)
 
 
 def flush_if(config: Config, ledger: Ledger, send: bool) -> dict:

@@ -1,0 +1,47 @@
+"""Why the program refuses to start on this ledger, in words staff can act on.
+
+Each is a UserFacingError: the command line prints the one Chinese sentence
+and exits non-zero; details go to the log file.
+"""
+
+from __future__ import annotations
+
+from ..errors import UserFacingError
+
+RESTORE_HINT = (
+    "请先停止所有正在运行的 once/serve，然后任选其一：从备份恢复台账（见 README“备份与恢复”）；"
+    "或运行 python run.py rebuild，从原始邮件（data/raw）和发件记录重建台账（受理编号不变，不会重复发信）。"
+)
+
+
+class LedgerError(UserFacingError):
+    """The ledger cannot be used as it is."""
+
+    exit_code = 4
+
+
+class LedgerDamaged(LedgerError):
+    """The database file is not a database any more, or fails its integrity check."""
+
+
+class LedgerUnreachable(LedgerError):
+    """The database server cannot be reached (PostgreSQL) or the file cannot be opened."""
+
+
+class LedgerEmpty(LedgerError):
+    """An empty ledger beside a raw store / outbox that says mail was processed."""
+
+
+class LedgerBehind(LedgerError):
+    """The ledger lacks what the journal says it once held (restored from an old backup?)."""
+
+
+class RebuildUnfinished(LedgerError):
+    """A rebuild started and did not finish: nothing may run until it does."""
+
+
+def short_db_error(exc: BaseException) -> str:
+    """The database's own words, without SQL text or a traceback."""
+    orig = getattr(exc, "orig", None)
+    words = str(orig if orig is not None else exc).strip().splitlines()
+    return words[0] if words else type(exc).__name__
