@@ -77,6 +77,7 @@ def test_replaying_the_journal_restores_what_staff_did(tmp_path, dovecot_server,
     applied, problems = journal.replay(config, fresh)
     assert (applied, problems) == (4, []), problems
     assert state(path) == after
+    assert journal.replay(config, fresh) == (0, [])  # a second replay finds them all held
     with fresh.session() as s:
         assert s.query(OutboxRow).count() == queued - 1  # the accept notice is not queued again
     shown = run(path, "show", tj).stdout

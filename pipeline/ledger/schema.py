@@ -259,6 +259,16 @@ class LoginAttemptRow(Base):
     address: Mapped[str] = mapped_column(String(100), index=True)
 
 
+class StaffEntryRow(Base):
+    """Staff-journal entries this ledger holds (staff/journal.py): written with the change
+    itself, so replaying the journal after a restore applies only what is missing."""
+
+    __tablename__ = "staff_entries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class KeyValueRow(Base):
     """Small durable facts: last digest fingerprint, etc."""
 

@@ -299,21 +299,25 @@ def preview_decision(ledger: Ledger, config: Config, req: DecisionRequest) -> De
 
 
 def apply_decision(
-    ledger: Ledger, config: Config, req: DecisionRequest, *, replaying: bool = False
+    ledger: Ledger, config: Config, req: DecisionRequest, *, replay: str | None = None
 ) -> DecisionOutcome:
     """Apply, audit and queue the notice, in one transaction; then journal it.
 
-    `replaying` (a ledger rebuild from the journal) changes the ledger the same
-    way but queues nothing: that notice went out when the decision was made.
+    `replay` (a journal entry's id, during a ledger rebuild) changes the ledger the
+    same way but queues nothing: that notice went out when the decision was made.
     """
+    entry_id = replay or journal.new_id()
     with ledger.session() as s:
+        if not journal.claim(s, entry_id):
+            raise journal.AlreadyApplied(entry_id)
         outcome, key = _apply(s, config, req)
-        if outcome.notice is not None and key and not replaying:
+        if outcome.notice is not None and key and not replay:
             enqueue_notice(s, config, outcome.notice, key, "notice")
-    if not replaying:
+    if not replay:
         journal.record(
             config,
             "decision",
+            entry_id,
             action=req.action,
             case_no=req.case_no,
             by=req.by,
@@ -348,7 +352,7 @@ def correct_field(
     by: str,
     why: str = "",
     *,
-    replaying: bool = False,
+    replay: str | None = None,
 ) -> CorrectionOutcome:
     """Change one field's value; the original reading and every correction are kept.
 
@@ -359,7 +363,10 @@ def correct_field(
     if label not in FORM_LABELS:
         raise DecisionError(f"没有这个栏目：{label}（推荐表的栏目：{'、'.join(FORM_LABELS)}）")
     value = (value or "").strip()
+    entry_id = replay or journal.new_id()
     with ledger.session() as s:
+        if not journal.claim(s, entry_id):
+            raise journal.AlreadyApplied(entry_id)
         row = _row(s, case_no)
         if not row.fields and not row.fields_read:
             if Status(row.status) in (Status.CORRESPONDENCE, Status.IGNORED, Status.DUPLICATE):
@@ -385,8 +392,10 @@ def correct_field(
         still = [
             p.get("message", "") for p in row.problems if is_field_problem(p) and p.get("field") == label
         ]
-    if not replaying:
-        journal.record(config, "correction", case_no=case_no, field=label, value=value, by=by, why=why)
+    if not replay:
+        journal.record(
+            config, "correction", entry_id, case_no=case_no, field=label, value=value, by=by, why=why
+        )
     return CorrectionOutcome(case_no, label, old, value, f"{case_no}：{detail}", still)
 
 

@@ -9,6 +9,10 @@ scores come back too. Replaying never sends anything: the notices were sent
 One JSON object per line, written after the change is committed and fsynced;
 the file is owner-only. The one gap: a process killed between the commit and
 the write loses that one line (the ledger still has it).
+
+Each entry has an id that is also stored in the ledger (staff_entries) in the
+same transaction as the change, so a replay onto a restored older backup
+applies exactly the entries the backup does not hold, and can be repeated.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,9 +38,27 @@ def journal_path(config: Config) -> Path:
     return folder / NAME
 
 
-def record(config: Config, kind: str, **fields) -> None:
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def claim(session, entry_id: str) -> bool:
+    """Mark the entry as held by this ledger (in the caller's transaction); False if it already is."""
+    from ..ledger import StaffEntryRow
+
+    if session.get(StaffEntryRow, entry_id) is not None:
+        return False
+    session.add(StaffEntryRow(id=entry_id))
+    return True
+
+
+class AlreadyApplied(Exception):
+    """The ledger already holds this journal entry: a replay skips it."""
+
+
+def record(config: Config, kind: str, entry_id: str, **fields) -> None:
     """Append one entry (kind: decision | correction | reply | score)."""
-    entry = {"kind": kind, "at": datetime.now(UTC).isoformat(timespec="seconds"), **fields}
+    entry = {"kind": kind, "id": entry_id, "at": datetime.now(UTC).isoformat(timespec="seconds"), **fields}
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "replace")
     path = journal_path(config)
     try:
@@ -65,14 +88,22 @@ def entries(config: Config) -> Iterator[dict]:
 
 
 def replay(config: Config, ledger) -> tuple[int, list[str]]:
-    """Apply every journal entry to a rebuilt ledger; returns (applied, Chinese problems)."""
+    """Apply the journal entries this ledger does not hold yet; returns (applied, Chinese problems).
+
+    Nothing is queued for sending: those mails were sent (or are in the outbox)
+    when the entries were made. Entries the ledger holds are skipped, so a replay
+    can be repeated and works on a restored older backup too.
+    """
     from ..errors import UserFacingError
     from .decisions import DecisionRequest, apply_decision, correct_field
+    from .replies import reply_to_unit
     from .scoring import save_scores
 
     applied, problems = 0, []
-    for entry in entries(config):
-        kind = entry.get("kind")
+    for number, entry in enumerate(entries(config), 1):
+        kind, entry_id = entry.get("kind"), entry.get("id")
+        if not entry_id:
+            continue
         try:
             if kind == "decision":
                 req = DecisionRequest(
@@ -85,7 +116,7 @@ def replay(config: Config, ledger) -> tuple[int, list[str]]:
                     ask=entry.get("ask", ""),
                     notify=entry.get("notify", True),
                 )
-                apply_decision(ledger, config, req, replaying=True)
+                apply_decision(ledger, config, req, replay=entry_id)
             elif kind == "correction":
                 correct_field(
                     ledger,
@@ -95,18 +126,16 @@ def replay(config: Config, ledger) -> tuple[int, list[str]]:
                     entry["value"],
                     entry.get("by", "工作人员"),
                     entry.get("why", ""),
-                    replaying=True,
+                    replay=entry_id,
                 )
             elif kind == "reply":
-                from .replies import reply_to_unit
-
                 reply_to_unit(
                     ledger,
                     config,
                     entry["case_no"],
                     entry["text"],
                     entry.get("by", "工作人员"),
-                    replaying=True,
+                    replay=entry_id,
                 )
             elif kind == "score":
                 save_scores(
@@ -115,13 +144,13 @@ def replay(config: Config, ledger) -> tuple[int, list[str]]:
                     entry["case_no"],
                     entry["points"],
                     config=config,
-                    replaying=True,
+                    replay=entry_id,
                 )
             else:
                 continue
             applied += 1
+        except AlreadyApplied:
+            continue
         except (UserFacingError, KeyError) as exc:
-            problems.append(
-                f"处理记录第 {applied + len(problems) + 1} 条（{kind}，{entry.get('case_no', '')}）未能恢复：{exc}"
-            )
+            problems.append(f"处理记录第 {number} 条（{kind}，{entry.get('case_no', '')}）未能恢复：{exc}")
     return applied, problems

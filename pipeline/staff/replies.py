@@ -73,14 +73,17 @@ def reply_to_unit(
     by: str,
     *,
     preview: bool = False,
-    replaying: bool = False,
+    replay: str | None = None,
 ) -> Reply:
     """Queue a threaded reply from the intake address and record it; preview changes nothing;
-    `replaying` (a ledger rebuild) records it without queueing it again."""
+    `replay` (a journal entry's id, during a rebuild) records it without queueing it again."""
     if preview:
         with ledger.scratch() as s:
             return compose_reply(config, _row(s, case_no, lock=False), text)
+    entry_id = replay or journal.new_id()
     with ledger.session() as s:
+        if not journal.claim(s, entry_id):
+            raise journal.AlreadyApplied(entry_id)
         row = _row(s, case_no)
         if not row.sender:
             raise DecisionError(f"{case_no} 没有可回复的发件地址。")
@@ -107,10 +110,10 @@ def reply_to_unit(
         )
         # A person's answer, not a robot's: but mark it ours so our intake ignores a copy.
         msg["X-Intake-Receipt"] = case_no
-        if not replaying:
+        if not replay:
             enqueue(s, config, f"reply:{case_no}:{audit.id}", "reply", msg, case_no)
         row.answered = True
         row.changed_at = utcnow()
-    if not replaying:
-        journal.record(config, "reply", case_no=case_no, text=text, by=by)
+    if not replay:
+        journal.record(config, "reply", entry_id, case_no=case_no, text=text, by=by)
     return reply

@@ -71,7 +71,7 @@ def save_scores(
     points: dict[str, int | None],
     *,
     config=None,
-    replaying: bool = False,
+    replay: str | None = None,
 ) -> None:
     """Store one reviewer's points for one account; None clears an item (journaled when `config` is given)."""
     for item, value in points.items():
@@ -79,7 +79,12 @@ def save_scores(
             raise ScoringError(f"没有这个评分项：{item}")
         if value is not None and not (0 <= value <= MAX_POINTS[item]):
             raise ScoringError(f"“{item}”应为 0 到 {MAX_POINTS[item]} 之间的整数，填写的是 {value}。")
+    from . import journal
+
+    entry_id = replay or journal.new_id()
     with ledger.session() as s:
+        if not journal.claim(s, entry_id):
+            raise journal.AlreadyApplied(entry_id)
         row = s.scalar(select(MessageRow).where(MessageRow.case_no == case_no))
         if row is None or row.status != Status.ACCEPTED.value:
             raise ScoringError(f"{case_no} 不是已受理的账号，不能评分。")
@@ -97,10 +102,8 @@ def save_scores(
                 existing[item].points, existing[item].at = value, utcnow()
             else:
                 s.add(ScoreRow(reviewer=reviewer, case_no=case_no, item=item, points=value, at=utcnow()))
-    if config is not None and not replaying:
-        from . import journal
-
-        journal.record(config, "score", reviewer=reviewer, case_no=case_no, points=points)
+    if config is not None and not replay:
+        journal.record(config, "score", entry_id, reviewer=reviewer, case_no=case_no, points=points)
 
 
 def scoring_board(config: Config, ledger: Ledger) -> Board:
