@@ -17,7 +17,7 @@ from .decisions import (
     preview_decision,
     returnable,
 )
-from .sending import flush_if
+from .sending import send_and_report
 
 
 def _fix_keys(row: MessageRow, picks: list[str]) -> list[str]:
@@ -83,13 +83,8 @@ def decide(config: Config, args, out=None) -> int:
         print(f"注意：{warning}", file=out)
     if outcome.notice:
         print(f"已写入发件箱：{outcome.notice.subject}（收件人：{'、'.join(outcome.notice.to)}）", file=out)
-        if args.send:
-            counts = flush_if(config, ledger, True)
-            if counts:
-                print(
-                    f"发送：成功 {counts.get('sent', 0)} 封，稍后重试 {counts.get('deferred', 0)} 封，失败 {counts.get('failed', 0)} 封",
-                    file=out,
-                )
+        if args.send and outcome.outbox_key:
+            print(send_and_report(config, ledger, [outcome.outbox_key], "通知单位"), file=out)
         elif not config.smtp.dry_run:
             print("下次运行 once/serve 时发出（或加 --send 立即发送）。", file=out)
     return 0
@@ -171,6 +166,6 @@ def reply(config: Config, args, out=None) -> int:
         print(f"收件人：{'、'.join(result.to)}\n主题：{result.subject}\n\n{result.text}", file=out)
         return 0
     print(f"已写入发件箱：{result.subject}（收件人：{'、'.join(result.to)}）", file=out)
-    if args.send:
-        flush_if(config, ledger, True)
+    if args.send and result.outbox_key:
+        print(send_and_report(config, ledger, [result.outbox_key], "回复"), file=out)
     return 0

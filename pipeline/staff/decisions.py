@@ -81,6 +81,7 @@ class DecisionOutcome:
     notice: Notice | None  # the letter the unit gets (or would get, in a preview)
     audit: str
     warnings: list[str] = field(default_factory=list)  # for staff to see before confirming
+    outbox_key: str | None = None  # the queued notice (apply_decision), to send and report on
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,7 @@ def apply_decision(
         outcome, key = _apply(s, config, req)
         if outcome.notice is not None and key and not replay:
             enqueue_notice(s, config, outcome.notice, key, "notice")
+            outcome.outbox_key = key
     if not replay:
         journal.record(
             config,

@@ -23,7 +23,7 @@ from ..reports.views import UnitState
 from ..reports.wording import days_phrase, quote_zh
 from ..rules.audience import split
 from ..templating import render
-from .sending import flush_if, now_local
+from .sending import flush_if, now_local, send_and_report
 
 log = logging.getLogger(__name__)
 
@@ -129,21 +129,24 @@ def run_reminders(config: Config, send: bool = False, force_days: int | None = N
     plan = plan_reminders(config, ledger, now)
     if plan.refused:
         return plan.refused
-    written = 0
+    keys = []
     with ledger.session() as s:
         for r in plan.reminders:
             msg = new_message(config, r.to, r.subject, r.text)
             if level.staff:
                 msg["Cc"] = ", ".join(level.staff)
-            if enqueue(s, config, f"reminder:{point}:{r.unit}", "reminder", msg, r.case_no) is not None:
-                written += 1
-    flush_if(config, ledger, send)
+            key = f"reminder:{point}:{r.unit}"
+            if enqueue(s, config, key, "reminder", msg, r.case_no) is not None:
+                keys.append(key)
+    written = len(keys)
     lines = [
         f"催报（截止前 {point} 天这一档）：新写入 {written} 封（未报送 "
         f"{sum(1 for r in plan.reminders if r.state is UnitState.MISSING)} 个单位，待补正 "
         f"{sum(1 for r in plan.reminders if r.state is UnitState.NEEDS_FIX)} 个单位）。"
     ]
     lines += [f"  未催报：{unit}（{why}）" for unit, why in plan.skipped]
+    if send and keys:
+        return send_and_report(config, ledger, keys, "\n".join(lines))
     return "\n".join(lines)
 
 

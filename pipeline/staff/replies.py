@@ -18,6 +18,7 @@ class Reply:
     subject: str
     text: str
     case_no: str
+    outbox_key: str | None = None  # set once queued
 
 
 def original_text(raw_path: str, limit: int = 4000) -> str:
@@ -111,7 +112,8 @@ def reply_to_unit(
         # A person's answer, not a robot's: but mark it ours so our intake ignores a copy.
         msg["X-Intake-Receipt"] = case_no
         if not replay:
-            enqueue(s, config, f"reply:{case_no}:{audit.id}", "reply", msg, case_no)
+            reply.outbox_key = f"reply:{case_no}:{audit.id}"
+            enqueue(s, config, reply.outbox_key, "reply", msg, case_no)
         row.answered = True
         row.changed_at = utcnow()
     if not replay:

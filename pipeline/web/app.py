@@ -427,27 +427,17 @@ async def _apply(request: Request, c: Console, req: DecisionRequest):
     except UserFacingError as exc:
         return flash_redirect(f"/case/{req.case_no}", error=str(exc))
     message = outcome.summary
-    if outcome.notice is not None:
-        message += "；" + await run_in_threadpool(send_now, c)
+    if outcome.outbox_key:
+        message += "；通知" + await run_in_threadpool(send_now, c, [outcome.outbox_key])
     return flash_redirect(f"/case/{req.case_no}", message=message)
 
 
-def send_now(c: Console) -> str:
-    """Send what was just queued, and say what happened (the worker retries what fails)."""
-    from ..staff.sending import flush_if
+def send_now(c: Console, keys: list[str]) -> str:
+    """Send what was just queued and say what happened to each (the worker retries what fails)."""
+    from ..outbox import send_now as deliver
 
-    if c.config.smtp.dry_run:
-        return "试运行模式：通知只写入发件箱，未发送。"
-    try:
-        counts = flush_if(c.config, c.ledger, True)
-    except Exception as exc:  # the outbox keeps it: the worker sends it later
-        log.warning("send from console failed: %s", exc)
-        return "通知已写入发件箱，暂时未能发出，收信程序会自动重试。"
-    if counts.get("sent"):
-        return "通知已发出。"
-    if counts.get("failed"):
-        return "通知发送失败（对方服务器拒收），详见概览页“发送失败的邮件”。"
-    return "通知已写入发件箱，暂时未能发出，收信程序会自动重试。"
+    outcomes = deliver(c.ledger, c.config, keys)
+    return "；".join(o.describe(c.config.tz) for o in outcomes) or "邮件已写入发件箱。"
 
 
 @staff_only
@@ -496,11 +486,11 @@ async def reply(request: Request):
                 lambda: reply_to_unit(c.ledger, c.config, case_no, text, who, preview=True)
             )
             return page(request, "reply_confirm.html", case_no=case_no, reply=preview, text=text)
-        await run_in_threadpool(lambda: reply_to_unit(c.ledger, c.config, case_no, text, who))
+        done = await run_in_threadpool(lambda: reply_to_unit(c.ledger, c.config, case_no, text, who))
     except UserFacingError as exc:
         return flash_redirect(f"/case/{case_no}", error=str(exc))
-    sent = await run_in_threadpool(send_now, c)
-    return flash_redirect(f"/case/{case_no}", message="已回复并标记为已回复；" + sent.replace("通知", "回复"))
+    sent = await run_in_threadpool(send_now, c, [done.outbox_key] if done.outbox_key else [])
+    return flash_redirect(f"/case/{case_no}", message="已标记为已回复；回复" + sent)
 
 
 # ---------------------------------------------------------------- files

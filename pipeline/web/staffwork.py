@@ -36,11 +36,11 @@ async def reminders_send(request: Request):
     form = await form_of(request)
     chosen = set(form.get("unit", []))
 
-    def send() -> int:
+    def send() -> list[str]:
         plan = plan_reminders(c.config, c.ledger, c.now())
         if plan.refused:
             raise UserFacingError(plan.refused)
-        written = 0
+        keys = []
         stamp = c.now().strftime("%Y%m%d")
         with c.ledger.session() as s:
             for r in plan.reminders:
@@ -50,23 +50,21 @@ async def reminders_send(request: Request):
                 if c.config.this_level.staff:
                     msg["Cc"] = ", ".join(c.config.this_level.staff)
                 # One manual reminder per unit per day, however often the button is pressed.
-                if (
-                    enqueue(s, c.config, f"reminder:manual-{stamp}:{r.unit}", "reminder", msg, r.case_no)
-                    is not None
-                ):
-                    written += 1
-        return written
+                key = f"reminder:manual-{stamp}:{r.unit}"
+                if enqueue(s, c.config, key, "reminder", msg, r.case_no) is not None:
+                    keys.append(key)
+        return keys
 
     try:
-        written = await run_in_threadpool(send)
+        keys = await run_in_threadpool(send)
     except UserFacingError as exc:
         return flash_redirect("/reminders", error=str(exc))
-    if not written:
+    if not keys:
         return flash_redirect(
             "/reminders", error="没有写入新的催报（未选择单位，或今天已经给这些单位发过）。"
         )
-    sent = await run_in_threadpool(send_now, c)
-    return flash_redirect("/reminders", message=f"已写入 {written} 封催报；" + sent.replace("通知", "催报"))
+    sent = await run_in_threadpool(send_now, c, keys)
+    return flash_redirect("/reminders", message=f"催报 {len(keys)} 封：{sent}")
 
 
 # ---------------------------------------------------------------- packet
