@@ -5,12 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the tests need: IMAP server, document converters, OCR, media, archives.
-APT_PACKAGES := dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr \
-	tesseract-ocr-chi-sim ffmpeg unar fonts-noto-cjk openssl python3-venv python3-uno postgresql
-# One command per package proves it is installed.
-APT_CHECK := /usr/sbin/dovecot /usr/bin/soffice /usr/bin/tesseract /usr/bin/ffprobe /usr/bin/unar \
-	/usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata /usr/bin/openssl /usr/lib/python3/dist-packages/uno.py /usr/lib/postgresql
+# Debian packages the tests need: IMAP server, document converters, media, archives, CJK
+# fonts (the tests render scans of the form), and the GL/GLib libraries OpenCV (PyPI's
+# opencv-python, used by the OCR) loads. OCR itself is PP-OCR from PyPI (pyproject.toml).
+APT_PACKAGES := dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui \
+	ffmpeg unar fonts-noto-cjk libgl1 libglib2.0-0 openssl python3-venv python3-uno postgresql
+# One file per package proves it is installed.
+APT_CHECK := /usr/sbin/dovecot /usr/bin/soffice /usr/bin/ffprobe /usr/bin/unar \
+	/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/share/doc/libgl1/copyright \
+	/usr/share/doc/libglib2.0-0/copyright /usr/bin/openssl \
+	/usr/lib/python3/dist-packages/uno.py /usr/lib/postgresql
 
 .PHONY: demo test test-fast lint bench system-deps venv clean
 
@@ -26,7 +30,7 @@ venv: $(STAMP)
 system-deps:
 	@missing=0; for f in $(APT_CHECK); do [ -e $$f ] || missing=1; done; \
 	if [ $$missing = 1 ]; then \
-		echo "安装测试所需的系统软件包（dovecot、LibreOffice、tesseract、ffmpeg…）"; \
+		echo "安装测试所需的系统软件包（dovecot、LibreOffice、ffmpeg、中文字体…）"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			--no-install-recommends $(APT_PACKAGES); \
 	fi

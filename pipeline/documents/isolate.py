@@ -110,7 +110,7 @@ class _Worker:
             os.close(res_r)
             _serve(req_r, res_w, memory_mb)
         try:
-            os.setpgid(pid, pid)  # own group, so helpers it spawns (tesseract) die with it
+            os.setpgid(pid, pid)  # own group, so helpers it spawns die with it
         except OSError:
             pass
         os.close(req_r)
