@@ -5,14 +5,24 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the tests need: IMAP server, document converters, OCR, media, archives.
-APT_PACKAGES := dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr \
-	tesseract-ocr-chi-sim ffmpeg unar fonts-noto-cjk openssl python3-venv python3-uno postgresql chromium
-# One command per package proves it is installed.
-APT_CHECK := /usr/sbin/dovecot /usr/bin/soffice /usr/bin/tesseract /usr/bin/ffprobe /usr/bin/unar \
-	/usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata /usr/bin/openssl /usr/lib/python3/dist-packages/uno.py /usr/lib/postgresql /usr/bin/chromium
+# Debian packages the tests need: IMAP server, document converters, media, archives, CJK
+# fonts (the tests render scans of the form), and the GL/GLib libraries OpenCV (PyPI's
+# opencv-python, used by the OCR) loads, and chromium for the console's browser tests.
+# OCR itself is PP-OCR from PyPI (pyproject.toml).
+APT_PACKAGES := dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui \
+	ffmpeg unar fonts-noto-cjk libgl1 libglib2.0-0 openssl python3-venv python3-uno postgresql chromium
+# What `make demo` needs of them: the font its scanned form is drawn with, OpenCV's
+# libraries for reading that scan, LibreOffice for showing Word/Excel originals in the console.
+DEMO_PACKAGES := fonts-noto-cjk libgl1 libglib2.0-0 libreoffice-writer-nogui libreoffice-calc-nogui
+DEMO_CHECK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/share/doc/libgl1/copyright \
+	/usr/share/doc/libglib2.0-0/copyright /usr/bin/soffice
+# One file per package proves it is installed.
+APT_CHECK := /usr/sbin/dovecot /usr/bin/soffice /usr/bin/ffprobe /usr/bin/unar \
+	/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/share/doc/libgl1/copyright \
+	/usr/share/doc/libglib2.0-0/copyright /usr/bin/openssl \
+	/usr/lib/python3/dist-packages/uno.py /usr/lib/postgresql /usr/bin/chromium
 
-.PHONY: demo test test-fast lint bench system-deps venv clean
+.PHONY: demo test test-fast lint bench system-deps demo-deps venv clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { $(SUDO) apt-get update -qq && \
@@ -26,12 +36,20 @@ venv: $(STAMP)
 system-deps:
 	@missing=0; for f in $(APT_CHECK); do [ -e $$f ] || missing=1; done; \
 	if [ $$missing = 1 ]; then \
-		echo "安装测试所需的系统软件包（dovecot、LibreOffice、tesseract、ffmpeg…）"; \
+		echo "安装测试所需的系统软件包（dovecot、LibreOffice、ffmpeg、中文字体…）"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			--no-install-recommends $(APT_PACKAGES); \
 	fi
 
-demo: $(STAMP)
+demo-deps:
+	@missing=0; for f in $(DEMO_CHECK); do [ -e $$f ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo "安装演示所需的系统软件包（中文字体、OpenCV 所需的库、LibreOffice）"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			--no-install-recommends $(DEMO_PACKAGES); \
+	fi
+
+demo: $(STAMP) demo-deps
 	$(PY) examples/make_demo.py
 	$(PY) examples/run_demo.py
 

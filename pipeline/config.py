@@ -141,6 +141,8 @@ class Limits:
     max_archive_depth: int = 3
     max_archive_members: int = 200
     document_timeout_seconds: int = 60
+    # OCR of one scanned PDF/photo stops looking at further pages after this.
+    ocr_budget_seconds: int = 30
 
 
 @dataclass

@@ -131,13 +131,13 @@ def _read_pdf(data: bytes, name: str, limits: Limits) -> Document:
 def _ocr_pdf(data: bytes, name: str, limits: Limits) -> Document:
     from .ocr import ocr_pdf
 
-    return ocr_pdf(data, name, timeout=limits.document_timeout_seconds)
+    return ocr_pdf(data, name, limits)
 
 
 def _ocr_image(data: bytes, name: str, limits: Limits) -> Document:
     from .ocr import ocr_image
 
-    return ocr_image(data, name, timeout=limits.document_timeout_seconds)
+    return ocr_image(data, name, limits)
 
 
 def _guarded(func: Callable[..., Document], data: bytes, name: str, limits: Limits) -> tuple:
@@ -245,7 +245,7 @@ def _read_pdf_or_ocr(name: str, data: bytes, limits: Limits) -> Document:
 
 def _read_image(name: str, data: bytes, found: Sniffed, limits: Limits) -> Document:
     if found.subtype not in kinds.OCR_IMAGES:
-        return Document(file=name, format=found.label)  # e.g. HEIC/GIF: a picture we do not OCR
+        return Document(file=name, format=found.label)  # e.g. GIF: a picture we do not OCR
     doc = _parse(_ocr_image, data, name, limits)
     if not doc.is_scan:
         return doc  # unreadable picture: the problem says so

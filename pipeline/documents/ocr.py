@@ -1,36 +1,47 @@
-"""OCR of scanned PDFs and photos of the 推荐表 (tesseract chi_sim+eng).
+"""OCR of scanned PDFs and photos of the 推荐表 with PP-OCR (rapidocr-onnxruntime).
 
-Form scans are tables: tesseract reads ruled tables badly (it returned
-"HET RR" for a clean synthetic form), so we erase long ruling lines first,
-then read with --psm 6 and preserve_interword_spaces=1, which keeps the
-wide gap between a label cell and its value as a run of spaces. Each text
-line becomes one paragraph ("账号名称 针灸之窗 注册时间 2019年3月1日") for the
-form locator. LSTM output puts spaces between Han characters
-(tesseract-ocr/tesseract#991), which we strip inside a cell.
-Accuracy is not guaranteed: callers mark results is_scan for staff review.
+Per page: drop the red stamp, flatten a photographed page, take a cheap
+first look (ocr_survey: orientation, skew, text size, which labels show),
+turn and scale the page so lines are ~30 px high (~150 dpi for 小四 print),
+recognise it, and rebuild the ruled table from the text boxes' geometry
+(table_grid, ocr_layout) so pipeline/form/ finds the 15 fields by label as
+in a Word table.
+
+Cost control: a long scanned PDF (a bundle of notices with the form on
+page 31) is searched on ~1000 px renders: a few-millisecond test for a
+ruled table first, the first look only for pages that have one, and full
+recognition only for pages that show form labels; pages of running text
+cost a render. Everything stops at the per-document budget
+(Limits.ocr_budget_seconds). A short scan (≤ 3 pages) is read whole, since
+a scanned 图文案例 needs its text to be recognised as one. Accuracy is not
+guaranteed: results are marked is_scan for staff.
 """
 
 from __future__ import annotations
 
-import io
-import re
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from PIL import Image, ImageDraw, ImageOps
+import numpy as np
 
-from ..model import Document, Problem
+from ..config import Limits
+from ..model import Document, Problem, Table
+from . import ocr_engine, scan_prep
+from .ocr_layout import page_layout
+from .ocr_survey import SIDE, Survey, survey
+from .table_grid import find_grids, looks_ruled
 
-MAX_PAGES = 3
-RENDER_DPI = 300
-MAX_PIXELS = 40_000_000  # per page/image after scaling (A4 at 300 dpi is 8.7 M)
-MIN_WIDTH = 1600  # small phone screenshots are upscaled for tesseract
-LANG = "chi_sim+eng"
-TESSERACT_CONFIG = "--psm 6 -c preserve_interword_spaces=1"
+log = logging.getLogger(__name__)
 
-_CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_CJK_SPACE = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[{_CJK}])")
-_GAP = re.compile(r" {2,}|\s*\|\s*")
-# Frequent tesseract confusions on the form's own labels.
-_LABEL_FIXES = {"账号1D": "账号ID", "账号lD": "账号ID", "账号1d": "账号ID"}
+MAX_PAGES = 200  # pages of one scanned PDF we will even look at
+READ_WHOLE = 3  # a scan this short is read in full
+MAX_FORM_PAGES = 4  # pages read in full because they show form labels
+RENDER_DPI = 200
+LINE_PX = 30  # detected line height to recognise at
+MIN_SIDE, MAX_SIDE = 1000, 2400  # long side of the page we recognise
 
 
 def scan_problem(name: str) -> Problem:
@@ -42,133 +53,245 @@ def scan_problem(name: str) -> Problem:
     )
 
 
-def ocr_image(data: bytes, name: str, timeout: float = 60) -> Document:
-    """OCR a photo/scan (jpeg, png, bmp, tiff, webp) into a Document."""
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 4  # refuse decompression bombs outright
-    with Image.open(io.BytesIO(data)) as img:
-        img = ImageOps.exif_transpose(img)
-        img = _bounded(img)
-        lines = ocr_lines(img, timeout)
-    return _document(name, "image", lines)
+def _unread_problem(name: str, pages: int, seen: int) -> Problem:
+    return Problem(
+        None,
+        "scan_incomplete",
+        f"《{name}》是 {pages} 页的扫描件，系统在限定时间内只查看了前 {seen} 页，未在其中找到推荐表；"
+        "如推荐表在后面的页中，请将推荐表单独扫描或拍照后发送",
+    )
 
 
-def ocr_pdf(data: bytes, name: str, timeout: float = 60) -> Document:
-    """Render the first pages of a text-less PDF at 300 dpi and OCR them."""
-    import pypdfium2 as pdfium
+# ---------------------------------------------------------------- budget and log
 
-    pdf = pdfium.PdfDocument(data)
-    lines: list[str] = []
-    try:
-        for index in range(min(len(pdf), MAX_PAGES)):
-            page = pdf[index]
-            width, height = page.get_size()  # points
-            scale = RENDER_DPI / 72
-            if width * height * scale * scale > MAX_PIXELS:
-                scale = (MAX_PIXELS / (width * height)) ** 0.5
-            img = page.render(scale=scale).to_pil()
-            lines.extend(ocr_lines(img, timeout))
+
+class Budget:
+    """Seconds one document may spend in OCR; `clock` is injectable for tests."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.deadline = clock() + seconds
+
+    def spent(self) -> bool:
+        return self.clock() >= self.deadline
+
+
+@dataclass
+class ScanLog:
+    """What happened to each page (1-based numbers), for logs, tests and bench."""
+
+    pages: int = 0
+    checked: list[int] = field(default_factory=list)  # quick ruling test on a preview
+    surveyed: list[int] = field(default_factory=list)  # first look (detection, labels)
+    read: list[int] = field(default_factory=list)  # recognised in full
+    out_of_budget: bool = False
+
+
+# ---------------------------------------------------------------- page sources
+
+
+class Pages(Protocol):
+    """A scanned document's pages as BGR arrays."""
+
+    count: int
+
+    def preview(self, index: int) -> np.ndarray:
+        """About SIDE px on the long side, cheap to make."""
+        ...
+
+    def full(self, index: int) -> np.ndarray:
+        """The page at scanning resolution (≤ scan_prep.MAX_SIDE)."""
+        ...
+
+
+class ImagePages:
+    """The frames of a photo or (multi-page TIFF) scan, decoded once."""
+
+    def __init__(self, data: bytes) -> None:
+        self.frames = list(scan_prep.image_frames(data))
+        self.count = len(self.frames)
+
+    def preview(self, index: int) -> np.ndarray:
+        return scan_prep.fit(self.frames[index], SIDE, enlarge=False)
+
+    def full(self, index: int) -> np.ndarray:
+        return self.frames[index]
+
+
+class PdfPages:
+    """Pages of a text-less PDF, rendered by pdfium on demand."""
+
+    def __init__(self, data: bytes) -> None:
+        import pypdfium2 as pdfium
+
+        self.pdf = pdfium.PdfDocument(data)
+        self.count = min(len(self.pdf), MAX_PAGES)
+
+    def _render(self, index: int, long_side: float) -> np.ndarray:
+        page = self.pdf[index]
+        try:
+            width, height = page.get_size()
+            scale = min(long_side / max(width, height), RENDER_DPI / 72)
+            return page.render(scale=scale).to_numpy()[:, :, :3]
+        finally:
             page.close()
-    finally:
-        pdf.close()
-    return _document(name, "pdf", lines)
+
+    def preview(self, index: int) -> np.ndarray:
+        return self._render(index, SIDE)
+
+    def full(self, index: int) -> np.ndarray:
+        return self._render(index, scan_prep.MAX_SIDE)
+
+    def close(self) -> None:
+        self.pdf.close()
 
 
-def ocr_lines(img: Image.Image, timeout: float = 60) -> list[str]:
-    """Text lines of one page, cells separated by a single space."""
-    import pytesseract
-
-    clean = remove_rules(_binarize(img))
-    text = pytesseract.image_to_string(clean, lang=LANG, config=TESSERACT_CONFIG, timeout=timeout)
-    return [line for line in (clean_line(raw) for raw in text.splitlines()) if line]
+# ---------------------------------------------------------------- entry points
 
 
-def clean_line(raw: str) -> str:
-    """Split a line on wide gaps/rules into cells, tidy them, write "标签：值"."""
-    cells = []
-    for cell in _GAP.split(raw.strip()):
-        cell = _CJK_SPACE.sub("", cell.strip(" |_—-"))
-        for wrong, right in _LABEL_FIXES.items():
-            cell = cell.replace(wrong, right)
-        if cell:
-            cells.append(cell)
-    return join_cells(cells)
+def ocr_image(
+    data: bytes, name: str, limits: Limits | None = None, clock: Callable[[], float] = time.monotonic
+) -> Document:
+    """OCR a photo/scan (JPEG, PNG, BMP, TIFF, WebP, HEIC) into a Document."""
+    doc, _ = read_scan(ImagePages(data), name, "image", _budget(limits, clock), whole=False)
+    return doc
 
 
-def join_cells(cells: list[str]) -> str:
-    """Join a row's cells; a form label is tied to the value cell after it with "：".
-
-    The table grid is gone after OCR, so "账号名称 针灸之窗" would be ambiguous
-    running text; "账号名称：针灸之窗" is the unambiguous line form the locator reads.
-    """
+def ocr_pdf(
+    data: bytes, name: str, limits: Limits | None = None, clock: Callable[[], float] = time.monotonic
+) -> Document:
+    """OCR a PDF without a text layer: the pages that can hold the form, within budget."""
+    pages = PdfPages(data)
     try:
-        from ..form.labels import match_label
-    except ImportError:  # locator not available: plain spacing still carries the text
-        return " ".join(cells)
-    out: list[str] = []
-    i = 0
-    while i < len(cells):
-        cell = cells[i]
-        if match_label(cell) and i + 1 < len(cells) and not match_label(cells[i + 1]):
-            out.append(f"{cell}：{cells[i + 1]}")
-            i += 2
-            continue
-        out.append(f"{cell}：" if match_label(cell) else cell)
-        i += 1
-    return " ".join(out)
+        doc, _ = read_scan(pages, name, "pdf", _budget(limits, clock), whole=True)
+    finally:
+        pages.close()
+    return doc
 
 
-def _document(name: str, fmt: str, lines: list[str]) -> Document:
-    return Document(file=name, format=fmt, paragraphs=lines, is_scan=True, problems=[scan_problem(name)])
+def _budget(limits: Limits | None, clock: Callable[[], float]) -> Budget:
+    limits = limits or Limits()
+    # Stop early enough that the page in progress finishes before the sandbox deadline.
+    seconds = min(limits.ocr_budget_seconds, 0.7 * limits.document_timeout_seconds)
+    return Budget(seconds, clock)
 
 
-def _bounded(img: Image.Image) -> Image.Image:
-    width, height = img.size
-    if width * height > MAX_PIXELS:
-        factor = (MAX_PIXELS / (width * height)) ** 0.5
-        img = img.resize((max(1, int(width * factor)), max(1, int(height * factor))), Image.LANCZOS)
-    elif width < MIN_WIDTH and width * height * 4 <= MAX_PIXELS:
-        img = img.resize((width * 2, height * 2), Image.LANCZOS)
-    return img
+def read_scan(pages: Pages, name: str, fmt: str, budget: Budget, whole: bool) -> tuple[Document, ScanLog]:
+    """Read the pages that matter. A short document is read page by page (with
+    `whole`, even pages without form labels: a scanned article must yield its
+    text); a long one is searched for the form (_find_form)."""
+    doc = Document(file=name, format=fmt, is_scan=True, problems=[scan_problem(name)])
+    scan = _Scan(doc, pages, budget, ScanLog(pages=pages.count))
+    if pages.count <= READ_WHOLE:
+        for index in range(pages.count):
+            if scan.spent():
+                break
+            scan.read(index, pages.full(index), always=whole)
+    else:
+        scan.find_form(whole)
+    if scan.log.out_of_budget and not scan.form_pages:
+        seen = max(scan.log.checked + scan.log.read + [0])
+        doc.problems.append(_unread_problem(name, pages.count, seen))
+    log.info(
+        "OCR %s: %d pages, surveyed %s, read %s%s",
+        name,
+        pages.count,
+        scan.log.surveyed,
+        scan.log.read,
+        " (budget spent)" if scan.log.out_of_budget else "",
+    )
+    return doc, scan.log
 
 
-def _binarize(img: Image.Image) -> Image.Image:
-    if img.mode in ("RGBA", "LA", "P"):
-        background = Image.new("RGB", img.size, "white")
-        rgba = img.convert("RGBA")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        img = background
-    gray = ImageOps.autocontrast(img.convert("L"), cutoff=1)
-    return gray.point(lambda v: 0 if v < 160 else 255)
+@dataclass
+class _Scan:
+    """One document's OCR in progress."""
+
+    doc: Document
+    pages: Pages
+    budget: Budget
+    log: ScanLog
+    form_pages: int = 0
+
+    def spent(self) -> bool:
+        if self.budget.spent():
+            self.log.out_of_budget = True
+        return self.log.out_of_budget
+
+    def find_form(self, whole: bool) -> None:
+        """Round 1: pages with a ruled table get a first look, and those showing
+        form labels are read. If none did: the first pages are read (for the
+        text), then round 2 looks at the pages without ruling (a borderless or
+        badly photographed form), all within the budget."""
+        unruled = []
+        for index in range(self.pages.count):
+            if self.spent():
+                return
+            preview = scan_prep.drop_red(self.pages.preview(index))
+            self.log.checked.append(index + 1)
+            if not looks_ruled(scan_prep.grey(preview)):
+                unruled.append(index)
+            elif self.look(index, preview) and _form_complete(self.doc):
+                return
+        if self.form_pages:
+            return
+        if whole:
+            for index in range(READ_WHOLE):
+                if self.spent():
+                    return
+                self.read(index, self.pages.full(index), always=True)
+        for index in unruled:
+            if self.form_pages or self.spent():
+                return
+            if index + 1 not in self.log.read:
+                self.look(index, scan_prep.drop_red(self.pages.preview(index)))
+
+    def look(self, index: int, preview: np.ndarray) -> bool:
+        """First look at one page; read it in full if it shows form labels."""
+        self.log.surveyed.append(index + 1)
+        if not survey(preview).may_hold_form or self.form_pages >= MAX_FORM_PAGES:
+            return False
+        self.form_pages += 1
+        self.read(index, self.pages.full(index), always=True)
+        return True
+
+    def read(self, index: int, img: np.ndarray, always: bool) -> None:
+        """Prepare and recognise one page into the document. Without `always`, a
+        page whose first look shows no form label in legible text (a case
+        photo) is not recognised in full."""
+        page, first = prepare(img)
+        if not always and not first.may_hold_form:
+            return
+        self.log.read.append(index + 1)
+        many = self.pages.count > 1
+        tables, paragraphs = read_page(page, first, f"第{index + 1}页表格{{}}" if many else "表格{}")
+        self.doc.tables.extend(tables)
+        self.doc.paragraphs.extend(paragraphs)
 
 
-def remove_rules(bw: Image.Image, segment: int = 120, fill: float = 0.75) -> Image.Image:
-    """Whiten horizontal/vertical runs that are dark over a whole `segment`.
+def prepare(img: np.ndarray) -> tuple[np.ndarray, Survey]:
+    """Stamp dropped, page flattened, then the first look at a ~SIDE px copy."""
+    page = scan_prep.flatten(scan_prep.drop_red(img))
+    return page, survey(scan_prep.fit(page, SIDE, enlarge=False))
 
-    Text strokes are never that long at scan resolution, table rules are.
-    Box-resizing each strip to one pixel gives its mean darkness cheaply,
-    without numpy; two window offsets catch rules that start mid-window.
-    """
-    width, height = bw.size
-    out = bw.copy()
-    draw = ImageDraw.Draw(out)
-    limit = 255 * (1 - fill)
-    for offset in (0, segment // 2):
-        count = (width - offset) // segment
-        if count > 0:
-            small = bw.crop((offset, 0, offset + count * segment, height)).resize((count, height), Image.BOX)
-            px = small.load()
-            for y in range(height):
-                for i in range(count):
-                    if px[i, y] < limit:
-                        x0 = offset + i * segment
-                        draw.line([(x0, y), (x0 + segment - 1, y)], fill=255)
-        count = (height - offset) // segment
-        if count > 0:
-            small = bw.crop((0, offset, width, offset + count * segment)).resize((width, count), Image.BOX)
-            px = small.load()
-            for j in range(count):
-                for x in range(width):
-                    if px[x, j] < limit:
-                        y0 = offset + j * segment
-                        draw.line([(x, y0), (x, y0 + segment - 1)], fill=255)
-    return out
+
+def read_page(page: np.ndarray, look: Survey, table_name: str = "表格{}") -> tuple[list[Table], list[str]]:
+    """Turn, level and scale the page as the survey says, recognise it, lay it out."""
+    upright = scan_prep.turn(page, look.quarter, look.skew)
+    small_long = min(SIDE, max(page.shape[:2]))
+    line = look.text_height * max(page.shape[:2]) / small_long if look.text_height else 0
+    long_side = max(upright.shape[:2]) * (LINE_PX / line if line else 1.0)
+    upright = scan_prep.fit(upright, int(min(MAX_SIDE, max(MIN_SIDE, long_side))))
+    boxes = ocr_engine.read_text(upright)
+    if not boxes:
+        return [], []
+    height = float(np.median([b.height for b in boxes]))
+    grids = find_grids(scan_prep.grey(upright), boxes, height)
+    return page_layout(boxes, grids, table_name)
+
+
+def _form_complete(doc: Document) -> bool:
+    from ..form import extract_form
+    from ..model import FORM_LABELS
+
+    return extract_form(doc).labels_found == len(FORM_LABELS)

@@ -37,8 +37,8 @@ ENCRYPTED = "encrypted"
 CORRUPT = "corrupt"
 UNKNOWN = "unknown"
 
-IMAGE_SUBTYPES = ("jpeg", "png", "gif", "bmp", "tiff", "webp", "heic")
-OCR_IMAGES = ("jpeg", "png", "bmp", "tiff", "webp")
+IMAGE_SUBTYPES = ("jpeg", "png", "gif", "bmp", "tiff", "webp", "heic", "avif")
+OCR_IMAGES = ("jpeg", "png", "bmp", "tiff", "webp", "heic")
 
 # ISO BMFF brands (bytes 8..12 after "ftyp") of still images.
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
@@ -147,7 +147,9 @@ def _image_type(head: bytes) -> str:
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return "webp"
     if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
-        return "heic"
+        # AV1 stills share the container; pillow-heif decodes only HEVC ones.
+        brands = head[8 : int.from_bytes(head[:4], "big")]
+        return "avif" if b"avif" in brands or b"avis" in brands else "heic"
     return ""
 
 

@@ -1,0 +1,147 @@
+"""One PP-OCR engine per process (rapidocr-onnxruntime), built on first use.
+
+PP-OCR reads the 推荐表's values exactly where tesseract chi_sim misread them
+(1.1万 → 1万, 许诺 → 许读; research/ocr.md), and its detection/recognition
+models ship inside the wheel, so it works offline. Documents are read in a
+forked sandbox child (isolate.py), and ONNX Runtime's thread pools do not
+survive a fork, so the engine is built lazily in the process that uses it
+(the warm child builds it on its first scan and keeps it, ~200 MB, for the
+child's life) and rebuilt if a forked copy of this process ever calls it.
+An engine inherited through a fork is never freed: its sessions' destructors
+join pool threads that do not exist in the child and hang forever.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from rapidocr_onnxruntime import RapidOCR
+
+MAX_SIDE = 2400  # we size images ourselves; the engine must not shrink them again
+
+# Full-width letters and digits (PP-OCR's dictionary has both; a lone "5" in a
+# cell often comes back as "５") and the full-width @.
+_WIDE = str.maketrans(
+    {
+        chr(c): chr(c - 0xFEE0)
+        for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
+    }
+    | {"＠": "@"}
+)
+# Full-width punctuation inside an ASCII run (a URL, an e-mail, 1．1万) is ASCII too;
+# between Chinese characters it stays as typed (，：（）).
+_WIDE_PUNCT = re.compile(r"(?<=[!-~])[．／：－＿](?=[!-~．／：－＿])")
+
+_lock = threading.Lock()
+_engine: RapidOCR | None = None
+_owner = 0
+_inherited: list[RapidOCR] = []  # see the module docstring: kept, never freed
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One recognised text line: its four corners (tl, tr, br, bl), text and confidence."""
+
+    quad: tuple[tuple[float, float], ...]
+    text: str
+    score: float
+
+    @property
+    def x0(self) -> float:
+        return min(p[0] for p in self.quad)
+
+    @property
+    def x1(self) -> float:
+        return max(p[0] for p in self.quad)
+
+    @property
+    def y0(self) -> float:
+        return min(p[1] for p in self.quad)
+
+    @property
+    def y1(self) -> float:
+        return max(p[1] for p in self.quad)
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+
+def engine() -> RapidOCR:
+    """The process's engine; built here, never inherited across a fork."""
+    global _engine, _owner
+    with _lock:
+        if _engine is None or _owner != os.getpid():
+            from rapidocr_onnxruntime import RapidOCR
+
+            if _engine is not None:
+                _inherited.append(_engine)
+            _engine = RapidOCR(max_side_len=MAX_SIDE, print_verbose=False)
+            _owner = os.getpid()
+        return _engine
+
+
+def read_text(img: np.ndarray) -> list[TextBox]:
+    """Detect and recognise every line of an upright page (BGR or grey)."""
+    result, _ = engine()(img, use_cls=False)
+    boxes = []
+    for quad, text, score in result or []:
+        text = ascii_forms(text.strip())
+        if text:
+            boxes.append(TextBox(tuple((float(x), float(y)) for x, y in quad), text, float(score)))
+    return boxes
+
+
+def ascii_forms(text: str) -> str:
+    """Full-width letters, digits and in-word punctuation as ASCII (see _WIDE)."""
+    text = text.translate(_WIDE)
+    while True:  # "：／／" turns one character per pass, left to right
+        narrowed = _WIDE_PUNCT.sub(lambda m: chr(ord(m.group()) - 0xFEE0), text)
+        if narrowed == text:
+            return text
+        text = narrowed
+
+
+def detect(img: np.ndarray) -> list[np.ndarray]:
+    """Text-line quadrilaterals only (the cheap half of OCR), top to bottom."""
+    eng = engine()
+    quads, _ = eng.text_det(img)
+    if quads is None or len(quads) == 0:
+        return []
+    return list(eng.sorted_boxes(quads))
+
+
+def line_images(img: np.ndarray, quads: list[np.ndarray]) -> list[np.ndarray]:
+    """Each quad cut out and straightened; tall ones are turned a quarter left."""
+    return engine().get_crop_img_list(img, [q.astype(np.float32) for q in quads])
+
+
+def upright(lines: list[np.ndarray]) -> tuple[list[np.ndarray], list[tuple[str, float]]]:
+    """Turn upside-down line images right way up; returns them and ("0"|"180", score) each."""
+    if not lines:
+        return [], []
+    fixed, labels, _ = engine().text_cls(lines)
+    return fixed, [(str(label), float(score)) for label, score in labels]
+
+
+def recognise(lines: list[np.ndarray]) -> list[tuple[str, float]]:
+    """(text, confidence) for each straightened line image."""
+    if not lines:
+        return []
+    result, _ = engine().text_rec(lines)
+    return [(str(text), float(score)) for text, score, *_ in result]

@@ -1,0 +1,277 @@
+"""Find ruled tables in a page image: rows, columns and merged cells.
+
+The 推荐表 is a ruled table, and its ruling is what says which text belongs
+to which cell (a value that wraps over three lines, a label like
+"账号ID/网 / 页链接" broken in two). We erase the OCR'd text, keep long thin
+dark runs with morphological opening (horizontal and vertical kernels),
+take each connected set of rules as one table, and read the row and
+column boundaries from it. A boundary missing between two grid slots means
+the cells are merged, which gives the spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .ocr_engine import TextBox
+
+
+@dataclass(frozen=True)
+class GridCell:
+    row: int
+    col: int
+    row_span: int
+    col_span: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def holds(self, x: float, y: float) -> bool:
+        return self.x0 <= x < self.x1 and self.y0 <= y < self.y1
+
+
+@dataclass
+class Grid:
+    """One ruled table: its cells (every slot covered once) and its outline."""
+
+    cells: list[GridCell]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def holds(self, x: float, y: float) -> bool:
+        return self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1
+
+    def cell_at(self, x: float, y: float) -> GridCell | None:
+        for cell in self.cells:
+            if cell.holds(x, y):
+                return cell
+        return min(self.cells, key=lambda c: _distance(c, x, y)) if self.cells else None
+
+
+@dataclass(frozen=True)
+class _Segment:
+    at: float  # y of a horizontal rule, x of a vertical one (median: ink touching it pulls little)
+    start: float
+    end: float
+    at_start: float  # the same at each end: a photographed rule may lean a little
+    at_end: float
+
+
+def find_grids(gray: np.ndarray, boxes: list[TextBox], text_height: float) -> list[Grid]:
+    """Ruled tables in `gray`, largest first; [] when the page has none."""
+    th = max(8.0, text_height)
+    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    for box in boxes:  # text must not pass for rules ("一", "——", underscores)
+        dx, dy = 0.3 * box.height, 0.2 * box.height
+        x0, x1 = int(box.x0 + dx), int(box.x1 - dx)
+        y0, y1 = int(box.y0 + dy), int(box.y1 - dy)
+        if x1 > x0 and y1 > y0:
+            ink[y0:y1, x0:x1] = 0
+    horizontal = _rules(ink, (int(max(25, 2 * th)), 1), (int(th), 1))
+    vertical = _rules(ink, (1, int(max(10, 0.8 * th))), (1, int(th / 2)))
+    rows = _segments(horizontal, axis=0, min_length=1.5 * th)
+    cols = _segments(vertical, axis=1, min_length=0.8 * th)
+    rows, cols = _joined(rows, cols, max(6.0, 0.5 * th))
+    count, labels = cv2.connectedComponents(cv2.dilate(horizontal | vertical, np.ones((7, 7), np.uint8)))
+    grids = []
+    for index in range(1, count):
+        ys, xs = np.nonzero(labels == index)
+        box = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+        grid = _grid(
+            box, [s for s in rows if _inside(s, box, True)], [s for s in cols if _inside(s, box, False)], th
+        )
+        if grid is not None:
+            grids.append(grid)
+    grids.sort(key=lambda g: -(g.x1 - g.x0) * (g.y1 - g.y0))
+    return grids
+
+
+def _rules(ink: np.ndarray, kernel: tuple[int, int], bridge: tuple[int, int]) -> np.ndarray:
+    """Runs at least `kernel` long, with small breaks (JPEG, faint print) bridged."""
+    opened = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+    return cv2.morphologyEx(opened, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
+
+
+def _segments(mask: np.ndarray, axis: int, min_length: float) -> list[_Segment]:
+    """Connected runs of a rule mask; axis 0 = horizontal rules, 1 = vertical."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    out = []
+    for index in range(1, count):
+        x, y, w, h, _area = stats[index]
+        if axis == 0 and w >= min_length and h <= max(12, w / 8):
+            ys, xs = np.nonzero(labels[y : y + h, x : x + w] == index)
+            left, right = ys[xs <= xs.min() + 2], ys[xs >= xs.max() - 2]
+            out.append(
+                _Segment(y + float(np.median(ys)), x, x + w, y + float(left.mean()), y + float(right.mean()))
+            )
+        elif axis == 1 and h >= min_length and w <= max(12, h / 8):
+            ys, xs = np.nonzero(labels[y : y + h, x : x + w] == index)
+            top, bottom = xs[ys <= ys.min() + 2], xs[ys >= ys.max() - 2]
+            out.append(
+                _Segment(x + float(np.median(xs)), y, y + h, x + float(top.mean()), x + float(bottom.mean()))
+            )
+    return out
+
+
+def _joined(rows: list[_Segment], cols: list[_Segment], tol: float) -> tuple[list[_Segment], list[_Segment]]:
+    """Keep rules whose both ends meet a crossing rule, as cell borders do.
+
+    A stamp's ring, a signature or a struck-through word leaves short straight
+    pieces floating inside a cell; taken as rules, they would split it.
+    """
+    for _ in range(3):
+        keep_cols = [
+            c for c in cols if _meets(c.start, c.at_start, rows, tol) and _meets(c.end, c.at_end, rows, tol)
+        ]
+        keep_rows = [
+            r for r in rows if _meets(r.start, r.at_start, cols, tol) and _meets(r.end, r.at_end, cols, tol)
+        ]
+        if len(keep_cols) == len(cols) and len(keep_rows) == len(rows):
+            break
+        rows, cols = keep_rows, keep_cols
+    return rows, cols
+
+
+def _meets(end: float, along: float, crossing: list[_Segment], tol: float) -> bool:
+    """Whether a rule ending at `end` (and lying at `along` there) touches one of
+    `crossing`, which lie at `at` ... along their own length."""
+    for c in crossing:
+        if not c.start - tol <= along <= c.end + tol:
+            continue
+        share = (along - c.start) / max(1.0, c.end - c.start)
+        here = c.at_start + (c.at_end - c.at_start) * min(1.0, max(0.0, share))
+        if abs(here - end) <= tol:
+            return True
+    return False
+
+
+def looks_ruled(gray: np.ndarray) -> bool:
+    """Quick test (a few ms) on a page preview: could it hold a ruled form? At
+    least three long horizontal rules (≥ 40% of the width) and two vertical
+    ones (≥ 8% of the height), allowing a few degrees of slant. Dense running
+    text has neither: its ink never runs straight for more than a character."""
+    small = cv2.resize(
+        gray, None, fx=600 / max(gray.shape), fy=600 / max(gray.shape), interpolation=cv2.INTER_AREA
+    )
+    h, w = small.shape
+    ink = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 10)
+    # Thicken across the rule so a slanted rule stays one band; open along it with
+    # short kernels (a slanted rule is straight over a short run), then measure.
+    flat = cv2.morphologyEx(
+        cv2.dilate(ink, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, np.ones((1, max(8, w // 15)), np.uint8)
+    )
+    upright = cv2.morphologyEx(
+        cv2.dilate(ink, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, np.ones((max(8, h // 20), 1), np.uint8)
+    )
+    rows = _long_runs(flat, cv2.CC_STAT_WIDTH, 0.4 * w)
+    cols = _long_runs(upright, cv2.CC_STAT_HEIGHT, 0.08 * h)
+    return len(_distinct(rows, 4)) >= 3 and len(_distinct(cols, 4)) >= 2
+
+
+def _long_runs(mask: np.ndarray, along: int, min_length: float) -> list[float]:
+    """Centres (y for rows, x for columns) of components at least `min_length` long;
+    `along` is cv2's stat for their length (CC_STAT_WIDTH or CC_STAT_HEIGHT)."""
+    count, _, stats, centres = cv2.connectedComponentsWithStats(mask)
+    axis = 1 if along == cv2.CC_STAT_WIDTH else 0
+    return [float(centres[i][axis]) for i in range(1, count) if stats[i, along] >= min_length]
+
+
+def _distinct(values: list[float], gap: float) -> list[float]:
+    """One value per cluster of values less than `gap` apart."""
+    out: list[float] = []
+    last = None
+    for v in sorted(values):
+        if last is None or v - last > gap:
+            out.append(v)
+        last = v
+    return out
+
+
+def _inside(seg: _Segment, box: tuple[float, float, float, float], horizontal: bool) -> bool:
+    x0, y0, x1, y1 = box
+    if horizontal:
+        return y0 - 4 <= seg.at <= y1 + 4 and seg.start >= x0 - 4 and seg.end <= x1 + 4
+    return x0 - 4 <= seg.at <= x1 + 4 and seg.start >= y0 - 4 and seg.end <= y1 + 4
+
+
+def _lines(segments: list[_Segment], tol: float) -> list[float]:
+    """Positions of distinct rules (a double line or a thick one counts once)."""
+    positions: list[list[float]] = []
+    for seg in sorted(segments, key=lambda s: s.at):
+        if positions and seg.at - positions[-1][-1] <= tol:
+            positions[-1].append(seg.at)
+        else:
+            positions.append([seg.at])
+    return [float(np.mean(p)) for p in positions]
+
+
+def _grid(
+    box: tuple[float, float, float, float], rows: list[_Segment], cols: list[_Segment], th: float
+) -> Grid | None:
+    tol = max(4.0, 0.4 * th)
+    ys, xs = _lines(rows, tol), _lines(cols, tol)
+    if len(ys) < 2 or len(xs) < 2:
+        return None
+    # Open sides (no outer rule drawn): the table's extent closes them.
+    if ys[0] - box[1] > th:
+        ys.insert(0, box[1])
+    if box[3] - ys[-1] > th:
+        ys.append(box[3])
+    if xs[0] - box[0] > th:
+        xs.insert(0, box[0])
+    if box[2] - xs[-1] > th:
+        xs.append(box[2])
+    nrows, ncols = len(ys) - 1, len(xs) - 1
+    if nrows * ncols > 2000:
+        return None  # a hatched picture, not a form
+    parent = list(range(nrows * ncols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
+    for r in range(nrows):
+        for c in range(ncols):
+            if c + 1 < ncols and not _ruled(cols, xs[c + 1], ys[r], ys[r + 1], tol):
+                union(r * ncols + c, r * ncols + c + 1)
+            if r + 1 < nrows and not _ruled(rows, ys[r + 1], xs[c], xs[c + 1], tol):
+                union(r * ncols + c, (r + 1) * ncols + c)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(nrows):
+        for c in range(ncols):
+            groups.setdefault(find(r * ncols + c), []).append((r, c))
+    cells, taken = [], set()
+    for slots in sorted(groups.values()):
+        r0, r1 = min(r for r, _ in slots), max(r for r, _ in slots)
+        c0, c1 = min(c for _, c in slots), max(c for _, c in slots)
+        if any((r, c) in taken for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)):
+            continue  # an L-shaped merge: its bounding box overlaps a cell already made
+        taken.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
+        cells.append(GridCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]))
+    return Grid(cells, xs[0], ys[0], xs[-1], ys[-1])
+
+
+def _ruled(segments: list[_Segment], at: float, start: float, end: float, tol: float) -> bool:
+    """Whether a rule at `at` covers most of the span start..end."""
+    covered = 0.0
+    for seg in segments:
+        if abs(seg.at - at) <= tol:
+            covered += max(0.0, min(seg.end, end) - max(seg.start, start))
+    return covered >= 0.5 * (end - start)
+
+
+def _distance(cell: GridCell, x: float, y: float) -> float:
+    dx = max(cell.x0 - x, 0.0, x - cell.x1)
+    dy = max(cell.y0 - y, 0.0, y - cell.y1)
+    return dx + dy

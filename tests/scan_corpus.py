@@ -1,0 +1,340 @@
+"""Scans and phone photos of a filled 推荐表, rendered here (no fetching).
+
+Why rendered: a unit prints the notice's 附件1, fills it, stamps it (公章),
+then scans it or photographs it with a phone. We draw exactly that: the
+附件1 grid at 200 dpi with a CJK font, a red circular stamp over part of the
+values (ink multiplies, so the black text under it stays black), rotated
+pages, a phone photo (page on a desk, perspective, 4.5° skew, uneven light,
+JPEG q70, EXIF orientation), a HEIC photo, and scanned PDFs where the form
+is one page among pages of dense government text. Everything is
+deterministic (seeded), so a failing value is reproducible.
+
+    python tests/scan_corpus.py OUTDIR   # writes every variant, to look at
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+FONT_DIR = Path("/usr/share/fonts/opentype/noto")
+SANS = FONT_DIR / "NotoSansCJK-Regular.ttc"
+SANS_BOLD = FONT_DIR / "NotoSansCJK-Bold.ttc"
+SERIF = FONT_DIR / "NotoSerifCJK-Regular.ttc"
+DPI = 200
+A4 = (round(210 / 25.4 * DPI), round(297 / 25.4 * DPI))  # 1654 x 2339
+
+# A realistic filled form; the values OCR engines get wrong on purpose:
+# 1.1万 (tesseract: 1万), 许诺 (许读), 庐阳区 (启阳区), a URL, an e-mail.
+VALUES: dict[str, str] = {
+    "账号名称": "安徽针灸",
+    "注册时间": "2016年3月15日",
+    "粉丝数量": "1.1万",
+    "运营主体": "安徽省针灸学会",
+    "账号ID/网页链接": "https://weibo.com/u/5821436790",
+    "运营人数": "4人",
+    "发布数量": "1286篇",
+    "账号简介": "安徽省针灸学会官方微博，普及针灸科学知识，发布学会动态与义诊信息。",
+    "传播实效": "累计阅读量超过300万次，单篇最高阅读量5.8万，多篇科普文章被人民网、安徽日报转载。",
+    "推荐理由": (
+        "账号坚持群众导向，常年开展线上健康咨询，及时回应群众关切；内容权威、形式新颖，"
+        "以图文和短视频普及针灸防病知识，在基层群众中影响广泛，传播效果突出，特此推荐。"
+    ),
+    "联系人": "许诺",
+    "手机": "13956012345",
+    "电子邮箱": "xunuo@ahzjxh.org.cn",
+    "邮编": "230001",
+    "联系地址": "安徽省合肥市庐阳区阜南路88号",
+}
+
+# The notice's 附件1 grid: one label = its value spans the three other columns.
+GRID: list[tuple[str, ...]] = [
+    ("账号名称", "注册时间"),
+    ("粉丝数量", "运营主体"),
+    ("账号ID/网页链接",),
+    ("运营人数", "发布数量"),
+    ("账号简介",),
+    ("传播实效",),
+    ("推荐理由",),
+    ("联系人", "手机"),
+    ("电子邮箱", "邮编"),
+    ("联系地址",),
+]
+STAMP_UNIT = "安徽省针灸学会"
+
+
+def _font(path: Path, px: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), px)
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    """Greedy character wrap, as Word wraps CJK text in a cell."""
+    lines, line = [], ""
+    for ch in text:
+        if font.getlength(line + ch) > width and line:
+            lines.append(line)
+            line = ch
+        else:
+            line += ch
+    return lines + [line] if line else lines
+
+
+def render_form(values: dict[str, str] | None = None, title: str = "推荐表") -> Image.Image:
+    """The filled 附件1 as printed on A4 and scanned at 200 dpi (white paper, RGB)."""
+    values = values or VALUES
+    page = Image.new("RGB", A4, "white")
+    draw = ImageDraw.Draw(page)
+    px = round(12 / 72 * DPI)  # 小四 (12 pt)
+    label_font, value_font = _font(SANS, px), _font(SERIF, px)
+    draw.text((200, 170), "附件1", font=_font(SANS, round(14 / 72 * DPI)), fill="black")
+    title_font = _font(SANS_BOLD, round(22 / 72 * DPI))
+    draw.text(((A4[0] - title_font.getlength(title)) / 2, 260), title, font=title_font, fill="black")
+    left, right = 200, A4[0] - 200
+    label_w = 200
+    value_w = (right - left - 2 * label_w) // 2
+    cols = [left, left + label_w, left + label_w + value_w, left + 2 * label_w + value_w, right]
+    pad, line_h = 14, round(px * 1.5)
+    y = 400
+    for labels in GRID:
+        if len(labels) == 1:
+            cells = [
+                (cols[0], cols[1], labels[0], label_font),
+                (cols[1], cols[4], values[labels[0]], value_font),
+            ]
+        else:
+            a, b = labels
+            cells = [
+                (cols[0], cols[1], a, label_font),
+                (cols[1], cols[2], values[a], value_font),
+                (cols[2], cols[3], b, label_font),
+                (cols[3], cols[4], values[b], value_font),
+            ]
+        wrapped = [_wrap(text, font, x1 - x0 - 2 * pad) for x0, x1, text, font in cells]
+        lines = max(len(w) for w in wrapped)
+        height = max(2, lines) * line_h + 2 * pad if lines > 1 else round(px * 2.6)
+        if labels[0] in ("账号简介", "传播实效", "推荐理由"):
+            height = max(height, 5 * line_h)
+        for (x0, _x1, _text, font), text_lines in zip(cells, wrapped, strict=True):
+            top = y + (height - len(text_lines) * line_h) / 2 + (line_h - px) / 2 - px * 0.12
+            for i, line in enumerate(text_lines):
+                draw.text((x0 + pad, top + i * line_h), line, font=font, fill="black")
+        draw.line([(left, y), (right, y)], fill="black", width=3)
+        for x in {cells[0][0]} | {c[1] for c in cells}:
+            draw.line([(x, y), (x, y + height)], fill="black", width=3)
+        y += height
+    draw.line([(left, y), (right, y)], fill="black", width=3)
+    sign = _font(SANS, px)
+    draw.text((cols[2] - 40, y + 80), "推荐单位（盖章）：", font=sign, fill="black")
+    draw.text((cols[3], y + 160), "2021年7月28日", font=sign, fill="black")
+    return page
+
+
+def stamp(size: int = 330, unit: str = STAMP_UNIT, seed: int = 1) -> Image.Image:
+    """A round 公章: red ring, star, the unit's name along the arc; white elsewhere."""
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(img)
+    red = (214, 32, 44)
+    c = size / 2
+    draw.ellipse([6, 6, size - 6, size - 6], outline=red, width=10)
+    r_star, points = size * 0.17, []
+    for k in range(10):
+        r = r_star if k % 2 == 0 else r_star * 0.4
+        a = -math.pi / 2 + k * math.pi / 5
+        points.append((c + r * math.cos(a), c + r * math.sin(a)))
+    draw.polygon(points, fill=red)
+    font = _font(SANS_BOLD, round(size * 0.13))
+    span = math.radians(220)
+    for i, ch in enumerate(unit):
+        a = -math.pi / 2 - span / 2 + span * (i + 0.5) / len(unit)
+        glyph = Image.new("L", (font.size * 2, font.size * 2), 0)
+        ImageDraw.Draw(glyph).text((font.size / 2, font.size / 3), ch, font=font, fill=255)
+        glyph = glyph.rotate(-math.degrees(a) - 90, resample=Image.BICUBIC)
+        gx = c + (c - 22 - font.size * 0.6) * math.cos(a) - glyph.width / 2
+        gy = c + (c - 22 - font.size * 0.6) * math.sin(a) - glyph.height / 2
+        img.paste(Image.new("RGB", glyph.size, red), (round(gx), round(gy)), glyph)
+    label = _font(SANS_BOLD, round(size * 0.09))
+    text = "推荐专用章"
+    draw.text((c - label.getlength(text) / 2, c + size * 0.22), text, font=label, fill=red)
+    # Uneven ink: lighten random specks so the stamp is not a perfect vector.
+    arr = np.asarray(img).astype(np.int16)
+    specks = rng.random(arr.shape[:2]) < 0.18
+    arr[specks] = arr[specks] + (255 - arr[specks]) * 0.6
+    return Image.fromarray(arr.clip(0, 255).astype(np.uint8))
+
+
+def stamped(page: Image.Image, where: tuple[int, int] | None = None) -> Image.Image:
+    """Press the stamp on the page; ink multiplies, so text under it stays black."""
+    seal = stamp()
+    x, y = where or (900, 1640)  # over the 联系人/手机/电子邮箱 rows' values
+    region = page.crop((x, y, x + seal.width, y + seal.height))
+    inked = Image.fromarray(
+        (np.asarray(region, np.uint16) * np.asarray(seal, np.uint16) // 255).astype(np.uint8)
+    )
+    out = page.copy()
+    out.paste(inked, (x, y))
+    return out
+
+
+def scanned(page: Image.Image, seed: int = 2, gray: bool = True) -> Image.Image:
+    """What a flatbed makes of it: off-white paper, slight blur and noise."""
+    rng = np.random.default_rng(seed)
+    img = page.convert("L") if gray else page
+    arr = cv2.GaussianBlur(np.asarray(img), (0, 0), 0.7).astype(np.float32) * (243 / 255)
+    noise = rng.standard_normal(arr.shape[:2], dtype=np.float32) * 4
+    arr += noise if gray else noise[..., None]
+    return Image.fromarray(arr.clip(0, 255).astype(np.uint8))
+
+
+def rotated(img: Image.Image, degrees: int) -> Image.Image:
+    """A page fed sideways or upside down (counter-clockwise degrees)."""
+    return img.rotate(degrees, expand=True)
+
+
+def phone_photo(
+    page: Image.Image, seed: int = 3, skew: float = 4.5, size: tuple[int, int] = (3024, 4032)
+) -> Image.Image:
+    """The page lying on a desk, shot from above and a little to the side."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    src = np.float32([[0, 0], [page.width, 0], [page.width, page.height], [0, page.height]])
+    # Page fills ~85% of the frame; the top edge is further away (narrower).
+    mw, mh = w * 0.08, h * 0.06
+    dst = np.float32([[mw + 110, mh + 40], [w - mw - 60, mh], [w - mw + 40, h - mh], [mw - 20, h - mh - 30]])
+    centre = dst.mean(axis=0)
+    a = math.radians(skew)
+    rot = np.float32([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    dst = (dst - centre) @ rot.T * 0.93 + centre
+    matrix = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    desk = (60, 78, 96)  # BGR, a brown desk
+    photo = cv2.warpPerspective(
+        np.asarray(page.convert("RGB"))[:, :, ::-1], matrix, (w, h), flags=cv2.INTER_AREA, borderValue=desk
+    )
+    # Light from the top left, a warm cast, sensor noise, a soft lens.
+    yy, xx = np.mgrid[0:64, 0:64].astype(np.float32) / 63
+    ramp = cv2.resize(1.02 - 0.35 * (0.6 * xx + 0.4 * yy), (w, h))
+    light = cv2.merge([ramp * 0.88, ramp * 0.96, ramp])
+    noise = rng.standard_normal((h, w), dtype=np.float32) * 5
+    out = cv2.add(cv2.multiply(photo.astype(np.float32), light), cv2.merge([noise, noise, noise]))
+    out = cv2.GaussianBlur(out.clip(0, 255).astype(np.uint8), (0, 0), 1.0)
+    return Image.fromarray(out[:, :, ::-1])
+
+
+def jpeg(img: Image.Image, quality: int = 70, orientation: int | None = None) -> bytes:
+    """JPEG bytes; with `orientation`, the pixels are stored turned as a phone stores
+    them and the EXIF tag says how to turn them back (6 = rotate 90° clockwise)."""
+    exif = Image.Exif()
+    if orientation == 6:
+        img = img.rotate(90, expand=True)
+        exif[0x0112] = 6
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=quality, exif=exif.tobytes() if orientation else b"")
+    return buf.getvalue()
+
+
+def png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG", dpi=(DPI, DPI), compress_level=1)
+    return buf.getvalue()
+
+
+def heic(img: Image.Image, quality: int = 60) -> bytes:
+    from pillow_heif import from_pillow
+
+    buf = io.BytesIO()
+    from_pillow(img.convert("RGB")).save(buf, quality=quality, enc_params={"preset": "ultrafast"})
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- long scanned PDFs
+
+_GOV = (
+    "为深入贯彻落实党中央、国务院关于网络强国建设的决策部署，进一步加强和改进网上群众工作，",
+    "推动各地各部门政务新媒体规范健康发展，现就做好有关工作通知如下。各单位要高度重视，",
+    "切实加强组织领导，明确责任分工，细化工作措施，确保各项任务落到实处。要坚持正确政治方向，",
+    "牢牢把握正确舆论导向，严格落实信息内容审核把关制度，健全完善值班值守和应急处置机制，",
+    "及时回应社会关切，积极引导网上舆论。要坚持以人民为中心，畅通网上群众诉求渠道，",
+    "做好群众留言办理工作，办实事、解难题，切实提升服务群众的能力和水平。要加强队伍建设，",
+    "定期开展业务培训，提高运营人员的政治素质和业务能力。各推荐单位应认真组织遴选，",
+    "严格审核把关，确保报送材料真实准确，并按照通知要求按时报送。对工作中遇到的问题，",
+    "请及时与活动组委会联系。本通知自印发之日起施行，此前有关规定与本通知不一致的，以本通知为准。",
+)
+
+
+BODIES = 6  # distinct page bodies; a bundle cycles them (only the folio differs)
+
+
+@functools.cache
+def _scanned_body(variant: int) -> Image.Image:
+    """A dense page of a 红头文件-style notice (29 lines of 三号 body text), scanned grey."""
+    rng = np.random.default_rng(variant)
+    page = Image.new("L", A4, 255)
+    draw = ImageDraw.Draw(page)
+    font = _font(SERIF, round(15 / 72 * DPI))
+    text = "".join(_GOV[int(i)] for i in rng.permutation(len(_GOV)))
+    lines = _wrap("　　" + (text * 3)[: 29 * 26], font, A4[0] - 420)
+    for i, line in enumerate(lines[:29]):
+        draw.text((210, 230 + i * round(font.size * 1.7)), line, font=font, fill=0)
+    return scanned(page, seed=variant)
+
+
+def government_page(number: int) -> Image.Image:
+    """Page `number` of the notice, as scanned (grey), with its folio —N—."""
+    page = _scanned_body(number % BODIES).copy()
+    font = _font(SERIF, round(15 / 72 * DPI))
+    folio = f"—{number}—"
+    ImageDraw.Draw(page).text(((A4[0] - font.getlength(folio)) / 2, A4[1] - 180), folio, font=font, fill=20)
+    return page
+
+
+def scanned_pdf(pages: int = 40, form_at: int | None = 31, dpi: int = DPI, quality: int = 60) -> bytes:
+    """A scanned bundle: the notice's text pages with the stamped form at page
+    `form_at` (1-based). Pages are grey JPEGs inside the PDF, as scanner
+    software writes them; the stamp is therefore grey too."""
+    form = scanned(stamped(render_form()), gray=True)
+    images = [form if n == form_at else government_page(n) for n in range(1, pages + 1)]
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:], quality=quality)
+    return buf.getvalue()
+
+
+def image_pdf(img: Image.Image, dpi: int = DPI) -> bytes:
+    """One scanned page as a PDF with no text layer ("scan to PDF")."""
+    buf = io.BytesIO()
+    img.save(buf, "PDF", resolution=dpi, quality=75)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- the corpus
+
+
+def corpus() -> dict[str, bytes]:
+    """Every variant the tests use, by file name (about 3 s to build)."""
+    page = render_form()
+    clean = scanned(page)
+    seal = scanned(stamped(page), gray=False)
+    photo = phone_photo(stamped(page))
+    return {
+        "扫描件.png": png(clean),
+        "盖章扫描件.jpg": jpeg(seal, quality=80),
+        "倒置扫描件.png": png(rotated(clean, 180)),
+        "横放扫描件.png": png(rotated(clean, 90)),
+        "手机拍照.jpg": jpeg(photo, quality=70, orientation=6),
+        "手机拍照.heic": heic(photo),
+        "扫描件.pdf": image_pdf(seal),
+    }
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "scan_corpus")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in corpus().items():
+        (out / name).write_bytes(data)
+        print(f"{len(data) / 1024:8.0f} KB  {out / name}")

@@ -1,0 +1,110 @@
+"""Ruled grid + OCR boxes → Table cells and paragraphs the label locator reads.
+
+Grids are found in images drawn here; text boxes are made where the text
+was drawn, so the layout is checked without the recogniser's variance.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pipeline.documents.ocr_engine import TextBox
+from pipeline.documents.ocr_layout import page_layout, paragraphs, text_rows
+from pipeline.documents.table_grid import find_grids
+
+# Column x and row y of a 4 x 4 ruled table; (1,1)-(1,3) merged, (2,0)-(3,0) merged.
+XS = [100, 300, 600, 800, 1100]
+YS = [100, 170, 240, 400, 470]
+
+
+def table_image(grey_ring: bool = False) -> np.ndarray:
+    img = np.full((600, 1200), 245, np.uint8)
+    for y in (YS[0], YS[1], YS[2], YS[4]):
+        cv2.line(img, (XS[0], y), (XS[4], y), 0, 3)
+    cv2.line(img, (XS[1], YS[3]), (XS[4], YS[3]), 0, 3)  # not under column 0: rows 2-3 merge there
+    for x in (XS[0], XS[1], XS[4]):
+        cv2.line(img, (x, YS[0]), (x, YS[4]), 0, 3)
+    for x in (XS[2], XS[3]):  # columns 1-3 merged in row 1 only
+        cv2.line(img, (x, YS[0]), (x, YS[1]), 0, 3)
+        cv2.line(img, (x, YS[2]), (x, YS[4]), 0, 3)
+    if grey_ring:  # a grey-scanned 公章: its ring has straight-ish bits inside cells
+        cv2.circle(img, (700, 330), 120, 90, 9)
+    return img
+
+
+def box(x0: float, y0: float, x1: float, y1: float, text: str) -> TextBox:
+    return TextBox(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), text, 0.99)
+
+
+def cells_of(img: np.ndarray, boxes: list[TextBox]):
+    grids = find_grids(img, boxes, 28.0)
+    tables, paras = page_layout(boxes, grids, "表格{}")
+    return grids, tables, paras
+
+
+def test_grid_spans_from_missing_rules():
+    (grid,) = find_grids(table_image(), [], 28.0)
+    spans = {(c.row, c.col): (c.row_span, c.col_span) for c in grid.cells}
+    assert spans[(1, 1)] == (1, 3)
+    assert spans[(2, 0)] == (2, 1)
+    assert spans[(0, 3)] == (1, 1)
+    assert (3, 0) not in spans  # covered by the merged cell above
+    assert len(grid.cells) == 16 - 2 - 1
+
+
+def test_stamp_ring_does_not_split_cells():
+    plain = find_grids(table_image(), [], 28.0)[0]
+    ringed = find_grids(table_image(grey_ring=True), [], 28.0)[0]
+    assert sorted((c.row, c.col, c.row_span, c.col_span) for c in ringed.cells) == sorted(
+        (c.row, c.col, c.row_span, c.col_span) for c in plain.cells
+    )
+
+
+def test_text_goes_to_its_cell_and_wrapped_lines_join():
+    boxes = [
+        box(115, 115, 250, 150, "账号名称"),
+        box(315, 115, 500, 150, "安徽针灸"),
+        box(115, 185, 230, 220, "账号ID/网"),
+        box(315, 190, 700, 220, "https://weibo.com/u/58214"),
+        box(115, 222, 200, 238, "页链接"),
+        box(315, 222, 420, 238, "36790"),
+        box(115, 300, 250, 335, "推荐理由"),
+        box(315, 250, 780, 285, "账号坚持群众导向，常年开展线上"),
+        box(315, 290, 560, 325, "健康咨询，特此推荐。"),
+        box(400, 20, 700, 60, "推荐表"),
+        box(100, 520, 400, 560, "推荐单位（盖章）："),
+    ]
+    _, (table,), paras = cells_of(table_image(), boxes)
+    text = {(c.row, c.col): c.text for c in table.cells}
+    assert text[(0, 0)] == "账号名称" and text[(0, 1)] == "安徽针灸"
+    assert text[(1, 0)] == "账号ID/网页链接"
+    assert text[(1, 1)] == "https://weibo.com/u/5821436790"
+    assert text[(2, 1)] == "账号坚持群众导向，常年开展线上健康咨询，特此推荐。"
+    assert text[(2, 0)] == "推荐理由"
+    assert text[(0, 3)] == ""  # an empty value cell stays, so a label never takes the cell below
+    assert paras == ["推荐表", "推荐单位（盖章）："]
+
+
+def test_rows_cluster_by_centre_height():
+    boxes = [box(10, 100, 60, 130, "b"), box(0, 102, 9, 128, "a"), box(0, 150, 50, 180, "c")]
+    assert [[b.text for b in row] for row in text_rows(boxes)] == [["a", "b"], ["c"]]
+
+
+def test_running_text_is_reflowed_into_paragraphs():
+    rows = [
+        [box(160, 100, 1000, 130, "第一段第一行写满了整行")],
+        [box(100, 140, 1000, 170, "第一段第二行也写满")],
+        [box(100, 180, 400, 210, "第一段完。")],
+        [box(160, 220, 1000, 250, "第二段缩进开头写满")],
+        [box(100, 260, 300, 290, "第二段完。")],
+    ]
+    assert paragraphs(rows) == [
+        "第一段第一行写满了整行第一段第二行也写满第一段完。",
+        "第二段缩进开头写满第二段完。",
+    ]
+
+
+def test_borderless_rows_keep_cells_apart():
+    boxes = [box(100, 100, 220, 130, "账号名称"), box(400, 100, 520, 130, "安徽针灸")]
+    assert page_layout(boxes, [], "表格{}") == ([], ["账号名称  安徽针灸"])
