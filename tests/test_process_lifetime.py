@@ -2,9 +2,9 @@
 
 A real `run.py once` is SIGKILLed (the process alone, as `kill -9 PID` does)
 at the moment LibreOffice is starting, and while the sandbox child is busy
-running tesseract. Every process of that run carries an environment marker;
-within a couple of seconds none may be left (soffice, oosplash, soffice.bin,
-the converter helper, the sandbox child, tesseract, the watchdogs).
+recognising a scan (PP-OCR). Every process of that run carries an environment
+marker; within a couple of seconds none may be left (soffice, oosplash,
+soffice.bin, the converter helper, the sandbox child, the watchdogs).
 """
 
 from __future__ import annotations
@@ -206,12 +206,36 @@ def test_kill_while_libreoffice_starts_leaves_nothing(tmp_path, doc_form):
         _cleanup(mark)
 
 
-def test_kill_while_sandbox_runs_tesseract_leaves_nothing(tmp_path):
+def _kill_when_child_busy(
+    once: subprocess.Popen, mark: str, cpu_seconds: float = 1.5, timeout: float = 120
+) -> None:
+    """SIGKILL `once` (only it) once its forked sandbox child has worked `cpu_seconds` (OCR running)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in _marked(mark):
+            try:
+                if proc.ppid() == once.pid and proc.name().startswith("python"):
+                    times = proc.cpu_times()
+                    if times.user + times.system >= cpu_seconds:
+                        os.kill(once.pid, signal.SIGKILL)
+                        once.wait()
+                        return
+            except psutil.Error:
+                continue
+        if once.poll() is not None:
+            pytest.fail(
+                f"run.py once ended before the sandbox got busy: {once.stderr.read().decode()[-2000:]}"
+            )
+        time.sleep(0.05)
+    pytest.fail(f"the sandbox child did not start working within {timeout}s")
+
+
+def test_kill_while_sandbox_runs_ocr_leaves_nothing(tmp_path):
     config = _config(tmp_path, ("推荐表.png", _dense_page(), "image", "png"))
     mark = uuid.uuid4().hex
     once = _start_once(config, mark)
     try:
-        _kill_when(once, mark, {"tesseract"})
+        _kill_when_child_busy(once, mark)
         left = _survivors(mark)
         assert not left, f"still running after the parent died: {_describe(left)}"
         tmp_root = tmp_path / "data" / "tmp"

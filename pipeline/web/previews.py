@@ -200,5 +200,8 @@ def build_preview(config: Config, sha256: str, path: Path, name: str) -> Preview
         except Exception as exc:  # a broken file: say so, never a server error
             log.warning("preview of %s failed: %s", name, exc)
             pages, note = 0, "文件无法显示（可能已损坏或加密），请下载原件查看。"
-        meta.write_text(json.dumps({"pages": pages, "note": note}, ensure_ascii=False), encoding="utf-8")
+        # Written last and atomically: another worker sees either no meta or a whole one.
+        tmp = meta.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"pages": pages, "note": note}, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(meta)
         return Preview(pages, note)
