@@ -103,7 +103,7 @@ def test_extract_with_a_closed_pipe(tmp_path):
 def test_only_a_closed_stdout_counts_as_a_closed_pipe(tmp_path):
     """A BrokenPipeError from a socket (an SMTP server hanging up) must not pass for `| head`."""
     probe = (
-        "import sys; from pipeline.cli_output import stdout_is_closed_pipe; "
+        "import sys; from pipeline.cli.output import stdout_is_closed_pipe; "
         "sys.stdin.readline(); print(stdout_is_closed_pipe(), file=sys.stderr)"
     )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli_parser import COMMANDS, DECIDE_ACTIONS, build_parser
+from pipeline.cli.parser import COMMANDS, DECIDE_ACTIONS, build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -296,7 +296,7 @@ def test_load_config_lists_all_errors_and_their_lines(tmp_path):
     ],
 )
 def test_address_check(address, problem):
-    from pipeline.config_checks import address_problem
+    from pipeline.config.checks import address_problem
 
     found = address_problem(address, "写邮箱地址")
     if problem is None:

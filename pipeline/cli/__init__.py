@@ -1,6 +1,6 @@
 """Command line: `python run.py <command>`. Names and outputs are a contract.
 
-The grammar and help text are in cli_parser.py; this module is what each
+The grammar and help text are in parser.py; this module is what each
 command does, and main(): closed pipes, configuration and other user-facing
 errors end in one Chinese line and an exit status, not a traceback.
 """
@@ -13,10 +13,11 @@ import os
 import sys
 from pathlib import Path
 
-from . import cli_ledger, cli_output, logsetup
-from .cli_parser import build_parser
-from .config import Config, ConfigError, load_config, resolve_secrets
-from .errors import UserFacingError
+from .. import logsetup
+from ..config import Config, ConfigError, load_config, resolve_secrets
+from ..errors import UserFacingError
+from . import ledger_commands, output
+from .parser import build_parser
 
 # Commands that read or write the ledger: it is checked before they start (status: in full).
 LEDGER_COMMANDS = {
@@ -28,7 +29,7 @@ LEDGER_COMMANDS = {
 def _config(args) -> Config:
     config = load_config(args.config)
     if getattr(args, "command", None) in LEDGER_COMMANDS:
-        from .ledger.open import open_ledger
+        from ..ledger.open import open_ledger
 
         open_ledger(config, full_check=args.command == "status")
     return config
@@ -47,7 +48,7 @@ def cmd_check_config(args) -> int:
 
 
 def cmd_test_connection(args) -> int:
-    from .mailbox.connection_test import test_connection
+    from ..mailbox.connection_test import test_connection
 
     config = _config(args)
     resolve_secrets(config)
@@ -59,7 +60,7 @@ def cmd_test_connection(args) -> int:
 
 
 def cmd_once(args) -> int:
-    from .worker import Worker
+    from ..worker import Worker
 
     config = _config(args)
     resolve_secrets(config)
@@ -71,7 +72,7 @@ def cmd_once(args) -> int:
     # Errors first, on stderr: a reader that stops early (`once | head`) must not cost them.
     for err in report.errors.values():
         print(f"错误：{err}", file=sys.stderr)
-    with cli_output.tolerate_closed_stdout():
+    with output.tolerate_closed_stdout():
         for name, n in report.processed.items():
             others = report.others.get(name, 0)
             print(
@@ -97,7 +98,7 @@ def cmd_once(args) -> int:
                 )
             )
         if not args.quiet:
-            from .staff.status import print_status
+            from ..staff.status import print_status
 
             print_status(config, worker.ledger)
     return 2 if report.errors else 0
@@ -113,7 +114,7 @@ def _progress_bar(args):
 
 
 def cmd_serve(args) -> int:
-    from .scheduler import serve
+    from ..scheduler import serve
 
     config = _config(args)
     resolve_secrets(config)
@@ -121,11 +122,11 @@ def cmd_serve(args) -> int:
 
 
 def cmd_extract(args) -> int:
-    from .extract import extract_files
+    from ..extract import extract_files
 
     config = load_config(args.config) if Path(args.config).is_file() else None
     if config is not None:  # LibreOffice and OCR scratch under the installation's data/tmp
-        from .documents import scratch
+        from ..documents import scratch
 
         scratch.configure(config.path(config.storage.tmp_dir))
     results, failures = extract_files([Path(f) for f in args.files], config)
@@ -137,7 +138,7 @@ def cmd_extract(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .staff.status import export
+    from ..staff.status import export
 
     config = _config(args)
     out = export(config, args.format, Path(args.output) if args.output else None)
@@ -147,8 +148,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .ledger import Ledger
-    from .staff.status import print_status
+    from ..ledger import Ledger
+    from ..staff.status import print_status
 
     config = _config(args)
     print_status(config, Ledger(config.database_url))
@@ -156,7 +157,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_digest(args) -> int:
-    from .staff.digest import run_digest
+    from ..staff.digest import run_digest
 
     config = _config(args)
     if args.send:
@@ -167,7 +168,7 @@ def cmd_digest(args) -> int:
 
 
 def cmd_packet(args) -> int:
-    from .staff.packet import run_packet
+    from ..staff.packet import run_packet
 
     config = _config(args)
     if args.send:
@@ -177,7 +178,7 @@ def cmd_packet(args) -> int:
 
 
 def cmd_remind(args) -> int:
-    from .staff.reminders import run_reminders
+    from ..staff.reminders import run_reminders
 
     config = _config(args)
     if args.send:
@@ -198,14 +199,14 @@ def cmd_remind(args) -> int:
 
 
 def cmd_scoring(args) -> int:
-    from .staff.scoring import run_scoring
+    from ..staff.scoring import run_scoring
 
     print(run_scoring(_config(args)))
     return 0
 
 
 def cmd_decide(args) -> int:
-    from .staff.commands import decide
+    from ..staff.commands import decide
 
     config = _config(args)
     if args.send:
@@ -214,13 +215,13 @@ def cmd_decide(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from .staff.commands import show
+    from ..staff.commands import show
 
     return show(_config(args), args)
 
 
 def cmd_reply(args) -> int:
-    from .staff.commands import reply
+    from ..staff.commands import reply
 
     config = _config(args)
     if args.send:
@@ -229,13 +230,13 @@ def cmd_reply(args) -> int:
 
 
 def cmd_web(args) -> int:
-    from .web.commands import serve_web
+    from ..web.commands import serve_web
 
     return serve_web(_config(args), args.host, args.port)
 
 
 def cmd_user(args) -> int:
-    from .web.commands import user_command
+    from ..web.commands import user_command
 
     return user_command(_config(args), args)
 
@@ -257,7 +258,7 @@ COMMANDS = {
     "reply": cmd_reply,
     "web": cmd_web,
     "user": cmd_user,
-    **cli_ledger.COMMANDS,
+    **ledger_commands.COMMANDS,
 }
 
 
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit:  # -h printed the help (or a usage error was printed): argparse exits
-        cli_output.flush_stdout()  # `run.py -h | head -3` must not end in a BrokenPipeError at exit
+        output.flush_stdout()  # `run.py -h | head -3` must not end in a BrokenPipeError at exit
         raise
     # Everything we write (raw mail, attachments, ledger, outbox, reports) holds
     # personal data: owner-only unless an operator loosens it on purpose.
@@ -274,12 +275,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = COMMANDS[args.command](args)
         # Flush here, not at exit, so that a closed pipe is seen and ends quietly.
-        return code if cli_output.flush_stdout() else cli_output.CLOSED_PIPE_EXIT
+        return code if output.flush_stdout() else output.CLOSED_PIPE_EXIT
     except BrokenPipeError:
-        if not cli_output.stdout_is_closed_pipe():
+        if not output.stdout_is_closed_pipe():
             raise
-        cli_output.discard_stdout()
-        return cli_output.CLOSED_PIPE_EXIT
+        output.discard_stdout()
+        return output.CLOSED_PIPE_EXIT
     except ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 3

@@ -14,11 +14,11 @@ from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import config_checks as checks
-from .config_convert import Converter
-from .config_problems import ConfigError, Problems
-from .config_yaml import read_yaml
-from .model import FORM_LABELS
+from ..model import FORM_LABELS
+from . import checks
+from .convert import Converter
+from .problems import ConfigError, Problems
+from .source import read_yaml
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The command line's grammar: commands, options, Chinese help, and value checks.
 
-Kept apart from pipeline/cli.py (what each command does) so that help text
+Kept apart from pipeline/cli/__init__.py (what each command does) so that help text
 and argument checks can be read, and tested, in one place. Every command has
 a description with an example; wrong values are refused here with a Chinese
 message instead of failing later with a traceback.
@@ -34,7 +34,7 @@ _FLAGS: dict[str, str] = {
 
 
 def _decide_actions() -> list[tuple[str, tuple[str, ...], str]]:
-    from .staff.decisions import ACTIONS
+    from ..staff.decisions import ACTIONS
 
     rows = [
         (a.name, (a.zh, *_EXTRA_WORDS.get(a.name, ())), a.help + _FLAGS.get(a.name, ""))

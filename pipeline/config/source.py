@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .config_problems import ConfigError, ConfigProblem
+from .problems import ConfigError, ConfigProblem
 
 log = logging.getLogger(__name__)
 

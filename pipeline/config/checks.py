@@ -12,8 +12,8 @@ from datetime import timedelta
 from email.headerregistry import Address
 from pathlib import Path
 
-from .config_problems import Problems
-from .model import FORM_LABELS
+from ..model import FORM_LABELS
+from .problems import Problems
 
 # What separates two addresses that were typed into one list item.
 _SEPARATORS = re.compile(r"[，,；;、\s]+")

@@ -1,7 +1,7 @@
 """Commands that look after the ledger itself: check, backup, restore, rebuild.
 
-Kept apart from cli.py so the main command table stays small; cli.py adds
-these parsers with add_ledger_commands() and dispatches through `func`.
+Kept apart from the command table (pipeline/cli/__init__.py), which merges
+COMMANDS below into its own; their grammar is in parser.py.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from .config import load_config
+from ..config import load_config
 
 
 def cmd_check(args) -> int:
     """Full integrity check plus the start-up checks; exit 0 only when all pass."""
-    from .ledger.health import describe_url, ledger_counts
-    from .ledger.journal import CLAIMS
-    from .ledger.open import journal_dir, open_ledger
+    from ..ledger.health import describe_url, ledger_counts
+    from ..ledger.journal import CLAIMS
+    from ..ledger.open import journal_dir, open_ledger
 
     config = load_config(args.config)
     ledger = open_ledger(config, full_check=True)
@@ -29,9 +29,9 @@ def cmd_check(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    from .ledger.backup import BackupError, backup_sqlite
-    from .ledger.health import describe_url, sqlite_path
-    from .ledger.open import open_ledger
+    from ..ledger.backup import BackupError, backup_sqlite
+    from ..ledger.health import describe_url, sqlite_path
+    from ..ledger.open import open_ledger
 
     config = load_config(args.config)
     db = sqlite_path(config.database_url)
@@ -53,11 +53,11 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from .ledger.backup import BackupError, restore_sqlite
-    from .ledger.errors import LedgerBehind
-    from .ledger.health import sqlite_path
-    from .ledger.open import open_ledger
-    from .rebuild import exclusive
+    from ..ledger.backup import BackupError, restore_sqlite
+    from ..ledger.errors import LedgerBehind
+    from ..ledger.health import sqlite_path
+    from ..ledger.open import open_ledger
+    from ..rebuild import exclusive
 
     config = load_config(args.config)
     db = sqlite_path(config.database_url)
@@ -76,7 +76,7 @@ def cmd_restore(args) -> int:
 
 
 def cmd_rebuild(args) -> int:
-    from .rebuild import rebuild
+    from ..rebuild import rebuild
 
     config = load_config(args.config)
     print("正在从原始邮件和发件记录重建台账（不会发送任何邮件）……", flush=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from .config_problems import Problems
+from .problems import Problems
 
 # For classes where "not a mapping" deserves its own explanation (a pasted
 # password under `password:`): cls → (key, value) → (message, fix).
