@@ -242,6 +242,24 @@ def run_py(config: Path, *args: str, timeout: float = 600, preexec_fn=None) -> s
     )
 
 
+def start_py(config: Path, *args: str, text: bool = True) -> subprocess.Popen:
+    """Start `run.py` in the background (for tests that disturb it while it runs)."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), *args, "--config", str(config)],
+        cwd=config.parent,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=text,
+    )
+
+
+def padded(plan: list[Planned], headers: int = 300) -> list[Planned]:
+    """The same mail made bigger, so that reading a mailbox spans many FETCH batches."""
+    padding = b"X-Padding: " + b"p" * 200 + b"\n"
+    return [Planned(padding * headers + p.raw, p.arrival, p.message_id, p.kind, p.expect) for p in plan]
+
+
 _PEAK_RSS = (
     "import resource, subprocess, sys;"
     "p = subprocess.run(sys.argv[1:], capture_output=True);"

@@ -15,20 +15,11 @@ from docx.shared import Pt
 from openpyxl import Workbook
 from PIL import Image, ImageDraw
 
+from pipeline.model import FORM_GRID
+
 # The notice's 附件1 grid: (label, value-span) pairs per row; span 3 = the value
 # cell covers the remaining three columns.
-GRID: list[list[str]] = [
-    ["账号名称", "注册时间"],
-    ["粉丝数量", "运营主体"],
-    ["账号ID/网页链接"],
-    ["运营人数", "发布数量"],
-    ["账号简介"],
-    ["传播实效"],
-    ["推荐理由"],
-    ["联系人", "手机"],
-    ["电子邮箱", "邮编"],
-    ["联系地址"],
-]
+GRID = FORM_GRID
 
 
 @dataclass

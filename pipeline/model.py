@@ -33,6 +33,23 @@ FORM_LABELS: tuple[str, ...] = (
 )
 
 
+# The notice's 附件1 as printed: label/value pairs per row, a single label's value
+# spanning the three other columns. Everything that draws or generates the form
+# (the rendered 推荐表, the demo, the test corpora) uses this layout.
+FORM_GRID: tuple[tuple[str, ...], ...] = (
+    ("账号名称", "注册时间"),
+    ("粉丝数量", "运营主体"),
+    ("账号ID/网页链接",),
+    ("运营人数", "发布数量"),
+    ("账号简介",),
+    ("传播实效",),
+    ("推荐理由",),
+    ("联系人", "手机"),
+    ("电子邮箱", "邮编"),
+    ("联系地址",),
+)
+
+
 class Status(StrEnum):
     """Final status of a message/submission; `.zh` is what users read."""
 

@@ -23,23 +23,12 @@ import docx
 import openpyxl
 from docx.shared import Pt
 
-from pipeline.model import FORM_LABELS
+from pipeline.model import FORM_GRID, FORM_LABELS
 
 LABELS = FORM_LABELS
 
 # 附件1 grid: pairs on one row, long fields spanning the three value columns.
-GRID_ROWS: tuple[tuple[str, ...], ...] = (
-    ("账号名称", "注册时间"),
-    ("粉丝数量", "运营主体"),
-    ("账号ID/网页链接",),
-    ("运营人数", "发布数量"),
-    ("账号简介",),
-    ("传播实效",),
-    ("推荐理由",),
-    ("联系人", "手机"),
-    ("电子邮箱", "邮编"),
-    ("联系地址",),
-)
+GRID_ROWS = FORM_GRID
 
 # Label spellings seen in retyped forms (value = how the label is written).
 VARIANT_LABELS = {
@@ -447,16 +436,18 @@ ENCRYPT_FILTER = (
 )
 
 
-def soffice_to_pdf(
-    files: dict[str, bytes], outdir: Path, timeout: int = 180, target: str = "pdf"
+def soffice_convert(
+    files: dict[str, bytes], outdir: Path, target: str = "pdf", timeout: int = 180
 ) -> dict[str, bytes]:
-    """Convert many documents to PDF in ONE soffice call (private profile, timeout).
+    """Convert documents in ONE `soffice --convert-to` call (private profile, own session,
+    timeout); returns the output of each input, keyed by the input's name.
 
-    `target` may carry filter options, e.g. ENCRYPT_FILTER for a password-protected PDF.
+    `target` may carry filter options (e.g. ENCRYPT_FILTER for a password-protected PDF);
+    the output's extension is the part before the first ':'.
     """
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
-        raise RuntimeError("需要 LibreOffice（soffice）来生成 PDF 测试文件")
+        raise RuntimeError("需要 LibreOffice（soffice）来生成测试文件")
     outdir.mkdir(parents=True, exist_ok=True)
     src = Path(tempfile.mkdtemp(dir=outdir))
     profile = Path(tempfile.mkdtemp(dir=outdir))
@@ -477,14 +468,21 @@ def soffice_to_pdf(
         *paths,
     ]
     env = dict(os.environ, HOME=str(profile))
-    subprocess.run(cmd, check=True, timeout=timeout, capture_output=True, env=env)
+    subprocess.run(cmd, check=True, timeout=timeout, capture_output=True, env=env, start_new_session=True)
+    ext = target.split(":", 1)[0]
     out = {}
     for name in files:
-        pdf = outdir / (Path(name).stem + ".pdf")
-        if not pdf.exists():
-            raise RuntimeError(f"LibreOffice 未生成 {pdf.name}")
-        out[name] = pdf.read_bytes()
+        made = outdir / f"{Path(name).stem}.{ext}"
+        if not made.exists():
+            raise RuntimeError(f"LibreOffice 未生成 {made.name}")
+        out[name] = made.read_bytes()
     return out
+
+
+def soffice_to_pdf(
+    files: dict[str, bytes], outdir: Path, timeout: int = 180, target: str = "pdf"
+) -> dict[str, bytes]:
+    return soffice_convert(files, outdir, target, timeout)
 
 
 def image_only_pdf() -> bytes:

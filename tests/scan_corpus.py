@@ -24,6 +24,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline.model import FORM_GRID
+
 FONT_DIR = Path("/usr/share/fonts/opentype/noto")
 SANS = FONT_DIR / "NotoSansCJK-Regular.ttc"
 SANS_BOLD = FONT_DIR / "NotoSansCJK-Bold.ttc"
@@ -55,18 +57,7 @@ VALUES: dict[str, str] = {
 }
 
 # The notice's 附件1 grid: one label = its value spans the three other columns.
-GRID: list[tuple[str, ...]] = [
-    ("账号名称", "注册时间"),
-    ("粉丝数量", "运营主体"),
-    ("账号ID/网页链接",),
-    ("运营人数", "发布数量"),
-    ("账号简介",),
-    ("传播实效",),
-    ("推荐理由",),
-    ("联系人", "手机"),
-    ("电子邮箱", "邮编"),
-    ("联系地址",),
-]
+GRID = FORM_GRID
 STAMP_UNIT = "安徽省针灸学会"
 
 

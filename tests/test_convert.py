@@ -7,13 +7,14 @@ import io
 import os
 import re
 import signal
-import subprocess
 import threading
 import zipfile
+from pathlib import Path
 
 import docx
 import openpyxl
 import pytest
+from fixtures_forms import soffice_convert
 
 from pipeline.documents.convert import Converter, default_converter, uno_available, verify_output
 from pipeline.documents.errors import DocumentError
@@ -48,28 +49,8 @@ def legacy(tmp_path_factory) -> dict[str, bytes]:
         ("doc", {f"d{i}.docx": _docx(f"针灸之窗{i}") for i in range(3)}),
         ("xls", {"s0.xlsx": _xlsx("针灸之窗表")}),
     ):
-        src = work / target
-        src.mkdir()
-        for name, data in sources.items():
-            (src / name).write_bytes(data)
-        subprocess.run(
-            [
-                "soffice",
-                "--headless",
-                "--norestore",
-                f"-env:UserInstallation={(work / 'profile').as_uri()}",
-                "--convert-to",
-                target,
-                "--outdir",
-                str(work / "out"),
-                *(str(src / n) for n in sources),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
-    for path in (work / "out").iterdir():
-        out[path.name] = path.read_bytes()
+        for name, data in soffice_convert(sources, work / "out", target).items():
+            out[f"{Path(name).stem}.{target}"] = data
     return out
 
 

@@ -22,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import NO_RECEIPT, Planned, deliver, intake_config, mixed_messages, run_py  # noqa: E402
+from common import NO_RECEIPT, Planned, deliver, intake_config, mixed_messages, padded, run_py, start_py  # noqa: E402
 from intake_env import DEADLINE, Nomination, export, one_chinese_line, receipts_by_case, submission  # noqa: E402
 
 from pipeline.outbox.queue import _safe_key  # noqa: E402
@@ -70,18 +70,11 @@ def test_dovecot_restarted_mid_fetch_loses_nothing(tmp_path, private_dovecot, sm
     private_dovecot.add_user(user, password)
     plan, unit_list = mixed_messages(120, tag="rs")
     # Make the mailbox large enough that reading it spans many FETCH batches.
-    padding = b"X-Padding: " + b"p" * 200 + b"\n"
-    plan = [Planned(padding * 300 + p.raw, p.arrival, p.message_id, p.kind, p.expect) for p in plan]
+    plan = padded(plan)
     deliver(private_dovecot, user, password, plan)
     config = intake_config(tmp_path, private_dovecot, (user, password), smtp_server, unit_list)
 
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "once", "--quiet", "--config", str(config)],
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = start_py(config, "once", "--quiet", text=False)
     restarted = threading.Event()
     at_restart: list[int] = []
 
@@ -323,14 +316,7 @@ def test_ledger_locked_by_another_process_waits_then_processes_everything(
     holder = sqlite3.connect(tmp_path / "data" / "ledger.sqlite3", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     holder.execute("INSERT INTO kv(key, value) VALUES ('lock-test', 'held')")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "once", "--quiet", "--config", str(config)],
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_py(config, "once", "--quiet")
     try:
         proc.wait(timeout=3)
     except subprocess.TimeoutExpired:

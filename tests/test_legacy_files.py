@@ -11,12 +11,11 @@ generated forms by LibreOffice, then edited byte-wise where needed.
 from __future__ import annotations
 
 import html
-import subprocess
 from pathlib import Path
 
 import olefile
 import pytest
-from fixtures_forms import sample_values, xlsx_grid
+from fixtures_forms import sample_values, soffice_convert, xlsx_grid
 
 from pipeline.documents import convert, read_document
 from pipeline.documents.convert import Converter
@@ -52,29 +51,11 @@ def _fodt_form(values: dict[str, str], comment: str) -> bytes:
 
 
 def _soffice(sources: dict[str, bytes], target: str, work: Path) -> dict[str, bytes]:
-    src = work / f"src_{target}"
-    out = work / f"out_{target}"
-    src.mkdir()
-    for name, data in sources.items():
-        (src / name).write_bytes(data)
-    subprocess.run(
-        [
-            "soffice",
-            "--headless",
-            "--norestore",
-            f"-env:UserInstallation={(work / 'profile').as_uri()}",
-            "--convert-to",
-            target,
-            "--outdir",
-            str(out),
-            *(str(src / n) for n in sources),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-        start_new_session=True,
-    )
-    return {p.stem: p.read_bytes() for p in out.iterdir()}
+    """{stem: converted bytes}."""
+    return {
+        Path(name).stem: data
+        for name, data in soffice_convert(sources, work / f"out_{target}", target).items()
+    }
 
 
 def _rename_streams(data: bytes, names: dict[str, str]) -> bytes:

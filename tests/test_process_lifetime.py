@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-from fixtures_forms import docx_grid, sample_values
+from fixtures_forms import docx_grid, sample_values, soffice_convert
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.documents import isolate, scratch
@@ -141,25 +141,9 @@ def doc_form(tmp_path_factory) -> bytes:
     work = tmp_path_factory.mktemp("doc_form")
     document = docx.Document(io.BytesIO(docx_grid(sample_values(5))))
     document.add_paragraph("推荐单位（盖章）")
-    document.save(work / "form.docx")
-    subprocess.run(
-        [
-            "soffice",
-            "--headless",
-            "--norestore",
-            f"-env:UserInstallation={(work / 'profile').as_uri()}",
-            "--convert-to",
-            "doc",
-            "--outdir",
-            str(work),
-            str(work / "form.docx"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-        start_new_session=True,
-    )
-    return (work / "form.doc").read_bytes()
+    buf = io.BytesIO()
+    document.save(buf)
+    return soffice_convert({"form.docx": buf.getvalue()}, work, "doc")["form.docx"]
 
 
 def _dense_page() -> bytes:

@@ -4,16 +4,23 @@ mailboxes, and a large backlog processed in bounded memory."""
 from __future__ import annotations
 
 import collections
-import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import NO_RECEIPT, Planned, deliver, intake_config, mixed_messages, peak_rss, run_py  # noqa: E402
+from common import (  # noqa: E402
+    NO_RECEIPT,
+    Planned,
+    deliver,
+    intake_config,
+    mixed_messages,
+    peak_rss,
+    run_py,
+    start_py,
+)
 from intake_env import export, receipts_by_case  # noqa: E402
 
 
@@ -49,19 +56,8 @@ def check_once(config: Path, plans: dict[str, list[Planned]], smtp) -> list[dict
 
 def run_concurrently(configs: list[Path], rounds: int = 3) -> None:
     """Start `once` for every config at the same moment, `rounds` times."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     for _ in range(rounds):
-        procs = [
-            subprocess.Popen(
-                [sys.executable, str(ROOT / "run.py"), "once", "--quiet", "--config", str(c)],
-                cwd=c.parent,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for c in configs
-        ]
+        procs = [start_py(c, "once", "--quiet") for c in configs]
         for p in procs:
             out, err = p.communicate(timeout=300)
             assert p.returncode == 0, f"{out}\n{err}"

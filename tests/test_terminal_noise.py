@@ -6,11 +6,9 @@ problem, the traceback in data/logs/intake.log, counts of what this process did.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -19,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import Planned, deliver, intake_config, mixed_messages, run_py  # noqa: E402
+from common import deliver, intake_config, mixed_messages, padded, run_py, start_py  # noqa: E402
 from intake_env import export, one_chinese_line, write_config  # noqa: E402
 
 
@@ -29,19 +27,11 @@ def test_dovecot_stopped_mid_run_is_one_chinese_line_and_the_traceback_goes_to_t
     user, password = "stop@example.org", "stop-pw-1"
     private_dovecot.add_user(user, password)
     plan, unit_list = mixed_messages(120, tag="stop")
-    padding = b"X-Padding: " + b"p" * 200 + b"\n"
-    plan = [Planned(padding * 300 + p.raw, p.arrival, p.message_id, p.kind, p.expect) for p in plan]
+    plan = padded(plan)
     deliver(private_dovecot, user, password, plan)
     config = intake_config(tmp_path, private_dovecot, (user, password), smtp_server, unit_list)
 
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "once", "--quiet", "--config", str(config)],
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_py(config, "once", "--quiet")
     stopped = threading.Event()
 
     def stop_when_reading() -> None:
@@ -95,18 +85,7 @@ def test_three_processes_sharing_the_work_count_only_their_own(
         configs.append(
             intake_config(d, dovecot_server, (user, password), smtp_server, unit_list, database=url)
         )
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py"), "once", "--quiet", "--config", str(c)],
-            cwd=c.parent,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for c in configs
-    ]
+    procs = [start_py(c, "once", "--quiet") for c in configs]
     counts = []
     for p in procs:
         out, err = p.communicate(timeout=300)

@@ -421,40 +421,60 @@ class Converter:
         seed_profile(profile)
         results: list[bytes | DocumentError] = [_failed("not converted")] * len(items)
         for import_filter, indexes in by_source.items():
-            cmd = [
-                shutil.which("soffice") or "soffice",
-                "--headless",
-                "--norestore",
-                "--nologo",
-                "--nolockcheck",
-                f"-env:UserInstallation={profile.resolve().as_uri()}",
-                *([f"--infilter={import_filter}"] if import_filter else []),
-                "--convert-to",
-                TARGETS[target_ext][1],
-                "--outdir",
-                str(outdir),
-                *(str(job / f"in{i}.{items[i][1]}") for i in indexes),
-            ]
-            with Lifeline(f"convert-to {job}") as lifeline:
-                proc = subprocess.Popen(
-                    cmd,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    env=_clean_env(job / "tmp"),
-                    process_group=lifeline.pgid,
-                )
-                try:
-                    proc.wait(timeout=self.timeout * max(1, len(indexes)))
-                except subprocess.TimeoutExpired:
-                    lifeline.close()
-                    proc.wait()
-                    for i in indexes:
-                        results[i] = _timed_out()
-                    continue
+            sources = [job / f"in{i}.{items[i][1]}" for i in indexes]
+            timeout = self.timeout * max(1, len(indexes))
+            if not soffice_convert_to(
+                sources, TARGETS[target_ext][1], outdir, profile, job / "tmp", timeout, import_filter
+            ):
+                for i in indexes:
+                    results[i] = _timed_out()
+                continue
             for i in indexes:
                 results[i] = self._collect(outdir / f"in{i}.{target_ext}", target_ext)
         return results
+
+
+def soffice_convert_to(
+    sources: list[Path],
+    spec: str,
+    outdir: Path,
+    profile: Path,
+    tmpdir: Path,
+    timeout: float,
+    import_filter: str = "",
+) -> bool:
+    """One `soffice --convert-to` over `sources`, in its own lifeline group (it dies with
+    us); False when it timed out and was killed. The caller checks what it wrote."""
+    cmd = [
+        shutil.which("soffice") or "soffice",
+        "--headless",
+        "--norestore",
+        "--nologo",
+        "--nolockcheck",
+        f"-env:UserInstallation={profile.resolve().as_uri()}",
+        *([f"--infilter={import_filter}"] if import_filter else []),
+        "--convert-to",
+        spec,
+        "--outdir",
+        str(outdir),
+        *(str(s) for s in sources),
+    ]
+    with Lifeline(f"convert-to {outdir}") as lifeline:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=_clean_env(tmpdir),
+            process_group=lifeline.pgid,
+        )
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            lifeline.close()
+            proc.wait()
+            return False
+    return True
 
 
 _default: Converter | None = None

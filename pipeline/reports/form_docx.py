@@ -27,7 +27,7 @@ from pathlib import Path
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined
 
-from ..model import FORM_LABELS
+from ..model import FORM_GRID, FORM_LABELS
 
 FIELD_KEYS: dict[str, str] = {
     "账号名称": "name",
@@ -49,19 +49,10 @@ FIELD_KEYS: dict[str, str] = {
 if tuple(FIELD_KEYS) != FORM_LABELS:  # the template must follow model.FORM_LABELS
     raise RuntimeError("FIELD_KEYS out of sync with FORM_LABELS")
 
-# The notice's 附件1 as a 4-column grid: each row is a list of (label, value span).
-# A span of 3 means the value cell runs over columns 2-4.
-FORM_ROWS: tuple[tuple[tuple[str, int], ...], ...] = (
-    (("账号名称", 1), ("注册时间", 1)),
-    (("粉丝数量", 1), ("运营主体", 1)),
-    (("账号ID/网页链接", 3),),
-    (("运营人数", 1), ("发布数量", 1)),
-    (("账号简介", 3),),
-    (("传播实效", 3),),
-    (("推荐理由", 3),),
-    (("联系人", 1), ("手机", 1)),
-    (("电子邮箱", 1), ("邮编", 1)),
-    (("联系地址", 3),),
+# The notice's 附件1 (model.FORM_GRID) as a 4-column grid: each row is a list of
+# (label, value span). A span of 3 means the value cell runs over columns 2-4.
+FORM_ROWS: tuple[tuple[tuple[str, int], ...], ...] = tuple(
+    tuple((label, 3 if len(row) == 1 else 1) for label in row) for row in FORM_GRID
 )
 
 # XML 1.0 forbids most C0 controls; \t \a \f would become tabs/paragraphs/page breaks in docxtpl.

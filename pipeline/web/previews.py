@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,49 +112,20 @@ def _pdf_pages(data: bytes, out: Path) -> tuple[int, int]:
 def office_to_pdf(data: bytes, ext: str, timeout: float = 90) -> bytes | None:
     """One-shot LibreOffice conversion to PDF: a private profile in an owner-only scratch
     folder, run in a lifeline process group (it dies with us), killed on timeout."""
-    from ..documents.convert import _clean_env, seed_profile
-    from ..documents.lifeline import Lifeline
+    from ..documents.convert import seed_profile, soffice_convert_to
     from ..documents.scratch import Workdir
 
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
+    if shutil.which("soffice") is None:
         return None
     work = Workdir("preview")
     try:
         job = work.path
         src = job / f"source.{ext}"
         src.write_bytes(data)
-        profile = job / "profile"
-        seed_profile(profile)
-        cmd = [
-            soffice,
-            "--headless",
-            "--norestore",
-            "--nologo",
-            "--nolockcheck",
-            f"-env:UserInstallation={profile.resolve().as_uri()}",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(job),
-            str(src),
-        ]
-        with Lifeline(f"preview {job}") as lifeline:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=_clean_env(job / "tmp"),
-                process_group=lifeline.pgid,
-            )
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("preview conversion timed out")
-                lifeline.close()
-                proc.wait()
-                return None
+        seed_profile(job / "profile")
+        if not soffice_convert_to([src], "pdf", job, job / "profile", job / "tmp", timeout):
+            log.warning("preview conversion timed out")
+            return None
         out = job / "source.pdf"
         return out.read_bytes() if out.is_file() else None
     finally:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from pipeline.model import FORM_LABELS
+from pipeline.model import FORM_GRID, FORM_LABELS
 
 from .wordml import Writer
 
-GRID_ROWS: tuple[tuple[str, ...], ...] = (
-    ("账号名称", "注册时间"),
-    ("粉丝数量", "运营主体"),
-    ("账号ID/网页链接",),
-    ("运营人数", "发布数量"),
-    ("账号简介",),
-    ("传播实效",),
-    ("推荐理由",),
-    ("联系人", "手机"),
-    ("电子邮箱", "邮编"),
-    ("联系地址",),
-)
+GRID_ROWS = FORM_GRID
 WIDTHS = [1550, 2603, 1550, 2603]  # A4 text width, as the notice's 附件1
 EMPTY = {label: "" for label in FORM_LABELS}
 
