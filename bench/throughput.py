@@ -48,6 +48,7 @@ def main() -> int:
     ap.add_argument("--messages", type=int, default=1000)
     ap.add_argument("--per-minute", type=int, default=600_000, help="smtp.per_minute for the run")
     ap.add_argument("--profile", action="store_true", help="print the top of a cProfile of the cycle")
+    ap.add_argument("--profile-file", type=Path, help="also dump the cProfile stats here (for pstats)")
     args = ap.parse_args()
 
     dovecot, smtp = Dovecot(), SmtpServer()
@@ -77,7 +78,7 @@ def main() -> int:
         config = load_config(config_path)
         resolve_secrets(config)
         worker = Worker(config)
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile() if args.profile or args.profile_file else None
         t = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -96,6 +97,8 @@ def main() -> int:
         bench("pipeline_per_message", 1000 * cycle_s / processed, "ms")
         print(f"target >= {TARGET:.0f} messages/s: {'met' if rate >= TARGET else 'MISSED'}")
         if profiler:
+            if args.profile_file:
+                profiler.dump_stats(str(args.profile_file))
             stats = pstats.Stats(profiler)
             stats.sort_stats("cumulative").print_stats(30)
             stats.sort_stats("tottime").print_stats(25)
