@@ -117,7 +117,11 @@ def test_digest_mail_and_summary_sheet(society):
 def test_reminders_say_the_right_thing_to_each_unit_once(society):
     config, smtp = society
     before = len(smtp.messages())
-    run(config, "remind", "--days", "3", "--send")
+    said = run(config, "remind", "--days", "3", "--send").stdout
+    # One sentence for the staff member: what was written, then what happened to it.
+    headline = said.splitlines()[0]
+    assert headline.startswith("催报（截止前 3 天这一档）：新写入 3 封") and "已发送" in headline
+    assert "。；" not in said
     run(config, "remind", "--days", "3", "--send")
     reminders = parsed(smtp)[before:]
     by_to = {m["To"]: m for m in reminders}

@@ -22,6 +22,9 @@ def now_local(config: Config) -> datetime:
 def send_and_report(config: Config, ledger: Ledger, keys: list[str], done: str) -> str:
     """Send the mails a staff job just enqueued; `done` plus what happened to each.
 
+    What happened is told on `done`'s first line (its headline), as one sentence;
+    further lines of `done` (such as units not reminded) follow unchanged.
+
     Raises MailNotSent with the same sentence when any of them did not go, so
     the command exits non-zero: the packet to the next level is the mail whose
     failure staff must hear about at once.
@@ -32,7 +35,9 @@ def send_and_report(config: Config, ledger: Ledger, keys: list[str], done: str) 
     parts = [o.describe(config.tz) for o in outcomes]
     if len(outcomes) > 1:
         parts = [f"「{o.subject}」{p}" for o, p in zip(outcomes, parts, strict=True)]
-    line = f"{done}；{'；'.join(parts)}" if parts else done
+    head, newline, rest = done.partition("\n")
+    line = f"{head.rstrip('。')}；{'；'.join(parts)}" if parts else head
+    line += newline + rest
     if all(o.delivered for o in outcomes):
         return line
     raise MailNotSent(line)
