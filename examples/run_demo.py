@@ -62,7 +62,8 @@ if __name__ == "__main__":
     password = secrets.token_urlsafe(9)
     from pipeline.web.auth import add_user
 
-    add_user(Ledger(load_config(CONFIG).database_url), "演示", "staff", password)
+    config = load_config(CONFIG)
+    add_user(Ledger(config.database_url), "演示", "staff", password, config)
     address = load_config(CONFIG).web.base_url or "http://127.0.0.1:8080/"
     print(
         "\n工作人员控制台（演示台账已准备好）：\n"

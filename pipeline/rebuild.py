@@ -313,7 +313,7 @@ def replay_staff(ctx: RebuildContext) -> str:
     from .staff.journal import replay
 
     applied, problems = replay(ctx.config, ctx.ledger)
-    line = f"按工作人员处理记录恢复 {applied} 条（决定、更正、回复、评分）"
+    line = f"按工作人员处理记录恢复 {applied} 条（决定、更正、回复、评分、控制台账号）"
     return line + "".join(f"\n    {p}" for p in problems)
 
 

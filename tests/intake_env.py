@@ -96,12 +96,15 @@ def write_config(
     return path
 
 
-def run(config: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def run(
+    config: Path, *args: str, check: bool = True, input: str | None = None
+) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
         [sys.executable, str(ROOT / "run.py"), *args, "--config", str(config)],
         capture_output=True,
         text=True,
+        input=input,
         env=env,
         timeout=300,
         cwd=config.parent,

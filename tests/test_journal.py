@@ -17,6 +17,7 @@ from pipeline.ledger import Ledger, OutboxRow
 from pipeline.staff import journal
 from pipeline.staff.decisions import DecisionRequest, apply_decision, correct_field
 from pipeline.staff.scoring import save_scores
+from pipeline.web.auth import authenticate
 
 
 def state(config) -> list[tuple]:
@@ -117,6 +118,11 @@ def test_rebuild_restores_split_accounts_and_staff_work_with_the_same_case_numbe
     assert len(cases) == 2
     run(path, "decide", "correct", cases[1], "--field", "联系人", "--value", "许诺", "--reason", "电话核实")
     run(path, "decide", "withdraw", cases[0], "--reason", "单位只推荐一个")
+    # Console accounts: added, one password changed, one reviewer removed.
+    run(path, "user", "add", "刘晶晶", "--role", "staff", "--password-stdin", input="first-pass-1\n")
+    run(path, "user", "add", "王评委", "--role", "reviewer", "--password-stdin", input="review-pass-1\n")
+    run(path, "user", "reset", "刘晶晶", "--password-stdin", input="second-pass-2\n")
+    run(path, "user", "remove", "王评委")
     after = state(path)
     sent = len(smtp_server.messages())
 
@@ -126,8 +132,17 @@ def test_rebuild_restores_split_accounts_and_staff_work_with_the_same_case_numbe
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     assert run(path, "once", check=False).returncode == 4  # an empty ledger beside a full raw store: refused
     out = run(path, "rebuild").stdout
-    assert "按工作人员处理记录恢复 2 条" in out, out
+    assert "按工作人员处理记录恢复 6 条" in out, out
     assert state(path) == after
+    accounts = run(path, "user", "list").stdout
+    assert "刘晶晶\t工作人员\t正常" in accounts and "王评委\t评审专家\t已停用" in accounts, accounts
+    ledger = Ledger(config.database_url)
+    assert authenticate(ledger, "刘晶晶", "second-pass-2", "test") is not None
+    assert authenticate(ledger, "刘晶晶", "first-pass-1", "test") is None
+    assert authenticate(ledger, "王评委", "review-pass-1", "test") is None
+    ledger.engine.dispose()
+    kept = journal.journal_path(config).read_text(encoding="utf-8")
+    assert "$argon2id$" in kept and "pass-1" not in kept and "pass-2" not in kept
     run(path, "once")
     # The withdrawal notice was queued (not yet sent) when the ledger was lost: it goes
     # out now, once; the receipts already sent are not sent again.

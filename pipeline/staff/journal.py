@@ -1,4 +1,5 @@
-"""An append-only journal of what staff did (decisions, corrections, replies, scores).
+"""An append-only journal of what staff did (decisions, corrections, replies, scores,
+console accounts).
 
 The ledger is the working state; this file is the evidence that survives it.
 If the ledger is lost, a rebuild restores the messages from the raw store and
@@ -57,7 +58,7 @@ class AlreadyApplied(Exception):
 
 
 def record(config: Config, kind: str, entry_id: str, **fields) -> None:
-    """Append one entry (kind: decision | correction | reply | score)."""
+    """Append one entry (kind: decision | correction | reply | score | account)."""
     entry = {"kind": kind, "id": entry_id, "at": datetime.now(UTC).isoformat(timespec="seconds"), **fields}
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "replace")
     path = journal_path(config)
@@ -137,6 +138,10 @@ def replay(config: Config, ledger) -> tuple[int, list[str]]:
                     entry.get("by", "工作人员"),
                     replay=entry_id,
                 )
+            elif kind == "account":
+                from ..web.auth import restore_account
+
+                restore_account(ledger, entry, entry_id)
             elif kind == "score":
                 save_scores(
                     ledger,

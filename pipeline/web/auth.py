@@ -23,8 +23,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, func, select
 
+from ..config import Config
 from ..errors import UserFacingError
 from ..ledger import Ledger, LoginAttemptRow, UserRow, WebSessionRow, utcnow
+from ..staff import journal
 
 ROLES = {"staff": "工作人员", "reviewer": "评审专家"}
 MIN_PASSWORD = 8
@@ -67,13 +69,15 @@ def check_password_rules(password: str) -> None:
 # ---------------------------------------------------------------- accounts
 
 
-def add_user(ledger: Ledger, name: str, role: str, password: str) -> User:
+def add_user(ledger: Ledger, name: str, role: str, password: str, config: Config | None = None) -> User:
+    """Create an account; journaled (hash only) when `config` is given, so a rebuild restores it."""
     name = name.strip()
     if not name:
         raise AccountError("请给出姓名（登录名）。")
     if role not in ROLES:
         raise AccountError(f"角色只能是 {' 或 '.join(f'{k}（{v}）' for k, v in ROLES.items())}。")
     check_password_rules(password)
+    entry_id = journal.new_id()
     with ledger.session() as s:
         if s.scalar(select(UserRow).where(UserRow.name == name)) is not None:
             raise AccountError(f"已有名为“{name}”的账号；改密码请用 user reset。")
@@ -86,12 +90,16 @@ def add_user(ledger: Ledger, name: str, role: str, password: str) -> User:
             password_changed_at=utcnow(),
         )
         s.add(row)
+        journal.claim(s, entry_id)
         s.flush()
-        return User(row.id, row.name, row.role)
+        user, state = User(row.id, row.name, row.role), _account_state(row)
+    _journal(config, "add", entry_id, state)
+    return user
 
 
-def reset_password(ledger: Ledger, name: str, password: str) -> None:
+def reset_password(ledger: Ledger, name: str, password: str, config: Config | None = None) -> None:
     check_password_rules(password)
+    entry_id = journal.new_id()
     with ledger.session() as s:
         row = s.scalar(select(UserRow).where(UserRow.name == name))
         if row is None:
@@ -100,16 +108,48 @@ def reset_password(ledger: Ledger, name: str, password: str) -> None:
         row.password_changed_at = utcnow()
         row.active = True
         s.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))  # sign out everywhere
+        journal.claim(s, entry_id)
+        state = _account_state(row)
+    _journal(config, "reset", entry_id, state)
 
 
-def remove_user(ledger: Ledger, name: str) -> None:
+def remove_user(ledger: Ledger, name: str, config: Config | None = None) -> None:
     """Deactivate (the audit log keeps the name); sessions end at once."""
+    entry_id = journal.new_id()
     with ledger.session() as s:
         row = s.scalar(select(UserRow).where(UserRow.name == name))
         if row is None:
             raise AccountError(f"没有名为“{name}”的账号。")
         row.active = False
         s.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+        journal.claim(s, entry_id)
+        state = _account_state(row)
+    _journal(config, "remove", entry_id, state)
+
+
+def _account_state(row: UserRow) -> dict:
+    """What a rebuild needs to give the account back: never the password, only its argon2 hash."""
+    return {"name": row.name, "role": row.role, "password_hash": row.password_hash, "active": row.active}
+
+
+def _journal(config: Config | None, op: str, entry_id: str, state: dict) -> None:
+    if config is not None:
+        journal.record(config, "account", entry_id, op=op, **state)
+
+
+def restore_account(ledger: Ledger, entry: dict, entry_id: str) -> None:
+    """Replay one journaled account change (run.py rebuild): the account as it was after it."""
+    with ledger.session() as s:
+        if not journal.claim(s, entry_id):
+            raise journal.AlreadyApplied(entry_id)
+        row = s.scalar(select(UserRow).where(UserRow.name == entry["name"]))
+        if row is None:
+            row = UserRow(name=entry["name"], created_at=utcnow())
+            s.add(row)
+        row.role = entry["role"]
+        row.password_hash = entry["password_hash"]
+        row.active = bool(entry.get("active", True))
+        row.password_changed_at = utcnow()
 
 
 def list_users(ledger: Ledger) -> list[tuple[str, str, bool]]:

@@ -27,13 +27,13 @@ def user_command(config: Config, args, out=None) -> int:
     out = out or sys.stdout
     ledger = Ledger(config.database_url)
     if args.user_action == "add":
-        user = auth.add_user(ledger, args.name, args.role, _password(args))
+        user = auth.add_user(ledger, args.name, args.role, _password(args), config)
         print(f"已添加账号：{user.name}（{user.role_zh}）", file=out)
     elif args.user_action == "reset":
-        auth.reset_password(ledger, args.name, _password(args))
+        auth.reset_password(ledger, args.name, _password(args), config)
         print(f"已重设 {args.name} 的密码；该账号已在所有浏览器中退出登录。", file=out)
     elif args.user_action == "remove":
-        auth.remove_user(ledger, args.name)
+        auth.remove_user(ledger, args.name, config)
         print(f"已停用账号：{args.name}（处理记录中的姓名保留）。", file=out)
     else:
         rows = auth.list_users(ledger)

@@ -218,7 +218,7 @@ async def password(request: Request):
     if ok is None:
         return flash_redirect("/password", error="当前密码不正确。")
     try:
-        await run_in_threadpool(auth.reset_password, c.ledger, user.name, new)
+        await run_in_threadpool(auth.reset_password, c.ledger, user.name, new, c.config)
     except UserFacingError as exc:
         return flash_redirect("/password", error=str(exc))
     return flash_redirect("/login", message="密码已修改，请重新登录。")
