@@ -72,6 +72,8 @@ def test_pages_read_well_at_desktop_and_phone_widths(browser, console):
         ):
             page.goto(console.url + path)
             assert "/login" not in page.url and page.locator("h1").count() >= 1, path
+            # Staff never need a terminal: no page sends them to a command.
+            assert "run.py" not in page.inner_text("body"), path
             look(page, f"console-{name}-{tag}")
         page.context.close()
 

@@ -17,7 +17,7 @@ def maybe_alert_mailbox(config: Config, ledger: Ledger, name: str) -> bool:
         text = (
             f"邮箱 {name} 已连续 {row.failures_in_row} 次读取失败，新的报送邮件可能没有被处理。\n\n"
             f"最近一次错误：{row.last_error}\n\n"
-            "请检查邮箱密码/授权码、IMAP 开关和网络，然后运行 python run.py test-connection。"
+            "请检查邮箱密码/授权码、IMAP 开关和网络（由安装本程序的管理员在服务器上运行 python run.py test-connection 检查连接）。"
         )
         msg = new_message(config, config.this_level.staff, f"【警告】邮箱 {name} 连续读取失败", text)
         streak_start = row.last_ok.isoformat() if row.last_ok else "never"

@@ -83,7 +83,7 @@ def staff_tasks(
                 StaffTask(
                     "邮箱异常",
                     f"邮箱“{m.name}”已连续 {m.failures_in_row} 次读取失败（{m.last_error or '原因未知'}），新邮件可能没有处理。"
-                    "请检查授权码和 IMAP 开关，然后运行 python run.py test-connection。",
+                    "请检查授权码和 IMAP 开关（由管理员在服务器上运行 python run.py test-connection 检查连接）。",
                 )
             )
     if upstream is not None and not upstream.selected:

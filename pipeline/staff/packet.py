@@ -31,6 +31,10 @@ class PacketError(UserFacingError):
     """The packet cannot be built now; the message says why and what to do."""
 
 
+class NothingSelected(PacketError):
+    """No account chosen yet (the console says where to click instead of the command)."""
+
+
 @dataclass
 class PacketPlan:
     accounts: list[SubmissionView]
@@ -58,7 +62,7 @@ def _check(config: Config, selected: list[SubmissionView]) -> None:
     if config.upstream is None:
         raise PacketError("配置中没有 upstream（上级），无需生成上报材料包。")
     if not selected:
-        raise PacketError(
+        raise NothingSelected(
             "尚未选定上报账号：请先选定（python run.py decide 选定上报 受理编号，或在控制台“上报”页）。"
         )
     if len(selected) > config.upstream.accounts:

@@ -72,7 +72,7 @@ async def reminders_send(request: Request):
 
 @staff_only
 async def packet(request: Request):
-    from ..staff.packet import PacketError, plan_packet
+    from ..staff.packet import NothingSelected, PacketError, plan_packet
     from ..staff.scoring import scoring_board
 
     c = _console(request)
@@ -80,6 +80,11 @@ async def packet(request: Request):
     try:
         plan = await run_in_threadpool(plan_packet, c.config, c.ledger)
         problem = ""
+    except NothingSelected:
+        plan, problem = (
+            None,
+            "尚未选定上报账号：请在上面“已受理的账号”中点“选定上报”，这里随即显示材料包的内容和发给上级的邮件。",
+        )
     except PacketError as exc:
         plan, problem = None, str(exc)
     sent = await run_in_threadpool(_packet_mails, c)
