@@ -172,14 +172,20 @@ class RawNameZipInfo(zipfile.ZipInfo):
 
 
 def zip_bytes(files: dict[str, bytes], encoding: str | None = None) -> bytes:
-    """A zip; with `encoding` ("gbk") names are raw bytes without the UTF-8 flag."""
+    """A zip; with `encoding` ("gbk") names are raw bytes without the UTF-8 flag.
+
+    Every member has the same fixed timestamp, so the same files always give the
+    same bytes (tests compare a member with a freshly built copy).
+    """
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in files.items():
             if encoding:
                 zf.writestr(RawNameZipInfo(name.encode(encoding)), data)
             else:
-                zf.writestr(name, data)
+                info = zipfile.ZipInfo(name, date_time=(2021, 7, 20, 9, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
     return buf.getvalue()
 
 
