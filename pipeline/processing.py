@@ -24,11 +24,12 @@ from .documents import read_document
 from .documents.classify import article_chars, classify_attachment
 from .documents.materials import check_materials
 from .documents.media import video_info
+from .errors import is_machine_trouble
 from .form import analyze_document, choose_forms, extract_form
 from .ledger import AttachmentRow, Ledger, MessageRow, OutboxRow, SeenMessageId, claim_record, utcnow
 from .ledger import journal as journal_mod
 from .message import parse_message
-from .message.filenames import sanitize_filename
+from .message.filenames import storage_name
 from .message.replies import case_number_in
 from .model import (
     QUOTA_STATUSES,
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 ACTIVE = sorted(s.value for s in QUOTA_STATUSES)  # for SQL IN (...)
 MEDIA = (AttachmentKind.PICTURE, AttachmentKind.VIDEO)
 MAX_ATTEMPTS = 3  # tries before a failing message is handed to staff
+MAX_UNFINISHED = 10  # tries that never ended (the process died) before it is handed to staff
 
 
 @dataclass
@@ -146,28 +148,38 @@ class Processor:
             row = self.ledger.retake(stale.id)
             if row is None:
                 continue
-            raw = Path(row.raw_path).read_bytes()
-            self._process_guarded(row, raw, row.arrival)
+            if row.attempts > MAX_UNFINISHED:
+                # Started this often and never finished (the process died each time):
+                # the mail itself is the likely cause. Staff get it; intake goes on.
+                self.ledger.release(row.id)
+                self._record_failure(row.id, MAX_ATTEMPTS, RuntimeError("processing never finished"), None)
+            else:
+                self._process_guarded(row, None, row.arrival)
             done += 1
         return done
 
-    def _process_guarded(self, row: MessageRow, raw: bytes, arrival) -> MessageRow | None:
+    def _process_guarded(self, row: MessageRow, raw: bytes | None, arrival) -> MessageRow | None:
         """A message that keeps failing must not block its mailbox: after
-        MAX_ATTEMPTS it goes to staff as manual_review (the raw copy is kept).
-        Disk and database trouble (OSError) is the machine's, not the
-        message's: it propagates and the claim is retried on the next run."""
+        MAX_ATTEMPTS it goes to staff as manual_review (the raw copy is kept),
+        whatever stage failed (storing files, reading, deciding, composing its
+        receipt). Only the machine's trouble (errors.is_machine_trouble: a full
+        disk, an unreachable database) propagates: the claim waits for the next run."""
         try:
+            if raw is None:
+                raw = Path(row.raw_path).read_bytes()
             return self._process(row.id, raw, arrival)
-        except OSError:
-            raise
         except Exception as exc:
+            if is_machine_trouble(exc):
+                raise
             log.exception("processing %s (attempt %d) failed", row.id, row.attempts)
             return self._record_failure(row.id, row.attempts, exc, raw)
         finally:
             self.ledger.release(row.id)
 
-    def _record_failure(self, row_id: int, attempts: int, exc: Exception, raw: bytes) -> MessageRow | None:
-        envelope = parse_message(raw, self.config.limits, self.own) if attempts >= MAX_ATTEMPTS else None
+    def _record_failure(
+        self, row_id: int, attempts: int, exc: Exception, raw: bytes | None
+    ) -> MessageRow | None:
+        envelope = self._envelope_or_none(row_id, raw) if attempts >= MAX_ATTEMPTS else None
         with self.ledger.session() as s:
             row = s.get(MessageRow, row_id)
             row.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -175,13 +187,14 @@ class Processor:
                 return None  # stays claimed: resume_stale() tries again
             tz = self.config.tz
             row.case_no = row.case_no or f"TJ-{row.arrival.astimezone(tz):%Y%m%d}-{row.id:04d}"
-            row.message_id = envelope.message_id
-            row.subject, row.sender, row.sender_name = (
-                envelope.subject,
-                envelope.from_addr,
-                envelope.from_name,
-            )
-            row.unit = self.roster.unit_for(envelope.from_addr) if envelope.from_addr else None
+            if envelope is not None:
+                row.message_id = envelope.message_id
+                row.subject, row.sender, row.sender_name = (
+                    envelope.subject,
+                    envelope.from_addr,
+                    envelope.from_name,
+                )
+                row.unit = self.roster.unit_for(envelope.from_addr) if envelope.from_addr else None
             row.status = Status.MANUAL_REVIEW.value
             row.problems = [
                 Problem(
@@ -193,6 +206,17 @@ class Processor:
             row.state = "done"
             row.processed_at = row.changed_at = utcnow()
             return row
+
+    def _envelope_or_none(self, row_id: int, raw: bytes | None) -> ParsedMessage | None:
+        """Sender and subject for staff, when even that can be read (the failure may be the parse)."""
+        try:
+            if raw is None:
+                with self.ledger.session() as s:
+                    raw = Path(s.get(MessageRow, row_id).raw_path).read_bytes()
+            return parse_message(raw, self.config.limits, self.own)
+        except Exception:
+            log.exception("even the envelope of a failing message could not be read")
+            return None
 
     # ------------------------------------------------------------ work
 
@@ -506,14 +530,7 @@ class Processor:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         used: set[str] = set()
         for att, kind, doc in reading.files:
-            name = sanitize_filename(att.name)
-            stem, dot, ext = name.rpartition(".")
-            n = 1
-            while name in used:
-                n += 1
-                name = f"{stem}({n}).{ext}" if dot else f"{att.name}({n})"
-            used.add(name)
-            path = folder / name
+            path = folder / storage_name(att.name, used)  # att.name stays what staff see
             with open(path, "wb", opener=_owner_only) as fh:
                 fh.write(att.data)
             row.attachments.append(

@@ -115,7 +115,10 @@ class Worker:
                     if self._rescanned_copy(mail, cursor):
                         self._advance(name, mail.uidvalidity, mail.uid)
                         continue
-                    mine = self.processor.handle(mail) is not None
+                    try:
+                        mine = self.processor.handle(mail) is not None
+                    except Exception as exc:  # only the machine's trouble gets here (processing.py)
+                        raise ProcessingStopped(exc) from exc
                     self._advance(name, mail.uidvalidity, mail.uid)
                     source.mark_processed(mail)
                     if mine:
@@ -125,6 +128,8 @@ class Worker:
                     if progress:
                         progress(1)
                 self._record_ok(name)
+            except ProcessingStopped:
+                raise  # the mailbox was read fine: not one of its failures
             except Exception as exc:
                 self._record_error(name, exc)
                 raise
@@ -214,7 +219,9 @@ class Worker:
             report.resumed = self.processor.resume_stale()
         except Exception as exc:  # e.g. disk full: the claims stay and are retried next cycle
             log.exception("resuming interrupted messages failed")
-            report.errors["恢复中断的处理"] = disk_full_message(exc) or f"继续处理上次中断的邮件时出错：{exc}"
+            report.errors["恢复中断的处理"] = disk_full_message(exc) or (
+                f"继续处理上次中断的邮件时出错（{machine_trouble_zh(exc)}），下次运行时再试；详细信息见日志。"
+            )
         for box in self.config.mailboxes:
             try:
                 polled = self.poll(box.name, progress)
@@ -223,6 +230,12 @@ class Worker:
                     report.others[box.name] = polled.others
             except MailboxBusy:
                 report.skipped.append(box.name)
+            except ProcessingStopped as exc:
+                log.error("processing stopped in mailbox %s", box.name, exc_info=exc.cause)
+                report.errors[box.name] = disk_full_message(exc.cause) or (
+                    f"处理邮箱 {box.name} 的邮件时出错（{machine_trouble_zh(exc.cause)}），"
+                    "已收到的邮件不会丢失，下次运行时继续处理；详细信息见日志。"
+                )
             except MailboxConfigError as exc:
                 log.warning("mailbox %s: %s", box.name, exc)
                 report.errors[box.name] = str(exc)
@@ -303,6 +316,28 @@ def disk_full_message(exc: BaseException) -> str | None:
 
 class MailboxBusy(Exception):
     """Another poll of this mailbox is running."""
+
+
+class ProcessingStopped(Exception):
+    """Processing a fetched mail hit the machine's trouble (errors.is_machine_trouble);
+    the mailbox itself was read fine, so this is not counted as a mailbox failure."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def machine_trouble_zh(exc: BaseException) -> str:
+    """A few Chinese words for the kind of trouble (the detail is in the log)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        return "台账数据库暂时无法写入"
+    if isinstance(exc, MemoryError):
+        return "内存不足"
+    if isinstance(exc, OSError):
+        return "数据文件夹无法写入"
+    return "系统错误"
 
 
 def private_storage(config: Config) -> None:

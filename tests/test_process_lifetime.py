@@ -2,7 +2,8 @@
 
 A real `run.py once` is SIGKILLed (the process alone, as `kill -9 PID` does)
 at the moment LibreOffice is starting, and while the sandbox child is busy
-recognising a scan (PP-OCR). Every process of that run carries an environment
+recognising a scan (PP-OCR; the test waits for the sandbox's own `busy` report).
+Every process of that run carries an environment
 marker; within a couple of seconds none may be left (soffice, oosplash,
 soffice.bin, the converter helper, the sandbox child, the watchdogs).
 """
@@ -159,6 +160,14 @@ def _dense_page() -> bytes:
     return buf.getvalue()
 
 
+def _dense_scan_pdf(pages: int) -> bytes:
+    """A PDF of `pages` dense page images with no text layer: a scan read in full, page by page."""
+    page = Image.open(io.BytesIO(_dense_page())).convert("L")
+    buf = io.BytesIO()
+    page.save(buf, format="PDF", save_all=True, append_images=[page] * (pages - 1), resolution=200)
+    return buf.getvalue()
+
+
 def test_kill_while_libreoffice_starts_leaves_nothing(tmp_path, doc_form):
     config = _config(tmp_path, ("推荐表.doc", doc_form, "application", "msword"))
     mark = uuid.uuid4().hex
@@ -190,39 +199,43 @@ def test_kill_while_libreoffice_starts_leaves_nothing(tmp_path, doc_form):
         _cleanup(mark)
 
 
-def _kill_when_child_busy(
-    once: subprocess.Popen, mark: str, cpu_seconds: float = 1.5, timeout: float = 120
-) -> None:
-    """SIGKILL `once` (only it) once its forked sandbox child has worked `cpu_seconds` (OCR running)."""
+def _kill_when_sandbox_busy(
+    once: subprocess.Popen, tmp_root: Path, job_part: str, timeout: float = 120
+) -> str:
+    """SIGKILL `once` (only it) the moment its sandbox child reports a job naming
+    `job_part` (the `busy` file it writes into its scratch folder while a call runs)."""
     deadline = time.monotonic() + timeout
+    pattern = f"sandbox-{once.pid}-*/{isolate.BUSY_NAME}"
     while time.monotonic() < deadline:
-        for proc in _marked(mark):
+        for busy in tmp_root.glob(pattern):
             try:
-                if proc.ppid() == once.pid and proc.name().startswith("python"):
-                    times = proc.cpu_times()
-                    if times.user + times.system >= cpu_seconds:
-                        os.kill(once.pid, signal.SIGKILL)
-                        once.wait()
-                        return
-            except psutil.Error:
-                continue
+                job = busy.read_text(encoding="utf-8").strip()
+            except OSError:
+                continue  # gone between the listing and the read: look again
+            if job_part in job:
+                os.kill(once.pid, signal.SIGKILL)
+                once.wait()
+                return job
         if once.poll() is not None:
             pytest.fail(
                 f"run.py once ended before the sandbox got busy: {once.stderr.read().decode()[-2000:]}"
             )
-        time.sleep(0.05)
+        time.sleep(0.01)
     pytest.fail(f"the sandbox child did not start working within {timeout}s")
 
 
 def test_kill_while_sandbox_runs_ocr_leaves_nothing(tmp_path):
-    config = _config(tmp_path, ("推荐表.png", _dense_page(), "image", "png"))
+    """The kill lands while the sandbox recognises a three-page scan (it reads all
+    three pages in full), whatever the machine's speed: the test waits for the
+    sandbox to report its job, not for an amount of CPU time."""
+    config = _config(tmp_path, ("推荐表扫描.pdf", _dense_scan_pdf(pages=3), "application", "pdf"))
     mark = uuid.uuid4().hex
     once = _start_once(config, mark)
+    tmp_root = tmp_path / "data" / "tmp"
     try:
-        _kill_when_child_busy(once, mark)
+        _kill_when_sandbox_busy(once, tmp_root, "_ocr_pdf")
         left = _survivors(mark)
         assert not left, f"still running after the parent died: {_describe(left)}"
-        tmp_root = tmp_path / "data" / "tmp"
         assert any(p.name.startswith(f"sandbox-{once.pid}-") for p in tmp_root.iterdir())
     finally:
         _cleanup(mark)

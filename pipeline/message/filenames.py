@@ -156,6 +156,42 @@ def sanitize_filename(name: str | None, default: str = "附件") -> str:
     return result
 
 
+# A file name component may be at most 255 bytes on Linux file systems (ext4, xfs,
+# tmpfs): 85 Chinese characters in UTF-8. Names on disk stay well below that, with
+# room for a "(12)" that keeps them unique.
+MAX_NAME_BYTES = 200
+
+
+def storage_name(name: str, taken: set[str], max_bytes: int = MAX_NAME_BYTES) -> str:
+    """The name to store an attachment under on disk: safe (sanitize_filename),
+    at most `max_bytes` of UTF-8 whatever the script, with its extension kept, and
+    not in `taken` (which it joins). Staff and units keep seeing the original name;
+    only the file on disk is shortened."""
+    safe = sanitize_filename(name)
+    stem, ext = os.path.splitext(safe)
+    if len(ext.encode("utf-8")) > 16:
+        stem, ext = safe, ""
+    n = 1
+    while True:
+        suffix = f"({n})" if n > 1 else ""
+        room = max_bytes - len((suffix + ext).encode("utf-8"))
+        candidate = _cut_to_bytes(stem, room).rstrip(" .") + suffix + ext
+        if candidate.startswith("."):
+            candidate = "附件" + candidate
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+        n += 1
+
+
+def _cut_to_bytes(text: str, limit: int) -> str:
+    """The longest prefix of `text` whose UTF-8 form fits in `limit` bytes (whole characters)."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[: max(limit, 0)].decode("utf-8", "ignore")
+
+
 _WINDOWS_RESERVED = {
     "CON",
     "PRN",
