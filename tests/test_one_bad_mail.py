@@ -42,7 +42,9 @@ def test_storage_name_fits_in_bytes_keeps_extension_and_stays_unique():
     assert storage_name("🀄" * 100 + ".pdf", set()).endswith(".pdf")  # 4-byte characters too
 
 
-def test_long_chinese_attachment_name_does_not_stop_intake(tmp_path, dovecot_server, imap_account, smtp_server):
+def test_long_chinese_attachment_name_does_not_stop_intake(
+    tmp_path, dovecot_server, imap_account, smtp_server
+):
     """The mail as it was found, through dovecot and SMTP: the 90-character name is
     stored, its unit gets its receipt, and the mail queued behind it is read too."""
     user, password = imap_account
