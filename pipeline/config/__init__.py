@@ -14,7 +14,7 @@ from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..model import FORM_LABELS
+from ..campaign import FormSpec, ScoringSpec, builtin, form_from_mapping, scoring_from_mapping
 from . import checks
 from .convert import Converter
 from .problems import ConfigError, Problems
@@ -118,12 +118,6 @@ class Unit:
 
 
 @dataclass
-class FormRules:
-    labels: list[str] = field(default_factory=lambda: list(FORM_LABELS))
-    required: list[str] = field(default_factory=lambda: list(FORM_LABELS))
-
-
-@dataclass
 class Materials:
     article_max_chars: int = 1500
     article_min_pictures: int = 3
@@ -179,7 +173,10 @@ class Config:
     timezone: str = "Asia/Shanghai"
     upstream: Upstream | None = None
     smtp: Smtp = field(default_factory=Smtp)
-    form: FormRules = field(default_factory=FormRules)
+    # The campaign's form (附件1) and scoring rules (附件2): the built-in ones unless the
+    # file defines its own (pipeline/campaign/: `form.fields`, `scoring.items`).
+    form: FormSpec = field(default_factory=lambda: builtin().form)
+    scoring: ScoringSpec = field(default_factory=lambda: builtin().scoring)
     materials: Materials = field(default_factory=Materials)
     limits: Limits = field(default_factory=Limits)
     storage: Storage = field(default_factory=Storage)
@@ -244,7 +241,7 @@ def load_config(path: str | Path, *, check_secrets: bool = False) -> Config:
         raise ConfigError(problems=exc.problems, path=path) from None
     problems = Problems(doc.lines)
     problems.extend(doc.problems)
-    config = _build(doc.data, problems, check_secrets)
+    config = _build(doc.data, problems, check_secrets, path.resolve().parent)
     problems.raise_if_any(path)
     assert config is not None  # a config that failed to build has problems
     config.base_dir = path.resolve().parent
@@ -256,7 +253,7 @@ def load_config(path: str | Path, *, check_secrets: bool = False) -> Config:
     return config
 
 
-def _build(data: object, problems: Problems, check_secrets: bool) -> Config | None:
+def _build(data: object, problems: Problems, check_secrets: bool, base_dir: Path) -> Config | None:
     if not isinstance(data, dict):
         fix = "从 inbox_rules.yaml 复制一份再修改：每行写“名称: 值”（半角冒号，后面一个空格）"
         if isinstance(data, str) and "：" in data:
@@ -270,14 +267,23 @@ def _build(data: object, problems: Problems, check_secrets: bool) -> Config | No
             zone = ZoneInfo(tz)
         except Exception:
             problems.add("timezone", f"未知的时区 {tz}", "写 Asia/Shanghai（北京时间）")
-    convert = Converter(problems, zone, hints={Secret: checks.secret_not_a_mapping})
+    forms: list[FormSpec] = []  # the form read first (Config lists it before scoring)
+
+    def read_form(value: object, key: str) -> FormSpec:
+        forms.append(form_from_mapping(value, problems.add, base_dir, key))
+        return forms[-1]
+
+    def read_scoring(value: object, key: str) -> ScoringSpec:
+        return scoring_from_mapping(value, problems.add, key, form=forms[-1] if forms else builtin().form)
+
+    builders = {FormSpec: read_form, ScoringSpec: read_scoring}
+    convert = Converter(problems, zone, hints={Secret: checks.secret_not_a_mapping}, builders=builders)
     parts = convert.fields(Config, data, "") or {}
     names = checks.check_mailboxes(problems, parts.get("mailboxes"))
     checks.check_this_level(problems, parts.get("this_level"))
     checks.check_upstream(problems, parts.get("upstream"))
     checks.check_deadlines(problems, parts.get("this_level"), parts.get("upstream"))
     checks.check_units(problems, parts.get("units"))
-    checks.check_form(problems, parts.get("form"))
     smtp = parts.get("smtp") if "smtp" in data else Smtp()  # None: it failed, already reported
     checks.check_smtp(problems, smtp, names)
     if check_secrets:

@@ -12,7 +12,6 @@ from datetime import timedelta
 from email.headerregistry import Address
 from pathlib import Path
 
-from ..model import FORM_LABELS
 from .problems import Problems
 
 # What separates two addresses that were typed into one list item.
@@ -111,18 +110,6 @@ def check_mailboxes(problems: Problems, mailboxes) -> set[str] | None:
         elif not box.path:
             problems.add(f"{key}.path", "本地文件夹来源必须填写 path", "例如 path: demo_mailbox")
     return names
-
-
-def check_form(problems: Problems, form) -> None:
-    if form is None:
-        return
-    for i, label in enumerate(form.required or []):
-        if label is not None and label not in FORM_LABELS:
-            problems.add(f"form.required[{i}]", f"未知字段 {label}", f"可用的栏目：{'、'.join(FORM_LABELS)}")
-    if form.labels is not None and len(form.labels) != len(FORM_LABELS):
-        problems.add(
-            "form.labels", "应列出推荐表的 15 个栏目", "删除 form.labels 一项即使用附件1 的 15 个栏目"
-        )
 
 
 def check_units(problems: Problems, units) -> None:

@@ -32,11 +32,22 @@ EXAMPLES = {
 _MISSING = object()
 
 
+# For types that read their own section (a campaign's `form:`): (value, key) → the object.
+Builder = Callable[[object, str], object]
+
+
 class Converter:
-    def __init__(self, problems: Problems, zone: ZoneInfo, hints: dict[type, NotMappingHint] | None = None):
+    def __init__(
+        self,
+        problems: Problems,
+        zone: ZoneInfo,
+        hints: dict[type, NotMappingHint] | None = None,
+        builders: dict[type, Builder] | None = None,
+    ):
         self.problems = problems
         self.zone = zone
         self.hints = hints or {}
+        self.builders = builders or {}
 
     def build(self, cls: type, data: object, where: str):
         """An instance of `cls`, or None when `data` cannot make one (recorded)."""
@@ -70,6 +81,8 @@ class Converter:
 
     def convert(self, hint, value, key: str):
         """The converted value, or _MISSING when it is wrong (recorded)."""
+        if hint in self.builders:
+            return self.builders[hint](value, key)
         origin = typing.get_origin(hint)
         if origin in (typing.Union, types.UnionType):
             if value is None:
