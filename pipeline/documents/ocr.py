@@ -28,11 +28,10 @@ from typing import Protocol
 import numpy as np
 
 from ..config import Limits
-from ..model import Document, Problem, Table
-from . import ocr_engine, scan_prep
-from .ocr_layout import page_layout
-from .ocr_survey import SIDE, Survey, survey
-from .table_grid import find_grids, looks_ruled
+from ..model import Document, Problem
+from . import ocr_page, scan_prep
+from .ocr_survey import SIDE, survey
+from .table_grid import looks_ruled
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +39,6 @@ MAX_PAGES = 200  # pages of one scanned PDF we will even look at
 READ_WHOLE = 3  # a scan this short is read in full
 MAX_FORM_PAGES = 4  # pages read in full because they show form labels
 RENDER_DPI = 200
-LINE_PX = 30  # detected line height to recognise at
-MIN_SIDE, MAX_SIDE = 1000, 2400  # long side of the page we recognise
 
 
 def scan_problem(name: str) -> Problem:
@@ -259,35 +256,15 @@ class _Scan:
         """Prepare and recognise one page into the document. Without `always`, a
         page whose first look shows no form label in legible text (a case
         photo) is not recognised in full."""
-        page, first = prepare(img)
-        if not always and not first.may_hold_form:
+        prepared = ocr_page.first_look(img)
+        if not always and not prepared[2].may_hold_form:
             return
         self.log.read.append(index + 1)
         many = self.pages.count > 1
-        tables, paragraphs = read_page(page, first, f"第{index + 1}页表格{{}}" if many else "表格{}")
-        self.doc.tables.extend(tables)
-        self.doc.paragraphs.extend(paragraphs)
-
-
-def prepare(img: np.ndarray) -> tuple[np.ndarray, Survey]:
-    """Stamp dropped, page flattened, then the first look at a ~SIDE px copy."""
-    page = scan_prep.flatten(scan_prep.drop_red(img))
-    return page, survey(scan_prep.fit(page, SIDE, enlarge=False))
-
-
-def read_page(page: np.ndarray, look: Survey, table_name: str = "表格{}") -> tuple[list[Table], list[str]]:
-    """Turn, level and scale the page as the survey says, recognise it, lay it out."""
-    upright = scan_prep.turn(page, look.quarter, look.skew)
-    small_long = min(SIDE, max(page.shape[:2]))
-    line = look.text_height * max(page.shape[:2]) / small_long if look.text_height else 0
-    long_side = max(upright.shape[:2]) * (LINE_PX / line if line else 1.0)
-    upright = scan_prep.fit(upright, int(min(MAX_SIDE, max(MIN_SIDE, long_side))))
-    boxes = ocr_engine.read_text(upright)
-    if not boxes:
-        return [], []
-    height = float(np.median([b.height for b in boxes]))
-    grids = find_grids(scan_prep.grey(upright), boxes, height)
-    return page_layout(boxes, grids, table_name)
+        name = f"第{index + 1}页表格{{}}" if many else "表格{}"
+        page = ocr_page.read_page(img, index + 1, name, prepared)
+        self.doc.tables.extend(page.tables)
+        self.doc.paragraphs.extend(page.paragraphs)
 
 
 def _form_complete(doc: Document) -> bool:

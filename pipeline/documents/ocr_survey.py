@@ -36,6 +36,7 @@ class Survey:
     text_height: float = 0.0  # median line height
     lines: int = 0
     labels: set[str] = field(default_factory=set)  # form labels read
+    quads: list[np.ndarray] = field(default_factory=list, repr=False)  # every detected line
 
     @property
     def legible(self) -> bool:
@@ -80,6 +81,7 @@ def survey(img: np.ndarray) -> Survey:
         text_height=float(np.median([min(w, h) for w, h in sizes])),
         lines=len(quads),
         labels=labels,
+        quads=quads,
     )
 
 
