@@ -11,9 +11,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipeline.campaign import builtin
 from pipeline.model import Status
-from pipeline.reports.scoring import FANS_RULE, ITEMS, build_scoring_xlsx, fans_number, fans_points, prefill
+from pipeline.reports.scoring import build_scoring_xlsx, field_number, log_scale_points, prefill, prefill_rule
 from pipeline.reports.views import SubmissionView
+
+SCORING = builtin().scoring
+ITEMS = SCORING.items
+FANS = SCORING.by_name["粉丝量"]
 
 BJ = timezone(timedelta(hours=8))
 
@@ -59,14 +64,24 @@ def sheet(tmp_path: Path):
     return path, openpyxl.load_workbook(path)
 
 
+def fans_number(v: SubmissionView) -> int | None:
+    return field_number(v, FANS.prefill.field)
+
+
 def test_fans_number_and_points():
+    assert FANS.prefill.field == "粉丝数量" and FANS.points == 10
     assert fans_number(view("x", "u", "n", 42)) == 42
     assert fans_number(view("x", "u", "n", None, "1,234")) == 1234
     assert fans_number(view("x", "u", "n", None, "约1.5亿人")) == 150_000_000
     assert fans_number(view("x", "u", "n", "3w")) == 30000
     assert fans_number(view("x", "u", "n", None, "暂无")) is None
-    assert fans_points(123000, 123000) == 10 and fans_points(None, 100) is None and fans_points(0, 10) is None
-    assert prefill(ACCOUNTS) == {"TJ-01": 10, "TJ-02": 10, "TJ-03": 5}
+    assert log_scale_points(123000, 123000, 10) == 10
+    assert log_scale_points(None, 100, 10) is None and log_scale_points(0, 10, 10) is None
+    assert prefill(ACCOUNTS, SCORING) == {
+        ("TJ-01", "粉丝量"): 10,
+        ("TJ-02", "粉丝量"): 10,
+        ("TJ-03", "粉丝量"): 5,
+    }
 
 
 def test_one_sheet_per_reviewer_and_a_summary(sheet):
@@ -99,7 +114,8 @@ def test_notes_show_no_formula_text(sheet):
     notes = wb["说明"]
     texts = [c.value for row in notes.iter_rows() for c in row if isinstance(c.value, str)]
     assert not any(t.lstrip().startswith("=") or "LOG10" in t or "$E$" in t for t in texts)
-    assert FANS_RULE in texts
+    assert prefill_rule(FANS, builtin().form) in texts
+    assert "群众性 60 分 + 创新性 20 分 + 传播力 20 分" in texts and "100 分" in texts
     assert any("王评委、李评委" in t for t in texts)
 
 

