@@ -386,3 +386,31 @@ def test_filled_forms_print_on_a4(work_form: FormSpec, tmp_path: Path):
     for label, value in WORK_VALUES.items():
         expected = _printed(value)
         assert expected in cells or f"{label}：{expected}" in cells, label
+
+
+def test_check_config_says_which_fields_the_blank_form_lacks(tmp_path: Path, capsys):
+    """Staff who point form.template at their 申报表 learn at check-config which fields have no place."""
+    import yaml
+
+    from pipeline.cli import main
+
+    (tmp_path / "申报表.docx").write_bytes(work_template())
+    fields = [{"label": f.label, "kind": f.kind.value, "variants": list(f.variants)} for f in WORK.fields] + [
+        {"label": "获奖情况", "kind": "long_text", "required": False}
+    ]
+    config = {
+        "campaign": "优秀科普作品推荐",
+        "this_level": {"name": "学会", "deadline": "2021-08-02 00:00"},
+        "mailboxes": [{"name": "m", "kind": "folder", "path": "mail"}],
+        "smtp": {"dry_run": True, "from_addr": "a@example.org"},
+        "units": [{"name": "单位一", "addresses": ["a@example.org"]}],
+        "form": {"title": "申报表", "identity": "作品名称", "fields": fields, "template": "申报表.docx"},
+    }
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert main(["check-config", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "申报表：10 个栏目（必填 9 个），以“作品名称”区分每个推荐" in out
+    assert f"填写空白表格 {tmp_path / '申报表.docx'}" in out
+    notes = [line for line in out.splitlines() if "注意" in line]
+    assert len(notes) == 1 and "“获奖情况”" in notes[0]

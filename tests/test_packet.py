@@ -218,3 +218,28 @@ def test_next_level_reads_the_packet_form(accounts, tmp_path: Path):
     result = form.extract_form(doc)
     assert result.labels_found == len(builtin().form.labels)
     assert result.fields == a.fields
+
+
+def test_packet_of_another_campaign(tmp_path: Path):
+    """A campaign nominating works: folders by the work's name, its 申报表 filled, 推荐作品汇总表."""
+    from pipeline.campaign import FieldSpec, FormSpec, Kind
+
+    work = FormSpec(
+        fields=(FieldSpec("作品名称"), FieldSpec("作者"), FieldSpec("作品简介", kind=Kind.LONG_TEXT)),
+        title="申报表",
+        name="附件2 申报表",
+        identity="作品名称",
+    )
+    v = view("TJ-001", "北京针灸学会", "", [stored(tmp_path, "视频.mp4", b"mp4", "视频")])
+    v.fields = {"作品名称": "穴位/科普", "作者": "张三", "作品简介": "第一段\n第二段"}
+    packet = build_packet([v], tmp_path / "out", level_name="学会", max_mail_bytes=10_000_000, form=work)
+    files = members(packet.zip_paths[0])
+    assert set(files) == {"推荐作品汇总表.xlsx", "1_穴位_科普/申报表.docx", "1_穴位_科普/视频.mp4"}
+    table = docx.Document(io.BytesIO(files["1_穴位_科普/申报表.docx"])).tables[0]
+    assert [[c.text for c in row.cells] for row in table.rows] == [
+        ["作品名称", "穴位/科普", "作者", "张三"],
+        ["作品简介", "第一段\n第二段", "第一段\n第二段", "第一段\n第二段"],
+    ]
+    assert packet.manifest["accounts"][0]["作品名称"] == "穴位/科普" and packet.problems == []
+    ws = openpyxl.load_workbook(io.BytesIO(files["推荐作品汇总表.xlsx"]))["推荐作品"]
+    assert [c.value for c in ws[1]][:5] == ["序号", "报送单位", "作品名称", "作者", "作品简介"]
