@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import re
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
-from fixtures_forms import soffice_to_pdf
+from fixtures_forms import VARIANT_LABELS, docx_grid, docx_paragraphs, docx_under, soffice_to_pdf
 
 from pipeline.campaign import FieldSpec, FormSpec, Kind, builtin
 from pipeline.documents import read_document
@@ -153,6 +154,55 @@ def test_next_level_reads_every_field_back(tmp_path: Path):
     result = extract_form(doc)
     assert result.labels_found == len(FORM.labels)
     assert result.fields == {label: clean_text(value) for label, value in FIELDS.items()}
+
+
+def _word2016_prompts() -> bytes:
+    """附件1 as Word 2016 writes it, every value a content control showing its prompt."""
+    from corpus.layout import EMPTY, framed, grid
+    from corpus.wordml import Writer
+
+    w = Writer("word2016")
+    prompt = {label: w.para(w.sdt_run("单击或点击此处输入文字。", placeholder=True)) for label in FORM.labels}
+    return framed(w, grid(w, EMPTY, inner=prompt))
+
+
+def _wps() -> bytes:
+    from corpus.layout import EMPTY, framed, grid
+    from corpus.wordml import Writer
+
+    w = Writer("wps")
+    return framed(w, grid(w, EMPTY))
+
+
+BLANKS = {
+    "retyped labels": lambda: docx_grid(FORM.empty_fields(), labels=VARIANT_LABELS),
+    "labels above values": lambda: docx_under(FORM.empty_fields()),
+    "lines, no table": lambda: docx_paragraphs(FORM.empty_fields(), two_per_line=False),
+    "Word 2016 prompts": _word2016_prompts,
+    "WPS": _wps,
+}
+
+
+@pytest.mark.parametrize("kind", list(BLANKS))
+def test_blank_forms_as_units_keep_them_are_filled_and_read_back(kind: str, tmp_path: Path):
+    """The 附件1 blank as Word, WPS and retyped copies have it: every value lands where it is read."""
+    blank = tmp_path / "附件1.docx"
+    blank.write_bytes(BLANKS[kind]())
+    form = replace(FORM, template=blank)
+    assert template_problems(form) == []
+    filled = render_form_docx(FIELDS, "京针推荐单位", form, tmp_path / "推荐表.docx")
+    assert filled.unplaced == []
+    doc = read_document("推荐表.docx", filled.path.read_bytes())
+    result = extract_form(doc)
+    assert result.fields == {label: clean_text(value) for label, value in FIELDS.items()}
+    text = "\n".join(c.text for t in doc.tables for c in t.cells) + "\n".join(doc.paragraphs)
+    assert "单击或点击此处输入文字" not in text
+    footer = "".join(p.text for p in docx.Document(str(filled.path)).sections[0].footer.paragraphs)
+    if kind == "labels above values":  # no 推荐单位 on this form: the footer says it
+        assert footer == "推荐单位：京针推荐单位" and "京针推荐单位" not in text
+    else:  # the form's own 推荐单位 cell or line
+        assert footer == "" and text.count("京针推荐单位") == 1
+        assert re.search(r"推荐单位（盖章）[：\n]京针推荐单位", text), text
 
 
 # ---------------------------------------------------------------- a campaign's own blank form
