@@ -24,16 +24,25 @@ from __future__ import annotations
 import copy
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
 
 from ..campaign import FormSpec, is_placeholder, norm_label, vocabulary
 from .blank_form import BODY_FONT, blank_form_docx, set_font
+from .docx_grid import (
+    GridCell,
+    between,
+    loose_paragraphs,
+    own,
+    paragraph_text,
+    prompting,
+    table_grid,
+    tables,
+    w,
+)
 
 # XML 1.0 forbids most C0 controls; \t \a \f would become tabs/paragraphs/page breaks in Word.
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
@@ -92,105 +101,6 @@ def template_problems(form: FormSpec) -> list[str]:
     return [label for label in form.labels if label not in places]
 
 
-# ---------------------------------------------------------------- the form's table grid
-
-
-@dataclass
-class _Cell:
-    tc: object  # the w:tc element
-    row: int
-    col: int  # first grid column
-    span: int
-    text: str
-    continued: bool = False  # the lower part of a vertically merged cell (no content of its own)
-
-    @property
-    def end(self) -> int:
-        return self.col + self.span
-
-
-def _w(tag: str) -> str:
-    return qn(f"w:{tag}")
-
-
-def _children(parent, tag: str) -> Iterator:
-    """Children named `tag`, also those wrapped in content controls or custom XML."""
-    for child in parent:
-        if child.tag == _w(tag):
-            yield child
-        elif child.tag == _w("sdt"):
-            content = child.find(_w("sdtContent"))
-            if content is not None:
-                yield from _children(content, tag)
-        elif child.tag == _w("customXml"):
-            yield from _children(child, tag)
-
-
-def _own(tc, tag: str) -> Iterator:
-    """Elements `tag` of this cell, not of a table nested in it."""
-    for el in tc.iter(_w(tag)):
-        if next(el.iterancestors(_w("tc")), None) is tc:
-            yield el
-
-
-def _paragraph_text(p, skip=None) -> str:
-    """Text of a paragraph (tabs as spaces, breaks as newlines), leaving out what lies in an
-    element `skip` accepts."""
-    parts = []
-    for el in p.iter(_w("t"), _w("tab"), _w("br"), _w("cr")):
-        if skip is not None and any(skip(a) for a in _between(el, p)):
-            continue
-        parts.append(el.text or "" if el.tag == _w("t") else " " if el.tag == _w("tab") else "\n")
-    return "".join(parts)
-
-
-def _cell_text(tc) -> str:
-    """The cell's own text; a content control still showing its prompt counts as empty."""
-    lines = []
-    for p in _own(tc, "p"):
-        if not any(_prompting(el) for el in _between(p, tc)):
-            lines.append(_paragraph_text(p, skip=_prompting))
-    return "\n".join(lines).strip()
-
-
-def _prompting(el) -> bool:
-    """A content control (w:sdt) showing its placeholder text rather than content."""
-    return el.tag == _w("sdt") and el.find(f"{_w('sdtPr')}/{_w('showingPlcHdr')}") is not None
-
-
-def _between(el, top) -> Iterator:
-    for ancestor in el.iterancestors():
-        if ancestor is top:
-            return
-        yield ancestor
-
-
-def _int_attr(parent, path: str, default: int) -> int:
-    el = parent.find(path) if parent is not None else None
-    try:
-        return int(el.get(_w("val"))) if el is not None else default
-    except (TypeError, ValueError):
-        return default
-
-
-def _grid(tbl) -> list[list[_Cell]]:
-    """The table's real cells per row, with their grid columns (spans and merges explicit)."""
-    rows: list[list[_Cell]] = []
-    for r, tr in enumerate(_children(tbl, "tr")):
-        tr_pr = tr.find(_w("trPr"))
-        col = _int_attr(tr_pr, _w("gridBefore"), 0)
-        cells = []
-        for tc in _children(tr, "tc"):
-            tc_pr = tc.find(_w("tcPr"))
-            span = max(1, _int_attr(tc_pr, _w("gridSpan"), 1))
-            vmerge = tc_pr.find(_w("vMerge")) if tc_pr is not None else None
-            continued = vmerge is not None and vmerge.get(_w("val"), "continue") != "restart"
-            cells.append(_Cell(tc, r, col, span, "" if continued else _cell_text(tc), continued))
-            col += span
-        rows.append(cells)
-    return rows
-
-
 # ---------------------------------------------------------------- where each value goes
 
 
@@ -209,7 +119,9 @@ def _is_label(form: FormSpec, text: str) -> bool:
     return voc.match_label(text) is not None or voc.is_extra_label(text)
 
 
-def _value_place(form: FormSpec, grid: list[list[_Cell]], label: _Cell, taken: set[int]) -> _Place | None:
+def _value_place(
+    form: FormSpec, grid: list[list[GridCell]], label: GridCell, taken: set[int]
+) -> _Place | None:
     """The next empty cell right of `label` in its row, else the empty cell below it, else its own cell
     after a colon."""
     for cell in sorted(
@@ -230,21 +142,17 @@ def _value_place(form: FormSpec, grid: list[list[_Cell]], label: _Cell, taken: s
                 return _Place(below.tc)
         break
     if _COLON_END.search(label.text):
-        return _Place(list(_own(label.tc, "p"))[-1], after_colon=True)
+        return _Place(list(own(label.tc, "p"))[-1], after_colon=True)
     return None
-
-
-def _tables(doc) -> list:
-    return list(doc.element.body.iter(_w("tbl")))
 
 
 def find_places(doc, form: FormSpec) -> dict[str, _Place]:
     """Field label -> where its value goes in `doc`. A label printed twice: its own wording wins,
     then the first."""
     voc = vocabulary(form)
-    best: dict[str, tuple[int, _Cell, list[list[_Cell]]]] = {}
-    for tbl in _tables(doc):
-        grid = _grid(tbl)
+    best: dict[str, tuple[int, GridCell, list[list[GridCell]]]] = {}
+    for tbl in tables(doc):
+        grid = table_grid(tbl)
         for row in grid:
             for cell in row:
                 match = voc.match_label(cell.text) if cell.text else None
@@ -263,19 +171,12 @@ def find_places(doc, form: FormSpec) -> dict[str, _Place]:
         if place is not None:
             places[label] = place
             taken.add(id(place.target))
-    for p in _loose_paragraphs(doc):  # a form written as lines: "账号名称：________"
-        head, colon, rest = _paragraph_text(p).partition("：" if "：" in _paragraph_text(p) else ":")
+    for p in loose_paragraphs(doc):  # a form written as lines: "账号名称：________"
+        head, colon, rest = paragraph_text(p).partition("：" if "：" in paragraph_text(p) else ":")
         match = voc.match_label(head) if colon and _FILL_MARKS.match(rest) else None
         if match is not None and match[0] not in places:
             places[match[0]] = _Place(p, after_colon=True)
     return places
-
-
-def _loose_paragraphs(doc) -> Iterator:
-    """Body paragraphs outside tables."""
-    for p in doc.element.body.iter(_w("p")):
-        if next(p.iterancestors(_w("tbl")), None) is None:
-            yield p
 
 
 # ---------------------------------------------------------------- writing
@@ -283,39 +184,39 @@ def _loose_paragraphs(doc) -> Iterator:
 
 def _run_properties(tc):
     """The formatting text typed into this cell would get: its paragraph mark's, else its first run's."""
-    for p in _own(tc, "p"):
-        mark = p.find(f"{_w('pPr')}/{_w('rPr')}")
+    for p in own(tc, "p"):
+        mark = p.find(f"{w('pPr')}/{w('rPr')}")
         if mark is not None:
             return _without_placeholder_style(mark)
-    for r in _own(tc, "r"):
-        rpr = r.find(_w("rPr"))
-        if rpr is not None and not any(_prompting(el) for el in _between(r, tc)):
+    for r in own(tc, "r"):
+        rpr = r.find(w("rPr"))
+        if rpr is not None and not any(prompting(el) for el in between(r, tc)):
             return _without_placeholder_style(rpr)
     return None  # only a prompt's grey look to copy: the paragraph style's look it is
 
 
 def _without_placeholder_style(rpr):
     rpr = copy.deepcopy(rpr)
-    style = rpr.find(_w("rStyle"))
-    if style is not None and "placeholder" in (style.get(_w("val")) or "").lower():
+    style = rpr.find(w("rStyle"))
+    if style is not None and "placeholder" in (style.get(w("val")) or "").lower():
         rpr.remove(style)
     for tag in ("vanish", "rPrChange", "ins", "del"):
-        for el in rpr.findall(_w(tag)):
+        for el in rpr.findall(w(tag)):
             rpr.remove(el)
-    rpr.tag = _w("rPr")
+    rpr.tag = w("rPr")
     return rpr
 
 
 def _run(parent, text: str, rpr) -> None:
     """Append a run of `text` (newlines as line breaks) to paragraph `parent`."""
-    run = parent.makeelement(_w("r"), {})
+    run = parent.makeelement(w("r"), {})
     if rpr is not None:
         run.append(copy.deepcopy(rpr))
     for i, line in enumerate(text.split("\n")):
         if i:
-            run.append(run.makeelement(_w("br"), {}))
+            run.append(run.makeelement(w("br"), {}))
         if line:
-            t = run.makeelement(_w("t"), {})
+            t = run.makeelement(w("t"), {})
             t.text = line
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
             run.append(t)
@@ -323,21 +224,21 @@ def _run(parent, text: str, rpr) -> None:
 
 
 def _let_row_grow(el) -> None:
-    tr = next(el.iterancestors(_w("tr")), None)
-    height = tr.find(f"{_w('trPr')}/{_w('trHeight')}") if tr is not None else None
-    if height is not None and height.get(_w("hRule")) == "exact":
-        height.set(_w("hRule"), "atLeast")
+    tr = next(el.iterancestors(w("tr")), None)
+    height = tr.find(f"{w('trPr')}/{w('trHeight')}") if tr is not None else None
+    if height is not None and height.get(w("hRule")) == "exact":
+        height.set(w("hRule"), "atLeast")
 
 
 def _write_cell(tc, text: str) -> None:
     """Replace the cell's content with `text`, keeping its first paragraph's formatting."""
     rpr = _run_properties(tc)
-    first = next(_own(tc, "p"), None)
-    ppr = copy.deepcopy(first.find(_w("pPr"))) if first is not None else None
+    first = next(own(tc, "p"), None)
+    ppr = copy.deepcopy(first.find(w("pPr"))) if first is not None else None
     for child in list(tc):
-        if child.tag != _w("tcPr"):
+        if child.tag != w("tcPr"):
             tc.remove(child)
-    p = tc.makeelement(_w("p"), {})
+    p = tc.makeelement(w("p"), {})
     if ppr is not None:
         p.append(ppr)
     if text:
@@ -348,8 +249,8 @@ def _write_cell(tc, text: str) -> None:
 
 def _write_after_colon(p, text: str) -> None:
     """Append `text` after the label's colon in its paragraph ("账号名称：___" -> "账号名称：值")."""
-    runs = list(p.iter(_w("r")))
-    rpr = runs[-1].find(_w("rPr")) if runs else None
+    runs = list(p.iter(w("r")))
+    rpr = runs[-1].find(w("rPr")) if runs else None
     _trim_fill_marks(p)
     if text:
         _run(p, text, _without_placeholder_style(rpr) if rpr is not None else None)
@@ -358,7 +259,7 @@ def _write_after_colon(p, text: str) -> None:
 
 def _trim_fill_marks(p) -> None:
     """Drop the underscores and spaces after the last colon (the line printed to write on)."""
-    for t in reversed(list(p.iter(_w("t")))):
+    for t in reversed(list(p.iter(w("t")))):
         text = t.text or ""
         stripped = text.rstrip(" \u3000_＿\t")
         t.text = stripped
@@ -389,8 +290,8 @@ def place_unit(doc, form: FormSpec, unit: str) -> None:
     if not unit:
         return
     voc = vocabulary(form)
-    for tbl in _tables(doc):
-        grid = _grid(tbl)
+    for tbl in tables(doc):
+        grid = table_grid(tbl)
         for row in grid:
             for cell in row:
                 if (
@@ -402,8 +303,8 @@ def place_unit(doc, form: FormSpec, unit: str) -> None:
                     if place is not None:
                         (_write_after_colon if place.after_colon else _write_cell)(place.target, unit)
                         return
-    for p in _loose_paragraphs(doc):
-        text = _paragraph_text(p)
+    for p in loose_paragraphs(doc):
+        text = paragraph_text(p)
         match = _UNIT_LINE.match(text)
         if match and _FILL_MARKS.match(text[match.end() :]):
             _write_after_colon(p, unit)
