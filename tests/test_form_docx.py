@@ -464,3 +464,16 @@ def test_check_config_says_which_fields_the_blank_form_lacks(tmp_path: Path, cap
     assert f"填写空白表格 {tmp_path / '申报表.docx'}" in out
     notes = [line for line in out.splitlines() if "注意" in line]
     assert len(notes) == 1 and "“获奖情况”" in notes[0]
+
+
+def test_a_form_whose_field_is_the_recommending_unit(tmp_path: Path):
+    """When the campaign asks units to write 推荐单位 as a field, their value stays; the roster name goes below."""
+    form = FormSpec(
+        fields=(FieldSpec("推荐单位"), FieldSpec("作品名称")), title="申报表", identity="作品名称"
+    )
+    out = render_form_docx(
+        {"推荐单位": "北京市针灸学会（盖章）", "作品名称": "穴位"}, "北京针灸学会", form, tmp_path / "f.docx"
+    )
+    doc = docx.Document(str(out.path))
+    assert label_values(doc.tables[0]) == {"推荐单位": "北京市针灸学会（盖章）", "作品名称": "穴位"}
+    assert doc.sections[0].footer.paragraphs[0].text == "推荐单位：北京针灸学会"

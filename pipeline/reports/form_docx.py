@@ -306,7 +306,8 @@ def place_unit(doc, form: FormSpec, unit: str) -> None:
     for p in loose_paragraphs(doc):
         text = paragraph_text(p)
         match = _UNIT_LINE.match(text)
-        if match and _FILL_MARKS.match(text[match.end() :]):
+        is_field = match is not None and voc.match_label(text[: match.end()]) is not None
+        if match and not is_field and _FILL_MARKS.match(text[match.end() :]):
             _write_after_colon(p, unit)
             return
     footer = doc.sections[0].footer
