@@ -250,6 +250,10 @@ class Document:
     paragraphs: list[str] = field(default_factory=list)
     image_count: int = 0  # pictures embedded in the document
     is_scan: bool = False  # text came from OCR
+    # OCR saw the form on a page (its labels, or its title over a ruled table) even if
+    # the values cannot be paired with their labels: the form stage then hands it to
+    # staff as an unread form rather than tell the unit no form was sent.
+    form_seen: bool = False
     duration_seconds: float | None = None  # for videos
     problems: list[Problem] = field(default_factory=list)
 
@@ -280,6 +284,11 @@ class FormResult:
     is_scan: bool = False
     problems: list[Problem] = field(default_factory=list)
     score: float = 0.0
+    # Read from a scan: the labels whose values a person must check (form order), and
+    # where each value lies on the original page (label -> PageBox.as_dict()), for the
+    # crop staff see beside it (documents/ocr_confidence.py).
+    uncertain: list[str] = field(default_factory=list)
+    boxes: dict[str, dict] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:

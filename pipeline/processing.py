@@ -97,13 +97,20 @@ def looks_like_submission(config: Config, parsed: ParsedMessage, forms: list, fi
     return any(w and w in subject for w in words)
 
 
-def file_facts(att: Attachment, kind: AttachmentKind, doc: Document | None) -> dict:
-    """What staff see beside each file: its format and what the material checks measured."""
+def file_facts(
+    att: Attachment, kind: AttachmentKind, doc: Document | None, form: FormResult | None = None
+) -> dict:
+    """What staff see beside each file: its format and what the material checks measured;
+    for a scanned form, the labels whose values staff must check (`uncertain`) and where
+    each value lies on the original page (`boxes`: label -> page, x, y, w, h ...)."""
     facts: dict = {}
     if doc is not None:
         facts["format"] = doc.format
         if doc.is_scan:
             facts["scan"] = True
+            if form is not None and form.found:
+                facts["uncertain"] = list(form.uncertain)
+                facts["boxes"] = dict(form.boxes)
         if kind is AttachmentKind.ARTICLE:
             facts["chars"] = article_chars(doc)
             facts["pictures"] = doc.image_count
@@ -529,6 +536,7 @@ class Processor:
         folder = self.config.path(self.config.storage.files_dir) / row.case_no
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         used: set[str] = set()
+        forms = {id(f.attachment): f.form for f in reading.forms}
         for att, kind, doc in reading.files:
             path = folder / storage_name(att.name, used)  # att.name stays what staff see
             with open(path, "wb", opener=_owner_only) as fh:
@@ -542,6 +550,6 @@ class Processor:
                     size=att.size,
                     path=str(path),
                     raw_name=att.raw_name,
-                    facts=file_facts(att, kind, doc),
+                    facts=file_facts(att, kind, doc, forms.get(id(att))),
                 )
             )

@@ -19,6 +19,7 @@ go to an flock-ed scratch folder (scratch.py), swept at the next start.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import pickle
 import resource
@@ -189,6 +190,7 @@ def _serve(req_fd: int, res_fd: int, memory_mb: int, pgid: int, tmpdir: str) -> 
         os.environ["TMPDIR"] = tmpdir  # tools they run
         # The cap is on top of what the fork already maps (a big parent with many
         # thread stacks may already use gigabytes of address space).
+        _one_malloc_arena()
         limit = _mapped_bytes() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         while True:
@@ -227,6 +229,7 @@ def _mark_busy(path: str, func: Callable, args: tuple) -> None:
     a stuck sandbox names its job, and tests wait for this event rather than for CPU time.
     A wrapper's first argument, when it is a function, is the job itself and is named too."""
     names = [func, *args[:1]]
+    names = [f.func if isinstance(f, functools.partial) else f for f in names]  # _ocr_pdf(lean=True)
     job = " ".join(
         f"{f.__module__}.{f.__qualname__}" for f in names if callable(f) and hasattr(f, "__qualname__")
     )
@@ -298,6 +301,19 @@ def _read_exact(fd: int, size: int, deadline: float | None) -> bytes | None:
             chunks.append(chunk)
             got += len(chunk)
     return b"".join(chunks)
+
+
+def _one_malloc_arena() -> None:
+    """One glibc malloc arena for every thread of the child. The cap counts address
+    space, and each thread that allocates (ONNX Runtime's pool) would otherwise
+    reserve an arena of 64 MB of it: a busy machine, where threads overlap more,
+    then runs a valid scan out of its cap (std::bad_alloc) by reservations alone."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, 1)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
 
 
 def _mapped_bytes() -> int:

@@ -30,6 +30,7 @@ import numpy as np
 from ..config import Limits
 from ..model import Document, Problem
 from . import ocr_page, scan_prep
+from .errors import DocumentError
 from .ocr_survey import SIDE, survey
 from .table_grid import looks_ruled
 
@@ -39,6 +40,8 @@ MAX_PAGES = 200  # pages of one scanned PDF we will even look at
 READ_WHOLE = 3  # a scan this short is read in full
 MAX_FORM_PAGES = 4  # pages read in full because they show form labels
 RENDER_DPI = 200
+# The second try, after the sandbox ran out of memory or time: smaller pages.
+LEAN_SIDE, LEAN_DPI = 2000, 150
 
 
 def scan_problem(name: str) -> Problem:
@@ -50,11 +53,13 @@ def scan_problem(name: str) -> Problem:
     )
 
 
-def _unread_problem(name: str, pages: int, seen: int) -> Problem:
+def incomplete_problem(name: str, pages: int, seen: int) -> Problem:
+    """The one note for a long scan searched only in part (the time ran out, or it
+    has more pages than we look at): how many pages it has, how many were seen."""
     return Problem(
         None,
         "scan_incomplete",
-        f"《{name}》是 {pages} 页的扫描件，系统在限定时间内只查看了前 {seen} 页，未在其中找到推荐表；"
+        f"《{name}》是 {pages} 页的扫描件，系统只查看了前 {seen} 页，未在其中找到推荐表；"
         "如推荐表在后面的页中，请将推荐表单独扫描或拍照后发送",
     )
 
@@ -88,9 +93,11 @@ class ScanLog:
 
 
 class Pages(Protocol):
-    """A scanned document's pages as BGR arrays."""
+    """A scanned document's pages as BGR arrays: `count` of them are looked at, of
+    `total` (a PDF beyond MAX_PAGES pages)."""
 
     count: int
+    total: int
 
     def preview(self, index: int) -> np.ndarray:
         """About SIDE px on the long side, cheap to make."""
@@ -102,11 +109,20 @@ class Pages(Protocol):
 
 
 class ImagePages:
-    """The frames of a photo or (multi-page TIFF) scan, decoded once."""
+    """The frames of a photo or (multi-page TIFF) scan, decoded once. Bytes no
+    decoder accepts are a damaged file (DocumentError); running out of memory
+    is not (MemoryError goes up as it is)."""
 
-    def __init__(self, data: bytes) -> None:
-        self.frames = list(scan_prep.image_frames(data))
-        self.count = len(self.frames)
+    def __init__(self, data: bytes, max_side: int = scan_prep.MAX_SIDE) -> None:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            self.frames = list(scan_prep.image_frames(data, max_side))
+        except Image.DecompressionBombError as exc:
+            raise DocumentError("too_large", "像素过多，无法识别，请缩小图片后重新发送") from exc
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise DocumentError("corrupt", "无法打开（图片已损坏或不完整），请重新导出后发送") from exc
+        self.count = self.total = len(self.frames)
 
     def preview(self, index: int) -> np.ndarray:
         return scan_prep.fit(self.frames[index], SIDE, enlarge=False)
@@ -118,17 +134,19 @@ class ImagePages:
 class PdfPages:
     """Pages of a text-less PDF, rendered by pdfium on demand."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, dpi: int = RENDER_DPI) -> None:
         import pypdfium2 as pdfium
 
         self.pdf = pdfium.PdfDocument(data)
-        self.count = min(len(self.pdf), MAX_PAGES)
+        self.total = len(self.pdf)
+        self.count = min(self.total, MAX_PAGES)
+        self.dpi = dpi
 
     def _render(self, index: int, long_side: float) -> np.ndarray:
         page = self.pdf[index]
         try:
             width, height = page.get_size()
-            scale = min(long_side / max(width, height), RENDER_DPI / 72)
+            scale = min(long_side / max(width, height), self.dpi / 72)
             return page.render(scale=scale).to_numpy()[:, :, :3]
         finally:
             page.close()
@@ -147,20 +165,30 @@ class PdfPages:
 
 
 def ocr_image(
-    data: bytes, name: str, limits: Limits | None = None, clock: Callable[[], float] = time.monotonic
+    data: bytes,
+    name: str,
+    limits: Limits | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    lean: bool = False,
 ) -> Document:
-    """OCR a photo/scan (JPEG, PNG, BMP, TIFF, WebP, HEIC) into a Document."""
-    doc, _ = read_scan(ImagePages(data), name, "image", _budget(limits, clock), whole=False)
+    """OCR a photo/scan (JPEG, PNG, BMP, TIFF, WebP, HEIC) into a Document.
+    `lean`: the second try after the machine ran short (smaller pages)."""
+    pages = ImagePages(data, LEAN_SIDE if lean else scan_prep.MAX_SIDE)
+    doc, _ = read_scan(pages, name, "image", _budget(limits, clock), whole=False, lean=lean)
     return doc
 
 
 def ocr_pdf(
-    data: bytes, name: str, limits: Limits | None = None, clock: Callable[[], float] = time.monotonic
+    data: bytes,
+    name: str,
+    limits: Limits | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    lean: bool = False,
 ) -> Document:
     """OCR a PDF without a text layer: the pages that can hold the form, within budget."""
-    pages = PdfPages(data)
+    pages = PdfPages(data, LEAN_DPI if lean else RENDER_DPI)
     try:
-        doc, _ = read_scan(pages, name, "pdf", _budget(limits, clock), whole=True)
+        doc, _ = read_scan(pages, name, "pdf", _budget(limits, clock), whole=True, lean=lean)
     finally:
         pages.close()
     return doc
@@ -173,12 +201,14 @@ def _budget(limits: Limits | None, clock: Callable[[], float]) -> Budget:
     return Budget(seconds, clock)
 
 
-def read_scan(pages: Pages, name: str, fmt: str, budget: Budget, whole: bool) -> tuple[Document, ScanLog]:
+def read_scan(
+    pages: Pages, name: str, fmt: str, budget: Budget, whole: bool, lean: bool = False
+) -> tuple[Document, ScanLog]:
     """Read the pages that matter. A short document is read page by page (with
     `whole`, even pages without form labels: a scanned article must yield its
     text); a long one is searched for the form (_find_form)."""
     doc = Document(file=name, format=fmt, is_scan=True, problems=[scan_problem(name)])
-    scan = _Scan(doc, pages, budget, ScanLog(pages=pages.count))
+    scan = _Scan(doc, pages, budget, ScanLog(pages=pages.total), lean=lean)
     if pages.count <= READ_WHOLE:
         for index in range(pages.count):
             if scan.spent():
@@ -186,16 +216,18 @@ def read_scan(pages: Pages, name: str, fmt: str, budget: Budget, whole: bool) ->
             scan.read(index, pages.full(index), always=whole)
     else:
         scan.find_form(whole)
-    if scan.log.out_of_budget and not scan.form_pages:
+    searched_part = scan.log.out_of_budget or pages.total > pages.count
+    if searched_part and not scan.form_pages:
         seen = max(scan.log.checked + scan.log.read + [0])
-        doc.problems.append(_unread_problem(name, pages.count, seen))
+        doc.problems.append(incomplete_problem(name, pages.total, seen))
     log.info(
-        "OCR %s: %d pages, surveyed %s, read %s%s",
+        "OCR %s: %d pages, surveyed %s, read %s%s%s",
         name,
-        pages.count,
+        pages.total,
         scan.log.surveyed,
         scan.log.read,
         " (budget spent)" if scan.log.out_of_budget else "",
+        " (lean)" if lean else "",
     )
     return doc, scan.log
 
@@ -209,6 +241,7 @@ class _Scan:
     budget: Budget
     log: ScanLog
     form_pages: int = 0
+    lean: bool = False
 
     def spent(self) -> bool:
         if self.budget.spent():
@@ -262,9 +295,26 @@ class _Scan:
         self.log.read.append(index + 1)
         many = self.pages.count > 1
         name = f"第{index + 1}页表格{{}}" if many else "表格{}"
-        page = ocr_page.read_page(img, index + 1, name, prepared)
+        page = ocr_page.read_page(img, index + 1, name, prepared, lean=self.lean)
         self.doc.tables.extend(page.tables)
         self.doc.paragraphs.extend(page.paragraphs)
+        if _shows_form(page):
+            self.doc.form_seen = True
+
+
+def _shows_form(page: ocr_page.PageText) -> bool:
+    """Whether a page shows the form, however poorly it reads: its first look named
+    a distinctive label and another one, or three labels, or the page is a ruled
+    table under the form's title (推荐表)."""
+    from ..campaign import builtin
+
+    spec = builtin().form
+    labels = page.look.labels
+    distinctive = [label for label in labels if (f := spec.field(label)) is not None and not f.weak_evidence]
+    if len(labels) >= 3 or (len(labels) >= 2 and distinctive):
+        return True
+    title = spec.title
+    return page.grid and any(title in "".join(p.split()) for p in page.paragraphs[:6])
 
 
 def _form_complete(doc: Document) -> bool:

@@ -38,6 +38,7 @@ from .table_grid import find_grids
 TEXT_PX = 40  # line height (detection box) the page is scaled to for grid and cells
 LINE_PX = 30  # line height for whole-page recognition (no grid)
 MIN_SIDE, MAX_SIDE = 1000, 3000
+LEAN_TEXT_PX, LEAN_SIDE = 32, 2000  # the retry after the machine ran short of memory or time
 MIN_GRID_CELLS = 6  # fewer cells: a box around a heading, not the form
 
 
@@ -67,13 +68,16 @@ def read_page(
     page_no: int,
     table_name: str = "表格{}",
     prepared: tuple[np.ndarray, scan_prep.Warp, Survey] | None = None,
+    lean: bool = False,
 ) -> PageText:
-    """Read one page (BGR or grey, as decoded); `prepared` is first_look(frame) when known."""
+    """Read one page (BGR or grey, as decoded); `prepared` is first_look(frame) when
+    known; `lean`: the retry after the machine ran short (a smaller page)."""
     page, flat, look = prepared or first_look(frame)
     out = PageText(look=look)
     survey_scale = min(1.0, SIDE / max(page.shape[:2]))
     th_page = look.text_height / survey_scale if look.text_height else 0.0
-    upright, post = _upright(page, look, th_page, TEXT_PX)
+    max_side = LEAN_SIDE if lean else MAX_SIDE
+    upright, post = _upright(page, look, th_page, LEAN_TEXT_PX if lean else TEXT_PX, max_side)
     th = th_page * _scale_of(post) if th_page else TEXT_PX
     chain = flat.then(post)
     grey = scan_prep.grey(upright)
@@ -113,7 +117,7 @@ def read_page(
         ]
         out.paragraphs = _recognise_lines(upright, outside)
         return out
-    tables, paras = _whole_page(page, look, th_page, page_no, flat, frame.shape, table_name)
+    tables, paras = _whole_page(page, look, th_page, table_name, lean)
     out.tables, out.paragraphs = tables, paras
     return out
 
@@ -122,7 +126,7 @@ def read_page(
 
 
 def _upright(
-    page: np.ndarray, look: Survey, th_page: float, target: float
+    page: np.ndarray, look: Survey, th_page: float, target: float, max_side: int
 ) -> tuple[np.ndarray, scan_prep.Warp]:
     """The page turned upright and scaled so text lines are ~`target` px, and that warp."""
     h, w = page.shape[:2]
@@ -134,7 +138,7 @@ def _upright(
         warp = warp.then(skew)
     factor = target / th_page if th_page else 1.0
     long_side = max(turned.shape[:2])
-    factor = min(max(factor, MIN_SIDE / long_side), MAX_SIDE / long_side)
+    factor = min(max(factor, MIN_SIDE / long_side), max_side / long_side)
     if abs(factor - 1) > 0.02:
         size = (max(1, round(turned.shape[1] * factor)), max(1, round(turned.shape[0] * factor)))
         interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
@@ -213,20 +217,13 @@ def _recognise_lines(upright: np.ndarray, quads: list[np.ndarray]) -> list[str]:
 
 
 def _whole_page(
-    page: np.ndarray,
-    look: Survey,
-    th_page: float,
-    page_no: int,
-    flat: scan_prep.Warp,
-    shape: tuple[int, ...],
-    table_name: str,
+    page: np.ndarray, look: Survey, th_page: float, table_name: str, lean: bool
 ) -> tuple[list[Table], list[str]]:
     """No grid: recognise the page whole and lay the lines out (ocr_layout)."""
-    upright, post = _upright(page, look, th_page, LINE_PX)
+    upright, _ = _upright(page, look, th_page, LINE_PX, LEAN_SIDE if lean else ocr_engine.MAX_SIDE)
     boxes = ocr_engine.read_text(upright)
     if not boxes:
         return [], []
     height = float(np.median([b.height for b in boxes]))
     grids = find_grids(scan_prep.grey(upright), boxes, height)
-    tables, paras = page_layout(boxes, grids, table_name)
-    return tables, paras
+    return page_layout(boxes, grids, table_name)

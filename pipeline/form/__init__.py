@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from ..documents.ocr_confidence import judge_scan
 from ..model import FORM_LABELS, Document, FormResult, Problem
 from .judge import choose_forms, form_score
 from .locate import locate
@@ -36,6 +37,8 @@ def extract_form(doc: Document) -> FormResult:
     if score > 0:
         result.fields = found.fields
         result.sources = {label: found.sources[label] for label in FORM_LABELS if label in found.sources}
+    if doc.is_scan:  # which values staff must check; an unread scan is still the form
+        judge_scan(doc, result, found.fields, found.sources, None)
     return result
 
 

@@ -33,7 +33,14 @@ REASON_CODES = frozenset(
     }
 )
 NOTE_CODES = frozenset(
-    {"scan", "big_attachment_link", "message_too_large", "message_unreadable", "processing_failed"}
+    {
+        "scan",
+        "scan_unread",  # a scan staff will read themselves (OCR could not, or the machine ran short)
+        "big_attachment_link",
+        "message_too_large",
+        "message_unreadable",
+        "processing_failed",
+    }
 )
 # Notes that mean staff have work to do before anything can be accepted.
 STAFF_WORK_NOTES = NOTE_CODES
