@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 MB = 1024 * 1024
-MEMORY_MB = 2048  # address-space cap for a parser child
 ISOLATE = True  # set False to debug readers in-process
 
 # Reader codes that mean the same thing to a sender as ours.
@@ -152,7 +151,8 @@ def _guarded(func: Callable[..., Document], data: bytes, name: str, limits: Limi
 def _isolated(func: Callable[..., Document], data: bytes, name: str, limits: Limits) -> tuple:
     timeout = float(limits.document_timeout_seconds)
     if ISOLATE:
-        return run_isolated(_guarded, func, data, name, limits, timeout=timeout, memory_mb=MEMORY_MB)
+        memory = limits.document_memory_mb  # address space beyond the worker's own
+        return run_isolated(_guarded, func, data, name, limits, timeout=timeout, memory_mb=memory)
     return _guarded(func, data, name, limits)
 
 

@@ -132,7 +132,7 @@ def _scan(ctx: Context) -> Outcome | None:
         return None
     # A scan is always checked by a person: OCR can misread a value that still looks valid.
     # The reader's own note names the file; add ours only when it has none (never twice).
-    has_note = any(p.code == "scan" for p in primary.problems)
+    has_note = any(p.code in ("scan", "scan_unread") for p in primary.problems)
     return Outcome(Status.MANUAL_REVIEW, [] if has_note else [SCAN_NOTE])
 
 
