@@ -609,8 +609,24 @@ def _colour_scan(dpi: int) -> bytes:
     return _jpeg_scan(scanned(page, gray=False), dpi)
 
 
-def _photo(**kwargs) -> Callable[[], bytes]:
-    return lambda: phone_shot(press_stamp(printed_page(220), 220), **kwargs)
+def _photo(ruled: bool = True, **kwargs) -> Callable[[], bytes]:
+    def make() -> bytes:
+        page = printed_page(220) if ruled else without_rules(printed_page(220))
+        return phone_shot(press_stamp(page, 220), **kwargs)
+
+    return make
+
+
+def without_rules(page: Image.Image) -> Image.Image:
+    """The form as typed without table borders (or with borders too faint to print):
+    the long straight rules painted over in paper white, the text left as it is."""
+    ink = (np.asarray(page.convert("L")) < 160).astype(np.uint8)
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, 120), np.uint8))
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((120, 1), np.uint8))
+    rules = cv2.dilate(across | down, np.ones((5, 5), np.uint8)).astype(bool)
+    out = np.asarray(page.convert("RGB")).copy()
+    out[rules] = 255
+    return Image.fromarray(out)
 
 
 WORD_CONDITIONS: tuple[Condition, ...] = (
@@ -627,6 +643,7 @@ WORD_CONDITIONS: tuple[Condition, ...] = (
     Condition("photo_tilt3", "微信图片_倾斜3度.jpg", _photo(tilt=3.0), photo=True),
     Condition("photo_tilt6", "微信图片_倾斜6度.jpg", _photo(tilt=-6.0, seed=12), photo=True),
     Condition("photo_shadow", "微信图片_阴影.jpg", _photo(tilt=4.0, shadow=True, seed=13), photo=True),
+    Condition("photo_no_rules", "微信图片_无表格线.jpg", _photo(ruled=False, tilt=3.0, seed=15), photo=True),
     Condition(
         "photo_small_blurred",
         "微信图片_小图模糊.jpg",

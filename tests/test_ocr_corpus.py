@@ -6,7 +6,7 @@ copiers and phones make of it: grey and black-and-white copies at 150, 200
 and 300 dpi with the unit's red 公章 over 推荐单位 and the date (its ring
 crossing the table), the stamp pressed over values, a colour scan, WeChat
 photos (1080 px, JPEG q60) tilted 3-6° in perspective, one with a shadow,
-and a small blurred photo. Each is read through read_document (the sandbox,
+one of the form typed without table borders, and a small blurred photo. Each is read through read_document (the sandbox,
 as in production) and judged against the 15 values the Word form holds:
 
 - every copy and photo of the stamped form reads at least 14 of 15 values
@@ -45,6 +45,7 @@ TARGET = [
     "photo_tilt3",
     "photo_tilt6",
     "photo_shadow",
+    "photo_no_rules",  # no grid: laid out by the labels' geometry
 ]
 OVER_VALUES = ["grey200_over_values", "bw200_over_values"]  # the stamp right on 手机/邮编
 

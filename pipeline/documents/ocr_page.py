@@ -30,7 +30,8 @@ from ..model import Cell, PageBox, Table
 from . import ocr_engine, scan_prep
 from .ocr_cells import page_ink, read_cells
 from .ocr_engine import TextBox
-from .ocr_layout import page_layout, paragraphs, text_rows
+from .ocr_labels import label_table
+from .ocr_layout import join_wrapped_labels, page_layout, paragraphs, text_rows
 from .ocr_stamp import Stamp, erase, find_stamps
 from .ocr_survey import SIDE, Survey, survey
 from .table_grid import find_grids
@@ -117,7 +118,7 @@ def read_page(
         ]
         out.paragraphs = _recognise_lines(upright, outside)
         return out
-    tables, paras = _whole_page(page, look, th_page, table_name, lean)
+    tables, paras = _whole_page(page, look, th_page, table_name, lean, flat, page_no, frame.shape)
     out.tables, out.paragraphs = tables, paras
     return out
 
@@ -217,13 +218,36 @@ def _recognise_lines(upright: np.ndarray, quads: list[np.ndarray]) -> list[str]:
 
 
 def _whole_page(
-    page: np.ndarray, look: Survey, th_page: float, table_name: str, lean: bool
+    page: np.ndarray,
+    look: Survey,
+    th_page: float,
+    table_name: str,
+    lean: bool,
+    flat: scan_prep.Warp,
+    page_no: int,
+    shape: tuple[int, ...],
 ) -> tuple[list[Table], list[str]]:
-    """No grid: recognise the page whole and lay the lines out (ocr_layout)."""
-    upright, _ = _upright(page, look, th_page, LINE_PX, LEAN_SIDE if lean else ocr_engine.MAX_SIDE)
+    """No grid: recognise the page whole; a grid found among its lines is read as
+    before (ocr_layout), else the form's labels lay the values out (ocr_labels)."""
+    upright, post = _upright(page, look, th_page, LINE_PX, LEAN_SIDE if lean else ocr_engine.MAX_SIDE)
     boxes = ocr_engine.read_text(upright)
     if not boxes:
         return [], []
+    chain = flat.then(post)
+
+    def to_page(rect: tuple[float, float, float, float]) -> PageBox:
+        return _page_box(chain, rect, page_no, shape)
+
     height = float(np.median([b.height for b in boxes]))
     grids = find_grids(scan_prep.grey(upright), boxes, height)
-    return page_layout(boxes, grids, table_name)
+    if grids:
+        return page_layout(boxes, grids, table_name, _is_label, to_page)
+    boxes = join_wrapped_labels(boxes, _is_label)
+    table, rest = label_table(boxes, _is_label, table_name.format(1), to_page)
+    return ([table] if table else []), paragraphs(text_rows(rest))
+
+
+def _is_label(text: str) -> bool:
+    from ..form.labels import match_label  # the form's label lookup (as ocr_survey uses it)
+
+    return match_label(text) is not None
