@@ -14,9 +14,12 @@ import docx
 import openpyxl
 import pytest
 
+from pipeline.campaign import builtin
 from pipeline.model import FORM_LABELS, Status
 from pipeline.reports.packet import build_packet, safe_name
 from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow  # noqa: F401
+
+FORM = builtin().form
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "推荐表模板.docx"
@@ -220,6 +223,6 @@ def test_next_level_reads_the_packet_form(accounts, tmp_path: Path):
     data = members(packet.zip_paths[0])["1_京针_之声_ & 'Q'/推荐表.docx"]
     doc = documents.read_document("推荐表.docx", data)
     assert doc.problems == []
-    result = form.extract_form(doc)
-    assert result.labels_found == len(FORM_LABELS)
+    result = form.extract_form(doc, FORM)
+    assert result.labels_found == len(FORM.labels)
     assert result.fields == a.fields

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pipeline.model import FORM_GRID, FORM_LABELS
+from pipeline.campaign import builtin
 
 from .wordml import Writer
 
-GRID_ROWS = FORM_GRID
+FORM = builtin().form  # the notice's 附件1
+GRID_ROWS = FORM.rows
 WIDTHS = [1550, 2603, 1550, 2603]  # A4 text width, as the notice's 附件1
-EMPTY = {label: "" for label in FORM_LABELS}
+EMPTY = FORM.empty_fields()
 
 
 def values(city: str, n: int) -> dict[str, str]:
