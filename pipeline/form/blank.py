@@ -34,6 +34,7 @@ _SPACE_NEAR_CJK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 _FILLER = re.compile(r"[_＿\s\u3000…·.．]+")
 _CHECKBOX = re.compile(r"[□☐■☑✓√○]")
 _DATE_TEMPLATE = re.compile(r"^[\s\u3000年月日]*$")
+_INSTRUCTIONS = re.compile(r"^(?:注|说明|备注|填表说明)\s*[:：\d一１]")  # 注：1. …
 _SIGNATURE = re.compile(r"盖章|签字|签名|签章")
 _ATTACHMENT = re.compile(r"^附件\s*(\d+)\s*[:：]?$")
 # Printed on forms, never a field of one: the date and signature lines.
@@ -41,6 +42,7 @@ _OTHER_WORDS = frozenset(
     {"填表日期", "填报日期", "日期", "填表人", "审核人", "盖章", "单位盖章", "签字", "签名"}
 )
 _TITLE_WORD = re.compile(r"(推荐|申报|报名|申请|登记|信息|评审|推选|审批|征集|汇总)表$")
+_BLANK_FIELD = re.compile(r"([^\s:：_＿]{2,24}?)\s*[:：]\s*(?:[_＿]{2,}|[ \u3000]{4,})[\s_＿\u3000]*")
 _COLON_LINE = re.compile(r"([^\s:：_＿]{2,24}?)\s*[:：][\s_＿\u3000年月日]*(?=$|[^\s_＿\u3000年月日])")
 
 
@@ -227,7 +229,7 @@ def _from_table(form: BlankForm, table: Table) -> None:
                 used.add(id(spot))
             continue
         if value is None:
-            if cell.row == 0 and label.endswith("表") and len(label) > 3:
+            if cell.row == 0 and label.endswith("表"):
                 if not form.heading:
                     _set_heading(form, label)
             else:
@@ -257,7 +259,7 @@ def _looks_like_field(text: str) -> bool:
 
 def _looks_like_label(text: str) -> bool:
     label, _ = split_label(text)
-    return 1 < len(label) <= MAX_LABEL and not label.startswith(("注", "说明", "备注：", "填表说明"))
+    return 1 < len(label) <= MAX_LABEL and not _INSTRUCTIONS.match(label)
 
 
 @dataclass
@@ -305,7 +307,7 @@ def _other_lines(form: BlankForm, paragraphs: list[str]) -> None:
     for text in paragraphs:
         for line in text.split("\n"):
             line = line.strip()
-            if not line or len(line) > 60 or line.startswith(("注", "说明")):
+            if not line or len(line) > 60 or _INSTRUCTIONS.match(line):
                 continue
             for m in _COLON_LINE.finditer(line):
                 label = _other_text(m.group(1))
@@ -314,18 +316,29 @@ def _other_lines(form: BlankForm, paragraphs: list[str]) -> None:
 
 
 def _from_lines(form: BlankForm, paragraphs: list[str]) -> None:
-    """A form without a table: "作品名称：________  作品类别：________" lines."""
+    """A form without a table: lines made only of "作品名称：________" blanks."""
+    others: list[str] = []
     for text in paragraphs:
         for line in text.split("\n"):
+            line = line.strip()
+            if not line:
+                continue
+            if _BLANK_FIELD.sub("", line).strip():  # text after a colon: a letter, not a blank form
+                m = _COLON_LINE.fullmatch(line)
+                if m and len(line) <= 30:
+                    others.append(_other_text(m.group(1)))
+                continue
             labels = []
-            for m in _COLON_LINE.finditer(line.strip()):
+            for m in _BLANK_FIELD.finditer(line):
                 label, note = split_label(m.group(1))
-                if _SIGNATURE.search(m.group(1)) or "日期" in label and "填" in label:
-                    form.other_labels.append(_other_text(m.group(1)))
+                if _SIGNATURE.search(m.group(1)) or label in _OTHER_WORDS:
+                    others.append(_other_text(m.group(1)))
                     continue
                 form.fields.append(DraftField(label=label, printed=m.group(1), note=note))
                 labels.append(label)
             form.rows.extend(tuple(labels[i : i + 2]) for i in range(0, len(labels), 2))
+    if form.fields:
+        form.other_labels.extend(x for x in others if _looks_like_label(x))
 
 
 def _dedupe(form: BlankForm) -> None:

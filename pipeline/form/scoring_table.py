@@ -25,7 +25,7 @@ _TOTAL = re.compile(r"^(?:合计|总计|总分|小计)")
 _POINTS = re.compile(r"^\s*(\d{1,3})\s*分?\s*$")
 _GROUP_POINTS = re.compile(r"\s*[(（]?\s*\d{1,3}\s*分\s*[)）]?\s*$")
 _FIRST_PHRASE = re.compile(r"[，,；;。：:（(]")
-NAME_MAX = 12
+NAME_MAX = 8
 
 
 class ScoringTableError(UserFacingError):
@@ -129,8 +129,13 @@ def _items(table: Table) -> list[DraftItem]:
 
 
 def _short(rule: str) -> str:
-    """The rule's first phrase, at most NAME_MAX characters: a column name for the sheets."""
+    """The rule's first phrase, at most NAME_MAX characters: a column name for the sheets.
+    A long phrase stops at its first 、 when what comes before says enough (引用文献、数据来源可靠)."""
     first = _FIRST_PHRASE.split(rule, 1)[0].strip() or rule
+    if len(first) > NAME_MAX:
+        head = first.split("、", 1)[0]
+        if len(head) >= 4:
+            first = head
     return first[:NAME_MAX]
 
 
