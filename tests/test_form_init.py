@@ -348,3 +348,26 @@ def test_no_form_is_an_error_not_a_guess():
 
 def _read(name: str, data: bytes):
     return read_document(name, data)
+
+
+def test_commented_example_in_inbox_rules_loads():
+    """The form:/scoring: example that inbox_rules.yaml shows in comments is valid once uncommented."""
+    text = (ROOT / "inbox_rules.yaml").read_text(encoding="utf-8")
+    start = text.index("  # name: 附件1")
+    form_lines = ["form:"]
+    for line in text[start:].splitlines():
+        if not line.startswith("  # "):
+            break
+        form_lines.append("  " + line[4:])
+    scoring_lines = []
+    for line in text[text.index("# scoring:") :].splitlines():
+        if not line.startswith("#"):
+            break
+        scoring_lines.append(line[2:])
+    data = yaml.safe_load("\n".join(form_lines) + "\n" + "\n".join(scoring_lines))
+    data["form"].pop("template")  # a file of the example folder
+    data["form"]["fields"].append({"label": "累计阅读/播放次数", "kind": "integer"})
+    form, scoring = _spec(yaml.safe_dump(data, allow_unicode=True))
+    assert form.labels == ("作品名称", "联系电话", "联系人", "累计阅读/播放次数")
+    assert form.field("联系人").common and form.field("联系人").width == 8
+    assert [i.points for i in scoring.items] == [20, 15]
