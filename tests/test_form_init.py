@@ -112,11 +112,12 @@ def converted(tmp_path_factory) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("fmt", ["doc", "pdf"])
+@pytest.mark.parametrize("fmt", ["doc", "wps", "pdf"])
 def test_example_blank_form_as_doc_and_pdf(converted, tmp_path, fmt):
-    """Word's grey prompts stay in the .doc as plain text, the PDF has no controls at all: same fields."""
+    """Word's grey prompts stay in the .doc as plain text (a .wps is the same binary format), the PDF
+    has no controls at all: same fields."""
     path = tmp_path / f"申报表.{fmt}"
-    path.write_bytes(converted[fmt])
+    path.write_bytes(converted["doc" if fmt == "wps" else fmt])
     _check_kepu(form_init(path))
 
 
@@ -371,3 +372,10 @@ def test_commented_example_in_inbox_rules_loads():
     assert form.labels == ("作品名称", "联系电话", "联系人", "累计阅读/播放次数")
     assert form.field("联系人").common and form.field("联系人").width == 8
     assert [i.points for i in scoring.items] == [20, 15]
+
+
+def test_a_filled_form_is_not_taken_for_a_blank_one():
+    """Every cell holds text: nothing to call a place for a value, and staff are told why."""
+    name = "申报表-北京针灸学会.docx"
+    with pytest.raises(BlankFormError, match="可能是已经填好的表格"):
+        read_blank_form(_read(name, (KEPU / "filled" / name).read_bytes()))

@@ -165,9 +165,16 @@ def read_blank_form(doc: Document) -> BlankForm:
     if not form.fields:
         _from_lines(form, doc.paragraphs)
     if not form.fields:
+        filled = any(sum(1 for c in t.cells if not is_blank(c.text)) >= 6 for t in doc.tables)
+        why = "（其中的表格没有空白的填写处，可能是已经填好的表格）" if filled else ""
         raise BlankFormError(
-            f"没有在“{doc.file}”中找到表格的栏目：请给出通知所附的空白表格"
+            f"没有在“{doc.file}”中找到表格的栏目{why}：请给出通知所附的空白表格"
             "（Word、WPS 或从 Word 导出的 PDF；扫描件和照片不能用来生成栏目定义）"
+        )
+    if len(form.other_labels) > len(form.fields):
+        form.checks.append(
+            f"表中只有 {len(form.fields)} 个栏目旁有空白的填写处，另有 {len(form.other_labels)} 处印着文字："
+            "如果这是已经填好的表格，请改用通知所附的空白表格"
         )
     _dedupe(form)
     for f in form.fields:
