@@ -54,6 +54,14 @@ def test_three_distinctive_labels_make_a_form_two_do_not():
     )
 
 
+def test_builtin_form_weighs_as_before():
+    """Weights come from the form's fields; for 附件1 (ten distinctive, five weak) they are the old constants."""
+    ev = evidence(FORM)
+    assert ev.distinctive == frozenset(LABELS[:10])
+    assert ev.distinctive_weight == pytest.approx(0.095) and ev.min_match == pytest.approx(0.28)
+    assert label_weight(FORM, "联系地址", "地址") == 0.01
+
+
 def test_generic_wordings_count_half():
     assert label_weight(FORM, "运营主体", "主办单位") == label_weight(FORM, "运营主体", "运营主体") / 2
     assert label_weight(FORM, "账号ID/网页链接", "网址") < label_weight(

@@ -181,8 +181,6 @@ def read_blank_form(doc: Document) -> BlankForm:
         f.kind, f.why = guess_kind(f.label, f.note, f.tall)
         f.required = guess_required(f.note)
         f.common = guess_common(f.label)
-    if not form.title:
-        form.title = "推荐表"
     return form
 
 
