@@ -11,6 +11,7 @@ built-in campaign gains a field by one edit of its definition.
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -51,6 +52,18 @@ def test_filled_copies_read_exactly(config, name):
     assert form.fields == EXPECTED[name]["fields"]
     assert problems == []  # 上海's empty 主创人数 is optional (printed "（选填）")
     assert isinstance(normalized["累计阅读/播放次数"], int) and normalized["联系电话"].isdigit()
+
+
+def test_unreviewed_form_init_output_reads_them_too(tmp_path):
+    """form init's output as printed, pasted into a configuration: every field of every copy."""
+    base = (ROOT / "inbox_rules.yaml").read_text(encoding="utf-8")
+    printed = (KEPU / "form_init.yaml").read_text(encoding="utf-8")
+    config_file = tmp_path / "inbox_rules.yaml"
+    config_file.write_text(_replace_form(base, printed), encoding="utf-8")
+    spec = load_config(config_file).form
+    for name, expected in EXPECTED.items():
+        doc = read_document(name, (KEPU / "filled" / name).read_bytes(), form=spec)
+        assert extract_form(doc, spec).fields == expected["fields"], name
 
 
 def test_copies_cover_every_format():
@@ -175,6 +188,42 @@ def test_generator_reproduces_the_checked_in_files():
             assert (KEPU / "filled" / name).read_bytes() == make.retyped_sheet(make.UNITS[unit])
 
 
+def _photo_of_rows(rows: list[tuple[str, str]]) -> bytes:
+    """A 200-dpi picture of a ruled two-column table (小四 text), as a scan of part of a form."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 33)
+    img = Image.new("RGB", (1654, 1000), "white")
+    draw = ImageDraw.Draw(img)
+    left, mid, right, y = 200, 520, 1450, 150
+    for label, value in rows:
+        draw.line([(left, y), (right, y)], fill="black", width=3)
+        draw.text((left + 20, y + 25), label, font=font, fill="black")
+        draw.text((mid + 20, y + 25), value, font=font, fill="black")
+        for x in (left, mid, right):
+            draw.line([(x, y), (x, y + 90)], fill="black", width=3)
+        y += 90
+    draw.line([(left, y), (right, y)], fill="black", width=3)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_ocr_looks_for_the_campaign_form(config):
+    """read_document hands the campaign's form to OCR (in the sandbox): a photo showing only this
+    form's labels is recognised and read; looking for the built-in 附件1, its first look finds no
+    label and the picture is left as a picture."""
+    png = _photo_of_rows(
+        [("作品名称", "艾灸那些事"), ("作品类别", "动漫"), ("第一作者", "周婷"), ("发布平台", "抖音")]
+    )
+    doc = read_document("照片.png", png, form=config.form)
+    assert doc.is_scan and [p.code for p in doc.problems] == ["scan"]
+    form = extract_form(doc, config.form)
+    assert form.found and form.fields["作品名称"] == "艾灸那些事" and form.fields["发布平台"] == "抖音"
+    other = read_document("照片.png", png)
+    assert other.problems == [] and other.tables == [] and other.paragraphs == []
+
+
 # ---------------------------------------------------------------- one form is not another
 
 
@@ -287,7 +336,7 @@ def _replace_form(base: str, section: str) -> str:
     kept, skipping = [], False
     for line in base.splitlines():
         if line[:1] not in ("", " ", "#"):
-            skipping = line.startswith("form:")
+            skipping = line.startswith(("form:", "scoring:"))
         if not skipping:
             kept.append(line)
     return "\n".join(kept) + "\n\n" + section.strip("\n") + "\n"
