@@ -143,6 +143,19 @@ def test_extract_command_with_the_config(tmp_path):
     assert all(list(r["fields"]) == list(EXPECTED[Path(r["file"]).name]["fields"]) for r in results)
 
 
+def test_packet_form_from_the_blank_template_reads_back(config, tmp_path):
+    """The example's blank 申报表 is the campaign's template: each unit's values written into it
+    (as the packet does) read back exactly."""
+    from pipeline.reports.form_docx import render_form_docx, template_problems
+
+    assert template_problems(config.form) == []
+    for name, expected in EXPECTED.items():
+        out = tmp_path / f"{expected['unit']}.docx"
+        render_form_docx(expected["fields"], expected["unit"], config.form, out)
+        doc = read_document(out.name, out.read_bytes(), form=config.form)
+        assert extract_form(doc, config.form).fields == expected["fields"], name
+
+
 # ---------------------------------------------------------------- the example folder
 
 
