@@ -48,9 +48,12 @@ import scan_corpus  # noqa: E402
 from common import bench  # noqa: E402
 from rapidocr_onnxruntime import RapidOCR  # noqa: E402
 
+from pipeline.campaign import builtin  # noqa: E402
 from pipeline.config import Limits  # noqa: E402
 from pipeline.documents import ocr, read_document, scan_prep  # noqa: E402
 from pipeline.form import extract_form  # noqa: E402
+
+FORM = builtin().form
 
 _SPACES = re.compile(r"\s+")
 
@@ -95,7 +98,7 @@ def word_conditions(raw: RapidOCR, rounds: int) -> None:
             lambda data=data, reader=reader, cond=cond: reader(data, cond.name), rounds
         )
         t_raw, c_raw, _ = timed(lambda page=page: raw(page), rounds)
-        form = extract_form(doc)
+        form = extract_form(doc, FORM)
         wrong = [k for k, v in truth.items() if form.fields[k] != v]
         case = f"ocr_word_{cond.key}"
         bench(f"{case}_fields_right", 15 - len(wrong), "of15")
@@ -112,7 +115,7 @@ def word_conditions(raw: RapidOCR, rounds: int) -> None:
 
 
 def exact_fields(doc) -> int:
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     return sum(form.fields[k] == v for k, v in scan_corpus.VALUES.items())
 
 

@@ -27,9 +27,12 @@ import scan_corpus
 from PIL import Image, ImageOps
 from scan_corpus import WORD_CONDITIONS, WORD_VALUES
 
+from pipeline.campaign import builtin
 from pipeline.documents import ocr_engine, read_document
 from pipeline.documents.ocr_confidence import UNREAD_SCORE
 from pipeline.form import extract_form
+
+FORM = builtin().form
 
 CONDITIONS = {c.key: c for c in WORD_CONDITIONS}
 # Read well enough to be the issue's "done": ≥ 14 of 15 exactly.
@@ -57,7 +60,7 @@ def readings() -> dict:
     for c in WORD_CONDITIONS:
         data = c.make()
         doc = read_document(c.name, data)
-        out[c.key] = (doc, extract_form(doc), data)
+        out[c.key] = (doc, extract_form(doc, FORM), data)
     return out
 
 
@@ -154,4 +157,4 @@ def test_the_word_print_holds_the_truth():
     """The checked-in print is the Word form with WORD_VALUES (its text layer reads them)."""
     doc = read_document("word_form.pdf", scan_corpus.WORD_PDF.read_bytes())
     assert not doc.is_scan
-    assert extract_form(doc).fields == WORD_VALUES
+    assert extract_form(doc, FORM).fields == WORD_VALUES

@@ -32,10 +32,13 @@ from intake_env import DOCX, ROOT, TZ, export, run, write_config
 from samples import article_docx
 from scan_corpus import WORD_CONDITIONS, WORD_VALUES
 
+from pipeline.campaign import builtin
 from pipeline.config import Limits
 from pipeline.documents import isolate, ocr, read_document
 from pipeline.documents.ocr_confidence import UNREAD, UNREAD_SCORE
 from pipeline.form import extract_form
+
+FORM = builtin().form
 
 CONDITIONS = {c.key: c for c in WORD_CONDITIONS}
 DAMAGE = {"corrupt", "too_large", "timeout"}
@@ -106,7 +109,7 @@ def test_memory_error_is_retried_smaller(grey, fresh_sandbox, monkeypatch, caplo
     name, data = grey
     doc = read_document(name, data)
     assert codes(doc) == ["scan"]
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert sum(form.fields[k] == v for k, v in WORD_VALUES.items()) >= 14
     assert "trying smaller" in caplog.text
 

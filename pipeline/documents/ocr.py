@@ -27,10 +27,12 @@ from typing import Protocol
 
 import numpy as np
 
+from ..campaign import FormSpec
 from ..config import Limits
 from ..model import Document, Problem
 from . import ocr_page, scan_prep
 from .errors import DocumentError
+from .form_labels import form_vocabulary, labels_shown
 from .ocr_survey import SIDE, survey
 from .table_grid import looks_ruled
 
@@ -170,11 +172,13 @@ def ocr_image(
     limits: Limits | None = None,
     clock: Callable[[], float] = time.monotonic,
     lean: bool = False,
+    form: FormSpec | None = None,
 ) -> Document:
     """OCR a photo/scan (JPEG, PNG, BMP, TIFF, WebP, HEIC) into a Document.
-    `lean`: the second try after the machine ran short (smaller pages)."""
+    `lean`: the second try after the machine ran short (smaller pages); `form`: the
+    campaign's form whose labels are looked for (None: the built-in 附件1)."""
     pages = ImagePages(data, LEAN_SIDE if lean else scan_prep.MAX_SIDE)
-    doc, _ = read_scan(pages, name, "image", _budget(limits, clock), whole=False, lean=lean)
+    doc, _ = read_scan(pages, name, "image", _budget(limits, clock), whole=False, lean=lean, form=form)
     return doc
 
 
@@ -184,11 +188,12 @@ def ocr_pdf(
     limits: Limits | None = None,
     clock: Callable[[], float] = time.monotonic,
     lean: bool = False,
+    form: FormSpec | None = None,
 ) -> Document:
     """OCR a PDF without a text layer: the pages that can hold the form, within budget."""
     pages = PdfPages(data, LEAN_DPI if lean else RENDER_DPI)
     try:
-        doc, _ = read_scan(pages, name, "pdf", _budget(limits, clock), whole=True, lean=lean)
+        doc, _ = read_scan(pages, name, "pdf", _budget(limits, clock), whole=True, lean=lean, form=form)
     finally:
         pages.close()
     return doc
@@ -202,13 +207,20 @@ def _budget(limits: Limits | None, clock: Callable[[], float]) -> Budget:
 
 
 def read_scan(
-    pages: Pages, name: str, fmt: str, budget: Budget, whole: bool, lean: bool = False
+    pages: Pages,
+    name: str,
+    fmt: str,
+    budget: Budget,
+    whole: bool,
+    lean: bool = False,
+    form: FormSpec | None = None,
 ) -> tuple[Document, ScanLog]:
     """Read the pages that matter. A short document is read page by page (with
     `whole`, even pages without form labels: a scanned article must yield its
-    text); a long one is searched for the form (_find_form)."""
+    text); a long one is searched for the form (_find_form). `form` is the
+    campaign's form whose labels are looked for (None: the built-in 附件1)."""
     doc = Document(file=name, format=fmt, is_scan=True, problems=[scan_problem(name)])
-    scan = _Scan(doc, pages, budget, ScanLog(pages=pages.total), lean=lean)
+    scan = _Scan(doc, pages, budget, ScanLog(pages=pages.total), lean=lean, form=form)
     if pages.count <= READ_WHOLE:
         for index in range(pages.count):
             if scan.spent():
@@ -242,6 +254,7 @@ class _Scan:
     log: ScanLog
     form_pages: int = 0
     lean: bool = False
+    form: FormSpec | None = None
 
     def spent(self) -> bool:
         if self.budget.spent():
@@ -261,7 +274,7 @@ class _Scan:
             self.log.checked.append(index + 1)
             if not looks_ruled(scan_prep.grey(preview)):
                 unruled.append(index)
-            elif self.look(index, preview) and _form_complete(self.doc):
+            elif self.look(index, preview) and _form_complete(self.doc, self.form):
                 return
         if self.form_pages:
             return
@@ -279,7 +292,7 @@ class _Scan:
     def look(self, index: int, preview: np.ndarray) -> bool:
         """First look at one page; read it in full if it shows form labels."""
         self.log.surveyed.append(index + 1)
-        if not survey(preview).may_hold_form or self.form_pages >= MAX_FORM_PAGES:
+        if not survey(preview, self.form).may_hold_form or self.form_pages >= MAX_FORM_PAGES:
             return False
         self.form_pages += 1
         self.read(index, self.pages.full(index), always=True)
@@ -289,26 +302,24 @@ class _Scan:
         """Prepare and recognise one page into the document. Without `always`, a
         page whose first look shows no form label in legible text (a case
         photo) is not recognised in full."""
-        prepared = ocr_page.first_look(img)
+        prepared = ocr_page.first_look(img, self.form)
         if not always and not prepared[2].may_hold_form:
             return
         self.log.read.append(index + 1)
         many = self.pages.count > 1
         name = f"第{index + 1}页表格{{}}" if many else "表格{}"
-        page = ocr_page.read_page(img, index + 1, name, prepared, lean=self.lean)
+        page = ocr_page.read_page(img, index + 1, name, prepared, lean=self.lean, form=self.form)
         self.doc.tables.extend(page.tables)
         self.doc.paragraphs.extend(page.paragraphs)
-        if _shows_form(page):
+        if _shows_form(page, self.form):
             self.doc.form_seen = True
 
 
-def _shows_form(page: ocr_page.PageText) -> bool:
+def _shows_form(page: ocr_page.PageText, form: FormSpec | None) -> bool:
     """Whether a page shows the form, however poorly it reads: its first look named
     a distinctive label and another one, or three labels, or the page is a ruled
     table under the form's title (推荐表)."""
-    from ..campaign import builtin
-
-    spec = builtin().form
+    spec = form_vocabulary(form).spec
     labels = page.look.labels
     distinctive = [label for label in labels if (f := spec.field(label)) is not None and not f.weak_evidence]
     if len(labels) >= 3 or (len(labels) >= 2 and distinctive):
@@ -317,8 +328,6 @@ def _shows_form(page: ocr_page.PageText) -> bool:
     return page.grid and any(title in "".join(p.split()) for p in page.paragraphs[:6])
 
 
-def _form_complete(doc: Document) -> bool:
-    from ..form import extract_form
-    from ..model import FORM_LABELS
-
-    return extract_form(doc).labels_found == len(FORM_LABELS)
+def _form_complete(doc: Document, form: FormSpec | None) -> bool:
+    """Every label of the form is shown: no need to look at further pages."""
+    return len(labels_shown(doc, form)) == len(form_vocabulary(form).spec.labels)

@@ -21,13 +21,16 @@ original beside each value they must check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from ..campaign import FormSpec
 from ..model import Cell, PageBox, Table
 from . import ocr_engine, scan_prep
+from .form_labels import form_vocabulary
 from .ocr_cells import page_ink, read_cells
 from .ocr_engine import TextBox
 from .ocr_labels import label_table
@@ -54,14 +57,15 @@ class PageText:
     grid: bool = False  # read cell by cell from a ruled grid
 
 
-def first_look(frame: np.ndarray) -> tuple[np.ndarray, scan_prep.Warp, Survey]:
-    """The page without red, flattened, and the survey of it: (page, warp from frame, look)."""
+def first_look(frame: np.ndarray, form: FormSpec | None = None) -> tuple[np.ndarray, scan_prep.Warp, Survey]:
+    """The page without red, flattened, and the survey of it: (page, warp from frame, look).
+    `form`: the campaign's form whose labels the survey looks for (None: the built-in 附件1)."""
     red_free = scan_prep.drop_red(frame)
     h, w = frame.shape[:2]
     flat = scan_prep.flatten_warp(red_free)
     page = flat.apply(red_free) if flat is not None else red_free
     warp = flat if flat is not None else scan_prep.Warp.identity(w, h)
-    return page, warp, survey(scan_prep.fit(page, SIDE, enlarge=False))
+    return page, warp, survey(scan_prep.fit(page, SIDE, enlarge=False), form)
 
 
 def read_page(
@@ -70,10 +74,12 @@ def read_page(
     table_name: str = "表格{}",
     prepared: tuple[np.ndarray, scan_prep.Warp, Survey] | None = None,
     lean: bool = False,
+    form: FormSpec | None = None,
 ) -> PageText:
     """Read one page (BGR or grey, as decoded); `prepared` is first_look(frame) when
-    known; `lean`: the retry after the machine ran short (a smaller page)."""
-    page, flat, look = prepared or first_look(frame)
+    known; `lean`: the retry after the machine ran short (a smaller page); `form`:
+    the campaign's form (its labels lay out a page without a grid)."""
+    page, flat, look = prepared or first_look(frame, form)
     out = PageText(look=look)
     survey_scale = min(1.0, SIDE / max(page.shape[:2]))
     th_page = look.text_height / survey_scale if look.text_height else 0.0
@@ -118,7 +124,8 @@ def read_page(
         ]
         out.paragraphs = _recognise_lines(upright, outside)
         return out
-    tables, paras = _whole_page(page, look, th_page, table_name, lean, flat, page_no, frame.shape)
+    is_label = _label_lookup(form)
+    tables, paras = _whole_page(page, look, th_page, table_name, lean, flat, page_no, frame.shape, is_label)
     out.tables, out.paragraphs = tables, paras
     return out
 
@@ -226,6 +233,7 @@ def _whole_page(
     flat: scan_prep.Warp,
     page_no: int,
     shape: tuple[int, ...],
+    is_label: Callable[[str], bool],
 ) -> tuple[list[Table], list[str]]:
     """No grid: recognise the page whole; a grid found among its lines is read as
     before (ocr_layout), else the form's labels lay the values out (ocr_labels)."""
@@ -241,13 +249,13 @@ def _whole_page(
     height = float(np.median([b.height for b in boxes]))
     grids = find_grids(scan_prep.grey(upright), boxes, height)
     if grids:
-        return page_layout(boxes, grids, table_name, _is_label, to_page)
-    boxes = join_wrapped_labels(boxes, _is_label)
-    table, rest = label_table(boxes, _is_label, table_name.format(1), to_page)
+        return page_layout(boxes, grids, table_name, is_label, to_page)
+    boxes = join_wrapped_labels(boxes, is_label)
+    table, rest = label_table(boxes, is_label, table_name.format(1), to_page)
     return ([table] if table else []), paragraphs(text_rows(rest))
 
 
-def _is_label(text: str) -> bool:
-    from ..form.labels import match_label  # the form's label lookup (as ocr_survey uses it)
-
-    return match_label(text) is not None
+def _label_lookup(form: FormSpec | None) -> Callable[[str], bool]:
+    """Whether a text is one of the form's field labels (its vocabulary, as the survey uses it)."""
+    match_label = form_vocabulary(form).match_label
+    return lambda text: match_label(text) is not None

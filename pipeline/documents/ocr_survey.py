@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..campaign import FormSpec
 from . import ocr_engine
+from .form_labels import form_vocabulary
 
 SIDE = 1000  # long side of the surveyed copy (~85 dpi for A4)
 SHORT_LINE = 8.0  # max length/height of a line worth recognising here
@@ -50,10 +52,11 @@ class Survey:
         return len(self.labels) >= FORM_LABELS_MIN or (self.lines >= 5 and not self.legible)
 
 
-def survey(img: np.ndarray, enough: int | None = ENOUGH_LABELS) -> Survey:
+def survey(img: np.ndarray, form: FormSpec | None = None, enough: int | None = ENOUGH_LABELS) -> Survey:
     """Look at `img` (already about SIDE px long); never reads long lines, and stops
-    reading short ones once `enough` labels are seen (None: read them all)."""
-    from ..form.labels import match_label
+    reading short ones once `enough` labels are seen (None: read them all). `form`:
+    the campaign's form whose labels are looked for (None: the built-in 附件1)."""
+    match_label = form_vocabulary(form).match_label
 
     quads = ocr_engine.detect(img)
     if not quads:
