@@ -44,6 +44,7 @@ LINE_PX = 30  # line height for whole-page recognition (no grid)
 MIN_SIDE, MAX_SIDE = 1000, 3000
 LEAN_TEXT_PX, LEAN_SIDE = 32, 2000  # the retry after the machine ran short of memory or time
 MIN_GRID_CELLS = 6  # fewer cells: a box around a heading, not the form
+REUSE_SURVEY = 0.6  # a first look at this share of the page's size or more is as good as detection
 
 
 @dataclass
@@ -213,6 +214,11 @@ def _binary(grey: np.ndarray) -> bool:
 
 def _recognise_lines(upright: np.ndarray, quads: list[np.ndarray]) -> list[str]:
     """Paragraphs from the survey's line outlines, recognised on the upright page."""
+    return paragraphs(text_rows(_recognised(upright, quads)))
+
+
+def _recognised(upright: np.ndarray, quads: list[np.ndarray]) -> list[TextBox]:
+    """The lines `quads` outline on the upright page, recognised (empty ones left out)."""
     if not quads:
         return []
     lines = ocr_engine.line_images(upright, quads)
@@ -221,7 +227,7 @@ def _recognise_lines(upright: np.ndarray, quads: list[np.ndarray]) -> list[str]:
         text = ocr_engine.ascii_forms(text.strip())
         if text:
             boxes.append(TextBox(tuple((float(x), float(y)) for x, y in quad), text, score))
-    return paragraphs(text_rows(boxes))
+    return boxes
 
 
 def _whole_page(
@@ -237,8 +243,16 @@ def _whole_page(
 ) -> tuple[list[Table], list[str]]:
     """No grid: recognise the page whole; a grid found among its lines is read as
     before (ocr_layout), else the form's labels lay the values out (ocr_labels)."""
-    upright, post = _upright(page, look, th_page, LINE_PX, LEAN_SIDE if lean else ocr_engine.MAX_SIDE)
-    boxes = ocr_engine.read_text(upright)
+    survey_scale = min(1.0, SIDE / max(page.shape[:2]))
+    if survey_scale >= REUSE_SURVEY and look.quads:
+        # The first look saw the page at nearly full size: its line outlines are as
+        # good as a second detection, which would double the cost of a photo.
+        upright, post = _upright(page, look, th_page, TEXT_PX, LEAN_SIDE if lean else MAX_SIDE)
+        quads = [_map(post, q / survey_scale) for q in look.quads]
+        boxes = _recognised(upright, quads)
+    else:
+        upright, post = _upright(page, look, th_page, LINE_PX, LEAN_SIDE if lean else ocr_engine.MAX_SIDE)
+        boxes = ocr_engine.read_text(upright)
     if not boxes:
         return [], []
     chain = flat.then(post)

@@ -24,7 +24,7 @@ from .form_labels import form_vocabulary
 
 SIDE = 1000  # long side of the surveyed copy (~85 dpi for A4)
 SHORT_LINE = 8.0  # max length/height of a line worth recognising here
-MAX_SHORT_LINES = 60
+MAX_SHORT_LINES = 36  # a form shows its labels among its first short lines
 MIN_LEGIBLE = 11.0  # px: shorter lines may be misread at this scale
 FORM_LABELS_MIN = 2
 ENOUGH_LABELS = 4  # labels that settle "this page shows the form" (the rest costs recognition)
