@@ -27,6 +27,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import CapabilityError, LoginError
 
 from ..config import ConfigError, Mailbox
+from ..errors import describe
 from ..model import RawMail
 from .base import MailboxConfigError, MailboxCursor, MailboxError, MailboxUnavailable
 
@@ -66,6 +67,13 @@ def _text(exc: BaseException) -> str:
     args = [_decode_reply(a) if isinstance(a, bytes) else str(a) for a in exc.args]
     text = " ".join(a for a in args if a).strip() or str(exc).strip()
     return _BYTES_REPR.sub(_unrepr, text) or exc.__class__.__name__
+
+
+def _network(exc: BaseException) -> str:
+    """A connection's trouble in Chinese; imaplib's own English stays in the log."""
+    if isinstance(exc, imaplib.IMAP4.abort | EOFError):
+        return "连接被服务器中断"
+    return describe(exc)
 
 
 def _unrepr(match: re.Match) -> str:
@@ -227,7 +235,7 @@ class ImapSource:
         except ssl.SSLCertVerificationError as exc:
             _shutdown(client)
             raise MailboxConfigError(
-                f"邮箱 {self.name}：服务器 {box.host} 的证书校验失败，请核对主机名与端口：{_text(exc)}"
+                f"邮箱 {self.name}：服务器 {box.host} 的证书校验失败，请核对主机名与端口"
             ) from exc
         except CapabilityError as exc:
             _shutdown(client)
@@ -236,8 +244,9 @@ class ImapSource:
             ) from exc
         except NETWORK_ERRORS as exc:
             _shutdown(client)
+            log.info("%s: cannot connect: %r", self.name, exc)
             raise MailboxUnavailable(
-                f"邮箱 {self.name}：无法连接 {box.host}:{box.port}（{_text(exc)}）"
+                f"邮箱 {self.name}：无法连接 {box.host}:{box.port}（{_network(exc)}）"
             ) from exc
         except imaplib.IMAP4.error as exc:
             _shutdown(client)

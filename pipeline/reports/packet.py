@@ -22,6 +22,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import logging
 import shutil
 import tempfile
 import unicodedata
@@ -30,9 +31,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from ..errors import describe
 from .form_docx import render_form_docx
 from .summary import build_packet_summary
 from .views import BEIJING, SubmissionView, account_name, fmt_size, iso_beijing
+
+log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "上报清单"
 SUMMARY_NAME = "推荐账号汇总表.xlsx"
@@ -170,7 +174,8 @@ def _collect(
         try:
             render_form_docx(view.fields, unit, template, form_path)
         except Exception as exc:  # a broken template must not lose the materials
-            problems.append(f"{unit}（{view.case_no}）的推荐表未能生成：{exc}。")
+            log.exception("the form of %s could not be rendered", view.case_no)
+            problems.append(f"{unit}（{view.case_no}）的推荐表未能生成（{describe(exc)}，详见日志）。")
         else:
             sha, size = _hash_file(form_path)
             forms.append(_Entry(f"{folder}/{FORM_NAME}", form_path, sha, size, kind="推荐表", **common))
