@@ -166,6 +166,8 @@ def test_the_migrations_from_the_baseline_build_what_schema_py_says(tmp_path):
     url = f"sqlite:///{tmp_path / 'stepwise.sqlite3'}"
     command.upgrade(migrate_mod.alembic_config(url=url), "head")
     assert drift(url) == []
+    # The start-up check reads the head from the version files without importing Alembic: the same one.
+    assert migrate_mod.head() == migrate_mod.scripts().get_current_head()
 
 
 def start_together(url: str, workers: int) -> list[subprocess.CompletedProcess]:

@@ -18,14 +18,11 @@ as it was, and the program says so instead of running on a half-changed schema.
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -33,6 +30,10 @@ from sqlalchemy.pool import NullPool
 
 from .errors import LedgerNewer, LedgerUpgradeFailed
 from .schema import Base
+
+if TYPE_CHECKING:  # Alembic is imported only when there is something to do (every command starts faster)
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ PG_LOCK_KEY = 0x1ED6E2_0001
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> AlembicConfig:
     """Alembic's configuration without an .ini: where the scripts are, and the connection to use."""
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if url:
@@ -55,15 +58,39 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
 
 @lru_cache(maxsize=1)
 def scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
+_REVISION = re.compile(r'^(revision|down_revision)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|None)\s*$', re.M)
+
+
+@lru_cache(maxsize=4)
+def _head_in(folder: Path) -> str:
+    """The newest revision, read from the version files' own `revision = "…"` lines: the check
+    at every start needs no Alembic import. Anything unusual (several heads): ask Alembic."""
+    revisions, parents = set(), set()
+    for path in (folder / "versions").glob("*.py"):
+        found = {m.group(1): m.group(2) or m.group(3) for m in _REVISION.finditer(path.read_text("utf-8"))}
+        if found.get("revision"):
+            revisions.add(found["revision"])
+            if found.get("down_revision"):
+                parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else scripts().get_current_head()
+
+
 def head() -> str:
-    return scripts().get_current_head()
+    return _head_in(MIGRATIONS)
 
 
 def current_revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    """The ledger's version (None: no version table, a new or a pre-migration ledger)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    versions = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    return versions[0] if len(versions) == 1 else ",".join(sorted(versions)) or None
 
 
 def upgrade_schema(engine: Engine) -> str:
@@ -85,6 +112,8 @@ def upgrade_schema(engine: Engine) -> str:
 
 
 def _migrate(conn: Connection) -> str:
+    from alembic import command
+
     current = current_revision(conn)  # again: another worker may have done it while we waited
     if current == head():
         return "current"
@@ -120,6 +149,8 @@ def _migrate(conn: Connection) -> str:
 
 
 def _known(revision: str) -> bool:
+    from alembic.util import CommandError
+
     try:
         return scripts().get_revision(revision) is not None
     except CommandError:
