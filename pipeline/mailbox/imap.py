@@ -217,7 +217,9 @@ class ImapSource:
             except LoginError as exc:
                 detail = _text(exc)
                 if "UNAVAILABLE" in detail.upper() or "TRY AGAIN" in detail.upper():
-                    raise MailboxUnavailable(f"邮箱 {self.name} 服务器暂时不可用：{detail}") from exc
+                    raise MailboxUnavailable(
+                        f"邮箱 {self.name} 服务器暂时不可用（服务器原话：{detail}）"
+                    ) from exc
                 raise MailboxConfigError(login_failed_message(box, detail)) from exc
             if client.has_capability("ID"):
                 try:
@@ -250,7 +252,7 @@ class ImapSource:
             ) from exc
         except imaplib.IMAP4.error as exc:
             _shutdown(client)
-            raise MailboxUnavailable(f"邮箱 {self.name}：服务器返回错误：{_text(exc)}") from exc
+            raise MailboxUnavailable(f"邮箱 {self.name}：服务器返回错误（服务器原话：{_text(exc)}）") from exc
 
     def _select(self, client: IMAPClient) -> None:
         readonly = not self.box.processed_folder
@@ -265,10 +267,10 @@ class ImapSource:
             upper = detail.upper()
             if "NONEXISTENT" in upper or "DOESN'T EXIST" in upper or "NOT EXIST" in upper:
                 raise MailboxConfigError(
-                    f"邮箱 {self.name}：找不到文件夹“{self.box.folder}”，请检查配置中的 folder。服务器回复：{detail}"
+                    f"邮箱 {self.name}：找不到文件夹“{self.box.folder}”，请检查配置中的 folder。服务器原话：{detail}"
                 ) from exc
             raise MailboxUnavailable(
-                f"邮箱 {self.name}：无法打开文件夹“{self.box.folder}”：{detail}"
+                f"邮箱 {self.name}：无法打开文件夹“{self.box.folder}”（服务器原话：{detail}）"
             ) from exc
         uv = info.get(b"UIDVALIDITY")
         self._uidvalidity = int(uv) if uv is not None else None
@@ -308,12 +310,14 @@ class ImapSource:
             except NETWORK_ERRORS as exc:
                 self._drop()
                 if attempt == 2 or not had_connection:
-                    self._note_failure(_text(exc))
-                    raise MailboxUnavailable(f"邮箱 {self.name}：连接中断（{_text(exc)}）") from exc
+                    self._note_failure(_network(exc))
+                    raise MailboxUnavailable(f"邮箱 {self.name}：连接中断（{_network(exc)}）") from exc
                 # Servers drop idle connections; that is normal: reconnect once right away.
                 log.info("%s: connection lost (%s), reconnecting", self.name, exc)
             except imaplib.IMAP4.error as exc:  # NO/BAD, e.g. "[UNAVAILABLE] try again later"
-                raise MailboxUnavailable(f"邮箱 {self.name}：服务器拒绝了操作：{_text(exc)}") from exc
+                raise MailboxUnavailable(
+                    f"邮箱 {self.name}：服务器拒绝了操作（服务器原话：{_text(exc)}）"
+                ) from exc
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -497,7 +501,9 @@ class ImapSource:
                 raise
             except imaplib.IMAP4.error as exc:
                 self._processed_ready = False
-                raise MailboxUnavailable(f"邮箱 {self.name}：无法把邮件移到“{target}”：{_text(exc)}") from exc
+                raise MailboxUnavailable(
+                    f"邮箱 {self.name}：无法把邮件移到“{target}”（服务器原话：{_text(exc)}）"
+                ) from exc
 
         self._call(op)
 
