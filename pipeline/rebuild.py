@@ -257,16 +257,21 @@ def restore_outbox(ctx: RebuildContext) -> str:
                 corrected += 1
         s.flush()
         _advance_sequence(s, "outbox")
-        resends = _restore_resends(s, records)
     line = (
         f"从发件记录恢复 {sum(counts.values())} 封外发邮件：已发送 {counts['sent']}、失败 {counts['failed']}、"
         f"结果不确定 {counts['unknown']}、尚未发出 {counts['pending']}"
     )
     if corrected:
         line += f"；{corrected} 封按发件记录改为之后的状态（已发送、失败或重新发送）"
-    if resends:
-        line += f"；恢复 {resends} 条重新发送的记录"
     return line
+
+
+def restore_resends(ctx: RebuildContext) -> str:
+    """Who sent which failed mail again, to which addresses (after reprocess: a unit's
+    mail gets its audit line with the case's unit)."""
+    with ctx.ledger.session() as s:
+        restored = _restore_resends(s, list(ctx.journal.read(OUTBOX)))
+    return f"恢复 {restored} 条重新发送的记录（操作人、时间、原地址和新地址）"
 
 
 def _restore_resends(s, records: list[dict]) -> int:
@@ -366,4 +371,11 @@ def replay_staff(ctx: RebuildContext) -> str:
     return line + "".join(f"\n    {p}" for p in problems)
 
 
-STEPS: list[RestoreStep] = [restore_claims, restore_outbox, reprocess, replay_staff, restore_mailbox_state]
+STEPS: list[RestoreStep] = [
+    restore_claims,
+    restore_outbox,
+    reprocess,
+    replay_staff,
+    restore_resends,
+    restore_mailbox_state,
+]

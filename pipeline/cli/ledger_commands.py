@@ -79,7 +79,7 @@ def cmd_restore(args) -> int:
             replay_after_restore(config)
         except LedgerBehind:
             print(
-                "备份之后还处理过邮件：请接着运行 python run.py rebuild 补齐"
+                "备份之后还收到或发出过邮件：请接着运行 python run.py rebuild 补齐"
                 "（同时恢复备份之后工作人员的处理；不会重复发信），完成前程序不会运行。"
             )
             return 0
