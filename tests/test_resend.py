@@ -78,7 +78,7 @@ def test_packet_refused_for_a_mistyped_address_goes_after_the_address_is_correct
     proc = run(config, "packet", "--send", check=False)
     assert proc.returncode == 5
     line = one_chinese_line(proc.stderr)
-    assert f"发给 {TYPO} 失败" in line and "User unknown" in line and "resend" in line, line
+    assert f"发给 {TYPO} 失败" in line and "User unknown" in line and "可以重新发送（邮件编号" in line, line
     [(packet_id, state, _)] = outbox(config, "packet")
     assert state == "failed"
 

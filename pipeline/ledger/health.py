@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select, text
@@ -237,9 +238,12 @@ def missing_staff_entries(engine: Engine, journal: Journal, *, full: bool = Fals
     return [r for i, r in wanted.items() if i not in held]
 
 
-def describe_entry(entry: dict) -> str:
-    """One staff-journal entry in a few Chinese words: when, who, what."""
-    when = str(entry.get("at") or "")[:16].replace("T", " ")
+def describe_entry(entry: dict, tz: tzinfo | None = None) -> str:
+    """One staff-journal entry in a few Chinese words: when (local time), who, what."""
+    try:
+        when = f"{datetime.fromisoformat(str(entry.get('at'))).astimezone(tz):%Y-%m-%d %H:%M}"
+    except ValueError:
+        when = ""
     kind = entry.get("kind", "")
     who = entry.get("by") or entry.get("reviewer") or ""
     what = _KIND_ZH.get(kind, "处理")
@@ -252,7 +256,9 @@ def describe_entry(entry: dict) -> str:
     return " ".join(x for x in (when, who, what) if x)
 
 
-def refuse_if_staff_behind(engine: Engine, journal: Journal, *, full: bool = False) -> None:
+def refuse_if_staff_behind(
+    engine: Engine, journal: Journal, *, full: bool = False, tz: tzinfo | None = None
+) -> None:
     """Staff work the journal holds and the ledger lacks (an older backup restored, or a
     replaced database): running on would undo it — a removed account could sign in
     again, a rejected case show as accepted."""
@@ -261,7 +267,7 @@ def refuse_if_staff_behind(engine: Engine, journal: Journal, *, full: bool = Fal
         return
     count = f" {len(missing)} 条" if full else ""
     raise StaffWorkBehind(
-        f"台账缺少{count}最近的工作人员处理记录（最近一条：{describe_entry(missing[-1])}）："
+        f"台账缺少{count}最近的工作人员处理记录（最近一条：{describe_entry(missing[-1], tz)}）："
         "台账可能是从较早的备份恢复的，或被换成了别的库。照常运行会让这些处理（如停用账号、不予受理、更正）失效，"
         "因此程序已停止。请运行 python run.py rebuild 补齐（只补充缺少的记录，不会发送任何邮件）。"
     )

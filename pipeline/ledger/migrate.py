@@ -138,8 +138,8 @@ def _migrate(conn: Connection) -> str:
         command.upgrade(alembic_config(conn), "head")
         log.info("ledger upgraded from %s to %s", current or BASELINE, head())
         return done
-    except DBAPIError as exc:
-        if _damaged(exc):
+    except Exception as exc:  # the transaction rolls back: nothing of the migration stays
+        if isinstance(exc, DBAPIError) and _damaged(exc):
             raise  # the caller says "damaged" and how to rebuild
         log.exception("ledger migration failed")
         raise LedgerUpgradeFailed(

@@ -58,7 +58,7 @@ def open_ledger(config: Config, *, full_check: bool = False, recovering: bool = 
     backfill_journal(ledger, journal)
     refuse_if_empty(config, ledger.engine, journal)
     refuse_if_behind(ledger.engine, journal)
-    refuse_if_staff_behind(ledger.engine, journal, full=full_check)
+    refuse_if_staff_behind(ledger.engine, journal, full=full_check, tz=config.tz)
     _checked.add(url)
     return ledger
 

@@ -50,8 +50,8 @@ class SendOutcome:
                 f"发给 {to} 的结果不确定：{self.reason}；服务器可能已收下，本次不会重发，"
                 f"{after}先到已发送文件夹核实（未配置时只重发一次）"
             )
-        again = f"python run.py resend {self.mail_id}" if self.mail_id else "python run.py resend"
+        number = f"（邮件编号 {self.mail_id}）" if self.mail_id else ""
         return (
-            f"发给 {to} 失败：{self.reason}（不会自动重试：核实地址或联系对方后，"
-            f"运行 {again}（地址错了加 --to 新地址）或在控制台重新发送）"
+            f"发给 {to} 失败：{self.reason}（不会自动重试：核实地址或联系对方后可以重新发送{number}，"
+            "地址错了可改为新地址）"
         )

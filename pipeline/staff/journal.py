@@ -124,15 +124,15 @@ def replay(config: Config, ledger) -> tuple[int, list[str]]:
             continue
         except (UserFacingError, KeyError, ValueError) as exc:
             why = str(exc) if isinstance(exc, UserFacingError) else "记录内容不完整"
-            problems.append(f"处理记录第 {number} 条（{describe(entry)}）未能恢复：{why}")
+            problems.append(f"处理记录第 {number} 条（{describe(entry, config.tz)}）未能恢复：{why}")
             _note_unapplied(ledger, entry_id, why)
     return applied, problems
 
 
-def describe(entry: dict) -> str:
+def describe(entry: dict, tz=None) -> str:
     from ..ledger.health import describe_entry
 
-    return describe_entry(entry)
+    return describe_entry(entry, tz)
 
 
 def _apply(config: Config, ledger, kind: str | None, entry: dict, entry_id: str) -> bool:
