@@ -189,3 +189,41 @@ def test_resend_when_the_server_still_refuses_says_so(installation):
     assert f"发给 {TYPO} 失败" in line and "User unknown" in line, line
     assert outbox(config, "packet")[0][1] == "failed"
     assert len(resends(config)) == 1, "the attempt is recorded even though it failed again"
+
+
+def test_two_staff_resending_the_same_mail_at_once_send_it_once(installation):
+    """Two people press 重新发送 on the same failed packet in the same moment."""
+    import threading
+
+    from pipeline.config import load_config
+    from pipeline.ledger import Ledger
+    from pipeline.outbox.requeue import ResendRefused
+    from pipeline.staff.resend import resend_mail
+
+    config_path, smtp, _ = installation
+    run(config_path, "packet", "--send", check=False)
+    [(packet_id, state, _)] = outbox(config_path, "packet")
+    assert state == "failed"
+    config = load_config(config_path)
+    start = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def press(who: str) -> None:
+        ledger = Ledger(config.database_url)
+        start.wait()
+        try:
+            results[who] = resend_mail(ledger, config, packet_id, who, [UPSTREAM])
+        except ResendRefused as exc:
+            results[who] = exc
+
+    threads = [threading.Thread(target=press, args=(who,)) for who in ("刘晶晶", "易文军")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    sent = [r for r in results.values() if getattr(r, "state", None) == "sent"]
+    assert len(sent) == 1, results
+    other = next(r for r in results.values() if r is not sent[0])
+    assert isinstance(other, ResendRefused) or not other.delivered, other
+    assert delivered(smtp, "账号材料") == [[UPSTREAM]]
+    assert len(resends(config_path)) == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..config import Config
 from ..ledger import Ledger, OutboxResendRow, OutboxRow
@@ -105,7 +105,11 @@ def resend_mail(
     """
     new = checked_addresses(to) if to else None
     with ledger.session() as s:
-        row = s.get(OutboxRow, mail_id, with_for_update=True)
+        # Write first: the row is then read under the write lock (SQLite has no row locks; a
+        # second staff member resending the same mail waits and then sees it queued or sent).
+        touch = update(OutboxRow).where(OutboxRow.id == mail_id).values(attempts=OutboxRow.attempts)
+        s.execute(touch.execution_options(synchronize_session=False))
+        row = s.get(OutboxRow, mail_id, with_for_update=True, populate_existing=True)
         if row is None:
             raise ResendRefused(f"没有编号为 {mail_id} 的外发邮件。")
         why = refusal(row, config)
