@@ -31,12 +31,14 @@ import yaml
 from intake_env import DOCX, ROOT, TZ, export, run, write_config
 from samples import article_docx
 from scan_corpus import WORD_CONDITIONS, WORD_VALUES
+from sqlalchemy import select
 
 from pipeline.campaign import builtin
-from pipeline.config import Limits
+from pipeline.config import Limits, load_config
 from pipeline.documents import isolate, ocr, read_document
 from pipeline.documents.ocr_confidence import UNREAD, UNREAD_SCORE
 from pipeline.form import extract_form
+from pipeline.ledger import Ledger, MessageRow
 
 FORM = builtin().form
 
@@ -232,6 +234,21 @@ def test_receipts_never_show_a_reading_staff_must_check(mailbox, smtp_server):
     assert "未找到推荐表" not in text and "未能在" not in text
     assert photo["uncertain"] == list(WORD_VALUES)
     assert not any(p["code"] in ("form_missing", "form_not_found") for p in photo["problems"])
+
+    # The console's crop of the original: each value's box is stored with the form file.
+    ledger = Ledger(load_config(config).database_url)
+    with ledger.session() as s:
+        row = s.scalar(select(MessageRow).where(MessageRow.message_id == "bj-copy@x"))
+        (form_file,) = [a for a in row.attachments if a.kind == "推荐表"]
+        facts = dict(form_file.facts)
+    assert facts["uncertain"] == copy["uncertain"]
+    assert set(copy["sources"]) <= set(facts["boxes"])  # every value that was located has its box
+    assert "联系地址" in copy["uncertain"] and "联系地址" in facts["boxes"]
+    for box in facts["boxes"].values():
+        assert box["page"] == 1 and box["w"] > 0 and box["h"] > 0
+        assert 0 <= box["x"] < box["x"] + box["w"] <= box["page_width"]
+        assert 0 <= box["y"] < box["y"] + box["h"] <= box["page_height"]
+    ledger.engine.dispose()
 
     # Staff check 手机 against the original and correct it: it is no longer uncertain.
     run(config, "decide", "correct", copy["case_no"], "--field", "手机", "--value", WORD_VALUES["手机"])

@@ -317,12 +317,14 @@ class _Scan:
 
 def _shows_form(page: ocr_page.PageText, form: FormSpec | None) -> bool:
     """Whether a page shows the form, however poorly it reads: its first look named
-    a distinctive label and another one, or three labels, or the page is a ruled
-    table under the form's title (推荐表)."""
+    a label only this form has and another one, or the page is a ruled table under
+    the form's title (推荐表). Contact labels alone (联系人, 手机, 地址: every form and
+    many a leaflet has them) are not enough: a stranger's picture must not pass
+    for a submission."""
     spec = form_vocabulary(form).spec
     labels = page.look.labels
     distinctive = [label for label in labels if (f := spec.field(label)) is not None and not f.weak_evidence]
-    if len(labels) >= 3 or (len(labels) >= 2 and distinctive):
+    if len(labels) >= 2 and distinctive:
         return True
     title = spec.title
     return page.grid and any(title in "".join(p.split()) for p in page.paragraphs[:6])
