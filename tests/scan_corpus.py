@@ -9,7 +9,14 @@ JPEG q70, EXIF orientation), a HEIC photo, and scanned PDFs where the form
 is one page among pages of dense government text. Everything is
 deterministic (seeded), so a failing value is reproducible.
 
-    python tests/scan_corpus.py OUTDIR   # writes every variant, to look at
+The second half (WORD_CONDITIONS) starts from the Word form itself, printed
+by LibreOffice (checked in), and makes what office copiers and phones make
+of it: grey and 1-bit copies at 150-300 dpi with the 公章 over 推荐单位 and
+the date or over values, a colour scan, WeChat photos; WORD_VALUES is their
+truth (tests/test_ocr_corpus.py, bench/ocr.py).
+
+    python tests/scan_corpus.py OUTDIR      # writes every variant, to look at
+    python tests/scan_corpus.py --word-pdf  # prints the Word form to tests/scans/word_form.pdf again
 """
 
 from __future__ import annotations

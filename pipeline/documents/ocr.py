@@ -1,11 +1,13 @@
 """OCR of scanned PDFs and photos of the 推荐表 with PP-OCR (rapidocr-onnxruntime).
 
-Per page: drop the red stamp, flatten a photographed page, take a cheap
-first look (ocr_survey: orientation, skew, text size, which labels show),
-turn and scale the page so lines are ~30 px high (~150 dpi for 小四 print),
-recognise it, and rebuild the ruled table from the text boxes' geometry
-(table_grid, ocr_layout) so pipeline/form/ finds the 15 fields by label as
-in a Word table.
+Each page is read by ocr_page: the stamp's red dropped, a photographed page
+flattened, a cheap first look (ocr_survey: orientation, skew, text size,
+which labels show), the page turned upright, round stamps found and their ink
+taken off (ocr_stamp), the ruled grid found (table_grid) and read cell by
+cell (ocr_cells), or, without a grid, the page recognised whole and laid out
+by its labels (ocr_labels), so pipeline/form/ finds the fields by label as in
+a Word table. Cells carry the recogniser's score, geometry flags and their box
+on the original page; ocr_confidence turns them into the form's `uncertain`.
 
 Cost control: a long scanned PDF (a bundle of notices with the form on
 page 31) is searched on ~1000 px renders: a few-millisecond test for a
@@ -14,7 +16,9 @@ recognition only for pages that show form labels; pages of running text
 cost a render. Everything stops at the per-document budget
 (Limits.ocr_budget_seconds). A short scan (≤ 3 pages) is read whole, since
 a scanned 图文案例 needs its text to be recognised as one. Accuracy is not
-guaranteed: results are marked is_scan for staff.
+guaranteed: results are marked is_scan for staff. Running out of memory or
+time is the machine's trouble, not the file's: documents/__init__.py retries
+`lean` (smaller pages), then hands the scan to staff unread.
 """
 
 from __future__ import annotations
