@@ -28,7 +28,7 @@ for extra in (ROOT, ROOT / "tests", ROOT / "examples"):
 from intake_env import DEADLINE, DOCX, TZ, write_config  # noqa: E402
 from samples import Nomination, article_docx, form_docx, form_xlsx_vertical, picture  # noqa: E402
 
-# Statuses that earn the sender a receipt (processing.py: all but these three).
+# Statuses that earn the sender a receipt (intake/steps/answer.py: all but these three).
 NO_RECEIPT = {"ignored", "duplicate", "correspondence"}
 FINAL = {
     "accepted",

@@ -13,7 +13,8 @@ from media_fixtures import make_video
 from PIL import Image
 
 from pipeline.documents import read_document
-from pipeline.documents.classify import article_chars, classify_attachment, is_article
+from pipeline.documents.classify import article_chars, is_article
+from pipeline.intake.classify import classify_attachment
 from pipeline.model import AttachmentKind, Document
 
 SENTENCE = "针灸科普账号坚持群众导向，解答群众健康问题，深受读者欢迎。"

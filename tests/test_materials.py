@@ -12,8 +12,8 @@ from PIL import Image
 
 from pipeline.config import Materials
 from pipeline.documents import read_document
-from pipeline.documents.classify import classify_attachment
 from pipeline.documents.materials import check_materials
+from pipeline.intake.classify import classify_attachment
 from pipeline.model import Attachment, AttachmentKind
 
 TEN = "针灸科普进社区惠民。"  # 10 characters

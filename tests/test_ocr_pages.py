@@ -13,9 +13,10 @@ import scan_corpus
 from scan_corpus import VALUES
 
 from pipeline.config import Limits
-from pipeline.documents import classify_attachment, read_document
+from pipeline.documents import read_document
 from pipeline.documents.ocr import Budget, PdfPages, read_scan
 from pipeline.form import extract_form
+from pipeline.intake.classify import classify_attachment
 from pipeline.model import AttachmentKind
 
 # On a grey scan the red stamp is grey too and cannot be told from print; it

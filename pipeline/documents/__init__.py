@@ -17,7 +17,6 @@ from collections.abc import Callable
 from ..config import Limits
 from ..model import Document, Problem
 from . import sniff as kinds
-from .classify import classify_attachment
 from .convert import SOURCES, Converter, default_converter
 from .encryption import office_is_encrypted
 from .errors import DocumentError
@@ -29,7 +28,6 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "read_document",
-    "classify_attachment",
     "check_materials",
     "Converter",
     "default_converter",
