@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..config import Config
@@ -209,7 +209,21 @@ def _check_quota(config: Config, s: Session, row: MessageRow) -> None:
         raise DecisionError(f"{row.unit} 已有其他{noun}的推荐（{cases}），每单位限 {quota} 个；请先撤回。")
 
 
+def _selection_lock(s: Session) -> None:
+    """One selection change at a time, so two staff picking two accounts at once cannot
+    both pass the upstream limit. SQLite already serialises writers (take() wrote
+    first); PostgreSQL takes a transaction-scoped advisory lock."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SELECTION_LOCK})
+
+
+SELECTION_LOCK = 0x54_4A_53_45  # "TJSE": the advisory lock key of the packet selection
+
+
 def _select(config: Config, s: Session, row: MessageRow, on: bool) -> None:
+    if on == bool(row.selected):
+        raise DecisionError(f"{row.case_no} {'已经选定上报' if on else '没有选定上报'}。")
+    _selection_lock(s)
     if on:
         if config.upstream is None:
             raise DecisionError("配置中没有 upstream（上级），无需选定上报账号。")
