@@ -42,7 +42,7 @@ def run(state: MailState) -> None:
 STEP = Step(
     "apply_rules",
     "核对规则",
-    "run the named rules (deadline, quota, form, fields, materials…) on each submission",
+    "run the named rules (deadline, quota, form, fields, materials...) on each submission",
     run,
     transaction=True,
 )
