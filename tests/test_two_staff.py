@@ -43,15 +43,20 @@ from pipeline.staff.replies import reply_to_unit
 STALE = re.compile(r"^这份报送刚被(.+?)处理为“(.+?)”，请刷新后再决定。$")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def case(request, tmp_path, dovecot_server, imap_account, smtp_server):
-    """A submission whose 手机 needs fixing, its receipt already sent."""
-    config_path = write_config(tmp_path, dovecot_server, imap_account, smtp_server)
+def on_backend(request, config_path, tmp_path) -> None:
+    """Point the installation at a throw-away PostgreSQL database when asked to."""
     if request.param == "postgresql":
         pg = request.getfixturevalue("pg_cluster")
         data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
         data["storage"]["database"] = pg.create_database(f"two_staff_{tmp_path.name[-20:]}".lower())
         config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def case(request, tmp_path, dovecot_server, imap_account, smtp_server):
+    """A submission whose 手机 needs fixing, its receipt already sent."""
+    config_path = write_config(tmp_path, dovecot_server, imap_account, smtp_server)
+    on_backend(request, config_path, tmp_path)
     user, password = imap_account
     nom = Nomination.sample("北京针灸学会", "北京针灸", 手机="12345")
     raw = submission("bjzj@bj.example.cn", "北京推荐", "bj-1@bj.example.cn", nomination=nom)
@@ -217,3 +222,84 @@ def test_a_newer_version_from_the_unit_makes_the_old_page_stale(case, dovecot_se
     with pytest.raises(StaleCase, match="这份报送刚被系统处理为“已被更正版本替换”，请刷新后再决定。"):
         decision(config, "accept", case_no, "刘晶晶", seen)(Ledger(config.database_url))
     assert len(smtp.messages()) == sent_before
+
+
+def test_the_console_decides_on_the_version_it_rendered(case):
+    """Two staff open the same case page; the first confirms a rejection, the second's
+    acceptance (sent with the version its page was rendered with) is refused with the
+    Chinese sentence on the page, and only one notice goes out."""
+    from console_env import PASSWORDS
+    from starlette.testclient import TestClient
+
+    from pipeline.web.app import create_app
+    from pipeline.web.auth import add_user
+
+    config_path, smtp, case_no = case
+    config = load_config(config_path)
+    ledger = Ledger(config.database_url)
+    app = create_app(config)
+
+    def signed_in(name: str) -> TestClient:
+        add_user(ledger, name, "staff", PASSWORDS["刘晶晶"])
+        c = TestClient(app, follow_redirects=False)
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+        form = {"name": name, "password": PASSWORDS["刘晶晶"], "csrf": token, "next": "/"}
+        assert c.post("/login", data=form).status_code == 303
+        return c
+
+    def page(c: TestClient) -> tuple[str, str]:
+        html = c.get(f"/case/{case_no}").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        return csrf, re.search(r'name="version" value="(\d+)"', html).group(1)
+
+    first, second = signed_in("刘晶晶"), signed_in("王芳")
+    (csrf1, v1), (csrf2, v2) = page(first), page(second)
+    assert v1 == v2 == str(version_of(config, case_no))
+    confirm = first.post(
+        f"/case/{case_no}/preview",
+        data={"action": "reject", "reason": "材料不实", "version": v1, "csrf": csrf1},
+    )
+    assert (
+        confirm.status_code == 200 and f'name="version" value="{v1}"' in confirm.text
+    )  # carried to the confirm
+    done = first.post(
+        f"/case/{case_no}/decide",
+        data={"action": "reject", "reason": "材料不实", "version": v1, "csrf": csrf1},
+    )
+    assert "ok=" in done.headers["location"]
+    refused = second.post(f"/case/{case_no}/decide", data={"action": "accept", "version": v2, "csrf": csrf2})
+    assert "err=" in refused.headers["location"]
+    shown = second.get(refused.headers["location"]).text
+    assert "这份报送刚被刘晶晶处理为“不予受理”，请刷新后再决定。" in shown
+    assert status_of(config_path, case_no) == "rejected"
+    assert len(notices(smtp)) == 1 and "不予受理" in notices(smtp)[0]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_accepted(request, tmp_path, dovecot_server, imap_account, smtp_server):
+    """Two units' accepted accounts, and an upstream that takes one."""
+    upstream = {"name": "中国科协", "addresses": ["up@cast.example.cn"], "deadline": "2021-08-20 00:00"}
+    upstream["accounts"] = 1
+    config_path = write_config(tmp_path, dovecot_server, imap_account, smtp_server, upstream=upstream)
+    on_backend(request, config_path, tmp_path)
+    user, password = imap_account
+    for sender, unit, account in (
+        ("bjzj@bj.example.cn", "北京针灸学会", "北京针灸"),
+        ("tjzj@tj.example.cn", "天津市针灸学会", "津门针灸"),
+    ):
+        raw = submission(sender, "推荐", f"one@{sender}", nomination=Nomination.sample(unit, account))
+        dovecot_server.append(user, password, "INBOX", raw, datetime(2021, 7, 20, 9, 0, tzinfo=TZ))
+    run(config_path, "once")
+    records = export(config_path)
+    assert [r["status"] for r in records] == ["accepted", "accepted"]
+    return config_path, [r["case_no"] for r in records]
+
+
+def test_two_staff_selecting_two_accounts_at_once_never_pass_the_upstream_limit(two_accepted):
+    config_path, cases = two_accepted
+    config = load_config(config_path)
+    pairs = zip(cases, ("刘晶晶", "王芳"), strict=True)
+    results = at_once(config, *(decision(config, "select", c, by, None) for c, by in pairs))
+    refused = [r for r in results if isinstance(r, DecisionError)]
+    assert len(refused) == 1 and "上级名额为 1 个" in str(refused[0]), results
+    assert sum(r["selected"] for r in export(config_path)) == 1

@@ -110,10 +110,12 @@ class Intake:
 
     def _guarded(self, state: MailState, steps: tuple[Step, ...]) -> MessageRow | None:
         try:
-            return self._run(state, steps)
-        except StepFailed as failure:
+            try:
+                return self._run(state, steps)
+            except StepFailed as exc:
+                failure = exc
             if is_machine_trouble(failure.cause):
-                raise failure.cause from None
+                raise failure.cause  # as it was raised (outside the handler: no new context)
             log.error(
                 "message row %s: step %s failed (attempt %d)",
                 state.row_id,
@@ -126,10 +128,14 @@ class Intake:
             self.ledger.release(state.row_id)
 
     def _run(self, state: MailState, steps: tuple[Step, ...]) -> MessageRow:
-        for step in steps:
-            if not step.transaction:
-                apply(step, state)
-        inside = [step for step in steps if step.transaction]
+        """The steps before the transaction, then the transaction's steps in one
+        transaction (run again once when another worker recorded the same Message-ID)."""
+        split = next((i for i, step in enumerate(steps) if step.transaction), len(steps))
+        before, inside = steps[:split], steps[split:]
+        if not all(step.transaction for step in inside):
+            raise RuntimeError("the transaction's steps must come last in the pipeline")
+        for step in before:
+            apply(step, state)
         for attempt in (1, 2):
             try:
                 with self.ledger.session() as s:  # leaving the block commits
