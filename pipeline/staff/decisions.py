@@ -158,7 +158,12 @@ def stale_message(s: Session, row_id: int) -> str:
     last = s.scalar(
         select(DecisionRow).where(DecisionRow.case_no == row.case_no).order_by(DecisionRow.id.desc()).limit(1)
     )
-    who = last.who if last is not None else "系统"
+    # Besides staff, only intake changes a recorded case: a newer version supersedes it.
+    newer = None
+    if row.status == Status.SUPERSEDED.value and row.superseded_by:
+        newer = s.scalar(select(MessageRow.processed_at).where(MessageRow.case_no == row.superseded_by))
+    by_intake = last is None or (newer is not None and newer >= last.at)
+    who = "系统" if by_intake else last.who
     status = Status(row.status).zh if row.status else "处理中"
     return f"这份报送刚被{who}处理为“{status}”，请刷新后再决定。"
 
