@@ -142,7 +142,10 @@ def mixed_messages(
         if kind == "duplicate":
             first = originals[i % len(originals)]
             raw = first.raw.replace(b"Subject:", f"X-Copy: {i}\nSubject:".encode(), 1)
-            plan.append(Planned(raw, arrival, first.message_id, kind, {"duplicate"}))
+            # With two workers the copy may be read first and become the record: it then
+            # gets the status of its own arrival (before the deadline, so never late).
+            if_first = {"accepted"} if first.kind == "late" else first.expect
+            plan.append(Planned(raw, arrival, first.message_id, kind, {"duplicate", *if_first}))
             continue
         if kind == "auto":
             raw = _mail(
