@@ -14,6 +14,7 @@ Everything goes through dovecot, `run.py once`, `run.py decide` and a real SMTP 
 from __future__ import annotations
 
 import io
+import random
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -66,21 +67,28 @@ def mini_program_png() -> bytes:
     draw = ImageDraw.Draw(img)
     draw.rectangle((0, 0, 720, 180), fill=(214, 48, 49))
     draw.text((60, 50), "综合补贴领取小程序", font=ImageFont.truetype(FONT, 64), fill="white")
-    qr = 22
-    for y in range(21):
-        for x in range(21):
-            if (
-                (x * 7 + y * 13 + x * y) % 3 == 0
-                or (x < 7 and y < 7)
-                or (x > 13 and y < 7)
-                or (x < 7 and y > 13)
-            ):
-                draw.rectangle(
-                    (150 + x * qr, 320 + y * qr, 150 + (x + 1) * qr, 320 + (y + 1) * qr), fill="black"
-                )
+    size, left, top = 22, 129, 300
+    dots = random.Random(7)
+
+    def finder(x: int, y: int) -> bool | None:
+        """The three corner squares of a QR code (7x7: ring, gap, 3x3 core), else None."""
+        for fx, fy in ((0, 0), (18, 0), (0, 18)):
+            dx, dy = x - fx, y - fy
+            if -1 <= dx <= 7 and -1 <= dy <= 7:
+                return max(abs(dx - 3), abs(dy - 3)) in (0, 1, 3)
+        return None
+
+    for y in range(25):
+        for x in range(25):
+            black = finder(x, y)
+            if black is None:
+                black = dots.random() < 0.5
+            if black:
+                box = (left + x * size, top + y * size, left + (x + 1) * size - 1, top + (y + 1) * size - 1)
+                draw.rectangle(box, fill="black")
     small = ImageFont.truetype(FONT, 34)
-    draw.text((80, 860), "微信扫码  三分钟到账", font=small, fill=(60, 60, 60))
-    draw.text((80, 920), "个人劳动补贴 每月800元", font=small, fill=(60, 60, 60))
+    draw.text((80, 900), "微信扫码  三分钟到账", font=small, fill=(60, 60, 60))
+    draw.text((80, 960), "个人劳动补贴 每月800元", font=small, fill=(60, 60, 60))
     out = io.BytesIO()
     img.save(out, "PNG")
     return out.getvalue()
