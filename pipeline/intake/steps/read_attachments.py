@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...model import AttachmentKind
 from .. import form_reading
-from ..classify import classify_attachment, is_media
+from ..classify import classify, is_media
 from ..state import FileRead, MailState
 from ..step import Step
 
@@ -18,8 +18,7 @@ def _read(state: MailState, item: FileRead) -> None:
     """Read one attachment and classify it by what the form reader finds."""
     config, att = state.config, item.attachment
     item.doc = form_reading.read(att.name, att.data, config.limits, state.env.converter, config.form)
-    item.form = form_reading.extract(item.doc, config.form)
-    item.kind = classify_attachment(att.name, att.data, item.doc, item.form, config.form)
+    item.kind, item.form = classify(att.name, att.data, item.doc, config.form)
 
 
 def run(state: MailState) -> None:
@@ -29,7 +28,7 @@ def run(state: MailState) -> None:
         return
     for att in parsed.attachments:
         if is_media(att.name, att.data):
-            state.reads.append(FileRead(att, classify_attachment(att.name, att.data, None), None))
+            state.reads.append(FileRead(att, classify(att.name, att.data, None, state.config.form)[0], None))
             continue
         item = FileRead(att, AttachmentKind.OTHER, None)
         _read(state, item)
