@@ -110,8 +110,7 @@ class MessageRow(Base):
     # version superseding it, every decision, correction and reply). A staff action
     # carries the version the person saw and applies only while it is still current
     # (a compare-and-swap UPDATE): two staff never both answer one case.
-    # NULL on rows written before the column existed: read as 0.
-    version: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     attachments: Mapped[list[AttachmentRow]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="AttachmentRow.id"

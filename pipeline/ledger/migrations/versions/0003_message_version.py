@@ -2,7 +2,7 @@
 
 A staff action carries the version the person saw and applies only while it is
 still current (staff.decisions.take: a compare-and-swap UPDATE). Rows written
-before this column existed keep NULL, which the code reads as 0.
+before this column existed start at 0.
 
 Revision ID: 0003
 Revises: 0002
@@ -22,7 +22,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("version", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
