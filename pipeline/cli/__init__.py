@@ -230,13 +230,13 @@ def cmd_reply(args) -> int:
 
 
 def cmd_web(args) -> int:
-    from ..web.commands import serve_web
+    from ..web.server import serve_web
 
     return serve_web(_config(args), args.host, args.port)
 
 
 def cmd_user(args) -> int:
-    from ..web.commands import user_command
+    from .user_commands import user_command
 
     return user_command(_config(args), args)
 

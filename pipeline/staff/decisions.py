@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from ..config import Config
 from ..errors import UserFacingError
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
+from ..ledger import staff_journal as journal
 from ..model import FORM_LABELS, QUOTA_STATUSES, Problem, Status
 from ..rules.audience import audience, is_field_problem, split
-from . import journal
 from .assessment import other_active, reassess, refresh_fields
 from .notices import DECISION, Notice, compose_notice, enqueue_notice
 

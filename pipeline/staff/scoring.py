@@ -79,7 +79,7 @@ def save_scores(
             raise ScoringError(f"没有这个评分项：{item}")
         if value is not None and not (0 <= value <= MAX_POINTS[item]):
             raise ScoringError(f"“{item}”应为 0 到 {MAX_POINTS[item]} 之间的整数，填写的是 {value}。")
-    from . import journal
+    from ..ledger import staff_journal as journal
 
     entry_id = replay or journal.new_id()
     with ledger.session() as s:
