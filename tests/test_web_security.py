@@ -196,3 +196,52 @@ def test_sign_in_attempts_are_rate_limited(console):
     # Even the right password is refused while the account is locked out.
     r = c.post("/login", data={"name": "李评委", "password": PASSWORDS["李评委"], "csrf": token, "next": "/"})
     assert r.status_code == 429 and "15 分钟" in r.text
+
+
+def test_every_route_says_who_may_use_it():
+    """Access is declared per route (accounts/roles.py is the one table); only the sign-in page,
+    the health check and the icon are open without signing in, as the guard lets them be."""
+    from pipeline.accounts import Permission
+    from pipeline.web.guard import is_public
+    from pipeline.web.http import PUBLIC, SIGNED_IN
+    from pipeline.web.routers import AREAS
+
+    seen = set()
+    for area in AREAS:
+        for route in area.routes:
+            need = route.endpoint.permission
+            assert isinstance(need, Permission) or need in (PUBLIC, SIGNED_IN), (route.path, need)
+            assert (need is PUBLIC) == is_public(route.path), route.path
+            for method in route.methods - {"HEAD"}:
+                assert (method, route.path) not in seen, (method, route.path)
+                seen.add((method, route.path))
+    assert {p for _, p in seen if is_public(p)} == {"/login", "/healthz", "/favicon.ico"}
+
+
+def test_only_administrators_manage_accounts(console):
+    new = {"name": "钱评委", "role": "reviewer", "password": "review-pass-7777", "again": "review-pass-7777"}
+    for name in ("刘晶晶", "王评委"):
+        c = client(console)
+        csrf = sign_in(c, name)
+        assert c.get("/accounts").status_code == 403, name
+        for path, data in (
+            ("/accounts/add", new),
+            ("/accounts/reset", {"name": "刘晶晶", "password": "taken-over-1", "again": "taken-over-1"}),
+            ("/accounts/remove", {"name": "张主任"}),
+        ):
+            assert c.post(path, data={**data, "csrf": csrf}).status_code == 403, (name, path)
+    admin = client(console)
+    csrf = sign_in(admin, "张主任")
+    page = admin.get("/accounts")
+    assert page.status_code == 200 and "王评委" in page.text and "$argon2" not in page.text
+    # An administrator is a member of staff too.
+    scan = console.cases["bj-scan@bj.example.cn"]
+    for path in ("/", "/messages", f"/case/{scan}", "/reminders", "/audit"):
+        assert admin.get(path).status_code == 200, path
+    # ...who cannot lock themselves out.
+    r = admin.post("/accounts/remove", data={"name": "张主任", "csrf": csrf})
+    assert "err=" in r.headers["location"] and admin.get("/accounts").status_code == 200
+    # Nobody was added, reset or disabled by the refused requests above.
+    c = client(console)
+    sign_in(c, "刘晶晶")
+    assert "钱评委" not in page.text
