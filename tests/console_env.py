@@ -181,3 +181,19 @@ def start_console(config: Path, url: str, home: Path) -> subprocess.Popen:
                     process.kill()
                 raise AssertionError(f"console did not start: {out}") from None
             time.sleep(0.2)
+
+
+def bare_config(
+    tmp: Path, dovecot, smtp, base_url: str, database: str | None = None, deadline: datetime | None = None
+) -> tuple[Path, str]:
+    """An installation with no mail in it (the console's limits, its buttons): (config, console URL)."""
+    config = write_config(
+        tmp, dovecot, ("nobody@example.org", "unused"), smtp, **({"deadline": deadline} if deadline else {})
+    )
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    port = free_port()
+    data["web"] = {"host": "127.0.0.1", "port": port, "base_url": base_url}
+    if database:
+        data["storage"]["database"] = database
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return config, f"http://127.0.0.1:{port}"

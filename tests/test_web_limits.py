@@ -21,10 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-import yaml
 from argon2 import PasswordHasher
-from console_env import PASSWORDS, ROLES, add_accounts, start_console
-from intake_env import write_config
+from console_env import PASSWORDS, ROLES, add_accounts, bare_config, start_console
 from mailservers import SmtpServer, free_port
 from starlette.testclient import TestClient
 
@@ -38,25 +36,13 @@ STORM = 60
 LIMIT = 5  # web.login_attempts_per_15min's default
 
 
-def console_config(tmp, dovecot, smtp, base_url: str, database: str | None = None):
-    """An installation with no mail in it: what the console's limits need."""
-    config = write_config(tmp, dovecot, ("nobody@example.org", "unused"), smtp)
-    data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    port = free_port()
-    data["web"] = {"host": "127.0.0.1", "port": port, "base_url": base_url}
-    if database:
-        data["storage"]["database"] = database
-    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return config, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
 def https_console(tmp_path_factory, dovecot_server):
     """`run.py web` configured as reached over https (behind a proxy that sends no header)."""
     tmp = tmp_path_factory.mktemp("limits")
     smtp = SmtpServer()
     smtp.up()
-    config, url = console_config(tmp, dovecot_server, smtp, HTTPS_BASE)
+    config, url = bare_config(tmp, dovecot_server, smtp, HTTPS_BASE)
     add_accounts(config, {"刘晶晶": "staff", "王评委": "reviewer"})
     process = start_console(config, url, tmp)
     yield url
@@ -153,7 +139,7 @@ def test_cookies_are_secure_when_the_console_is_reached_over_https(https_console
     smtp = SmtpServer()
     smtp.up()
     try:
-        config, url = console_config(tmp_path, dovecot_server, smtp, "http://127.0.0.1:8080")
+        config, url = bare_config(tmp_path, dovecot_server, smtp, "http://127.0.0.1:8080")
         client = TestClient(create_app(load_config(config)), follow_redirects=False)
         assert "secure" not in client.get("/login").headers["set-cookie"].lower()
     finally:
@@ -206,7 +192,7 @@ def test_two_consoles_on_one_ledger_check_five_passwords(
     smtp.up()
     servers = []
     try:
-        config_path, _ = console_config(tmp_path, dovecot_server, smtp, "", url)
+        config_path, _ = bare_config(tmp_path, dovecot_server, smtp, "", url)
         config = load_config(config_path)
         add_user(Ledger(config.database_url), "王评委", ROLES["王评委"], PASSWORDS["王评委"])
         urls = []
@@ -235,7 +221,7 @@ def test_the_current_password_on_the_password_page_is_limited_too(tmp_path, dove
     smtp = SmtpServer()
     smtp.up()
     try:
-        config_path, _ = console_config(tmp_path, dovecot_server, smtp, "")
+        config_path, _ = bare_config(tmp_path, dovecot_server, smtp, "")
         config = load_config(config_path)
         add_user(Ledger(config.database_url), "刘晶晶", "staff", PASSWORDS["刘晶晶"])
         client = TestClient(create_app(config), follow_redirects=False)

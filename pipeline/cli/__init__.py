@@ -48,7 +48,7 @@ def cmd_check_config(args) -> int:
 
 
 def cmd_test_connection(args) -> int:
-    from ..mailbox.connection_test import test_connection
+    from .connection_test import test_connection
 
     config = _config(args)
     resolve_secrets(config)
