@@ -17,7 +17,7 @@ from ..ledger import Ledger, UserRow, WebSessionRow, utcnow
 from ..ledger import staff_journal as journal
 from . import passwords
 from .errors import AccountError
-from .roles import ROLE_ZH, Permission, Role, may, role_zh
+from .roles import ROLE_ZH, Role, may, role_zh
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,6 @@ class User:
     def may(self, permission: str) -> bool:
         """Whether this account may do `permission` (roles.GRANTS)."""
         return may(self.role, permission)
-
-    @property
-    def is_staff(self) -> bool:
-        """Works on submissions (staff and administrators), as opposed to a reviewer."""
-        return self.may(Permission.DECIDE)
 
     @property
     def role_zh(self) -> str:
@@ -149,10 +144,3 @@ def restore_account(ledger: Ledger, entry: dict, entry_id: str) -> None:
 def list_users(ledger: Ledger) -> list[Account]:
     with ledger.session() as s:
         return [Account(r.name, r.role, r.active) for r in s.scalars(select(UserRow).order_by(UserRow.id))]
-
-
-def find_user(ledger: Ledger, user_id: int) -> User | None:
-    """The active account with this id."""
-    with ledger.session() as s:
-        row = s.get(UserRow, user_id)
-        return User(row.id, row.name, row.role) if row is not None and row.active else None
