@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from ...accounts import Permission
 from ...errors import UserFacingError
+from ...reports.wording import nominee_noun
 from ...staff.decisions import DecisionRequest, apply_decision
 from ...staff.packet import NothingSelected, PacketError, plan_packet, run_packet
 from ...staff.scoring import scoring_board
@@ -16,9 +17,12 @@ from ..http import Area, console, current_user, flash, page, read_form, redirect
 
 area = Area("packet")
 
-NOTHING_SELECTED = (
-    "尚未选定上报账号：请在上面“已受理的账号”中点“选定上报”，这里随即显示材料包的内容和发给上级的邮件。"
-)
+
+def nothing_selected(noun: str) -> str:
+    return (
+        f"尚未选定上报{noun}：请在上面“已受理的{noun}”中点“选定上报”，"
+        "这里随即显示材料包的内容和发给上级的邮件。"
+    )
 
 
 @area.get("/packet", Permission.PACKET)
@@ -28,7 +32,7 @@ async def packet(request: Request):
     try:
         plan, problem = await run_in_threadpool(plan_packet, c.config, c.ledger), ""
     except NothingSelected:
-        plan, problem = None, NOTHING_SELECTED
+        plan, problem = None, nothing_selected(nominee_noun(c.config.form))
     except PacketError as exc:
         plan, problem = None, str(exc)
     sent = await run_in_threadpool(data.packet_mails, c.config, c.ledger)
