@@ -119,9 +119,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "extract": (
         "直接读取推荐表文件，输出 JSON",
-        "直接读取推荐表文件（Word、WPS、Excel、PDF、图片），输出 JSON：15 个栏目、规范化的值、问题清单。\n"
+        "直接读取推荐表文件（Word、WPS、Excel、PDF、图片），输出 JSON：各栏目、规范化的值、问题清单。\n"
+        "栏目按配置文件的 form 一节（没有写 form.fields 时是通知附件1 的 15 个栏目）。\n"
         "找不到或无法读取的文件逐个说明，退出状态为 1；读到的文件照常输出。\n\n"
-        "例如：\n  python run.py extract 推荐表.docx 推荐表.xlsx",
+        "例如：\n  python run.py extract 推荐表.docx 推荐表.xlsx\n"
+        "  python run.py extract --config 科普作品.yaml 申报表-北京.pdf",
+    ),
+    "form": (
+        "由通知所附的空白表格生成栏目定义（form init）",
+        "form init：读通知所附的空白表格（Word、WPS、从 Word 导出的 PDF、Excel），列出表上的每个栏目和猜测的类型，"
+        "输出配置文件的 form: 一节（YAML，带中文说明）；加 --scoring 同时读评分表（附件2），输出 scoring: 一节。\n"
+        "核对后粘贴到 inbox_rules.yaml，替换原有的 form:、scoring: 两节，再运行 check-config；"
+        "之后收到的表格按这些栏目读取（extract 可先试读）。\n\n"
+        "例如：\n  python run.py form init 附件1-申报表.docx\n"
+        "  python run.py form init 附件1-申报表.docx --scoring 附件2-评分细则.docx --output 栏目定义.yaml",
     ),
     "export": (
         "导出台账全部记录",
@@ -322,6 +333,21 @@ def build_parser() -> argparse.ArgumentParser:
     web = commands["web"]
     web.add_argument("--host", metavar="地址", help="监听地址（默认 web.host，即 127.0.0.1，只允许本机访问）")
     web.add_argument("--port", type=int, metavar="端口", help="端口（默认 web.port，即 8080）")
+
+    fm = commands["form"].add_subparsers(dest="form_action", required=True, title="操作", metavar="操作")
+    fi = fm.add_parser(
+        "init",
+        help="由空白表格生成 form: 一节",
+        description=COMMANDS["form"][1],
+    )
+    _common_options(fi, in_command=True)
+    fi.add_argument(
+        "blank",
+        metavar="空白表格",
+        help="通知所附的空白表格，如 附件1.docx（也可以是 .doc、.wps、.pdf、.xlsx）",
+    )
+    fi.add_argument("--scoring", metavar="评分表", help="通知所附的评分细则（附件2），读出 scoring: 一节")
+    fi.add_argument("--output", metavar="文件", help="写入文件（默认输出到屏幕）")
 
     us = commands["user"].add_subparsers(dest="user_action", required=True, title="操作", metavar="操作")
     ua = us.add_parser(
