@@ -32,10 +32,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..config import Config
+from .journal import STAFF as NAME  # one name for the writer and the start-up check
 
 log = logging.getLogger(__name__)
-
-NAME = "staff-journal.jsonl"
 
 
 def journal_path(config: Config) -> Path:
