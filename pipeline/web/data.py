@@ -30,6 +30,38 @@ MAIL_STATES = {"sent": "已发送", "failed": "发送失败", "pending": "待发
 INLINE_KINDS = ("推荐表", "图片")  # shown in the case page at once; other files on request
 
 
+@dataclass(frozen=True)
+class MailLine:
+    """One outgoing mail as a page lists it; a failed one has a button to send it again."""
+
+    id: int
+    subject: str
+    to: str
+    state: str  # in Chinese
+    when: str
+    error: str  # why it has not gone (failed mails)
+    failed: bool
+
+
+def mail_line(row: OutboxRow, config: Config, fmt: str = "%m-%d %H:%M") -> MailLine:
+    return MailLine(
+        id=row.id,
+        subject=row.subject,
+        to="、".join(row.recipients or []),
+        state=MAIL_STATES.get(row.state, row.state),
+        when=(row.sent_at or row.created_at).astimezone(config.tz).strftime(fmt),
+        error=(row.last_error or "") if row.state == "failed" else "",
+        failed=row.state == "failed",
+    )
+
+
+def failed_mails(config: Config, ledger: Ledger) -> list[MailLine]:
+    """Mails that will not go by themselves, newest first (staff send them again)."""
+    with ledger.session() as s:
+        rows = s.scalars(select(OutboxRow).where(OutboxRow.state == "failed").order_by(OutboxRow.id.desc()))
+        return [mail_line(r, config, "%Y-%m-%d %H:%M") for r in rows]
+
+
 @dataclass
 class Overview:
     data: DigestData
@@ -39,6 +71,7 @@ class Overview:
     query: str
     state: str
     counts: dict[UnitState, int]
+    failed: list[MailLine] = field(default_factory=list)
 
 
 def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", state: str = "") -> Overview:
@@ -66,6 +99,7 @@ def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", sta
         query=query,
         state=state,
         counts=data.state_counts,
+        failed=failed_mails(config, ledger),
     )
 
 
@@ -159,7 +193,7 @@ class CaseView:
     letter: str = ""  # a correspondence's own text
     actions: list[str] = field(default_factory=list)  # decisions that make sense now
     others: list[tuple[str, str]] = field(default_factory=list)  # other messages of the unit: (case, status)
-    notices: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, state, when)
+    notices: list[MailLine] = field(default_factory=list)  # mails to the unit about this case
 
 
 def available_actions(row: MessageRow, config: Config) -> list[str]:
@@ -239,11 +273,7 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
                 )
             ]
         notices = [
-            (
-                o.subject,
-                MAIL_STATES.get(o.state, o.state),
-                (o.sent_at or o.created_at).astimezone(config.tz).strftime("%m-%d %H:%M"),
-            )
+            mail_line(o, config)
             for o in s.scalars(select(OutboxRow).where(OutboxRow.case_no == case_no).order_by(OutboxRow.id))
         ]
         status = Status(row.status)
@@ -350,17 +380,8 @@ def raw_mail_path(config: Config, ledger: Ledger, case_no: str) -> Path | None:
     return path
 
 
-def packet_mails(config: Config, ledger: Ledger) -> list[tuple[str, str, str]]:
-    """Packets sent (or on their way) to the next level, newest first: (subject, state, when)."""
+def packet_mails(config: Config, ledger: Ledger) -> list[MailLine]:
+    """Packets sent (or on their way) to the next level, newest first."""
     with ledger.session() as s:
-        return [
-            (
-                o.subject,
-                MAIL_STATES.get(o.state, o.state)
-                + (f"：{o.last_error}" if o.state == "failed" and o.last_error else ""),
-                (o.sent_at or o.created_at).astimezone(config.tz).strftime("%Y-%m-%d %H:%M"),
-            )
-            for o in s.scalars(
-                select(OutboxRow).where(OutboxRow.kind == "packet").order_by(OutboxRow.id.desc())
-            )
-        ]
+        rows = s.scalars(select(OutboxRow).where(OutboxRow.kind == "packet").order_by(OutboxRow.id.desc()))
+        return [mail_line(o, config, "%Y-%m-%d %H:%M") for o in rows]

@@ -110,6 +110,13 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
+def local_path(target: str, default: str = "/") -> str:
+    """`target` if it is a path of this site (never //elsewhere or https://elsewhere), else `default`."""
+    return (
+        target if target.startswith("/") and not target.startswith("//") and "\\" not in target else default
+    )
+
+
 def home(user: User) -> str:
     """Where a person lands after signing in: the overview, or scoring for reviewers."""
     return "/" if user.may(Permission.OVERVIEW) else "/scoring"

@@ -23,6 +23,7 @@ from ..http import (
     current_user,
     flash,
     home,
+    local_path,
     page,
     read_form,
     redirect,
@@ -31,11 +32,6 @@ from ..http import (
 
 log = logging.getLogger(__name__)
 area = Area("accounts")
-
-
-def _safe_next(target: str) -> str:
-    """Only a path of this site (never //elsewhere or https://elsewhere)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
 @area.get("/login", PUBLIC)
@@ -57,7 +53,7 @@ async def login(request: Request):
     if not csrf_ok(request.cookies.get(LOGIN_COOKIE), form.one("csrf")):
         return HTMLResponse("登录页面已过期，请刷新后重试。", status_code=403)
     name, password = form.one("name").strip(), form.one("password")
-    nxt = _safe_next(form.one("next", "/"))
+    nxt = local_path(form.one("next", "/"))
     address = client_address(request)
 
     def again(status: int, error: str):

@@ -1,4 +1,5 @@
-"""Every message received (search, filter, pages), answering a unit's letter, the raw mail."""
+"""Mail in and out: every message received (search, filter, pages), answering a unit's
+letter, the raw mail, and sending a failed mail again."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from ...accounts import Permission
 from ...errors import UserFacingError
 from ...model import Status
 from ...staff.replies import reply_to_unit
+from ...staff.resend import resend_mail
 from .. import data
-from ..http import Area, console, current_user, int_param, page, read_form, redirect
+from ..http import Area, console, current_user, int_param, local_path, page, read_form, redirect
 
 area = Area("correspondence")
 
@@ -60,3 +62,21 @@ async def raw_mail(request: Request):
     if path is None:
         raise HTTPException(404)
     return FileResponse(path, media_type="message/rfc822", filename=f"{case_no}.eml")
+
+
+@area.post("/mail/{mail}/resend", Permission.RESEND)
+async def resend(request: Request):
+    """Send a failed mail again at once (to the address typed, when the old one was wrong);
+    staff.resend records who, when, the addresses before and after, and why it had not gone."""
+    c = console(request)
+    mail_id = int_param(request.path_params["mail"])
+    form = await read_form(request)
+    back = local_path(form.one("back", "/"))
+    to = form.one("to").strip()
+    who = current_user(request).name
+    try:
+        outcome = await run_in_threadpool(resend_mail, c.ledger, c.config, mail_id, who, [to] if to else None)
+    except UserFacingError as exc:
+        return redirect(back, err=str(exc))
+    said = f"重新发送邮件 #{mail_id}：{outcome.describe(c.config.tz)}"
+    return redirect(back, ok=said) if outcome.delivered else redirect(back, err=said)
