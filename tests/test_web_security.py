@@ -246,3 +246,36 @@ def test_only_administrators_manage_accounts(console):
     c = client(console)
     sign_in(c, "刘晶晶")
     assert "钱评委" not in page.text
+
+
+def test_staff_mark_a_strangers_mail_as_spam_and_can_undo_it(console):
+    """The console's button for intake's spam mark (17.8): a stranger's mail is marked spam
+    (nothing is sent, it leaves the to-do list), on the version the page showed; a stale page is
+    refused in Chinese; 指定单位 brings it back."""
+    c = client(console)
+    sign_in(c, "刘晶晶")
+    evil = console.cases["evil-1@attacker.example"]
+    html = c.get(f"/case/{evil}").text
+    assert 'value="spam"' in html and "标记为垃圾邮件" in html
+    csrf = CSRF.search(html).group(1)
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    sent = len(console.smtp.messages())
+    r = c.post(f"/case/{evil}/preview", data={"action": "spam", "csrf": csrf, "version": version})
+    assert r.status_code == 303 and "ok=" in r.headers["location"], r.headers["location"]
+    assert len(console.smtp.messages()) == sent
+    page = c.get(f"/case/{evil}").text
+    assert "工作人员标记为垃圾邮件" in page  # the mark, shown with the case's other notes
+    assert 'value="spam"' not in page and 'value="assign"' in page
+    assert evil not in c.get("/").text.split("各单位")[0]  # not among the things to do
+    # The same page posted again is stale: refused in Chinese, nothing changes.
+    r = c.post(f"/case/{evil}/preview", data={"action": "spam", "csrf": csrf, "version": version})
+    assert "err=" in r.headers["location"]
+    assert "请刷新后再决定" in c.get(r.headers["location"]).text
+    # Undo: assign it to a unit (the version of the page now).
+    html = c.get(f"/case/{evil}").text
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    r = c.post(
+        f"/case/{evil}/preview",
+        data={"action": "assign", "unit": "天津市针灸学会", "notify": "0", "csrf": csrf, "version": version},
+    )
+    assert r.status_code in (200, 303)

@@ -22,7 +22,7 @@ from ..model import Status
 from ..reports.views import DigestData, SubmissionView, UnitRow, UnitState
 from ..reports.wording import days_phrase
 from ..rules.audience import split, staff_text
-from ..staff.decisions import ACTIONS, returnable
+from ..staff.decisions import ACTIONS, SPAM, returnable
 from ..staff.digest import build_digest_data
 
 PAGE_SIZE = 100
@@ -194,18 +194,23 @@ class CaseView:
     actions: list[str] = field(default_factory=list)  # decisions that make sense now
     others: list[tuple[str, str]] = field(default_factory=list)  # other messages of the unit: (case, status)
     notices: list[MailLine] = field(default_factory=list)  # mails to the unit about this case
+    version: int = 0  # sent back with every decision, correction and reply (staff.decisions.take)
 
 
 def available_actions(row: MessageRow, config: Config) -> list[str]:
     """The decisions that make sense for a row in its current state (the console shows only these)."""
     status = Status(row.status)
+    if status is Status.IGNORED and any(p.get("code") == SPAM for p in row.problems or []):
+        return ["assign"]  # marked spam by mistake: assigning the unit undoes it
     if status in (Status.DUPLICATE, Status.IGNORED, Status.SUPERSEDED):
         return []
+    # A stranger's mail that is no submission may be marked spam (no reply, out of the to-do list).
+    spam = [] if row.unit else [SPAM]
     if status is Status.CORRESPONDENCE:
-        return (["answered"] if not row.answered else []) + ([] if row.unit else ["assign"])
+        return (["answered"] if not row.answered else []) + ([] if row.unit else ["assign", *spam])
     out: list[str] = []
     if status is Status.UNKNOWN_UNIT:
-        return ["assign", "reject", "dismiss"] if not row.answered else ["assign", "reject"]
+        return ["assign", "reject", "dismiss", *spam] if not row.answered else ["assign", "reject", *spam]
     if status is not Status.ACCEPTED and row.fields:
         out.append("accept")
     if status in (Status.NEEDS_FIX, Status.MANUAL_REVIEW, Status.ACCEPTED, Status.LATE, Status.OVER_QUOTA):
@@ -304,6 +309,7 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
             actions=available_actions(row, config),
             others=others,
             notices=notices,
+            version=row.version or 0,
         )
 
 

@@ -148,6 +148,13 @@ class FormData(dict[str, list[str]]):
         return list(self.get(key, []))
 
 
+def seen_version(form: FormData) -> int | None:
+    """The case's version the page was rendered with (its hidden `version` field): a decision,
+    correction or reply applies to what the person saw (staff.decisions.take); None when absent."""
+    value = form.one("version")
+    return int(value) if value.isdigit() else None
+
+
 async def read_form(request: Request) -> FormData:
     form = await request.form()
     out = FormData()

@@ -14,7 +14,18 @@ from ...model import Status
 from ...staff.decisions import ACTIONS, DecisionRequest, apply_decision, correct_field, preview_decision
 from .. import data
 from ..console import Console
-from ..http import Area, FormData, console, current_user, flash, int_param, page, read_form, redirect
+from ..http import (
+    Area,
+    FormData,
+    console,
+    current_user,
+    flash,
+    int_param,
+    page,
+    read_form,
+    redirect,
+    seen_version,
+)
 from ..previews import build_preview, page_path, stored_file
 
 area = Area("cases")
@@ -56,6 +67,7 @@ def _request_from(form: FormData, case_no: str, who: str) -> DecisionRequest:
         fixes=form.all("fix"),
         ask=form.one("ask").strip(),
         notify=form.one("notify", "1") == "1",
+        seen=seen_version(form),
     )
 
 
@@ -111,6 +123,7 @@ async def correct(request: Request):
             form.one("value"),
             current_user(request).name,
             form.one("why").strip(),
+            seen=seen_version(form),
         )
     except UserFacingError as exc:
         return redirect(f"/case/{case_no}", err=str(exc))

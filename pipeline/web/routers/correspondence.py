@@ -14,7 +14,7 @@ from ...model import Status
 from ...staff.replies import reply_to_unit
 from ...staff.resend import resend_mail
 from .. import data
-from ..http import Area, console, current_user, int_param, local_path, page, read_form, redirect
+from ..http import Area, console, current_user, int_param, local_path, page, read_form, redirect, seen_version
 
 area = Area("correspondence")
 
@@ -46,8 +46,18 @@ async def reply(request: Request):
             preview = await run_in_threadpool(
                 lambda: reply_to_unit(c.ledger, c.config, case_no, text, who, preview=True)
             )
-            return page(request, "reply_confirm.html", case_no=case_no, reply=preview, text=text)
-        done = await run_in_threadpool(lambda: reply_to_unit(c.ledger, c.config, case_no, text, who))
+            return page(
+                request,
+                "reply_confirm.html",
+                case_no=case_no,
+                reply=preview,
+                text=text,
+                version=form.one("version"),
+            )
+        seen = seen_version(form)
+        done = await run_in_threadpool(
+            lambda: reply_to_unit(c.ledger, c.config, case_no, text, who, seen=seen)
+        )
     except UserFacingError as exc:
         return redirect(f"/case/{case_no}", err=str(exc))
     sent = await run_in_threadpool(c.send_now, [done.outbox_key] if done.outbox_key else [])
