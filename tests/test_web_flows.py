@@ -58,6 +58,7 @@ def mails(smtp, since=0):
 def test_pages_read_well_at_desktop_and_phone_widths(browser, console):
     scan = console.cases["bj-scan@bj.example.cn"]
     question = console.cases["tj-q@tj.example.cn"]
+    stranger = console.cases["evil-1@attacker.example"]
     for width, tag in ((DESKTOP, "1280"), (PHONE, "375")):
         page = sign_in(browser, console, "刘晶晶", width)
         for path, name in (
@@ -65,6 +66,7 @@ def test_pages_read_well_at_desktop_and_phone_widths(browser, console):
             ("/messages", "messages"),
             (f"/case/{scan}", "case-scan"),
             (f"/case/{question}", "case-question"),
+            (f"/case/{stranger}", "case-stranger"),
             ("/reminders", "reminders"),
             ("/packet", "packet"),
             ("/scoring", "scoring-staff"),
