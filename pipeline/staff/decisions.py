@@ -30,7 +30,7 @@ from ..model import QUOTA_STATUSES, Problem, Status
 from ..rules.audience import audience, is_field_problem, split
 from ..rules.catalog import nominee_noun
 from .assessment import reassess, refresh_fields
-from .notices import DECISION, Notice, compose_notice, enqueue_notice
+from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
 
 
 class DecisionError(UserFacingError):
