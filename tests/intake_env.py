@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
+from inprocess import run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
@@ -84,6 +85,8 @@ def write_config(
             "from_addr": smtp.user,
             "from_name": level_name,
             "per_minute": 6000,
+            # A refusal is tried 3 times as in production, without 2 + 4 s of real waiting.
+            "retry_delay_seconds": 0.01,
             **(extra_smtp or {}),
         },
         "units": units or UNITS,
@@ -99,6 +102,20 @@ def write_config(
 def run(
     config: Path, *args: str, check: bool = True, input: str | None = None
 ) -> subprocess.CompletedProcess:
+    """`run.py <args> --config <config>` in the configuration's folder, in this process
+    (tests/inprocess.py: the same main() with a fresh process's state, without its start-up)."""
+    proc = run_main([*args, "--config", str(config)], cwd=config.parent, input=input)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"run.py {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
+
+
+def run_process(
+    config: Path, *args: str, check: bool = True, input: str | None = None
+) -> subprocess.CompletedProcess:
+    """`run.py` as a real child process: for tests about the process itself."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
         [sys.executable, str(ROOT / "run.py"), *args, "--config", str(config)],
@@ -114,6 +131,22 @@ def run(
             f"run.py {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
         )
     return proc
+
+
+def run_py(config: Path, *args: str, timeout: float = 600, preexec_fn=None) -> subprocess.CompletedProcess:
+    """bench/common.run_py for tests: in this process (like run(..., check=False)), or as
+    a real process when the test changes the process itself (`preexec_fn`: limits)."""
+    if preexec_fn is None:
+        return run(config, *args, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        timeout=timeout,
+        cwd=config.parent,
+        preexec_fn=preexec_fn,
+    )
 
 
 def terminal_lines(stderr: str) -> list[str]:

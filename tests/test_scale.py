@@ -18,10 +18,9 @@ from common import (  # noqa: E402
     intake_config,
     mixed_messages,
     peak_rss,
-    run_py,
     start_py,
 )
-from intake_env import export, receipts_by_case  # noqa: E402
+from intake_env import export, receipts_by_case, run_py  # noqa: E402  (run_py: in this process)
 
 
 def check_once(config: Path, plans: dict[str, list[Planned]], smtp) -> list[dict]:
