@@ -10,8 +10,8 @@ children, signals, lifetime of helpers) still start `run.py` for real.
 Each call gets what a fresh process would have, and leaves nothing behind:
 - its own standard streams at the file-descriptor level, so what LibreOffice or
   a sandbox child writes to fd 1/2 is captured too, and standard input;
-- the configuration's folder as current directory, `run.py` as argv[0], and the
-  umask, root logger level and handlers and warnings capture restored afterwards;
+- the configuration's folder as current directory, `run.py` as argv[0], the
+  environment it is given, and the umask, root logger level and handlers and warnings capture restored afterwards;
 - no ledger checks remembered, no journal registered, no scratch root, no
   sandbox child and no warm converter of an earlier call; those it starts are
   stopped at the end, as run.py's atexit handlers would, and every database
@@ -33,8 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
 
 
-def run_main(argv: list[str], *, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
-    """`python run.py *argv` in `cwd`, in this process; returns what subprocess.run would."""
+def run_main(
+    argv: list[str], *, cwd: Path, input: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`python run.py *argv` in `cwd`, in this process; returns what subprocess.run would.
+    `env`, when given, is the whole environment during the call (as subprocess's env=)."""
     import pipeline.ledger as ledger_pkg
     from pipeline import cli
     from pipeline.documents import convert, isolate, scratch
@@ -47,6 +50,7 @@ def run_main(argv: list[str], *, cwd: Path, input: str | None = None) -> subproc
     saved_umask = os.umask(0o022)
     os.umask(saved_umask)
     saved_argv = sys.argv
+    saved_environ = dict(os.environ)
     saved_streams = (sys.stdin, sys.stdout, sys.stderr)
     root_logger = logging.getLogger()
     saved_level = root_logger.level
@@ -86,6 +90,9 @@ def run_main(argv: list[str], *, cwd: Path, input: str | None = None) -> subproc
     sys.stderr = open(2, "w", encoding="utf-8", closefd=False, errors="backslashreplace")  # noqa: SIM115
     sys.stdin = io.StringIO(input or "")  # a pipe, never a terminal
     sys.argv = [str(RUN_PY), *argv]
+    if env is not None:
+        os.environ.clear()
+        os.environ.update(env)
     code: int = 1
     try:
         os.chdir(cwd)
@@ -113,6 +120,9 @@ def run_main(argv: list[str], *, cwd: Path, input: str | None = None) -> subproc
         os.chdir(saved_cwd)
         os.umask(saved_umask)
         sys.argv = saved_argv
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(saved_environ)
         for handler in [h for h in root_logger.handlers if getattr(h, "_intake", False)]:
             root_logger.removeHandler(handler)
             handler.close()
