@@ -1,7 +1,7 @@
 """`make demo`: the whole job on the bundled demo mailbox, no account, no network.
 
 Fetch and process every message, then do what staff would do next: pick the
-accepted account with the most fans for upstream, remind units that have
+accepted account with the most fans (the figure the scoring rules pre-fill from) for upstream, remind units that have
 not sent anything, write the digest, the scoring sheet and the upstream packet. Everything lands in
 outbox/demo/ (ledger in data/demo/), apart from what a live inbox_rules.yaml writes.
 """
@@ -33,11 +33,14 @@ def step(*argv: str) -> None:
 
 
 def best_accepted() -> str | None:
+    """The accepted nominee with the largest figure the scoring rules pre-fill from (粉丝数量)."""
     config = load_config(CONFIG)
     with Ledger(config.database_url).session() as s:
         units, _ = unit_rows(s, config, every_view=False)
     accepted = [u.submission for u in units if u.submission and u.submission.status is Status.ACCEPTED]
-    accepted.sort(key=lambda v: v.normalized.get("粉丝数量") or 0, reverse=True)
+    figure = next((i.prefill.field for i in config.scoring.items if i.prefill is not None), None)
+    if figure:
+        accepted.sort(key=lambda v: v.normalized.get(figure) or 0, reverse=True)
     return accepted[0].case_no if accepted else None
 
 

@@ -15,11 +15,11 @@ from docx.shared import Pt
 from openpyxl import Workbook
 from PIL import Image, ImageDraw
 
-from pipeline.model import FORM_GRID
+from pipeline.campaign import builtin
 
-# The notice's 附件1 grid: (label, value-span) pairs per row; span 3 = the value
+# The notice's 附件1 grid: one or two labels per row; a single label's value
 # cell covers the remaining three columns.
-GRID = FORM_GRID
+GRID = builtin().form.rows
 
 
 @dataclass

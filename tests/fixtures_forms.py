@@ -23,12 +23,12 @@ import docx
 import openpyxl
 from docx.shared import Pt
 
-from pipeline.model import FORM_GRID, FORM_LABELS
+from pipeline.campaign import builtin
 
-LABELS = FORM_LABELS
+LABELS = builtin().form.labels
 
 # 附件1 grid: pairs on one row, long fields spanning the three value columns.
-GRID_ROWS = FORM_GRID
+GRID_ROWS = builtin().form.rows
 
 # Label spellings seen in retyped forms (value = how the label is written).
 VARIANT_LABELS = {

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.model import FORM_GRID
+from pipeline.campaign import builtin
 
 FONT_DIR = Path("/usr/share/fonts/opentype/noto")
 SANS = FONT_DIR / "NotoSansCJK-Regular.ttc"
@@ -57,7 +57,7 @@ VALUES: dict[str, str] = {
 }
 
 # The notice's 附件1 grid: one label = its value spans the three other columns.
-GRID = FORM_GRID
+GRID = builtin().form.rows
 STAMP_UNIT = "安徽省针灸学会"
 
 

@@ -14,12 +14,11 @@ import docx
 import openpyxl
 import pytest
 
-from pipeline.model import FORM_LABELS, Status
+from pipeline.campaign import builtin
+from pipeline.model import Status
 from pipeline.reports.packet import build_packet, safe_name
 from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "templates" / "推荐表模板.docx"
 BJ = timezone(timedelta(hours=8))
 
 
@@ -31,7 +30,7 @@ def stored(tmp: Path, name: str, data: bytes, kind: str) -> AttachmentView:
 
 
 def view(case_no: str, unit: str, name: str, attachments: list[AttachmentView], **extra) -> SubmissionView:
-    fields = {label: f"{label}值" for label in FORM_LABELS}
+    fields = {label: f"{label}值" for label in builtin().form.labels}
     fields["账号名称"] = name
     return SubmissionView(
         case_no=case_no,
@@ -88,7 +87,6 @@ def test_single_part_carries_only_what_the_next_level_needs(accounts, tmp_path: 
         [a, b],
         tmp_path / "out",
         level_name="中国针灸学会",
-        template=TEMPLATE,
         max_mail_bytes=50_000_000,
     )
     assert [p.name for p in packet.zip_paths] == ["推荐材料_中国针灸学会.zip"]
@@ -147,7 +145,7 @@ def test_split_parts_respect_limit(accounts, tmp_path: Path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "推荐材料_省级_1of9.zip").write_bytes(b"stale")
-    packet = build_packet([a, b], out, level_name="省级", template=TEMPLATE, max_mail_bytes=limit)
+    packet = build_packet([a, b], out, level_name="省级", max_mail_bytes=limit)
     count = len(packet.zip_paths)
     assert count >= 3
     assert [p.name for p in packet.zip_paths] == [
@@ -197,7 +195,6 @@ def test_badly_decoded_text_does_not_break_the_packet(tmp_path: Path):
         [bad],
         tmp_path / "o",
         level_name="省\ud800级",
-        template=TEMPLATE,
         max_mail_bytes=10_000_000,
     )
     files = members(packet.zip_paths[0])
@@ -214,12 +211,35 @@ def test_next_level_reads_the_packet_form(accounts, tmp_path: Path):
     form = pytest.importorskip("pipeline.form")
     a, _, units = accounts
     a.fields.update({"账号简介": "第一段\n第二段", "账号名称": "京针<之声> & 'Q'", "手机": "13800000000"})
-    packet = build_packet(
-        [a], tmp_path / "out", level_name="省级", template=TEMPLATE, max_mail_bytes=10_000_000
-    )
+    packet = build_packet([a], tmp_path / "out", level_name="省级", max_mail_bytes=10_000_000)
     data = members(packet.zip_paths[0])["1_京针_之声_ & 'Q'/推荐表.docx"]
     doc = documents.read_document("推荐表.docx", data)
     assert doc.problems == []
     result = form.extract_form(doc)
-    assert result.labels_found == len(FORM_LABELS)
+    assert result.labels_found == len(builtin().form.labels)
     assert result.fields == a.fields
+
+
+def test_packet_of_another_campaign(tmp_path: Path):
+    """A campaign nominating works: folders by the work's name, its 申报表 filled, 推荐作品汇总表."""
+    from pipeline.campaign import FieldSpec, FormSpec, Kind
+
+    work = FormSpec(
+        fields=(FieldSpec("作品名称"), FieldSpec("作者"), FieldSpec("作品简介", kind=Kind.LONG_TEXT)),
+        title="申报表",
+        name="附件2 申报表",
+        identity="作品名称",
+    )
+    v = view("TJ-001", "北京针灸学会", "", [stored(tmp_path, "视频.mp4", b"mp4", "视频")])
+    v.fields = {"作品名称": "穴位/科普", "作者": "张三", "作品简介": "第一段\n第二段"}
+    packet = build_packet([v], tmp_path / "out", level_name="学会", max_mail_bytes=10_000_000, form=work)
+    files = members(packet.zip_paths[0])
+    assert set(files) == {"推荐作品汇总表.xlsx", "1_穴位_科普/申报表.docx", "1_穴位_科普/视频.mp4"}
+    table = docx.Document(io.BytesIO(files["1_穴位_科普/申报表.docx"])).tables[0]
+    assert [[c.text for c in row.cells] for row in table.rows] == [
+        ["作品名称", "穴位/科普", "作者", "张三"],
+        ["作品简介", "第一段\n第二段", "第一段\n第二段", "第一段\n第二段"],
+    ]
+    assert packet.manifest["accounts"][0]["作品名称"] == "穴位/科普" and packet.problems == []
+    ws = openpyxl.load_workbook(io.BytesIO(files["推荐作品汇总表.xlsx"]))["推荐作品"]
+    assert [c.value for c in ws[1]][:5] == ["序号", "报送单位", "作品名称", "作者", "作品简介"]

@@ -11,9 +11,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipeline.campaign import builtin
 from pipeline.model import Status
-from pipeline.reports.scoring import FANS_RULE, ITEMS, build_scoring_xlsx, fans_number, fans_points, prefill
+from pipeline.reports.scoring import build_scoring_xlsx, field_number, log_scale_points, prefill, prefill_rule
 from pipeline.reports.views import SubmissionView
+
+SCORING = builtin().scoring
+ITEMS = SCORING.items
+FANS = SCORING.by_name["粉丝量"]
 
 BJ = timezone(timedelta(hours=8))
 
@@ -59,14 +64,24 @@ def sheet(tmp_path: Path):
     return path, openpyxl.load_workbook(path)
 
 
+def fans_number(v: SubmissionView) -> int | None:
+    return field_number(v, FANS.prefill.field)
+
+
 def test_fans_number_and_points():
+    assert FANS.prefill.field == "粉丝数量" and FANS.points == 10
     assert fans_number(view("x", "u", "n", 42)) == 42
     assert fans_number(view("x", "u", "n", None, "1,234")) == 1234
     assert fans_number(view("x", "u", "n", None, "约1.5亿人")) == 150_000_000
     assert fans_number(view("x", "u", "n", "3w")) == 30000
     assert fans_number(view("x", "u", "n", None, "暂无")) is None
-    assert fans_points(123000, 123000) == 10 and fans_points(None, 100) is None and fans_points(0, 10) is None
-    assert prefill(ACCOUNTS) == {"TJ-01": 10, "TJ-02": 10, "TJ-03": 5}
+    assert log_scale_points(123000, 123000, 10) == 10
+    assert log_scale_points(None, 100, 10) is None and log_scale_points(0, 10, 10) is None
+    assert prefill(ACCOUNTS, SCORING) == {
+        ("TJ-01", "粉丝量"): 10,
+        ("TJ-02", "粉丝量"): 10,
+        ("TJ-03", "粉丝量"): 5,
+    }
 
 
 def test_one_sheet_per_reviewer_and_a_summary(sheet):
@@ -99,7 +114,8 @@ def test_notes_show_no_formula_text(sheet):
     notes = wb["说明"]
     texts = [c.value for row in notes.iter_rows() for c in row if isinstance(c.value, str)]
     assert not any(t.lstrip().startswith("=") or "LOG10" in t or "$E$" in t for t in texts)
-    assert FANS_RULE in texts
+    assert prefill_rule(FANS, builtin().form) in texts
+    assert "群众性 60 分 + 创新性 20 分 + 传播力 20 分" in texts and "100 分" in texts
     assert any("王评委、李评委" in t for t in texts)
 
 
@@ -131,3 +147,58 @@ def test_libreoffice_computes_totals_averages_and_ranking(sheet, tmp_path: Path)
     assert rows["TJ-03"][8] in (None, "") and rows["TJ-03"][9] in (None, "")
     wang = wb["评委-王评委"]
     assert wang.cell(2, 6 + len(ITEMS)).value == 86 and wang.cell(4, 6 + len(ITEMS)).value in (None, "")
+
+
+def test_another_campaigns_scoring_rules(tmp_path: Path):
+    """Items, groups, points, the pre-filled item and its field all come from the spec."""
+    from pipeline.campaign import FieldSpec, FormSpec, Kind, Prefill, ScoringItem, ScoringSpec
+
+    form = FormSpec(
+        fields=(
+            FieldSpec("作品名称"),
+            FieldSpec("阅读量", kind=Kind.INTEGER),
+            FieldSpec("作品链接", kind=Kind.URL),
+        ),
+        title="申报表",
+    )
+    rules = ScoringSpec(
+        (
+            ScoringItem("科学性", "内容准确", "内容科学准确", 40),
+            ScoringItem("传播力", "阅读量", "作品阅读量", 30, Prefill("阅读量")),
+            ScoringItem("传播力", "互动", "评论、转发", 30),
+        )
+    )
+
+    def work(case: str, reads: str, link: str) -> SubmissionView:
+        v = view(case, "北京针灸学会", f"作品{case}")
+        v.fields = {"作品名称": f"作品{case}", "阅读量": reads, "作品链接": link}
+        return v
+
+    works = [work("W-1", "10万", "https://example.cn/w1"), work("W-2", "1000", "公众号文章")]
+    assert prefill(works, rules) == {("W-1", "阅读量"): 30, ("W-2", "阅读量"): 18}
+    path = build_scoring_xlsx(
+        works,
+        tmp_path / "评分表.xlsx",
+        ["评委甲"],
+        {("评委甲", "W-1", "内容准确"): 35},
+        form=form,
+        scoring=rules,
+    )
+    wb = openpyxl.load_workbook(path)
+    ws = wb["评委-评委甲"]
+    header = [c.value for c in ws[1]]
+    assert header == ["序号", "单位", "作品名称", "受理编号", "阅读量", "内容准确\n（40分）", "阅读量\n（30分）",
+                      "互动\n（30分）", "小计\n（100分）"]  # fmt: skip
+    assert [ws.cell(2, c).value for c in range(3, 9)] == ["作品W-1", "W-1", 100000, 35, 30, None]
+    assert ws.cell(2, 9).value == '=IF(COUNT(F2,H2)=0,"",SUM(F2:H2))'  # the pre-filled item is not a score
+    summary = wb["汇总"]
+    assert [c.value for c in summary[1]][:6] == ["序号", "单位", "作品名称", "受理编号", "作品链接", "原件"]
+    assert (
+        summary.cell(2, 5).hyperlink.target == "https://example.cn/w1"
+        and summary.cell(2, 5).value == "打开作品"
+    )
+    assert summary.cell(3, 5).value == "公众号文章" and summary.cell(3, 5).hyperlink is None
+    notes = [c.value for row in wb["说明"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "科学性 40 分 + 传播力 60 分" in notes and "100 分" in notes
+    assert any(t.startswith("按阅读量折算：阅读量最多的作品得 30 分") for t in notes)
+    assert "阅读量来源" in notes and not any("粉丝" in t for t in notes)

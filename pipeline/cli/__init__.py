@@ -44,7 +44,28 @@ def cmd_check_config(args) -> int:
     )
     if config.upstream:
         print(f"  上报：{config.upstream.name}，截止 {config.upstream.deadline:%Y-%m-%d %H:%M}")
+    _describe_form(config)
     return 0
+
+
+def _describe_form(config) -> None:
+    """The campaign's form as check-config reports it, and where its blank form cannot be filled."""
+    from ..reports.form_docx import template_problems
+
+    form = config.form
+    print(
+        f"  {form.title}：{len(form.labels)} 个栏目（必填 {len(form.required)} 个），"
+        f"以“{form.identity_label}”区分每个推荐"
+    )
+    if form.template is None:
+        print(f"  上报材料包中的{form.title}：按各栏目生成表格")
+        return
+    print(f"  上报材料包中的{form.title}：填写空白表格 {form.template}")
+    for label in template_problems(form):
+        print(
+            f"  注意：空白表格中找不到“{label}”的填写位置（该栏目右侧或下方的空白格），"
+            f"上报材料包的{form.title}中这一栏将空着，内容只在汇总表中。"
+        )
 
 
 def cmd_test_connection(args) -> int:

@@ -93,11 +93,11 @@ def digest_fingerprint(data: DigestData) -> str:
     return hashlib.sha256(blob.encode("utf-8", "replace")).hexdigest()
 
 
-def _unit_line(u: UnitRow) -> dict:
+def _unit_line(u: UnitRow, form) -> dict:
     v = u.submission
     detail = ""
     if v is not None:
-        detail = f"{v.case_no}「{account_name(v)}」"
+        detail = f"{v.case_no}「{account_name(v, form)}」"
         if u.state is UnitState.NEEDS_FIX:
             fixes = [p.message for p in v.problems if p.code not in ("scan",)]
             if fixes:
@@ -105,11 +105,11 @@ def _unit_line(u: UnitRow) -> dict:
     return {"unit": u.unit, "state": u.state.value, "color": STATE_COLOR[u.state], "detail": detail}
 
 
-def _task(t) -> dict:
+def _task(t, form) -> dict:
     v = t.view
     head = ""
     if v is not None:
-        head = f"{v.case_no} {v.unit or v.sender}" + (f"「{account_name(v)}」" if v.fields else "")
+        head = f"{v.case_no} {v.unit or v.sender}" + (f"「{account_name(v, form)}」" if v.fields else "")
         if (not v.unit or t.kind == "来信待回复") and v.subject:
             head += f"（主题：{v.subject[:40]}）"
     return {
@@ -135,15 +135,15 @@ def _context(data: DigestData) -> dict:
         "past_deadline": data.generated_at > data.deadline,
         "roster_total": len(data.units),
         "state_counts": [(s.value, counts[s], STATE_COLOR[s]) for s in STATE_ORDER if counts[s]],
-        "tasks": [_task(t) for t in data.tasks],
+        "tasks": [_task(t, data.form) for t in data.tasks],
         "more_tasks": data.more_tasks,
-        "units": [_unit_line(u) for u in units],
+        "units": [_unit_line(u, data.form) for u in units],
         "changes": [
             {
                 "label": label,
                 "case_no": v.case_no,
                 "unit": v.unit or "（名单外）",
-                "account": account_name(v) if v.fields else "",
+                "account": account_name(v, data.form) if v.fields else "",
                 "arrival": fmt_time(v.arrival),
             }
             for label, v in data.changes
@@ -154,7 +154,7 @@ def _context(data: DigestData) -> dict:
                 "deadline": fmt_time(up.deadline),
                 "phrase": _days(data, up.deadline),
                 "accounts": up.accounts,
-                "selected": [f"{account_name(v)}（{v.unit}，{v.case_no}）" for v in up.selected],
+                "selected": [f"{account_name(v, data.form)}（{v.unit}，{v.case_no}）" for v in up.selected],
                 "sent": fmt_time(up.packet_sent) if up.packet_sent else "",
             }
             if up

@@ -1,9 +1,10 @@
 """The packet for the next level: what 科协 needs and nothing else.
 
-The zip holds, per selected account, a folder "{n}_{账号名称}" with the one
-推荐表 (rendered from the values staff accepted, corrections included — the
-unit's original form file is not repeated) and the case materials, plus
-推荐账号汇总表.xlsx with one row per account. Staff data stays home: no other
+The zip holds, per selected nominee, a folder "{n}_{its name}" (the form's
+identity field, 账号名称 in the built-in 附件1) with the one filled form, e.g.
+推荐表.docx (the campaign's blank form filled with the values staff accepted,
+corrections included — the unit's original form file is not repeated) and the
+case materials, plus 推荐账号汇总表.xlsx with one row per nominee. Staff data stays home: no other
 units, no problems or internal notes, no senders or Message-IDs. The
 manifest (hashes, source Message-IDs, decisions) is written beside the zip
 for staff (上报清单_{level}.json), not put in it.
@@ -11,7 +12,7 @@ for staff (上报清单_{level}.json), not put in it.
 Mail systems cap message size, so the packet is split into numbered parts
 (推荐材料_{level}_1of2.zip ...) that each fit `max_mail_bytes`; a single file
 is never split, and a file larger than the limit goes alone in its part and
-is flagged. The 汇总表 and the 推荐表 come first, so part 1 always holds them.
+is flagged. The 汇总表 and the filled forms come first, so part 1 always holds them.
 
 `max_mail_bytes` is the largest zip size on disk. Mail attachments grow by
 about 4/3 in base64, so pass roughly 0.7 x the receiving mailbox's limit.
@@ -30,13 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from ..campaign import FormSpec, builtin
+from ..model import AttachmentKind
 from .form_docx import render_form_docx
 from .summary import build_packet_summary
 from .views import BEIJING, SubmissionView, account_name, fmt_size, iso_beijing
+from .wording import nominee_noun
 
 MANIFEST_NAME = "上报清单"
-SUMMARY_NAME = "推荐账号汇总表.xlsx"
-FORM_NAME = "推荐表.docx"
 LINKS_NAME = "超大附件链接.txt"
 MAX_NAME_CHARS = 80
 _CHUNK = 1024 * 1024
@@ -141,43 +143,63 @@ def _part_names(level: str, count: int) -> list[str]:
     return [f"{base}_{i}of{count}.zip" for i in range(1, count + 1)]
 
 
-def account_folder(index: int, view: SubmissionView) -> str:
-    """The folder of the index-th (1-based) account in the packet."""
-    return safe_name(f"{index}_{account_name(view)}", f"{index}_账号")
+def account_folder(index: int, view: SubmissionView, form: FormSpec | None = None) -> str:
+    """The folder of the index-th (1-based) nominee in the packet."""
+    form = form or builtin().form
+    return safe_name(f"{index}_{account_name(view, form)}", f"{index}_{nominee_noun(form)}")
+
+
+def form_file_name(form: FormSpec | None = None) -> str:
+    """The filled form's name in each folder: 推荐表.docx (the form's title)."""
+    return safe_name(f"{(form or builtin().form).title}.docx", "推荐表.docx")
+
+
+def summary_name(form: FormSpec | None = None) -> str:
+    """The packet's sheet: 推荐账号汇总表.xlsx (账号: what the campaign nominates)."""
+    return safe_name(f"推荐{nominee_noun(form or builtin().form)}汇总表.xlsx", "推荐汇总表.xlsx")
 
 
 def _collect(
-    selected: list[SubmissionView], work: Path, template: Path, problems: list[str]
+    selected: list[SubmissionView], work: Path, form: FormSpec, problems: list[str]
 ) -> tuple[list[_Entry], list[dict]]:
-    """Render each account's 推荐表 and gather its materials, hashing each file once.
+    """Fill each nominee's form and gather its materials, hashing each file once.
 
-    Returns the entries (推荐表 first, so they land in part 1) and, per account,
-    what the 汇总表 and the manifest say about it.
+    Returns the entries (the filled forms first, so they land in part 1) and, per
+    nominee, what the 汇总表 and the manifest say about it.
     """
+    form_name = form_file_name(form)
     forms: list[_Entry] = []
     materials: list[_Entry] = []
     accounts: list[dict] = []
     for index, view in enumerate(selected, start=1):
         unit = view.unit or "未识别单位"
-        folder = account_folder(index, view)
+        folder = account_folder(index, view, form)
         received = iso_beijing(view.arrival)
         common = {"message_id": view.message_id, "unit": unit, "received": received}
-        taken: set[str] = {FORM_NAME.lower()}
+        taken: set[str] = {form_name.lower()}
         account_dir = work / f"account{index}"
         account_dir.mkdir()
-        form_path = account_dir / FORM_NAME
+        form_path = account_dir / form_name
         files: list[str] = []
+        form_file = None
         try:
-            render_form_docx(view.fields, unit, template, form_path)
+            filled = render_form_docx(view.fields, unit, form, form_path)
         except Exception as exc:  # a broken template must not lose the materials
-            problems.append(f"{unit}（{view.case_no}）的推荐表未能生成：{exc}。")
+            problems.append(f"{unit}（{view.case_no}）的{form.title}未能生成：{exc}。")
         else:
+            if filled.unplaced:
+                problems.append(
+                    f"{unit}（{view.case_no}）：空白{form.title}中找不到栏目"
+                    f"{'、'.join(f'“{label}”' for label in filled.unplaced)}的填写位置，"
+                    f"这些内容未填入{form_name}（见{summary_name(form)}），请核对空白表格。"
+                )
             sha, size = _hash_file(form_path)
-            forms.append(_Entry(f"{folder}/{FORM_NAME}", form_path, sha, size, kind="推荐表", **common))
-            files.append(f"{folder}/{FORM_NAME}")
+            form_file = f"{folder}/{form_name}"
+            forms.append(_Entry(form_file, form_path, sha, size, kind=form.title, **common))
+            files.append(form_file)
         for att in view.attachments:
-            if att.kind == "推荐表":
-                continue  # the rendered 推荐表 above is the one form of this account
+            if att.kind == AttachmentKind.FORM:
+                continue  # the filled form above is the one form of this nominee
             source = Path(att.path) if att.path else None
             if source is None or not source.is_file():
                 problems.append(
@@ -208,12 +230,13 @@ def _collect(
             {
                 "folder": folder,
                 "unit": unit,
-                "账号名称": view.fields.get("账号名称", ""),
+                form.identity_label: view.fields.get(form.identity_label, ""),
                 "case_no": view.case_no,
                 "message_id": view.message_id,
                 "sender": view.sender,
                 "received": received,
                 "files": files,
+                "form_file": form_file,
                 "big_links": list(view.big_links),
                 "decisions": list(view.decisions),
             }
@@ -297,20 +320,25 @@ def build_packet(
     out_dir: Path,
     *,
     level_name: str,
-    template: Path,
     max_mail_bytes: int,
+    form: FormSpec | None = None,
 ) -> Packet:
-    """Build the packet zip(s) in `out_dir` for the selected accounts; see the module docstring."""
+    """Build the packet zip(s) in `out_dir` for the selected nominees; see the module docstring.
+    `form` is the campaign's form (the built-in 附件1 when None), filled from its blank form."""
+    form = form or builtin().form
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = datetime.now(BEIJING)
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix=".packet-", dir=out_dir) as tmp:
         work = Path(tmp)
-        entries, accounts = _collect(selected, work, template, problems)
-        summary_path = build_packet_summary(selected, accounts, work / SUMMARY_NAME)
+        entries, accounts = _collect(selected, work, form, problems)
+        name = summary_name(form)
+        summary_path = build_packet_summary(
+            selected, accounts, work / name, form=form, sheet_title=f"推荐{nominee_noun(form)}"
+        )
         sha, size = _hash_file(summary_path)
-        entries.insert(0, _Entry(SUMMARY_NAME, summary_path, sha, size, kind="汇总表"))
+        entries.insert(0, _Entry(name, summary_path, sha, size, kind="汇总表"))
         capacity = max(
             1, max_mail_bytes - 512 - sum(len(e.arcname.encode("utf-8")) * 2 + 200 for e in entries)
         )

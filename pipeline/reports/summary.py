@@ -4,10 +4,11 @@ Staff open this in WPS/Excel and print it on A4, so every sheet is set up for
 printing (landscape, one page wide, the header row repeated on every page)
 and the first sheet carries only what fits a page: one row per roster unit
 with its one clear state (UnitRow.state — the same as the digest and the
-console), including units that sent nothing. The 15 fields are on their own
-sheet; every message received is on the last. All user text is written as
-text, never as a formula; the original files are linked when the console's
-address is configured.
+console), including units that sent nothing; its columns are the form's short
+list (`FormSpec.summary_labels`). Every field of the form (the campaign's field
+registry) is on the second sheet; every message received is on the last. All
+user text is written as text, never as a formula; the original files are
+linked when the console's address is configured.
 """
 
 from __future__ import annotations
@@ -19,44 +20,44 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..model import FORM_LABELS
+from ..campaign import FormSpec, Kind, builtin
 from .views import SubmissionView, UnitRow, UnitState, fmt_size, fmt_time
 from .xlsx_style import print_setup, put, state_fill, status_fill, style_sheet
 
 MISSING_ZH = UnitState.MISSING.value
+LONG_TEXT_WIDTH = 40  # characters: long texts wrap inside the packet sheet's wide columns
 
-UNIT_HEADERS: tuple[str, ...] = (
-    "序号",
-    "单位",
-    "状态",
-    "受理编号",
-    "账号名称",
-    "运营主体",
-    "粉丝数量",
-    "联系人",
-    "手机",
-    "收到时间",
-    "待办 / 问题",
-    "原件",
-)
 
-FIELD_HEADERS: tuple[str, ...] = ("单位", "受理编号", "状态", *FORM_LABELS)
+def unit_headers(form: FormSpec) -> tuple[str, ...]:
+    """The 汇总 sheet: one row per roster unit, the form's short list of fields (`summary_labels`)."""
+    return ("序号", "单位", "状态", "受理编号", *form.summary_labels, "收到时间", "待办 / 问题", "原件")
 
-ALL_HEADERS: tuple[str, ...] = (
-    "受理编号",
-    "单位",
-    "状态",
-    "发件人",
-    "邮件主题",
-    "收到时间",
-    *FORM_LABELS,
-    "问题",
-    "附件",
-    "超大附件链接",
-    "扫描件",
-    "人工决定",
-    "Message-ID",
-)
+
+def field_headers(form: FormSpec) -> tuple[str, ...]:
+    return ("单位", "受理编号", "状态", *form.labels)
+
+
+def all_headers(form: FormSpec) -> tuple[str, ...]:
+    return (
+        "受理编号",
+        "单位",
+        "状态",
+        "发件人",
+        "邮件主题",
+        "收到时间",
+        *form.labels,
+        "问题",
+        "附件",
+        "超大附件链接",
+        "扫描件",
+        "人工决定",
+        "Message-ID",
+    )
+
+
+def packet_headers(form: FormSpec) -> tuple[str, ...]:
+    return ("序号", "报送单位", *form.labels, form.title, "工作材料")
+
 
 LINK_FONT = Font(color="0563C1", underline="single")
 
@@ -97,8 +98,9 @@ def _todo(unit_row: UnitRow) -> str:
     return ""
 
 
-def _unit_sheet(ws: Worksheet, units: list[UnitRow], link_base: str) -> None:
-    _write_row(ws, 1, list(UNIT_HEADERS))
+def _unit_sheet(ws: Worksheet, units: list[UnitRow], link_base: str, form: FormSpec) -> None:
+    headers = unit_headers(form)
+    _write_row(ws, 1, list(headers))
     for row, unit_row in enumerate(units, start=2):
         view = unit_row.submission
         f = view.fields if view else {}
@@ -110,25 +112,22 @@ def _unit_sheet(ws: Worksheet, units: list[UnitRow], link_base: str) -> None:
                 unit_row.unit,
                 unit_row.state.value,
                 view.case_no if view else "",
-                f.get("账号名称", ""),
-                f.get("运营主体", ""),
-                f.get("粉丝数量", ""),
-                f.get("联系人", ""),
-                f.get("手机", ""),
+                *(f.get(label, "") for label in form.summary_labels),
                 fmt_time(view.arrival) if view else "",
                 _todo(unit_row),
             ],
         )
         if view is not None:
             target = f"{link_base.rstrip('/')}/case/{view.case_no}" if link_base else None
-            _link(ws, row, len(UNIT_HEADERS), "打开" if target else f"{len(view.attachments)} 个附件", target)
+            _link(ws, row, len(headers), "打开" if target else f"{len(view.attachments)} 个附件", target)
         ws.cell(row=row, column=3).fill = state_fill(unit_row.state)
-    style_sheet(ws, widths={1: 5, 11: 40, 12: 10})
+    style_sheet(ws, widths={1: 5, len(headers) - 1: 40, len(headers): 10})
     print_setup(ws)
 
 
-def _fields_sheet(ws: Worksheet, units: list[UnitRow]) -> None:
-    _write_row(ws, 1, list(FIELD_HEADERS))
+def _fields_sheet(ws: Worksheet, units: list[UnitRow], form: FormSpec) -> None:
+    headers = field_headers(form)
+    _write_row(ws, 1, list(headers))
     row = 1
     for unit_row in units:
         view = unit_row.submission
@@ -142,36 +141,43 @@ def _fields_sheet(ws: Worksheet, units: list[UnitRow]) -> None:
                 unit_row.unit,
                 view.case_no,
                 unit_row.state.value,
-                *(view.fields.get(lbl, "") for lbl in FORM_LABELS),
+                *(view.fields.get(lbl, "") for lbl in form.labels),
             ],
         )
         read = view.fields_read or {}
-        for col, label in enumerate(FORM_LABELS, start=len(FIELD_HEADERS) - len(FORM_LABELS) + 1):
+        for col, label in enumerate(form.labels, start=len(headers) - len(form.labels) + 1):
             if view.fields_read is not None and read.get(label, "") != view.fields.get(label, ""):
                 cell = ws.cell(row=row, column=col)
                 cell.comment = Comment(f"工作人员已更正；原识别值：{read.get(label, '') or '（空）'}", "系统")
-    # Fixed widths that print on one landscape page: long texts wrap instead of widening the sheet.
-    widths = {"单位": 12, "受理编号": 17, "状态": 8, "账号名称": 12, "注册时间": 9, "粉丝数量": 8, "运营主体": 12,
-              "账号ID/网页链接": 18, "运营人数": 6, "发布数量": 7, "账号简介": 22, "传播实效": 22, "推荐理由": 22,
-              "联系人": 7, "手机": 13, "电子邮箱": 16, "邮编": 7, "联系地址": 18}  # fmt: skip
-    style_sheet(ws, widths={FIELD_HEADERS.index(k) + 1: v for k, v in widths.items()})
+    # Fixed widths (each field's sheet width) that print on one landscape page: long texts
+    # wrap instead of widening the sheet.
+    widths = {"单位": 12, "受理编号": 17, "状态": 8} | {f.label: f.sheet_width for f in form.fields}
+    style_sheet(ws, widths={headers.index(k) + 1: v for k, v in widths.items()})
     print_setup(ws)
 
 
 def build_summary_xlsx(
-    units: list[UnitRow], extra: list[SubmissionView], path: Path, *, link_base: str = ""
+    units: list[UnitRow],
+    extra: list[SubmissionView],
+    path: Path,
+    *,
+    link_base: str = "",
+    form: FormSpec | None = None,
 ) -> Path:
-    """Write 汇总表.xlsx: "汇总" (one row per roster unit), "推荐表内容" (the 15
-    fields of each unit's current submission) and "全部来信" (`extra`, every message)."""
+    """Write 汇总表.xlsx: "汇总" (one row per roster unit), "{title}内容" (every field of
+    each unit's current submission) and "全部来信" (`extra`, every message).
+    `form` is the campaign's form (the built-in 附件1 when None)."""
+    form = form or builtin().form
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
-    _unit_sheet(ws, units, link_base)
-    _fields_sheet(wb.create_sheet("推荐表内容"), units)
+    _unit_sheet(ws, units, link_base, form)
+    _fields_sheet(wb.create_sheet(f"{form.title}内容"[:31]), units, form)
 
+    headers = all_headers(form)
     all_ws = wb.create_sheet("全部来信")
-    _write_row(all_ws, 1, list(ALL_HEADERS))
-    all_status_col = ALL_HEADERS.index("状态") + 1
+    _write_row(all_ws, 1, list(headers))
+    all_status_col = headers.index("状态") + 1
     ordered = sorted(extra, key=lambda v: (v.arrival, v.case_no))
     for row, view in enumerate(ordered, start=2):
         _write_row(
@@ -184,7 +190,7 @@ def build_summary_xlsx(
                 view.sender,
                 view.subject,
                 fmt_time(view.arrival),
-                *(view.fields.get(label, "") for label in FORM_LABELS),
+                *(view.fields.get(label, "") for label in form.labels),
                 problems_text(view),
                 attachments_text(view),
                 "\n".join(view.big_links),
@@ -199,32 +205,39 @@ def build_summary_xlsx(
     return _save(wb, path)
 
 
-PACKET_HEADERS: tuple[str, ...] = ("序号", "报送单位", *FORM_LABELS, "推荐表", "工作材料")
+def build_packet_summary(
+    selected: list[SubmissionView],
+    accounts: list[dict],
+    path: Path,
+    *,
+    form: FormSpec | None = None,
+    sheet_title: str = "推荐账号",
+) -> Path:
+    """The packet's one sheet: a row per nominee, linked to its files in the zip.
 
-
-def build_packet_summary(selected: list[SubmissionView], accounts: list[dict], path: Path) -> Path:
-    """The packet's one sheet: a row per nominated account, linked to its files in the zip.
-
-    `accounts[i]["files"]` are the zip paths of account i (its 推荐表 first).
+    `accounts[i]["files"]` are the zip paths of nominee i (its filled form first,
+    `accounts[i]["form_file"]` when it was made).
     """
+    form = form or builtin().form
+    headers = packet_headers(form)
     wb = Workbook()
     ws = wb.active
-    ws.title = "推荐账号"
-    _write_row(ws, 1, list(PACKET_HEADERS))
+    ws.title = sheet_title[:31]
+    _write_row(ws, 1, list(headers))
     for row, (view, account) in enumerate(zip(selected, accounts, strict=True), start=2):
-        _write_row(ws, row, [row - 1, view.unit or "", *(view.fields.get(lbl, "") for lbl in FORM_LABELS)])
+        _write_row(ws, row, [row - 1, view.unit or "", *(view.fields.get(lbl, "") for lbl in form.labels)])
         files = account["files"]
-        form = next((f for f in files if f.endswith("推荐表.docx")), None)
-        _link(ws, row, len(PACKET_HEADERS) - 1, "推荐表.docx" if form else "", form)
-        others = [f.rpartition("/")[2] for f in files if f != form]
+        filled = account.get("form_file")
+        _link(ws, row, len(headers) - 1, filled.rpartition("/")[2] if filled else "", filled)
+        others = [f.rpartition("/")[2] for f in files if f != filled]
         _link(
             ws,
             row,
-            len(PACKET_HEADERS),
+            len(headers),
             "、".join(others) or "（无）",
             f"{account['folder']}/" if others else None,
         )
-    long_text = {PACKET_HEADERS.index(lbl) + 1: 40 for lbl in ("账号简介", "传播实效", "推荐理由")}
+    long_text = {headers.index(label) + 1: LONG_TEXT_WIDTH for label in form.of_kind(Kind.LONG_TEXT)}
     style_sheet(ws, widths={1: 5, **long_text})
     print_setup(ws)
     return _save(wb, path)

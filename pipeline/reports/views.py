@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ..campaign import FormSpec, builtin
 from ..model import Problem, Status
 
 
@@ -140,6 +141,7 @@ class DigestData:
     units: list[UnitRow]
     upstream: UpstreamInfo | None = None
     more_tasks: int = 0  # waiting items beyond those listed in `tasks`
+    form: FormSpec | None = None  # the campaign's form (the built-in 附件1 when None)
 
     def units_in(self, *states: UnitState) -> list[UnitRow]:
         return [u for u in self.units if u.state in states]
@@ -182,6 +184,8 @@ def fmt_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def account_name(view: SubmissionView) -> str:
-    """The 账号名称 staff know the submission by, or a placeholder."""
-    return (view.fields.get("账号名称") or "").strip() or "（未填账号名称）"
+def account_name(view: SubmissionView, form: FormSpec | None = None) -> str:
+    """The nominee's name staff know the submission by (the form's identity field, 账号名称
+    in the built-in 附件1), or a placeholder saying it is missing."""
+    label = (form or builtin().form).identity_label
+    return (view.fields.get(label) or "").strip() or f"（未填{label}）"

@@ -7,7 +7,7 @@ import sys
 
 from ..config import Config
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow
-from ..model import FORM_LABELS, Status
+from ..model import Status
 from ..rules.audience import split, staff_text
 from .decisions import (
     DecisionError,
@@ -121,8 +121,8 @@ def show(config: Config, args, out=None) -> int:
             for i, r in enumerate(options, 1):
                 print(f"  {i}. {r.message}", file=out)
         if row.fields:
-            print("\n推荐表内容（来源）：", file=out)
-            for label in FORM_LABELS:
+            print(f"\n{config.form.title}内容（来源）：", file=out)
+            for label in config.form.labels:
                 value = (row.fields or {}).get(label, "")
                 source = (row.sources or {}).get(label, "")
                 print(f"  {label}：{value or '（空）'}" + (f"    ← {source}" if source else ""), file=out)
@@ -141,7 +141,7 @@ def show(config: Config, args, out=None) -> int:
         if corrections and row.fields_read:
             changed = [
                 lbl
-                for lbl in FORM_LABELS
+                for lbl in config.form.labels
                 if (row.fields_read or {}).get(lbl, "") != (row.fields or {}).get(lbl, "")
             ]
             print(f"\n原始识别值（已更正 {len(changed)} 栏）：", file=out)

@@ -22,7 +22,7 @@ from ..outbox import enqueue, new_message
 from ..reports.digest import digest_fingerprint, digest_subject, digest_text, render_digest_html
 from ..reports.summary import build_summary_xlsx
 from ..reports.views import DigestData, MailboxHealth, StaffTask, SubmissionView, UpstreamInfo
-from ..reports.wording import days_phrase
+from ..reports.wording import days_phrase, nominee_noun
 from ..templating import TEMPLATE_DIR
 from .sending import now_local, send_and_report
 
@@ -89,11 +89,12 @@ def staff_tasks(
     if upstream is not None and not upstream.selected:
         accepted = sum(1 for r in rows if r.status == Status.ACCEPTED.value)
         if accepted:
+            noun = nominee_noun(config.form)
             tasks.append(
                 StaffTask(
                     "上报",
-                    f"尚未选定上报{upstream.name}的账号（上报截止 {upstream.deadline:%Y-%m-%d %H:%M}，"
-                    f"{days_phrase(now, upstream.deadline)}）：在已受理的 {accepted} 个账号中选定"
+                    f"尚未选定上报{upstream.name}的{noun}（上报截止 {upstream.deadline:%Y-%m-%d %H:%M}，"
+                    f"{days_phrase(now, upstream.deadline)}）：在已受理的 {accepted} 个{noun}中选定"
                     f" {upstream.accounts} 个，然后发送上报材料包。",
                     f"{config.web.base_url.rstrip('/')}/packet"
                     if config.web.base_url
@@ -101,7 +102,8 @@ def staff_tasks(
                 )
             )
     elif upstream is not None and upstream.packet_sent is None:
-        names = "、".join(v.fields.get("账号名称", "") or v.case_no for v in upstream.selected)
+        identity = config.form.identity_label
+        names = "、".join(v.fields.get(identity, "") or v.case_no for v in upstream.selected)
         tasks.append(
             StaffTask(
                 "上报",
@@ -235,6 +237,7 @@ def build_digest_data(
             mailboxes=health,
             units=units,
             upstream=upstream,
+            form=config.form,
         ),
         views,
     )
@@ -255,7 +258,9 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     html = render_digest_html(data, TEMPLATE_DIR)
     html_path = out / f"每日汇总_{day:%Y-%m-%d}.html"
     html_path.write_text(html, encoding="utf-8")
-    xlsx = build_summary_xlsx(data.units, views, out / "汇总表.xlsx", link_base=config.web.base_url)
+    xlsx = build_summary_xlsx(
+        data.units, views, out / "汇总表.xlsx", link_base=config.web.base_url, form=config.form
+    )
     # "Nothing changed" = no ledger change since the last digest and the same
     # standing state (tasks, unit states, mailbox health, failed mails).
     fingerprint = digest_fingerprint(dataclasses.replace(data, changes=[]))

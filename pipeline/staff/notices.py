@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Config
 from ..ledger import MessageRow
-from ..model import FORM_LABELS, Status
+from ..model import Status
 from ..outbox import enqueue, new_message
 from ..reports.wording import quote_zh
 from ..rules.audience import split
@@ -42,15 +42,15 @@ def notice_subject(kind: str, case_no: str, status: Status, subject: str) -> str
     return f"{tag}{case_no} {status.zh}：{subject or '（无主题）'}"[:180]
 
 
-def _fields_heading(status: Status, is_scan: bool, corrected: bool) -> str | None:
+def _fields_heading(status: Status, is_scan: bool, corrected: bool, title: str = "推荐表") -> str | None:
     if status is Status.ACCEPTED:
-        return "受理的推荐表内容" + ("（已经工作人员核对）：" if corrected or is_scan else "：")
+        return f"受理的{title}内容" + ("（已经工作人员核对）：" if corrected or is_scan else "：")
     if status is Status.NEEDS_FIX:
-        return "系统识别的推荐表内容（请核对，补正时如有误请一并更正）："
+        return f"系统识别的{title}内容（请核对，补正时如有误请一并更正）："
     if status is Status.MANUAL_REVIEW:
         if is_scan:
-            return "系统从扫描件中识别的推荐表内容（工作人员将对照原件核对，无需重新发送）："
-        return "系统识别的推荐表内容："
+            return f"系统从扫描件中识别的{title}内容（工作人员将对照原件核对，无需重新发送）："
+        return f"系统识别的{title}内容："
     return None
 
 
@@ -88,7 +88,7 @@ def notice_text(
     now = now or datetime.now(tz)
     resend_by = f"在报送截止时间（{deadline.astimezone(tz):%m月%d日 %H:%M}）前" if now <= deadline else "尽快"
     heading = _fields_heading(
-        status, bool(row.is_scan), bool(row.fields_read and row.fields_read != row.fields)
+        status, bool(row.is_scan), bool(row.fields_read and row.fields_read != row.fields), config.form.title
     )
     if kind == RECEIPT:
         opening = f"{config.this_level.name}已收到贵单位报送{quote_zh(config.campaign)}推荐材料的邮件，处理结果如下。"
@@ -112,7 +112,9 @@ def notice_text(
         resend_by=resend_by,
         superseded_by=row.superseded_by,
         fields_heading=heading if row.fields else None,
-        fields={label: (row.fields or {}).get(label, "") for label in FORM_LABELS},
+        fields=config.form.ordered(row.fields),
+        form_title=config.form.title,
+        identity=config.form.identity_label,
         attachments=[{"name": a.name, "kind": a.kind} for a in row.attachments],
         contact=config.this_level.contact or "、".join(config.this_level.staff),
     )

@@ -14,16 +14,18 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..campaign import FormSpec, Kind
 from ..config import Config
 from ..errors import UserFacingError
 from ..ledger import Ledger, MessageRow
 from ..ledger.views import decisions_by_case, to_view
-from ..model import Status
+from ..model import AttachmentKind, Status
 from ..outbox import enqueue, new_message
-from ..reports.packet import account_folder, build_packet
+from ..reports.blank_form import tag_of
+from ..reports.packet import account_folder, build_packet, form_file_name, summary_name
 from ..reports.views import SubmissionView, account_name
-from ..reports.wording import quote_zh
-from ..templating import TEMPLATE_DIR, render
+from ..reports.wording import nominee_noun, quote_zh
+from ..templating import render
 from .sending import send_and_report
 
 
@@ -61,13 +63,14 @@ def selected_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
 def _check(config: Config, selected: list[SubmissionView]) -> None:
     if config.upstream is None:
         raise PacketError("配置中没有 upstream（上级），无需生成上报材料包。")
+    noun = nominee_noun(config.form)
     if not selected:
         raise NothingSelected(
-            "尚未选定上报账号：请先选定（python run.py decide 选定上报 受理编号，或在控制台“上报”页）。"
+            f"尚未选定上报{noun}：请先选定（python run.py decide 选定上报 受理编号，或在控制台“上报”页）。"
         )
     if len(selected) > config.upstream.accounts:
         raise PacketError(
-            f"选定了 {len(selected)} 个账号，超过上级名额 {config.upstream.accounts} 个，请先取消多余的选定。"
+            f"选定了 {len(selected)} 个{noun}，超过上级名额 {config.upstream.accounts} 个，请先取消多余的选定。"
         )
 
 
@@ -77,17 +80,34 @@ def _zip_base(config: Config) -> str:
     return _part_names(config.this_level.name, 1)[0]
 
 
+def described_by(form: FormSpec) -> tuple[str, ...]:
+    """The fields the cover letter names each nominee with, after its name: the short list's
+    text fields that describe the nominee, not the contact person (运营主体 in the built-in 附件1)."""
+    return tuple(
+        label
+        for label in form.summary_labels[1:]
+        if form.field(label).kind is Kind.TEXT and not form.field(label).weak_evidence
+    )
+
+
 def cover_text(config: Config, selected: list[SubmissionView], part: int, parts: int, zip_name: str) -> str:
+    form = config.form
     return render(
         "packet.txt.j2",
         upstream=config.upstream.name,
         level_name=config.this_level.name,
         campaign=quote_zh(config.campaign),
+        noun=nominee_noun(form),
+        form_title=form.title,
+        form_tag=tag_of(form),
+        summary_name=summary_name(form),
         accounts=[
             {
-                "name": account_name(v),
-                "operator": v.fields.get("运营主体", ""),
-                "folder": account_folder(i, v),
+                "name": account_name(v, form),
+                "about": [
+                    (label, v.fields.get(label, "")) for label in described_by(form) if v.fields.get(label)
+                ],
+                "folder": account_folder(i, v, form),
             }
             for i, v in enumerate(selected, 1)
         ],
@@ -100,7 +120,7 @@ def cover_text(config: Config, selected: list[SubmissionView], part: int, parts:
 
 
 def packet_subject(config: Config, part: int = 1, parts: int = 1) -> str:
-    return f"{config.this_level.name}推荐{quote_zh(config.campaign)}账号材料" + (
+    return f"{config.this_level.name}推荐{quote_zh(config.campaign)}{nominee_noun(config.form)}材料" + (
         f"（{part}/{parts}）" if parts > 1 else ""
     )
 
@@ -109,17 +129,15 @@ def plan_packet(config: Config, ledger: Ledger) -> PacketPlan:
     """What the packet would hold and the cover mail, without building or sending."""
     selected = selected_accounts(config, ledger)
     _check(config, selected)
-    files = [("推荐账号汇总表.xlsx", "各账号推荐表内容一览")]
+    form = config.form
+    noun = nominee_noun(form)
+    files = [(summary_name(form), f"各{noun}{form.title}内容一览")]
     for i, v in enumerate(selected, 1):
-        folder = account_folder(i, v)
-        files.append(
-            (
-                f"{folder}/推荐表.docx",
-                f"推荐表（按{'工作人员核对后的' if v.fields_read and v.fields_read != v.fields else '受理的'}内容生成）",
-            )
-        )
+        folder = account_folder(i, v, form)
+        checked = "工作人员核对后的" if v.fields_read and v.fields_read != v.fields else "受理的"
+        files.append((f"{folder}/{form_file_name(form)}", f"{form.title}（按{checked}内容生成）"))
         for a in v.attachments:
-            if a.kind != "推荐表":
+            if a.kind != AttachmentKind.FORM:
                 files.append((f"{folder}/{a.name}", a.kind))
     zip_name = _zip_base(config)
     return PacketPlan(
@@ -142,7 +160,7 @@ def run_packet(config: Config, send: bool = False) -> str:
         selected,
         out,
         level_name=config.this_level.name,
-        template=TEMPLATE_DIR / "推荐表模板.docx",
+        form=config.form,
         # Base64 grows attachments by 4/3: keep each zip at 70% of the mail limit.
         max_mail_bytes=int(config.upstream.max_mail_mb * 1024 * 1024 * 0.7),
     )

@@ -19,8 +19,9 @@ from ..config import Config
 from ..ledger import Ledger, MessageRow
 from ..ledger.views import unit_rows
 from ..outbox import enqueue, new_message
+from ..reports.blank_form import tag_of
 from ..reports.views import UnitState
-from ..reports.wording import days_phrase, quote_zh
+from ..reports.wording import days_phrase, nominee_noun, quote_zh
 from ..rules.audience import split
 from ..templating import render
 from .sending import flush_if, now_local, send_and_report
@@ -101,6 +102,9 @@ def plan_reminders(config: Config, ledger: Ledger, now: datetime) -> ReminderPla
                 fixes=fixes,
                 quota=config.quota_for(unit.name),
                 contact=level.contact or "、".join(level.staff),
+                form_title=config.form.title,
+                form_tag=tag_of(config.form),
+                noun=nominee_noun(config.form),
             )
             subject = (
                 f"【补正提醒】{view.case_no} 请于 {due_phrase(deadline)}补正"

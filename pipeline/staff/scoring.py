@@ -1,6 +1,7 @@
-"""Scoring by reviewers (附件2): the accounts to score, saving a reviewer's
-points, the board with each reviewer's totals, averages and ranking, and the
-评分表.xlsx export — the console and `run.py scoring` share these."""
+"""Scoring by reviewers (the campaign's scoring rules, `config.scoring`; 附件2 in the
+built-in campaign): the nominees to score, saving a reviewer's points, the board
+with each reviewer's totals, averages and ranking, and the 评分表.xlsx export —
+the console and `run.py scoring` share these."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..campaign import ScoringItem, ScoringSpec, builtin
 from ..config import Config
 from ..errors import UserFacingError
 from ..ledger import Ledger, MessageRow, ScoreRow, UserRow, utcnow
 from ..ledger.views import to_view
 from ..model import Status
-from ..reports.scoring import FANS_ITEM, ITEMS, build_scoring_xlsx, prefill
+from ..reports.scoring import build_scoring_xlsx, prefill
 from ..reports.views import SubmissionView
-
-MAX_POINTS = {item.name: item.max_points for item in ITEMS}
+from ..reports.wording import nominee_noun
 
 
 class ScoringError(UserFacingError):
@@ -37,11 +38,18 @@ class Board:
     reviewers: list[str]
     rows: list[BoardRow]
     scores: dict[tuple[str, str, str], int]  # (reviewer, case_no, item) -> points
-    prefill: dict[str, int | None]  # case_no -> pre-filled 粉丝量 points
+    prefilled: dict[tuple[str, str], int | None]  # (case_no, objective item) -> pre-filled points
+    items: tuple[ScoringItem, ...] = ()  # the campaign's scoring items, in order
+
+    @property
+    def prefill(self) -> dict[str, int | None]:
+        """case_no -> pre-filled points of the first objective item (what the console page reads today)."""
+        item = next((i.name for i in self.items if i.prefill is not None), None)
+        return {case: pts for (case, name), pts in self.prefilled.items() if name == item}
 
 
 def scoring_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
-    """Accepted accounts, in roster order (the order every sheet and page uses)."""
+    """Accepted nominees, in roster order (the order every sheet and page uses)."""
     order = {u.name: i for i, u in enumerate(config.units)}
     with ledger.session() as s:
         rows = s.scalars(
@@ -73,12 +81,15 @@ def save_scores(
     config=None,
     replay: str | None = None,
 ) -> None:
-    """Store one reviewer's points for one account; None clears an item (journaled when `config` is given)."""
+    """Store one reviewer's points for one nominee; None clears an item (journaled when `config` is given).
+    Items and their maximum points are the campaign's (`config.scoring`; the built-in 附件2 without config)."""
+    spec: ScoringSpec = config.scoring if config is not None else builtin().scoring
     for item, value in points.items():
-        if item not in MAX_POINTS:
+        if item not in spec.by_name:
             raise ScoringError(f"没有这个评分项：{item}")
-        if value is not None and not (0 <= value <= MAX_POINTS[item]):
-            raise ScoringError(f"“{item}”应为 0 到 {MAX_POINTS[item]} 之间的整数，填写的是 {value}。")
+        most = spec.by_name[item].points
+        if value is not None and not (0 <= value <= most):
+            raise ScoringError(f"“{item}”应为 0 到 {most} 之间的整数，填写的是 {value}。")
     from . import journal
 
     entry_id = replay or journal.new_id()
@@ -87,7 +98,8 @@ def save_scores(
             raise journal.AlreadyApplied(entry_id)
         row = s.scalar(select(MessageRow).where(MessageRow.case_no == case_no))
         if row is None or row.status != Status.ACCEPTED.value:
-            raise ScoringError(f"{case_no} 不是已受理的账号，不能评分。")
+            noun = nominee_noun(config.form if config is not None else builtin().form)
+            raise ScoringError(f"{case_no} 不是已受理的{noun}，不能评分。")
         existing = {
             r.item: r
             for r in s.scalars(
@@ -120,19 +132,23 @@ def scoring_board(config: Config, ledger: Ledger) -> Board:
         if who not in reviewers:
             reviewers.append(who)  # a reviewer since removed: their scores still count
     scores = {(who, case, item): pts for who, case, item, pts in stored}
+    items = config.scoring.items
+    objective = {i.name for i in items if i.prefill is not None}
+    if objective == {i.name for i in items}:
+        objective = set()  # every item pre-filled: any score counts
     rows = []
     for v in accounts:
         totals = {}
         for r in reviewers:
-            mine = {i.name: scores[(r, v.case_no, i.name)] for i in ITEMS if (r, v.case_no, i.name) in scores}
-            # As in 评分表.xlsx: the pre-filled 粉丝量 alone is not a score.
-            totals[r] = sum(mine.values()) if set(mine) - {FANS_ITEM} else None
+            mine = {i.name: scores[(r, v.case_no, i.name)] for i in items if (r, v.case_no, i.name) in scores}
+            # As in 评分表.xlsx: pre-filled objective items alone are not a score.
+            totals[r] = sum(mine.values()) if set(mine) - objective else None
         given = [t for t in totals.values() if t is not None]
         rows.append(BoardRow(v, totals, round(sum(given) / len(given), 1) if given else None, None))
     ranked = sorted((r for r in rows if r.average is not None), key=lambda r: -r.average)
     for r in ranked:
         r.rank = 1 + sum(1 for o in ranked if o.average > r.average)  # ties share a rank, like RANK()
-    return Board(reviewers, rows, scores, prefill(accounts))
+    return Board(reviewers, rows, scores, prefill(accounts, config.scoring), items)
 
 
 def run_scoring(config: Config) -> str:
@@ -147,6 +163,12 @@ def run_scoring(config: Config) -> str:
         board.reviewers,
         board.scores,
         link_base=config.web.base_url,
+        form=config.form,
+        scoring=config.scoring,
     )
     scored = sum(1 for r in board.rows if r.average is not None)
-    return f"评分表已生成（{len(board.rows)} 个已受理账号，{len(board.reviewers) or 3} 位评委，已评 {scored} 个）：{path}"
+    noun = nominee_noun(config.form)
+    return (
+        f"评分表已生成（{len(board.rows)} 个已受理{noun}，{len(board.reviewers) or 3} 位评委，"
+        f"已评 {scored} 个）：{path}"
+    )

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from ..config import Config
 from ..ledger import Ledger, OutboxRow
 from ..ledger.views import all_rows, unit_rows
-from ..model import FORM_LABELS
 
 
 def _width(text: str) -> int:
@@ -29,7 +28,8 @@ def print_status(config: Config, ledger: Ledger, out=None) -> None:
     out = out or sys.stdout
     with ledger.session() as s:
         units, views = unit_rows(s, config)
-    header = ["单位", "状态", "受理编号", "账号名称", "到达时间", "问题数"]
+    identity = config.form.identity_label
+    header = ["单位", "状态", "受理编号", identity, "到达时间", "问题数"]
     table = [header]
     for row in units:
         v = row.submission
@@ -41,7 +41,7 @@ def print_status(config: Config, ledger: Ledger, out=None) -> None:
                     row.unit,
                     row.state.value,
                     v.case_no,
-                    v.fields.get("账号名称", "")[:20],
+                    v.fields.get(identity, "")[:20],
                     f"{v.arrival:%m-%d %H:%M}",
                     str(len(v.problems)),
                 ]
@@ -81,9 +81,7 @@ def export_records(config: Config, ledger: Ledger) -> list[dict]:
                     "arrival": r.arrival.astimezone(config.tz).isoformat(timespec="seconds"),
                     "status": r.status,
                     "problems": list(r.problems or []),
-                    "fields": {label: (r.fields or {}).get(label, "") for label in FORM_LABELS}
-                    if r.fields
-                    else {},
+                    "fields": config.form.ordered(r.fields) if r.fields else {},
                     "normalized": dict(r.normalized or {}),
                     "sources": dict(r.sources or {}),  # where each value was read, for staff to check
                     "fields_read": dict(r.fields_read) if r.fields_read is not None else None,
@@ -124,7 +122,7 @@ def export(config: Config, fmt: str, output: Path | None) -> Path | None:
         "单位",
         "到达时间",
         "状态",
-        *FORM_LABELS,
+        *config.form.labels,
         "问题",
         "附件",
         "回执已发送",
@@ -140,7 +138,7 @@ def export(config: Config, fmt: str, output: Path | None) -> Path | None:
             r["unit"] or "",
             r["arrival"],
             status.zh,
-            *[r["fields"].get(label, "") for label in FORM_LABELS],
+            *[r["fields"].get(label, "") for label in config.form.labels],
             "\n".join(p["message"] for p in r["problems"]),
             "\n".join(f"{a['name']}（{a['kind']}）" for a in r["attachments"]),
             "是" if r["receipt_sent"] else "否",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pipeline.model import FORM_GRID, FORM_LABELS
+from pipeline.campaign import builtin
 
 from .wordml import Writer
 
-GRID_ROWS = FORM_GRID
+GRID_ROWS = builtin().form.rows
 WIDTHS = [1550, 2603, 1550, 2603]  # A4 text width, as the notice's 附件1
-EMPTY = {label: "" for label in FORM_LABELS}
+EMPTY = builtin().form.empty_fields()
 
 
 def values(city: str, n: int) -> dict[str, str]:

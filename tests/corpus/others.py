@@ -205,7 +205,10 @@ def english_contacts_xlsx() -> tuple[bytes, dict[str, str]]:
 
 
 def _summary_sheet(records: list[dict[str, str]]) -> bytes:
-    from pipeline.reports.summary import UNIT_HEADERS
+    from pipeline.campaign import builtin
+    from pipeline.reports.summary import unit_headers
+
+    UNIT_HEADERS = unit_headers(builtin().form)
 
     wb = openpyxl.Workbook()
     ws = wb.active
