@@ -59,9 +59,11 @@ test: $(STAMP) system-deps
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
+# ruff (style and format) everywhere; mypy on the core packages listed in pyproject.toml.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipeline tests bench examples run.py
 	$(VENV)/bin/ruff format --check pipeline tests bench examples run.py
+	$(VENV)/bin/mypy
 
 bench: $(STAMP) system-deps
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -13,6 +13,81 @@ from pg import PgCluster, pg_bindir
 
 _user_numbers = itertools.count(1)
 
+# ---------------------------------------------------------------- the `slow` mark
+# `make test-fast` (-m "not slow") is the edit-test loop: under a minute, and every
+# package still runs. What it leaves to `make test` carries the `slow` mark, given
+# here rather than on each test so the whole choice reads in one place. A test is
+# slow when it costs seconds of CPU: real processes started, killed or disturbed,
+# OCR of whole pages (3-6 s each), LibreOffice conversions, a browser, or a whole
+# console installation. (tests/test_suite_marks.py checks every name below exists.)
+
+SLOW_FILES = {
+    "test_crash_harness.py": "24 SIGKILLed run.py processes over 120 mails",
+    "test_scale.py": "concurrent run.py workers, a 300-mail backlog",
+    "test_terminal_noise.py": "run.py processes disturbed while they run",
+    "test_process_lifetime.py": "run.py killed while LibreOffice starts or OCR runs",
+    "test_serve.py": "run.py serve and the console beside it",
+    "test_cli.py": "every command as a real child process with real pipes",
+    "test_ocr.py": "PP-OCR of whole scans and photos",
+    "test_ocr_pages.py": "PP-OCR of a 40-page scanned PDF",
+    "test_formats_pipeline.py": "every format through the mail pipeline (LibreOffice, OCR)",
+    "test_legacy_files.py": "inputs made by LibreOffice",
+    "test_convert.py": "LibreOffice conversions",
+    "test_pdf_reader.py": "PDFs made by LibreOffice",
+    "test_web_flows.py": "chromium against run.py web",
+    "test_web_security.py": "a whole console installation (a scan read by OCR)",
+}
+SLOW_FIXTURES = {  # wherever a test uses one of these
+    "browser": "chromium",
+    "console": "a whole console installation",
+    "legacy": "documents converted by LibreOffice",
+    "converter": "a warm LibreOffice",
+    "xls_book": "an .xls made by LibreOffice",
+    "private_dovecot": "a dovecot of the test's own, stopped or restarted",
+}
+SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwise fast
+    "test_faults.py": {
+        "test_ledger_locked_by_another_process_waits_then_processes_everything",
+        "test_file_size_limit_while_storing_raw_mail_loses_nothing",
+    },
+    "test_scan_prep.py": {
+        "test_survey_finds_the_turn_that_makes_text_upright",
+        "test_survey_measures_skew",
+        "test_flatten_undoes_a_photo_perspective",
+    },
+    "test_dispatch.py": {"test_mutated_files_never_raise"},
+    "test_big_messages.py": {"test_40mb_message_through_dovecot_is_fetched_in_pieces_and_parsed_identically"},
+    "test_mime_fuzz.py": {"test_structured_messages_never_raise"},
+    "test_notices.py": {"test_scan_receipt_is_for_staff_to_check_and_accept_repeats_nothing"},
+    "test_label_scan.py": {"test_label_matches_equals_full_scan"},
+    "test_ledger_recovery.py": {
+        "test_lost_or_emptied_sqlite_ledger_is_refused_then_rebuilt_without_sending_twice",
+        "test_ledger_restored_from_an_older_backup_is_refused_then_completed",
+        "test_emptied_postgresql_ledger_is_refused_then_rebuilt",
+    },
+    "test_summary.py": {
+        "test_opens_in_libreoffice",
+        "test_prints_on_a4_landscape_with_every_column_on_page_one",
+    },
+    "test_scoring.py": {"test_libreoffice_computes_totals_averages_and_ranking"},
+    "test_form_docx.py": {"test_filled_forms_print_on_a4"},
+}
+
+
+def is_slow(item: pytest.Item) -> bool:
+    name = item.path.name
+    return (
+        name in SLOW_FILES
+        or getattr(item, "originalname", item.name) in SLOW_TESTS.get(name, ())
+        or not SLOW_FIXTURES.keys().isdisjoint(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
 
 def _dovecot():
     if not dovecot_binary():
