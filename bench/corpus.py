@@ -36,11 +36,14 @@ import pdfplumber  # noqa: E402
 from common import bench  # noqa: E402
 from extract import timed_pair  # noqa: E402
 
+from pipeline.campaign import builtin  # noqa: E402
 from pipeline.documents import default_converter, read_document  # noqa: E402
 from pipeline.documents.docx_reader import read_docx  # noqa: E402
 from pipeline.documents.pdf_reader import read_pdf  # noqa: E402
 from pipeline.documents.xlsx_reader import read_xlsx  # noqa: E402
 from pipeline.form import extract_form  # noqa: E402
+
+FORM = builtin().form
 
 REAL = ROOT / "tests" / "corpus" / "real"
 
@@ -76,13 +79,13 @@ def raw_doc(data: bytes) -> None:
 
 def ours(reader: Callable) -> Callable[[bytes], None]:
     def run(data: bytes) -> None:
-        extract_form(reader(data, "bench.x"))
+        extract_form(reader(data, "bench.x"), FORM)
 
     return run
 
 
 def dispatched(data: bytes) -> None:
-    extract_form(read_document("bench.doc", data))
+    extract_form(read_document("bench.doc", data), FORM)
 
 
 PAIRS = {
@@ -97,7 +100,7 @@ def accuracy(expected: dict[str, dict]) -> dict[str, tuple[int, int, int, int]]:
     """format -> (fields right, fields expected, non-form files, non-form files with fields)."""
     out: dict[str, list[int]] = {}
     for name, entry in expected.items():
-        form = extract_form(read_document(name, (REAL / name).read_bytes()))
+        form = extract_form(read_document(name, (REAL / name).read_bytes()), FORM)
         stats = out.setdefault(entry["format"], [0, 0, 0, 0])
         if entry["form"]:
             stats[0] += sum(form.fields[k] == v for k, v in entry["fields"].items())

@@ -42,11 +42,14 @@ from fixtures_forms import (  # noqa: E402
     xlsx_vertical,
 )
 
+from pipeline.campaign import builtin  # noqa: E402
 from pipeline.documents import read_document  # noqa: E402
 from pipeline.documents.docx_reader import read_docx  # noqa: E402
 from pipeline.documents.pdf_reader import read_pdf  # noqa: E402
 from pipeline.documents.xlsx_reader import read_xlsx  # noqa: E402
 from pipeline.form import extract_form  # noqa: E402
+
+FORM = builtin().form
 
 
 def make_docx(i: int) -> bytes:
@@ -92,7 +95,7 @@ def raw_pdf(data: bytes) -> None:
 
 def ours(reader: Callable) -> Callable[[bytes], None]:
     def run(data: bytes) -> None:
-        form = extract_form(reader(data, "bench"))
+        form = extract_form(reader(data, "bench"), FORM)
         if form.labels_found < 15:
             raise SystemExit(f"bench fixture not fully read: {form.labels_found} labels")
 
@@ -101,7 +104,7 @@ def ours(reader: Callable) -> Callable[[bytes], None]:
 
 def dispatched(data: bytes) -> None:
     """What `run.py extract` and the mail pipeline do: sniff, read in an isolated child, locate."""
-    form = extract_form(read_document("bench", data))
+    form = extract_form(read_document("bench", data), FORM)
     if form.labels_found < 15:
         raise SystemExit(f"bench fixture not fully read: {form.labels_found} labels")
 

@@ -1,18 +1,23 @@
-"""`run.py extract`: read 推荐表 files directly, one JSON object per file.
+"""`run.py extract`: read filled forms directly, one JSON object per file.
 
-A path that cannot be read is reported in one Chinese line and left out of
-the JSON: 15 empty fields would look like a form that was read and is blank.
+The fields are the campaign's (`config.form`: the built-in 附件1 unless the
+configuration defines `form.fields`, e.g. from `run.py form init`). A path
+that cannot be read is reported in one Chinese line and left out of the
+JSON: empty fields would look like a form that was read and is blank.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from .campaign import builtin
 from .config import Config, Limits
 from .documents import read_document
-from .errors import UserFacingError
+from .errors import UserFacingError, describe
 from .form import analyze_document
-from .model import FORM_LABELS
+
+log = logging.getLogger(__name__)
 
 
 class UnreadableFile(UserFacingError):
@@ -29,24 +34,26 @@ def read_file(path: Path) -> bytes:
     except PermissionError:
         raise UnreadableFile(f"没有权限读取：{path}") from None
     except OSError as exc:
-        raise UnreadableFile(f"无法读取 {path}：{exc.strerror or exc}") from None
+        log.warning("cannot read %s: %s", path, exc)
+        name = path.name if len(path.name) <= 60 else path.name[:30] + "…" + path.name[-20:]
+        raise UnreadableFile(f"无法读取“{name}”：{describe(exc)}") from None
 
 
 def extract_file(path: Path, config: Config | None, converter=None) -> dict:
     limits = config.limits if config else Limits()
-    required = config.form.required if config else list(FORM_LABELS)
+    spec = config.form if config else builtin().form
     data = read_file(path)
-    doc = read_document(path.name, data, limits, converter)
-    form, normalized, problems = analyze_document(doc, required)
+    doc = read_document(path.name, data, limits, converter, spec)
+    form, normalized, problems = analyze_document(doc, spec)
     return {
         "file": str(path),
-        "fields": {label: form.fields.get(label, "") for label in FORM_LABELS},
+        "fields": spec.ordered(form.fields),
         "normalized": normalized,
         "problems": [p.as_dict() for p in problems],
         "sources": form.sources,
         "format": doc.format,
         "is_scan": doc.is_scan,
-        "form_score": form.score,  # 0 when the file is not the 推荐表 (see form/judge.py)
+        "form_score": form.score,  # 0 when the file is not the form (see form/judge.py)
     }
 
 

@@ -264,8 +264,8 @@ class Processor:
             if kind in MEDIA:
                 files.append((att, kind, None))
                 continue
-            doc = read_document(att.name, att.data, self.config.limits, self.converter)
-            form = extract_form(doc)
+            doc = read_document(att.name, att.data, self.config.limits, self.converter, self.config.form)
+            form = extract_form(doc, self.config.form)
             kind = classify_attachment(att.name, att.data, doc, form)
             if kind is AttachmentKind.FORM:
                 forms.append(self._form(att, doc, form))
@@ -276,8 +276,8 @@ class Processor:
             for i, (att, kind, _) in enumerate(files):
                 if kind is not AttachmentKind.PICTURE:
                     continue
-                doc = read_document(att.name, att.data, self.config.limits, self.converter)
-                form = extract_form(doc)
+                doc = read_document(att.name, att.data, self.config.limits, self.converter, self.config.form)
+                form = extract_form(doc, self.config.form)
                 if classify_attachment(att.name, att.data, doc, form) is AttachmentKind.FORM:
                     forms.append(self._form(att, doc, form))
                     files[i] = (att, AttachmentKind.FORM, doc)
@@ -301,7 +301,7 @@ class Processor:
         return chosen
 
     def _form(self, att: Attachment, doc: Document, found: FormResult) -> FormFound:
-        form, normalized, problems = analyze_document(doc, self.config.form.required, found)
+        form, normalized, problems = analyze_document(doc, self.config.form, found)
         return FormFound(att, form, normalized, problems)
 
     def _decide_and_record(

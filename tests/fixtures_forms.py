@@ -25,10 +25,11 @@ from docx.shared import Pt
 
 from pipeline.campaign import builtin
 
-LABELS = builtin().form.labels
+FORM = builtin().form  # the notice's 附件1
+LABELS = FORM.labels
 
 # 附件1 grid: pairs on one row, long fields spanning the three value columns.
-GRID_ROWS = builtin().form.rows
+GRID_ROWS = FORM.rows
 
 # Label spellings seen in retyped forms (value = how the label is written).
 VARIANT_LABELS = {

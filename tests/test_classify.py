@@ -12,8 +12,10 @@ from fixtures_forms import docx_grid, sample_values, xlsx_grid
 from media_fixtures import make_video
 from PIL import Image
 
+from pipeline.campaign import builtin
 from pipeline.documents import read_document
 from pipeline.documents.classify import article_chars, classify_attachment, is_article
+from pipeline.form import extract_form
 from pipeline.model import AttachmentKind, Document
 
 SENTENCE = "针灸科普账号坚持群众导向，解答群众健康问题，深受读者欢迎。"
@@ -40,7 +42,9 @@ def article_docx(paragraphs: int, pictures: int = 0, sentence: str = SENTENCE) -
 
 
 def kind(name: str, data: bytes) -> AttachmentKind:
-    return classify_attachment(name, data, read_document(name, data))
+    """As intake classifies: with the form stage's verdict on the document."""
+    doc = read_document(name, data)
+    return classify_attachment(name, data, doc, extract_form(doc, builtin().form))
 
 
 def test_form_by_content_whatever_the_name():

@@ -19,12 +19,15 @@ from fixtures_forms import docx_grid, sample_values, xlsx_grid
 from media_fixtures import make_video
 from msoffcrypto.format.ooxml import OOXMLFile
 
+from pipeline.campaign import builtin
 from pipeline.config import Limits
 from pipeline.documents import read_document
 from pipeline.documents.convert import Converter
 from pipeline.documents.isolate import IsolationError, run_isolated
 from pipeline.documents.sniff import sniff
 from pipeline.form import extract_form
+
+FORM = builtin().form
 
 VALUES_DOC = sample_values(0)
 VALUES_XLS = sample_values(1)
@@ -138,7 +141,7 @@ def test_every_format_yields_all_fields(legacy, converter, name, key, fmt, value
     doc = read_document(name, legacy[key], converter=converter)
     assert doc.format == fmt
     assert codes(doc) == []
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.labels_found == 15
     assert form.fields == values
 
@@ -151,9 +154,13 @@ def test_doc_table_cells_survive_conversion(legacy, converter):
 
 def test_extension_is_ignored(legacy, converter):
     # A docx named .wps, a doc named .docx, an xlsx named .et all read by content.
-    assert extract_form(read_document("a.wps", legacy["docx"], converter=converter)).fields == VALUES_DOC
-    assert extract_form(read_document("a.docx", legacy["doc"], converter=converter)).fields == VALUES_DOC
-    assert extract_form(read_document("a.et", legacy["xlsx"], converter=converter)).fields == VALUES_XLS
+    assert (
+        extract_form(read_document("a.wps", legacy["docx"], converter=converter), FORM).fields == VALUES_DOC
+    )
+    assert (
+        extract_form(read_document("a.docx", legacy["doc"], converter=converter), FORM).fields == VALUES_DOC
+    )
+    assert extract_form(read_document("a.et", legacy["xlsx"], converter=converter), FORM).fields == VALUES_XLS
     assert sniff(legacy["doc"], "x.pdf").kind == "doc"
 
 
@@ -194,7 +201,7 @@ def test_web_page_saved_as_doc(converter):
     page = f'<html><head><meta charset="utf-8"></head><body><p>推荐表</p><table border="1">{rows}</table><p>完</p></body></html>'
     doc = read_document("推荐表.doc", page.encode(), converter=converter)
     assert codes(doc) == [] and doc.format == "doc"
-    assert extract_form(doc).fields == VALUES_DOC
+    assert extract_form(doc, FORM).fields == VALUES_DOC
 
 
 def _rtf(lines: list[str]) -> bytes:

@@ -22,10 +22,13 @@ from fixtures_forms import (
     sample_values,
 )
 
+from pipeline.campaign import builtin
 from pipeline.config import Limits
 from pipeline.documents.docx_reader import read_docx
 from pipeline.documents.errors import DocumentError
 from pipeline.form import extract_form
+
+FORM = builtin().form
 
 
 def _cells(doc):
@@ -57,7 +60,7 @@ def test_grid_text_matches_python_docx():
 
 def test_grid_fields_and_sources():
     values = sample_values(2)
-    form = extract_form(read_docx(docx_grid(values), "推荐表.docx"))
+    form = extract_form(read_docx(docx_grid(values), "推荐表.docx"), FORM)
     assert form.fields == values
     assert form.labels_found == 15
     # 账号名称 sits in row 2 (after the title row), its value in column 2.
@@ -71,21 +74,21 @@ def test_vmerged_label_collects_one_value_per_row():
     doc = read_docx(docx_grid(values, split_effect=True), "a.docx")
     label = next(c for c in doc.tables[0].cells if c.text == "传播实效")
     assert label.row_span == 2
-    assert extract_form(doc).fields == values
+    assert extract_form(doc, FORM).fields == values
 
 
 def test_label_variants_and_materials_table_first():
     values = sample_values(4)
     doc = read_docx(docx_grid(values, labels=VARIANT_LABELS, materials_first=True), "a.docx")
     assert len(doc.tables) == 2
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.fields == values
     assert form.sources["邮编"].startswith("a.docx 表格2 ")
 
 
 def test_vertical_table():
     values = sample_values(5)
-    form = extract_form(read_docx(docx_vertical(values), "v.docx"))
+    form = extract_form(read_docx(docx_vertical(values), "v.docx"), FORM)
     assert form.fields == values
     assert form.sources["联系地址"] == "v.docx 表格1 第15行第2列"
 
@@ -95,7 +98,7 @@ def test_paragraphs_only():
     values["推荐理由"] = "第一段理由。\n第二段理由。"
     doc = read_docx(docx_paragraphs(values), "p.docx")
     assert doc.tables == []
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.fields == values
     assert form.sources["账号名称"] == "p.docx 正文第2段"
 
@@ -103,7 +106,7 @@ def test_paragraphs_only():
 def test_constructs_sdt_formtext_textbox_revisions_nested():
     values = sample_values(7)
     doc = read_docx(docx_constructs(values), "c.docx")
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.fields == construct_expected(values)
     text = doc.text
     assert "99999" not in text  # w:del
@@ -127,7 +130,7 @@ def test_docm_read_as_plain_ooxml():
         docx.Document(io.BytesIO(docm))  # python-docx refuses .docm
     doc = read_docx(docm, "宏.docm")
     assert doc.format == "docm"
-    assert extract_form(doc).fields == construct_expected(values)
+    assert extract_form(doc, FORM).fields == construct_expected(values)
     assert doc.image_count == 0
 
 
@@ -287,4 +290,4 @@ def test_absurd_table_does_not_hide_the_form():
         f"<w:tr><w:tc>{_p(_r(k))}</w:tc><w:tc>{_p(_r(values[k]))}</w:tc></w:tr>" for k in LABELS
     )
     doc = read_docx(build_docx_package(hostile + f"<w:tbl>{form_rows}</w:tbl>"), "h.docx")
-    assert extract_form(doc).fields == values
+    assert extract_form(doc, FORM).fields == values

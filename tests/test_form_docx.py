@@ -81,13 +81,8 @@ def label_values(table) -> dict[str, str]:
 
 
 def read_back(doc, form: FormSpec):
-    """The next level's reader on `doc`. The registry-aware reader takes the form
-    (`extract_form(doc, spec)`, the reading branch); until it is merged the reader knows
-    only the built-in 附件1. Drop the fallback once it is in."""
-    if "spec" in inspect.signature(extract_form).parameters:
-        return extract_form(doc, form)
-    assert form.labels == FORM.labels, "this reader reads the built-in 附件1 only"
-    return extract_form(doc)
+    """The next level's reader on `doc`, reading `form`'s fields."""
+    return extract_form(doc, form)
 
 
 # ---------------------------------------------------------------- the built-in 附件1

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 from fixtures_forms import LABELS, sample_values
 
+from pipeline.campaign import builtin, vocabulary
 from pipeline.form import extract_form
 from pipeline.form.clean import clean_value
 from pipeline.form.combined import combined_label, split_combined
-from pipeline.form.judge import FORM_MIN_MATCH, choose_forms, form_score, label_weight
+from pipeline.form.judge import choose_forms, evidence, form_score, label_weight
 from pipeline.form.lines import values_from_glued
 from pipeline.model import Cell, Document, Table
+
+FORM = builtin().form
+VOCAB = vocabulary(FORM)
 
 
 def _rows(name: str, rows: list[list[str]]) -> Table:
@@ -27,39 +31,54 @@ def _form(values: dict[str, str], labels=LABELS) -> Table:
 def test_common_labels_alone_are_not_the_form():
     values = sample_values(0)
     doc = Document("报名表.docx", "docx", tables=[_form(values, LABELS[10:])])
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.labels_found == 5 and form.score == 0 and not form.found
     assert not any(form.fields.values()) and form.sources == {}
 
 
 def test_three_distinctive_labels_make_a_form_two_do_not():
     values = sample_values(1)
-    two = extract_form(Document("a.docx", "docx", tables=[_form(values, LABELS[:2] + LABELS[10:])]))
-    three = extract_form(Document("b.docx", "docx", tables=[_form(values, LABELS[:3] + LABELS[10:])]))
+    two = extract_form(Document("a.docx", "docx", tables=[_form(values, LABELS[:2] + LABELS[10:])]), FORM)
+    three = extract_form(Document("b.docx", "docx", tables=[_form(values, LABELS[:3] + LABELS[10:])]), FORM)
     assert two.score == 0 and two.fields["手机"] == ""
     assert (
         three.found
         and three.fields["手机"] == values["手机"]
         and three.fields["粉丝数量"] == values["粉丝数量"]
     )
-    assert 0.5 < three.score < extract_form(Document("c.docx", "docx", tables=[_form(values)])).score == 1.0
+    assert (
+        0.5
+        < three.score
+        < extract_form(Document("c.docx", "docx", tables=[_form(values)]), FORM).score
+        == 1.0
+    )
+
+
+def test_builtin_form_weighs_as_before():
+    """Weights come from the form's fields; for 附件1 (ten distinctive, five weak) they are the old constants."""
+    ev = evidence(FORM)
+    assert ev.distinctive == frozenset(LABELS[:10])
+    assert ev.distinctive_weight == pytest.approx(0.095) and ev.min_match == pytest.approx(0.28)
+    assert label_weight(FORM, "联系地址", "地址") == 0.01
 
 
 def test_generic_wordings_count_half():
-    assert label_weight("运营主体", "主办单位") == label_weight("运营主体", "运营主体") / 2
-    assert label_weight("账号ID/网页链接", "网址") < label_weight("账号ID/网页链接", "账号ID/网页链接")
-    assert label_weight("手机", "手机") < label_weight("推荐理由", "推荐理由") / 5
+    assert label_weight(FORM, "运营主体", "主办单位") == label_weight(FORM, "运营主体", "运营主体") / 2
+    assert label_weight(FORM, "账号ID/网页链接", "网址") < label_weight(
+        FORM, "账号ID/网页链接", "账号ID/网页链接"
+    )
+    assert label_weight(FORM, "手机", "手机") < label_weight(FORM, "推荐理由", "推荐理由") / 5
     # A meeting notice: 主办单位, 网址, 简介 plus every contact label is still not a form.
     paired = {"运营主体": "主办单位", "账号ID/网页链接": "网址", "账号简介": "简介"}
     paired.update({k: k for k in LABELS[10:]})
-    assert form_score(paired, None) == 0
-    assert form_score({k: k for k in LABELS[:3]}, None) >= 0.5 + FORM_MIN_MATCH / 2
+    assert form_score(FORM, paired, None) == 0
+    assert form_score(FORM, {k: k for k in LABELS[:3]}, None) >= 0.5 + evidence(FORM).min_match / 2
 
 
 def test_labels_without_a_value_place_do_not_count():
     """A header row of labels with nothing under them is a list heading, not label→value pairs."""
     doc = Document("x.docx", "docx", tables=[_rows("表格1", [list(LABELS)])])
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.labels_found == 15 and form.score == 0
 
 
@@ -67,14 +86,14 @@ def test_summary_sheet_one_record_is_read_but_ranks_low():
     values = sample_values(2)
     header = ["序号", "推荐单位", *LABELS, "问题"]
     row = ["1", "北京针灸学会", *(values[k] for k in LABELS), "「手机」应为11位手机号码"]
-    form = extract_form(Document("汇总表.xlsx", "xlsx", tables=[_rows("汇总", [header, row])]))
+    form = extract_form(Document("汇总表.xlsx", "xlsx", tables=[_rows("汇总", [header, row])]), FORM)
     assert form.fields == values  # 联系地址 is the cell under it, never the "问题" header
     assert 0 < form.score < 0.5
 
 
 def test_summary_sheet_with_several_records_is_not_a_form():
     rows = [["序号", *LABELS]] + [[str(i), *sample_values(i).values()] for i in range(1, 4)]
-    form = extract_form(Document("汇总表.xlsx", "xlsx", tables=[_rows("汇总", rows)]))
+    form = extract_form(Document("汇总表.xlsx", "xlsx", tables=[_rows("汇总", rows)]), FORM)
     assert form.score == 0 and not any(form.fields.values())
 
 
@@ -83,7 +102,7 @@ def test_form_sheet_wins_over_a_summary_sheet_before_it():
     other = sample_values(4)
     summary = _rows("汇总", [list(LABELS), [other[k] for k in LABELS]])
     doc = Document("book.xlsx", "xlsx", tables=[summary, _form(values, LABELS)])
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.fields == values and form.score == 1.0
     assert form.sources["账号名称"] == "book.xlsx 表格1 第1行第2列"
 
@@ -91,10 +110,14 @@ def test_form_sheet_wins_over_a_summary_sheet_before_it():
 def test_choose_forms_prefers_any_real_form_over_a_summary_sheet():
     values = sample_values(11)
     sheet = extract_form(
-        Document("汇总表.xlsx", "xlsx", tables=[_rows("汇总", [list(LABELS), list(values.values())])])
+        Document("汇总表.xlsx", "xlsx", tables=[_rows("汇总", [list(LABELS), list(values.values())])]), FORM
     )
-    form = extract_form(Document("推荐表.docx", "docx", tables=[_form(values, LABELS[:4] + LABELS[10:])]))
-    letter = extract_form(Document("推荐函.docx", "docx", paragraphs=["联系人：王五", "手机：13900000000"]))
+    form = extract_form(
+        Document("推荐表.docx", "docx", tables=[_form(values, LABELS[:4] + LABELS[10:])]), FORM
+    )
+    letter = extract_form(
+        Document("推荐函.docx", "docx", paragraphs=["联系人：王五", "手机：13900000000"]), FORM
+    )
     assert 0 < sheet.score < form.score and letter.score == 0
     score = lambda r: r.score  # noqa: E731
     assert choose_forms([sheet, letter, form], score) == [form]
@@ -113,7 +136,7 @@ def test_label_band_takes_the_cell_below_not_the_photo_column():
         ["粉丝数量", "运营主体", "尺寸：40 mm x 35 mm"],
         [values["粉丝数量"], values["运营主体"], "白色背景"],
     ] + [[k, values[k], ""] for k in LABELS[4:]]
-    form = extract_form(Document("v.docx", "docx", tables=[_rows("表格1", rows)]))
+    form = extract_form(Document("v.docx", "docx", tables=[_rows("表格1", rows)]), FORM)
     assert form.fields == values
 
 
@@ -124,7 +147,7 @@ def test_label_beside_its_value_is_not_a_band():
         ["账号名称", values["账号名称"], "注册时间", values["注册时间"]],
         ["粉丝数量", values["粉丝数量"], "运营主体", values["运营主体"]],
     ] + [[k, values[k], "", ""] for k in LABELS[4:]]
-    form = extract_form(Document("g.docx", "docx", tables=[_rows("表格1", rows)]))
+    form = extract_form(Document("g.docx", "docx", tables=[_rows("表格1", rows)]), FORM)
     assert form.fields == values
 
 
@@ -153,16 +176,16 @@ def test_label_beside_its_value_is_not_a_band():
     ],
 )
 def test_combined_labels_split_their_value(label, value, expected):
-    canons = combined_label(label)
+    canons = combined_label(label, VOCAB)
     assert canons == tuple(expected)
-    assert split_combined(canons, value) == expected
+    assert split_combined(canons, value, FORM) == expected
 
 
 @pytest.mark.parametrize(
     "text", ["账号ID/网页链接", "推荐单位及盖章", "联系人", "姓名及性别", "联系人及联系人"]
 )
 def test_not_combined_labels(text):
-    assert combined_label(text) is None
+    assert combined_label(text, VOCAB) is None
 
 
 # ---------------------------------------------------------------- values that are not values
@@ -198,7 +221,7 @@ def test_instructions_in_cells_are_empty_fields():
     table = _form(values)
     hint = next(c for c in table.cells if c.text == values["手机"])
     hint.text = "（优先填写队长手机号）"
-    form = extract_form(Document("h.docx", "docx", tables=[table]))
+    form = extract_form(Document("h.docx", "docx", tables=[table]), FORM)
     assert form.fields["手机"] == "" and form.fields["联系人"] == values["联系人"]
 
 
@@ -208,7 +231,7 @@ def test_instructions_in_cells_are_empty_fields():
 def test_glued_text_is_read_in_form_order():
     values = sample_values(8)
     glued = "".join(f"{k}{values[k]}" for k in LABELS)
-    form = extract_form(Document("g.docx", "docx", paragraphs=["推荐表", glued]))
+    form = extract_form(Document("g.docx", "docx", paragraphs=["推荐表", glued]), FORM)
     assert form.fields == values
     assert form.sources["手机"] == "g.docx 正文第2段"
 
@@ -217,13 +240,13 @@ def test_glued_text_label_quoted_in_a_long_value_is_not_a_label():
     values = sample_values(9)
     values["推荐理由"] = "坚持联系人民群众，联系人群广泛"
     glued = "".join(f"{k}{values[k]}" for k in LABELS)
-    assert {k: v.value for k, v in values_from_glued([glued]).items()} == values
+    assert {k: v.value for k, v in values_from_glued([glued], VOCAB).items()} == values
 
 
 def test_sentence_naming_labels_is_not_glued_text():
     text = "该账号粉丝数量稳步增长，推荐理由详见推荐表，联系人手机已在表中填写。"
-    assert values_from_glued([text]) == {}
-    assert not extract_form(Document("函.docx", "docx", paragraphs=[text])).found
+    assert values_from_glued([text], VOCAB) == {}
+    assert not extract_form(Document("函.docx", "docx", paragraphs=[text]), FORM).found
 
 
 def test_combined_labels_in_running_text():
@@ -232,5 +255,5 @@ def test_combined_labels_in_running_text():
         f"联系人及手机：{values['联系人']} {values['手机']}",
         f"电子邮箱：{values['电子邮箱']}  所在地址及邮编：{values['联系地址']} {values['邮编']}",
     ]
-    form = extract_form(Document("p.docx", "docx", paragraphs=lines))
+    form = extract_form(Document("p.docx", "docx", paragraphs=lines), FORM)
     assert form.fields == values

@@ -7,9 +7,11 @@ from fixtures_forms import LABELS, sample_values
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.campaign import builtin, vocabulary
 from pipeline.form import analyze_document, extract_form
-from pipeline.form.labels import match_label
 from pipeline.model import Cell, Document, Problem, Table
+
+FORM = builtin().form
 
 
 def _rows_table(name: str, rows: list[list[str]]) -> Table:
@@ -47,7 +49,7 @@ def _vertical(values: dict[str, str], labels: dict[str, str] | None = None, name
 )
 def test_label_variants(label, written):
     values = sample_values(0)
-    form = extract_form(Document("f.docx", "docx", tables=[_vertical(values, {label: written})]))
+    form = extract_form(Document("f.docx", "docx", tables=[_vertical(values, {label: written})]), FORM)
     assert form.fields == values
 
 
@@ -59,7 +61,7 @@ def test_grid_pairs_and_empty_value_not_taken_from_neighbour():
         ["联系人", "", "手机", values["手机"]],
         ["电子邮箱", values["电子邮箱"], "邮编", ""],
     ]
-    form = extract_form(Document("g.docx", "docx", tables=[_rows_table("表格1", rows)]))
+    form = extract_form(Document("g.docx", "docx", tables=[_rows_table("表格1", rows)]), FORM)
     assert form.fields["联系人"] == ""  # empty cell, not the 手机 label nor its value
     assert form.fields["手机"] == values["手机"]
     assert form.fields["邮编"] == ""
@@ -69,7 +71,7 @@ def test_grid_pairs_and_empty_value_not_taken_from_neighbour():
 
 def test_missing_value_cell_does_not_steal_label_below():
     rows = [["联系人", "手机"], ["电子邮箱", "邮编"]]
-    form = extract_form(Document("x.docx", "docx", tables=[_rows_table("表格1", rows)]))
+    form = extract_form(Document("x.docx", "docx", tables=[_rows_table("表格1", rows)]), FORM)
     assert form.fields["联系人"] == "" and form.fields["手机"] == ""
     assert form.labels_found == 4
 
@@ -81,7 +83,7 @@ def test_value_under_label():
     for i in range(0, 15, 5):
         rows.append(labels[i : i + 5])
         rows.append([values[k] for k in labels[i : i + 5]])
-    form = extract_form(Document("u.xlsx", "xlsx", tables=[_rows_table("Sheet1", rows)]))
+    form = extract_form(Document("u.xlsx", "xlsx", tables=[_rows_table("Sheet1", rows)]), FORM)
     assert form.fields == values
     assert form.sources["注册时间"] == "u.xlsx Sheet1 第2行第2列"
 
@@ -93,7 +95,7 @@ def test_most_labels_wins_and_split_form_is_joined():
     )
     first = _rows_table("表格2", [[k, values[k]] for k in LABELS[:10]])
     second = _rows_table("表格3", [[k, values[k]] for k in LABELS[10:]])
-    form = extract_form(Document("s.pdf", "pdf", tables=[materials, first, second]))
+    form = extract_form(Document("s.pdf", "pdf", tables=[materials, first, second]), FORM)
     assert form.fields == values
     assert form.sources["手机"] == "s.pdf 表格3 第2行第2列"
 
@@ -102,7 +104,7 @@ def test_page_split_leaves_one_row_in_a_second_table():
     values = sample_values(14)
     first = _rows_table("表格1", [[k, values[k]] for k in LABELS[:14]])
     second = _rows_table("表格2", [["联系地址", values["联系地址"]]])
-    form = extract_form(Document("p.pdf", "pdf", tables=[first, second]))
+    form = extract_form(Document("p.pdf", "pdf", tables=[first, second]), FORM)
     assert form.fields == values
     assert form.sources["联系地址"] == "p.pdf 表格2 第1行第2列"
 
@@ -111,14 +113,14 @@ def test_inline_label_value_cells():
     values = sample_values(4)
     cells = [Cell(0, 0, f"{k}：{values[k]}") for k in LABELS]
     table = Table("表格1", [Cell(i, 0, c.text) for i, c in enumerate(cells)])
-    form = extract_form(Document("i.docx", "docx", tables=[table]))
+    form = extract_form(Document("i.docx", "docx", tables=[table]), FORM)
     assert form.fields == values
 
 
 def test_two_fields_in_one_cell():
     values = sample_values(5)
     rows = [[f"联系人：{values['联系人']}  手机：{values['手机']}"]] + [[k, values[k]] for k in LABELS[:10]]
-    form = extract_form(Document("t.docx", "docx", tables=[_rows_table("表格1", rows)]))
+    form = extract_form(Document("t.docx", "docx", tables=[_rows_table("表格1", rows)]), FORM)
     assert form.fields["联系人"] == values["联系人"]
     assert form.fields["手机"] == values["手机"]
 
@@ -127,7 +129,7 @@ def test_value_cell_repeating_its_label():
     values = sample_values(6)
     rows = [[k, values[k]] for k in LABELS]
     rows[9][1] = f"推荐理由：{values['推荐理由']}"
-    form = extract_form(Document("r.docx", "docx", tables=[_rows_table("表格1", rows)]))
+    form = extract_form(Document("r.docx", "docx", tables=[_rows_table("表格1", rows)]), FORM)
     assert form.fields == values
 
 
@@ -138,7 +140,7 @@ def test_extra_rows_are_not_values():
         ["填表日期", "2021年7月30日"],
     ]
     rows[14] = ["联系地址", values["联系地址"]]
-    form = extract_form(Document("e.docx", "docx", tables=[_rows_table("表格1", rows)]))
+    form = extract_form(Document("e.docx", "docx", tables=[_rows_table("表格1", rows)]), FORM)
     assert form.fields == values
 
 
@@ -159,7 +161,7 @@ def test_ocr_lines_without_colons():
         f"联系地址 {values['联系地址']}",
     ]
     doc = Document("scan.jpg", "image", paragraphs=lines, is_scan=True)
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.fields == values
     assert form.is_scan is True
     assert form.sources["推荐理由"] == "scan.jpg 正文第9行"
@@ -174,7 +176,7 @@ def test_labels_glued_to_previous_value():
         f"联系人：{values['联系人']}手机：{values['手机']}",
         f"粉丝数量 {values['粉丝数量']}运营主体 {values['运营主体']}",
     ]
-    form = extract_form(Document("g.pdf", "pdf", paragraphs=lines))
+    form = extract_form(Document("g.pdf", "pdf", paragraphs=lines), FORM)
     for label in ("账号名称", "注册时间", "电子邮箱", "邮编", "联系人", "手机"):
         assert form.fields[label] == values[label], label
 
@@ -183,7 +185,7 @@ def test_running_text_is_not_a_label():
     values = sample_values(9)
     values["推荐理由"] = "方便群众通过手机端随时获取健康知识，粉丝数量稳步增长，联系人民群众"
     lines = [f"{k}：{values[k]}" for k in LABELS]
-    form = extract_form(Document("p.docx", "docx", paragraphs=lines))
+    form = extract_form(Document("p.docx", "docx", paragraphs=lines), FORM)
     assert form.fields == values
 
 
@@ -192,7 +194,7 @@ def test_numbered_paragraphs():
     lines = [
         f"{i}.{k}：{values[k]}" if i % 2 else f"（{i}）{k}：{values[k]}" for i, k in enumerate(LABELS, 1)
     ]
-    form = extract_form(Document("n.docx", "docx", paragraphs=lines))
+    form = extract_form(Document("n.docx", "docx", paragraphs=lines), FORM)
     assert form.fields == values
 
 
@@ -205,24 +207,24 @@ def test_notice_text_does_not_fill_a_located_empty_field():
         tables=[_vertical(values)],
         paragraphs=["联系人：刘晶晶 易文军", "邮箱：1187093@qq.com"],
     )
-    assert extract_form(doc).fields == values
+    assert extract_form(doc, FORM).fields == values
 
 
 def test_paragraphs_fill_fields_missing_from_table():
     values = sample_values(11)
     table = _rows_table("表格1", [[k, values[k]] for k in LABELS[:12]])
     paras = [f"电子邮箱：{values['电子邮箱']}  邮编：{values['邮编']}", f"联系地址：{values['联系地址']}"]
-    form = extract_form(Document("m.docx", "docx", tables=[table], paragraphs=paras))
+    form = extract_form(Document("m.docx", "docx", tables=[table], paragraphs=paras), FORM)
     assert form.fields == values
     assert form.sources["联系地址"] == "m.docx 正文第2段"
 
 
 def test_no_form():
     doc = Document("文章.docx", "docx", paragraphs=["这是一篇图文案例，讲述针灸科普工作。"] * 3)
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.labels_found == 0 and not form.found
     assert set(form.fields) == set(LABELS) and not any(form.fields.values())
-    _, _, problems = analyze_document(doc, list(LABELS))
+    _, _, problems = analyze_document(doc, FORM)
     assert [p.code for p in problems] == ["form_not_found"]
 
 
@@ -235,7 +237,7 @@ def test_analyze_document_itemizes_problems():
     values["联系地址"] = ""
     reader_problem = Problem(None, "pdf_truncated", "PDF 文件过长。")
     doc = Document("a.docx", "docx", tables=[_vertical(values)], problems=[reader_problem])
-    form, normalized, problems = analyze_document(doc, list(LABELS))
+    form, normalized, problems = analyze_document(doc, FORM)
     assert problems[0] == reader_problem
     by_field = {p.field: p.code for p in problems[1:]}
     assert by_field == {
@@ -255,7 +257,7 @@ def test_analyze_document_itemizes_problems():
 
 def test_huge_span_is_bounded():
     table = Table("表格1", [Cell(0, 0, "联系人", row_span=10**9, col_span=10**9), Cell(0, 5, "张三")])
-    form = extract_form(Document("h.docx", "docx", tables=[table]))
+    form = extract_form(Document("h.docx", "docx", tables=[table]), FORM)
     assert form.fields["联系人"] == ""
 
 
@@ -267,7 +269,7 @@ def test_huge_span_is_bounded():
 )
 def test_any_spacing_of_a_label_still_matches(label, gaps, star, colon):
     written = star + "".join(ch + gaps[i % len(gaps)] for i, ch in enumerate(label)).strip() + colon
-    assert match_label(written) == (label, 2)
+    assert vocabulary(FORM).match_label(written) == (label, 2)
     values = sample_values(0)
-    form = extract_form(Document("h.docx", "docx", tables=[_vertical(values, {label: written})]))
+    form = extract_form(Document("h.docx", "docx", tables=[_vertical(values, {label: written})]), FORM)
     assert form.fields == values

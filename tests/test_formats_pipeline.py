@@ -16,7 +16,7 @@ from test_dispatch import form_docx, soffice_batch
 from test_ocr import VALUES as SCAN_VALUES
 from test_ocr import form_image
 
-from pipeline.model import FORM_LABELS
+from pipeline.campaign import builtin
 
 # name sent, source key, values used, unit address
 CASES = [
@@ -100,7 +100,7 @@ def test_extract_reads_legacy_formats(files, tmp_path):
     broken.write_bytes(files["docx"][:3000])
     out = json.loads(run(tmp_path / "none.yaml", "extract", *paths, str(broken)).stdout)
     for obj, (name, _, values, _) in zip(out, CASES, strict=False):
-        assert list(obj["fields"]) == list(FORM_LABELS)
+        assert list(obj["fields"]) == list(builtin().form.labels)
         assert obj["fields"] == sample_values(values), name
         assert obj["problems"] == [], name
     assert [p["code"] for p in out[-1]["problems"]] == ["corrupt"]

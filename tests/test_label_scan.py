@@ -5,9 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.form import labels as L
+from pipeline.campaign import builtin, vocabulary
 
-PIECES = [v for v, _ in L.SCAN_KEYS] + [
+L = vocabulary(builtin().form)
+
+PIECES = [v for v, _ in L.scan_keys] + [
     "*",
     "＊",
     "※",
@@ -36,11 +38,11 @@ PIECES = [v for v, _ in L.SCAN_KEYS] + [
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=14))
 def test_label_matches_equals_full_scan(parts):
     line = "".join(parts)
-    full = [(m.start(), m.end(), m.lastgroup) for m in L.SCANNER.finditer(line)]
+    full = [(m.start(), m.end(), m.lastgroup) for m in L.scanner.finditer(line)]
     fast = [(m.start(), m.end(), m.lastgroup) for m in L.label_matches(line)]
     assert fast == full
 
 
 def test_long_article_paragraph_without_labels_has_no_matches():
     line = "针灸科普坚持以群众需求为导向，围绕常见病防治开展线上答疑和健康宣教。" * 40
-    assert list(L.label_matches(line)) == list(L.SCANNER.finditer(line)) == []
+    assert list(L.label_matches(line)) == list(L.scanner.finditer(line)) == []

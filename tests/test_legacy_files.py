@@ -17,10 +17,13 @@ import olefile
 import pytest
 from fixtures_forms import sample_values, soffice_convert, xlsx_grid
 
+from pipeline.campaign import builtin
 from pipeline.documents import convert, read_document
 from pipeline.documents.convert import Converter
 from pipeline.documents.sniff import sniff
 from pipeline.form import extract_form
+
+FORM = builtin().form
 
 VALUES = sample_values(3)
 
@@ -91,7 +94,7 @@ def converter(tmp_path_factory):
 
 def _fields(doc) -> dict[str, str]:
     assert [p.code for p in doc.problems] == [], doc.problems
-    return extract_form(doc).fields
+    return extract_form(doc, FORM).fields
 
 
 def test_doc_with_comments_is_read(files, converter):

@@ -10,10 +10,12 @@ from docx.shared import Cm
 from media_fixtures import make_video
 from PIL import Image
 
+from pipeline.campaign import builtin
 from pipeline.config import Materials
 from pipeline.documents import read_document
 from pipeline.documents.classify import classify_attachment
 from pipeline.documents.materials import check_materials
+from pipeline.form import extract_form
 from pipeline.model import Attachment, AttachmentKind
 
 TEN = "针灸科普进社区惠民。"  # 10 characters
@@ -41,7 +43,8 @@ def article(chars: int, pictures: int) -> bytes:
 
 def item(name: str, data: bytes):
     doc = read_document(name, data)
-    return Attachment(name=name, data=data), classify_attachment(name, data, doc), doc
+    kind = classify_attachment(name, data, doc, extract_form(doc, builtin().form))
+    return Attachment(name=name, data=data), kind, doc
 
 
 @pytest.fixture(scope="module")

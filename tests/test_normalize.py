@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -9,8 +10,17 @@ from fixtures_forms import LABELS, sample_values
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.campaign import FormSpec, builtin
 from pipeline.form.normalize import normalize_fields, to_date, to_email, to_int, to_phone, to_postcode
 from pipeline.form.validate import validate_fields
+
+FORM = builtin().form
+
+
+def requiring(*labels: str) -> FormSpec:
+    """The built-in form with only `labels` required."""
+    return replace(FORM, fields=tuple(replace(f, required=f.label in labels) for f in FORM.fields))
+
 
 FULLWIDTH = str.maketrans("0123456789.,", "０１２３４５６７８９．，")
 
@@ -126,20 +136,20 @@ def test_postcode_email():
 
 def test_normalize_fields_on_sample():
     values = sample_values(0)
-    out = normalize_fields(values)
+    out = normalize_fields(values, FORM)
     assert set(out) == set(LABELS)
     assert out["粉丝数量"] == int(float(values["粉丝数量"].rstrip("万")) * 10000 + 0.5)
     assert out["运营人数"] == int(values["运营人数"])
     assert out["发布数量"] == int(values["发布数量"])
     assert out["手机"] == values["手机"]
     assert out["账号ID/网页链接"] == values["账号ID/网页链接"]
-    assert validate_fields(values, out, list(LABELS)) == []
+    assert validate_fields(values, out, FORM) == []
 
 
 def test_validate_messages_are_chinese_and_specific():
     values = sample_values(1)
     values.update({"手机": "010-6408", "运营主体": "  ", "推荐理由": "单击此处输入文字。"})
-    problems = validate_fields(values, normalize_fields(values), ["运营主体", "推荐理由"])
+    problems = validate_fields(values, normalize_fields(values, FORM), requiring("运营主体", "推荐理由"))
     codes = {p.field: p.code for p in problems}
     assert codes == {"手机": "phone_invalid", "运营主体": "missing", "推荐理由": "missing"}
     phone = next(p for p in problems if p.field == "手机")
@@ -151,16 +161,23 @@ def test_validate_messages_are_chinese_and_specific():
     assert "提示语" in reason.message
 
 
-def test_optional_empty_fields_pass_but_link_is_always_required():
+def test_optional_empty_fields_pass_and_a_missing_link_has_its_own_code():
     values = dict.fromkeys(LABELS, "")
-    problems = validate_fields(values, normalize_fields(values), [])
-    assert [(p.field, p.code) for p in problems] == [("账号ID/网页链接", "link_missing")]
+    assert validate_fields(values, normalize_fields(values, FORM), requiring()) == []
+    problems = validate_fields(values, normalize_fields(values, FORM), requiring("账号ID/网页链接"))
+    assert [(p.field, p.code, p.message) for p in problems] == [
+        (
+            "账号ID/网页链接",
+            "link_missing",
+            "推荐表未填写「账号ID/网页链接」，请填写账号ID或可直接打开的网页链接后重新发送。",
+        )
+    ]
 
 
 def test_landline_is_not_a_mobile():
     values = sample_values(2)
     values["手机"] = "01064089967"  # 11 digits, but a Beijing landline
-    problems = validate_fields(values, normalize_fields(values), list(LABELS))
+    problems = validate_fields(values, normalize_fields(values, FORM), FORM)
     assert [(p.field, p.code) for p in problems] == [("手机", "phone_invalid")]
 
 
@@ -177,5 +194,5 @@ def test_landline_is_not_a_mobile():
 def test_placeholders_count_as_missing(text):
     values = sample_values(3)
     values["联系人"] = text
-    problems = validate_fields(values, normalize_fields(values), ["联系人"])
+    problems = validate_fields(values, normalize_fields(values, FORM), requiring("联系人"))
     assert [(p.field, p.code) for p in problems] == [("联系人", "missing")]

@@ -25,8 +25,11 @@ from intake_env import run
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from scan_corpus import VALUES as FILLED
 
+from pipeline.campaign import builtin
 from pipeline.documents import read_document
 from pipeline.form import extract_form
+
+FORM = builtin().form
 
 SHORT_FIELDS = ("账号名称", "粉丝数量", "账号ID/网页链接", "联系人", "手机", "电子邮箱", "邮编", "联系地址")
 
@@ -38,7 +41,7 @@ def corpus() -> dict[str, bytes]:
 
 def read(name: str, data: bytes):
     doc = read_document(name, data)
-    return doc, extract_form(doc)
+    return doc, extract_form(doc, FORM)
 
 
 def exact(form) -> list[str]:
@@ -96,7 +99,7 @@ def test_case_picture_is_not_read_as_form():
     doc = read_document("活动照片.jpg", buf.getvalue())
     assert doc.format == "jpeg"
     assert doc.problems == []  # no "scan" notice for a picture that is not the form
-    assert not extract_form(doc).found
+    assert not extract_form(doc, FORM).found
 
 
 def test_broken_image_is_corrupt(corpus):

@@ -12,11 +12,14 @@ import pytest
 import scan_corpus
 from scan_corpus import VALUES
 
+from pipeline.campaign import builtin
 from pipeline.config import Limits
 from pipeline.documents import classify_attachment, read_document
 from pipeline.documents.ocr import Budget, PdfPages, read_scan
 from pipeline.form import extract_form
 from pipeline.model import AttachmentKind
+
+FORM = builtin().form
 
 # On a grey scan the red stamp is grey too and cannot be told from print; it
 # covers 邮编's value and touches 联系地址's, so those two are not asserted.
@@ -57,7 +60,7 @@ def test_only_the_form_page_is_recognised(bundle):
     assert log.surveyed == [31]
     assert log.checked == list(range(1, 32))
     assert not log.out_of_budget
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.labels_found == 15
     for label, value in VALUES.items():
         if label not in UNDER_GREY_STAMP:
@@ -84,7 +87,7 @@ def test_read_document_finds_the_form_within_the_default_budget(bundle):
     doc = read_document("通知汇编.pdf", bundle, limits)
     assert doc.is_scan and doc.format == "pdf"
     assert [p.code for p in doc.problems] == ["scan"]
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.found and form.fields["手机"] == VALUES["手机"]
     assert classify_attachment("通知汇编.pdf", bundle, doc, form) is AttachmentKind.FORM
 

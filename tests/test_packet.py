@@ -19,6 +19,8 @@ from pipeline.model import Status
 from pipeline.reports.packet import build_packet, safe_name
 from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow  # noqa: F401
 
+FORM = builtin().form
+
 BJ = timezone(timedelta(hours=8))
 
 
@@ -215,8 +217,8 @@ def test_next_level_reads_the_packet_form(accounts, tmp_path: Path):
     data = members(packet.zip_paths[0])["1_京针_之声_ & 'Q'/推荐表.docx"]
     doc = documents.read_document("推荐表.docx", data)
     assert doc.problems == []
-    result = form.extract_form(doc)
-    assert result.labels_found == len(builtin().form.labels)
+    result = form.extract_form(doc, FORM)
+    assert result.labels_found == len(FORM.labels)
     assert result.fields == a.fields
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from fixtures_forms import (
     ENCRYPT_FILTER,
-    LABELS,
     VARIANT_LABELS,
     docx_grid,
     docx_paragraphs,
@@ -16,9 +15,12 @@ from fixtures_forms import (
     soffice_to_pdf,
 )
 
+from pipeline.campaign import builtin
 from pipeline.documents.errors import DocumentError
 from pipeline.documents.pdf_reader import _garbled, join_lines, read_pdf
 from pipeline.form import analyze_document, extract_form
+
+FORM = builtin().form
 
 LONG = "本账号长期坚持原创科普内容创作，围绕针灸临床与养生保健主题持续发布图文和短视频，回应群众关切，" * 3
 
@@ -48,7 +50,7 @@ def test_pdf_layouts(pdfs, name):
     doc = read_pdf(data, name)
     assert doc.format == "pdf"
     assert doc.problems == []
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.fields == values
     assert form.labels_found == 15
 
@@ -59,7 +61,7 @@ def test_pdf_grid_tables_and_sources(pdfs):
     (table,) = doc.tables
     intro = next(c for c in table.cells if c.text == values["账号简介"])
     assert (intro.col, intro.col_span) == (1, 3)
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.sources["账号名称"] == "grid.pdf 表格1 第2行第2列"
     # Text outside the table is kept, table text is not repeated in paragraphs.
     assert "附件1" in doc.paragraphs
@@ -74,7 +76,7 @@ def test_pdf_wrapped_label_and_value(pdfs):
 
 def test_pdf_paragraph_layout_validates_clean(pdfs):
     data, _values = pdfs["paragraphs.pdf"]
-    _form, normalized, problems = analyze_document(read_pdf(data, "p.pdf"), list(LABELS))
+    _form, normalized, problems = analyze_document(read_pdf(data, "p.pdf"), FORM)
     assert problems == []
     assert isinstance(normalized["粉丝数量"], int)
 

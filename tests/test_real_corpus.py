@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from corpus.cases import all_cases
 
+from pipeline.campaign import builtin
 from pipeline.documents import read_document
 from pipeline.form import extract_form
-from pipeline.model import FORM_LABELS
+
+FORM = builtin().form
 
 REAL = Path(__file__).parent / "corpus" / "real"
 EXPECTED: dict[str, dict] = json.loads((REAL / "expected.json").read_text(encoding="utf-8"))
@@ -30,7 +32,7 @@ def results() -> dict:
     out = {}
     for name in EXPECTED:
         doc = read_document(name, (REAL / name).read_bytes())
-        out[name] = (doc, extract_form(doc))
+        out[name] = (doc, extract_form(doc, FORM))
     return out
 
 
@@ -47,14 +49,14 @@ def test_form_reads_exactly(results, name):
     doc, form = results[name]
     assert form.found, (name, form.labels_found, [p.code for p in doc.problems])
     assert form.fields == EXPECTED[name]["fields"]
-    assert set(form.fields) == set(FORM_LABELS)
+    assert set(form.fields) == set(FORM.labels)
 
 
 @pytest.mark.parametrize("name", NEGATIVE)
 def test_other_documents_yield_nothing(results, name):
     _, form = results[name]
     assert not form.found and form.score == 0
-    assert form.fields == {label: "" for label in FORM_LABELS}
+    assert form.fields == FORM.empty_fields()
     assert form.sources == {}
 
 

@@ -12,9 +12,12 @@ import openpyxl
 import pytest
 from fixtures_forms import LABELS, VARIANT_LABELS, sample_values, xlsx_grid, xlsx_vertical
 
+from pipeline.campaign import builtin
 from pipeline.documents.errors import DocumentError
 from pipeline.documents.xlsx_reader import cell_text, read_xls_book, read_xlsx
 from pipeline.form import analyze_document, extract_form
+
+FORM = builtin().form
 
 
 def test_grid_numbers_are_plain_text_and_merges_once():
@@ -34,7 +37,7 @@ def test_grid_numbers_are_plain_text_and_merges_once():
 
 def test_grid_fields():
     values = sample_values(1)
-    form = extract_form(read_xlsx(xlsx_grid(values, labels=VARIANT_LABELS), "a.xlsx"))
+    form = extract_form(read_xlsx(xlsx_grid(values, labels=VARIANT_LABELS), "a.xlsx"), FORM)
     assert form.fields == values
     assert form.sources["手机"] == "a.xlsx 推荐表 第9行第4列"
 
@@ -43,7 +46,7 @@ def test_date_cell_becomes_iso_text():
     values = sample_values(2)
     when = datetime(2015, 6, 12)
     form, normalized, problems = analyze_document(
-        read_xlsx(xlsx_grid(values, date_cell=when), "d.xlsx"), list(LABELS)
+        read_xlsx(xlsx_grid(values, date_cell=when), "d.xlsx"), FORM
     )
     assert form.fields["注册时间"] == when.date().isoformat()
     assert normalized["注册时间"] == when.date().isoformat()
@@ -56,14 +59,14 @@ def test_form_on_second_sheet_after_materials_list():
     doc = read_xlsx(xlsx_grid(values, materials_sheet=True), "m.xlsm")
     assert [t.name for t in doc.tables] == ["材料清单", "推荐表"]
     assert doc.format == "xlsm"
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.fields == values
     assert all(src.startswith("m.xlsm 推荐表 ") for src in form.sources.values())
 
 
 def test_vertical_sheet():
     values = sample_values(4)
-    assert extract_form(read_xlsx(xlsx_vertical(values), "v.xlsx")).fields == values
+    assert extract_form(read_xlsx(xlsx_vertical(values), "v.xlsx"), FORM).fields == values
 
 
 @pytest.mark.parametrize(
@@ -151,7 +154,7 @@ def test_read_xls_book(xls_book):
     assert doc.format == "xls"
     intro = next(c for c in doc.tables[0].cells if c.text == values["账号简介"])
     assert intro.col_span == 3  # merges known thanks to formatting_info=True
-    form = extract_form(doc)
+    form = extract_form(doc, FORM)
     assert form.fields == values
 
 

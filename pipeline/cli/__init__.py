@@ -158,6 +158,29 @@ def cmd_extract(args) -> int:
     return 1 if failures else 0
 
 
+def cmd_form(args) -> int:
+    from ..documents.convert import Converter
+    from ..form.init import form_init
+
+    if Path(args.config).is_file():  # LibreOffice scratch under the installation's data/tmp
+        from ..documents import scratch
+
+        try:
+            config = load_config(args.config)
+        except ConfigError:
+            pass  # a configuration being written: the form section is what is missing
+        else:
+            scratch.configure(config.path(config.storage.tmp_dir))
+    with Converter() as converter:
+        text = form_init(Path(args.blank), Path(args.scoring) if args.scoring else None, converter)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"已写入：{args.output}（核对后粘贴到 inbox_rules.yaml）")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_export(args) -> int:
     from ..staff.status import export
 
@@ -268,6 +291,7 @@ COMMANDS = {
     "once": cmd_once,
     "serve": cmd_serve,
     "extract": cmd_extract,
+    "form": cmd_form,
     "export": cmd_export,
     "digest": cmd_digest,
     "packet": cmd_packet,

@@ -118,9 +118,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "extract": (
         "直接读取推荐表文件，输出 JSON",
-        "直接读取推荐表文件（Word、WPS、Excel、PDF、图片），输出 JSON：15 个栏目、规范化的值、问题清单。\n"
+        "直接读取推荐表文件（Word、WPS、Excel、PDF、图片），输出 JSON：各栏目、规范化的值、问题清单。\n"
+        "栏目按配置文件的 form 一节（没有写 form.fields 时是通知附件1 的 15 个栏目）。\n"
         "找不到或无法读取的文件逐个说明，退出状态为 1；读到的文件照常输出。\n\n"
-        "例如：\n  python run.py extract 推荐表.docx 推荐表.xlsx",
+        "例如：\n  python run.py extract 推荐表.docx 推荐表.xlsx\n"
+        "  python run.py extract --config 科普作品.yaml 申报表-北京.pdf",
+    ),
+    "form": (
+        "由通知所附的空白表格生成栏目定义（form init）",
+        "form init：读通知所附的空白表格（Word、WPS、从 Word 导出的 PDF、Excel），列出表上的每个栏目和猜测的类型，"
+        "输出配置文件的 form: 一节（YAML，带中文说明）；加 --scoring 同时读评分表（附件2），输出 scoring: 一节。\n"
+        "核对后粘贴到 inbox_rules.yaml，替换原有的 form:、scoring: 两节，再运行 check-config；"
+        "之后收到的表格按这些栏目读取（extract 可先试读）。\n\n"
+        "例如：\n  python run.py form init 附件1-申报表.docx\n"
+        "  python run.py form init 附件1-申报表.docx --scoring 附件2-评分细则.docx --output 栏目定义.yaml",
     ),
     "export": (
         "导出台账全部记录",
@@ -169,9 +180,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "  python run.py decide 指定单位 TJ-20210801-0012 --unit 天津市针灸学会\n"
         "  python run.py decide 选定 TJ-20210801-0007",
     ),
+    "resend": (
+        "重新发送发送失败的邮件",
+        "重新发送一封没有发出的邮件（如被对方服务器拒收：550 地址不存在）：地址错了用 --to 改为新地址。"
+        "记录谁在什么时候重新发送、原来和新的收件地址；立即发送，并如实说明结果（未发出时退出状态为 5）。\n"
+        "不加编号时列出所有发送失败的邮件及其编号。已发出或结果还不确定的邮件不会重发。\n\n"
+        "例如：\n  python run.py resend\n  python run.py resend 12\n"
+        "  python run.py resend 12 --to xuanchuanchu@cast.org.cn --by 刘晶晶\n"
+        "  python run.py resend TJ-20210801-0007 --to bjzj2@bjzj.cn   （该报送发送失败的邮件）",
+    ),
     "check": (
         "完整检查台账",
-        "完整检查台账：是否损坏、是否为空、是否落后于认领和发件记录（恢复了较旧的备份）。\n"
+        "完整检查台账：是否损坏、是否为空、是否落后于认领、发件和工作人员处理记录（恢复了较旧的备份）。\n"
         "其他命令启动时只做快速检查。\n\n"
         "例如：\n  python run.py check",
     ),
@@ -182,8 +202,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "restore": (
         "用备份文件恢复 SQLite 台账",
-        "用 backup 生成的文件恢复台账（请先停止 once/serve）；原台账改名保留。"
-        "备份之后处理过的邮件用 rebuild 补齐。\n\n"
+        "用 backup 生成的文件恢复台账（请先停止 once/serve/web）；原台账改名保留。"
+        "备份之后工作人员做过的处理（决定、更正、停用账号等）按处理记录自动恢复；备份之后收到的邮件用 rebuild 补齐。\n\n"
         "例如：\n  python run.py restore data/backups/ledger-20210801-090000.sqlite3",
     ),
     "rebuild": (
@@ -310,6 +330,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands["show"].add_argument("case", metavar="受理编号", help="如 TJ-20210801-0007")
 
+    rs = commands["resend"]
+    rs.add_argument(
+        "mail",
+        nargs="?",
+        metavar="邮件编号或受理编号",
+        help="邮件编号（列表中的 #编号）或受理编号；不写时列出发送失败的邮件",
+    )
+    rs.add_argument(
+        "--to", action="append", default=[], metavar="新地址", help="改为发给这个地址（可重复，或用逗号分隔）"
+    )
+    rs.add_argument("--by", default="工作人员", metavar="姓名", help="操作人姓名（记入记录）")
+
     rp = commands["reply"]
     rp.add_argument("case", metavar="受理编号", help="来信的受理编号")
     rp.add_argument("--text", metavar="文字", help="回复内容")
@@ -321,6 +353,21 @@ def build_parser() -> argparse.ArgumentParser:
     web = commands["web"]
     web.add_argument("--host", metavar="地址", help="监听地址（默认 web.host，即 127.0.0.1，只允许本机访问）")
     web.add_argument("--port", type=int, metavar="端口", help="端口（默认 web.port，即 8080）")
+
+    fm = commands["form"].add_subparsers(dest="form_action", required=True, title="操作", metavar="操作")
+    fi = fm.add_parser(
+        "init",
+        help="由空白表格生成 form: 一节",
+        description=COMMANDS["form"][1],
+    )
+    _common_options(fi, in_command=True)
+    fi.add_argument(
+        "blank",
+        metavar="空白表格",
+        help="通知所附的空白表格，如 附件1.docx（也可以是 .doc、.wps、.pdf、.xlsx）",
+    )
+    fi.add_argument("--scoring", metavar="评分表", help="通知所附的评分细则（附件2），读出 scoring: 一节")
+    fi.add_argument("--output", metavar="文件", help="写入文件（默认输出到屏幕）")
 
     us = commands["user"].add_subparsers(dest="user_action", required=True, title="操作", metavar="操作")
     ua = us.add_parser("add", help="添加账号", description="添加控制台账号。")

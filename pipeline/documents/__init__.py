@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
+from ..campaign import FormSpec
 from ..config import Limits
 from ..model import Document, Problem
 from . import sniff as kinds
@@ -21,6 +23,7 @@ from .classify import classify_attachment
 from .convert import SOURCES, Converter, default_converter
 from .encryption import office_is_encrypted
 from .errors import DocumentError
+from .form_labels import labels_shown
 from .isolate import IsolationError, run_isolated
 from .materials import check_materials
 from .sniff import Sniffed
@@ -50,18 +53,25 @@ _CODE_ALIASES = {
 
 
 def read_document(
-    name: str, data: bytes, limits: Limits | None = None, converter: Converter | None = None
+    name: str,
+    data: bytes,
+    limits: Limits | None = None,
+    converter: Converter | None = None,
+    form: FormSpec | None = None,
 ) -> Document:
-    """Read one attachment; never raises for bad input."""
+    """Read one attachment; never raises for bad input. `form` is the campaign's form
+    (None: the built-in 附件1): OCR looks for its labels to find the form's page."""
     limits = limits or Limits()
     try:
-        return _read(name, data, limits, converter)
+        return _read(name, data, limits, converter, form)
     except Exception:  # a bug must not lose the whole message
         log.exception("read_document failed for %r", name)
         return _problem_doc(name, "unknown", "corrupt", _msg_corrupt(name))
 
 
-def _read(name: str, data: bytes, limits: Limits, converter: Converter | None) -> Document:
+def _read(
+    name: str, data: bytes, limits: Limits, converter: Converter | None, form: FormSpec | None
+) -> Document:
     if len(data) > limits.max_attachment_mb * MB:
         return _problem_doc(
             name,
@@ -89,9 +99,9 @@ def _read(name: str, data: bytes, limits: Limits, converter: Converter | None) -
     if kind == kinds.ODS:
         return _via_converter(name, data, found, "xlsx", limits, converter)
     if kind == kinds.PDF:
-        return _read_pdf_or_ocr(name, data, limits)
+        return _read_pdf_or_ocr(name, data, limits, form)
     if kind == kinds.IMAGE:
-        return _read_image(name, data, found, limits)
+        return _read_image(name, data, found, limits, form)
     if kind == kinds.VIDEO:
         return _read_video(name, data, found)
     return _problem_doc(name, found.label or "unknown", "unsupported_format", _msg_unsupported(name, found))
@@ -128,16 +138,16 @@ def _read_pdf(data: bytes, name: str, limits: Limits) -> Document:
     return read_pdf(data, name, limits)
 
 
-def _ocr_pdf(data: bytes, name: str, limits: Limits) -> Document:
+def _ocr_pdf(data: bytes, name: str, limits: Limits, form: FormSpec | None = None) -> Document:
     from .ocr import ocr_pdf
 
-    return ocr_pdf(data, name, limits)
+    return ocr_pdf(data, name, limits, form=form)
 
 
-def _ocr_image(data: bytes, name: str, limits: Limits) -> Document:
+def _ocr_image(data: bytes, name: str, limits: Limits, form: FormSpec | None = None) -> Document:
     from .ocr import ocr_image
 
-    return ocr_image(data, name, limits)
+    return ocr_image(data, name, limits, form=form)
 
 
 def _guarded(func: Callable[..., Document], data: bytes, name: str, limits: Limits) -> tuple:
@@ -228,29 +238,29 @@ def _convert_with_fallback(conv: Converter, name: str, data: bytes, src_ext: str
         raise first from exc
 
 
-def _read_pdf_or_ocr(name: str, data: bytes, limits: Limits) -> Document:
+def _read_pdf_or_ocr(name: str, data: bytes, limits: Limits, form: FormSpec | None) -> Document:
     doc = _parse(_read_pdf, data, name, limits)
     if not any(p.code == "pdf_no_text" for p in doc.problems):
         return _relabel(doc, Sniffed(kinds.PDF, "pdf"))
-    scanned = _parse(_ocr_pdf, data, name, limits)
+    scanned = _parse(partial(_ocr_pdf, form=form), data, name, limits)
     if not scanned.is_scan:  # OCR itself failed: keep the reader's explanation too
         scanned.problems = [p for p in doc.problems if p.code != "pdf_no_text"] + scanned.problems
         scanned.format = "pdf"
         return scanned
     scanned.image_count = doc.image_count
     scanned.problems = [p for p in doc.problems if p.code != "pdf_no_text"] + scanned.problems
-    _drop_scan_notice_unless_form(scanned)
+    _drop_scan_notice_unless_form(scanned, form)
     return scanned
 
 
-def _read_image(name: str, data: bytes, found: Sniffed, limits: Limits) -> Document:
+def _read_image(name: str, data: bytes, found: Sniffed, limits: Limits, form: FormSpec | None) -> Document:
     if found.subtype not in kinds.OCR_IMAGES:
         return Document(file=name, format=found.label)  # e.g. GIF: a picture we do not OCR
-    doc = _parse(_ocr_image, data, name, limits)
+    doc = _parse(partial(_ocr_image, form=form), data, name, limits)
     if not doc.is_scan:
         return doc  # unreadable picture: the problem says so
     doc.format = found.label
-    _drop_scan_notice_unless_form(doc)
+    _drop_scan_notice_unless_form(doc, form)
     return doc
 
 
@@ -261,21 +271,19 @@ def _read_video(name: str, data: bytes, found: Sniffed) -> Document:
     return Document(file=name, format=found.label, duration_seconds=info.duration_seconds if info else None)
 
 
-def _drop_scan_notice_unless_form(doc: Document) -> None:
-    """Only a scan that shows the 推荐表 gets the "scan" notice; a case
+def _drop_scan_notice_unless_form(doc: Document, form: FormSpec | None) -> None:
+    """Only a scan that shows the form gets the "scan" notice; a case
     picture or a scanned article is just that (doc.is_scan still says OCR)."""
-    if not _looks_like_form(doc):
+    if not _looks_like_form(doc, form):
         doc.problems = [p for p in doc.problems if p.code != "scan"]
 
 
-def _looks_like_form(doc: Document) -> bool:
-    """Two located labels are enough to tell the sender their form was OCR'd."""
+def _looks_like_form(doc: Document, form: FormSpec | None) -> bool:
+    """Two of the form's labels are enough to tell the sender their form was OCR'd."""
     try:
-        from ..form import extract_form
-
-        return extract_form(doc).labels_found >= 2
+        return len(labels_shown(doc, form)) >= 2
     except Exception:
-        log.exception("form locator failed on OCR text of %r", doc.file)
+        log.exception("label lookup failed on OCR text of %r", doc.file)
         return True  # keep the scan notice rather than hide it
 
 

@@ -26,9 +26,11 @@ _ARTICLE_NAME = re.compile(r"案例|图文|材料|文章|稿")
 def classify_attachment(
     att_name: str, data: bytes, doc: Document | None, form: FormResult | None = None
 ) -> AttachmentKind:
-    """The AttachmentKind of one attachment, from its bytes and its read Document
-    (`form`: extract_form(doc) when the caller already has it)."""
-    if doc is not None and (form.found if form is not None else _is_form(doc)):
+    """The AttachmentKind of one attachment, from its bytes and its read Document.
+
+    `form` is the form stage's verdict on `doc` (pipeline.form.extract_form, which sits
+    above this package); without it the document is classified as if it were not the form."""
+    if doc is not None and form is not None and form.found:
         return AttachmentKind.FORM  # even a photo, when it shows the form
     found = sniff(data, att_name)
     if found.kind == kinds.IMAGE:
@@ -65,15 +67,6 @@ _DOCUMENT_KINDS = {
     kinds.ENCRYPTED,
     kinds.CORRUPT,
 }
-
-
-def _is_form(doc: Document) -> bool:
-    from ..form import extract_form
-
-    try:
-        return extract_form(doc).found
-    except Exception:
-        return False
 
 
 def _unreadable(doc: Document) -> bool:

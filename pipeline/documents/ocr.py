@@ -27,9 +27,11 @@ from typing import Protocol
 
 import numpy as np
 
+from ..campaign import FormSpec
 from ..config import Limits
 from ..model import Document, Problem, Table
 from . import ocr_engine, scan_prep
+from .form_labels import form_vocabulary, labels_shown
 from .ocr_layout import page_layout
 from .ocr_survey import SIDE, Survey, survey
 from .table_grid import find_grids, looks_ruled
@@ -150,20 +152,28 @@ class PdfPages:
 
 
 def ocr_image(
-    data: bytes, name: str, limits: Limits | None = None, clock: Callable[[], float] = time.monotonic
+    data: bytes,
+    name: str,
+    limits: Limits | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    form: FormSpec | None = None,
 ) -> Document:
     """OCR a photo/scan (JPEG, PNG, BMP, TIFF, WebP, HEIC) into a Document."""
-    doc, _ = read_scan(ImagePages(data), name, "image", _budget(limits, clock), whole=False)
+    doc, _ = read_scan(ImagePages(data), name, "image", _budget(limits, clock), whole=False, form=form)
     return doc
 
 
 def ocr_pdf(
-    data: bytes, name: str, limits: Limits | None = None, clock: Callable[[], float] = time.monotonic
+    data: bytes,
+    name: str,
+    limits: Limits | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    form: FormSpec | None = None,
 ) -> Document:
     """OCR a PDF without a text layer: the pages that can hold the form, within budget."""
     pages = PdfPages(data)
     try:
-        doc, _ = read_scan(pages, name, "pdf", _budget(limits, clock), whole=True)
+        doc, _ = read_scan(pages, name, "pdf", _budget(limits, clock), whole=True, form=form)
     finally:
         pages.close()
     return doc
@@ -176,12 +186,15 @@ def _budget(limits: Limits | None, clock: Callable[[], float]) -> Budget:
     return Budget(seconds, clock)
 
 
-def read_scan(pages: Pages, name: str, fmt: str, budget: Budget, whole: bool) -> tuple[Document, ScanLog]:
+def read_scan(
+    pages: Pages, name: str, fmt: str, budget: Budget, whole: bool, form: FormSpec | None = None
+) -> tuple[Document, ScanLog]:
     """Read the pages that matter. A short document is read page by page (with
     `whole`, even pages without form labels: a scanned article must yield its
-    text); a long one is searched for the form (_find_form)."""
+    text); a long one is searched for the form (_find_form). `form` is the
+    campaign's form whose labels are looked for (None: the built-in 附件1)."""
     doc = Document(file=name, format=fmt, is_scan=True, problems=[scan_problem(name)])
-    scan = _Scan(doc, pages, budget, ScanLog(pages=pages.count))
+    scan = _Scan(doc, pages, budget, ScanLog(pages=pages.count), form=form)
     if pages.count <= READ_WHOLE:
         for index in range(pages.count):
             if scan.spent():
@@ -212,6 +225,7 @@ class _Scan:
     budget: Budget
     log: ScanLog
     form_pages: int = 0
+    form: FormSpec | None = None
 
     def spent(self) -> bool:
         if self.budget.spent():
@@ -231,7 +245,7 @@ class _Scan:
             self.log.checked.append(index + 1)
             if not looks_ruled(scan_prep.grey(preview)):
                 unruled.append(index)
-            elif self.look(index, preview) and _form_complete(self.doc):
+            elif self.look(index, preview) and _form_complete(self.doc, self.form):
                 return
         if self.form_pages:
             return
@@ -249,7 +263,7 @@ class _Scan:
     def look(self, index: int, preview: np.ndarray) -> bool:
         """First look at one page; read it in full if it shows form labels."""
         self.log.surveyed.append(index + 1)
-        if not survey(preview).may_hold_form or self.form_pages >= MAX_FORM_PAGES:
+        if not survey(preview, self.form).may_hold_form or self.form_pages >= MAX_FORM_PAGES:
             return False
         self.form_pages += 1
         self.read(index, self.pages.full(index), always=True)
@@ -259,7 +273,7 @@ class _Scan:
         """Prepare and recognise one page into the document. Without `always`, a
         page whose first look shows no form label in legible text (a case
         photo) is not recognised in full."""
-        page, first = prepare(img)
+        page, first = prepare(img, self.form)
         if not always and not first.may_hold_form:
             return
         self.log.read.append(index + 1)
@@ -269,10 +283,10 @@ class _Scan:
         self.doc.paragraphs.extend(paragraphs)
 
 
-def prepare(img: np.ndarray) -> tuple[np.ndarray, Survey]:
+def prepare(img: np.ndarray, form: FormSpec | None = None) -> tuple[np.ndarray, Survey]:
     """Stamp dropped, page flattened, then the first look at a ~SIDE px copy."""
     page = scan_prep.flatten(scan_prep.drop_red(img))
-    return page, survey(scan_prep.fit(page, SIDE, enlarge=False))
+    return page, survey(scan_prep.fit(page, SIDE, enlarge=False), form)
 
 
 def read_page(page: np.ndarray, look: Survey, table_name: str = "表格{}") -> tuple[list[Table], list[str]]:
@@ -290,8 +304,6 @@ def read_page(page: np.ndarray, look: Survey, table_name: str = "表格{}") -> t
     return page_layout(boxes, grids, table_name)
 
 
-def _form_complete(doc: Document) -> bool:
-    from ..form import extract_form
-    from ..model import FORM_LABELS
-
-    return extract_form(doc).labels_found == len(FORM_LABELS)
+def _form_complete(doc: Document, form: FormSpec | None) -> bool:
+    """Every label of the form is shown: no need to look at further pages."""
+    return len(labels_shown(doc, form)) == len(form_vocabulary(form).spec.labels)

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..campaign import FormSpec
 from . import ocr_engine
+from .form_labels import form_vocabulary
 
 SIDE = 1000  # long side of the surveyed copy (~85 dpi for A4)
 SHORT_LINE = 8.0  # max length/height of a line worth recognising here
@@ -47,9 +49,10 @@ class Survey:
         return len(self.labels) >= FORM_LABELS_MIN or (self.lines >= 5 and not self.legible)
 
 
-def survey(img: np.ndarray) -> Survey:
-    """Look at `img` (already about SIDE px long); never reads long lines."""
-    from ..form.labels import match_label
+def survey(img: np.ndarray, form: FormSpec | None = None) -> Survey:
+    """Look at `img` (already about SIDE px long); never reads long lines. `form`:
+    the campaign's form whose labels are looked for (None: the built-in 附件1)."""
+    match_label = form_vocabulary(form).match_label
 
     quads = ocr_engine.detect(img)
     if not quads:

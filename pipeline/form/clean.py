@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .labels import is_placeholder
+from ..campaign import is_placeholder
 
 # Word (zh-CN, en-US) and WPS prompt texts, matched after NFKC with any spacing.
 PROMPTS = (

@@ -4,9 +4,10 @@ Two readings. `values_from_lines` takes labels that start a line or follow
 a gap or colon (paragraph layouts, OCR). `values_from_glued` reads text
 where a lost table left every label glued to its neighbours
 ("账号名称大连针灸注册时间2016-08-01粉丝数量15600…", as LibreOffice makes of
-some .doc files): only the exact wording of our labels counts there, they
-must come in form order, and at least GLUED_MIN_LABELS of them, three of
-them distinctive, so a sentence that mentions a label is never split.
+some .doc files): only the exact wording of the form's labels counts there,
+they must come in form order, and at least GLUED_MIN_LABELS of them (all of
+a shorter form's), three of them distinctive, so a sentence that mentions a
+label is never split.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..model import FORM_LABELS
+from ..campaign import Vocabulary
+from ..campaign.vocabulary import BOUNDARY, WEAK_VARIANTS
 from .combined import combined_label, split_combined
-from .labels import BOUNDARY, CANONICAL, LONG_FIELDS, SCAN_KEYS, WEAK_VARIANTS, is_extra_label, label_matches
 
 _ENUM = r"(?:\d{1,2}[.、．)）]|[(（]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、)"
 _ENUM_ONLY = re.compile(_ENUM)
 _ENUM_TAIL = re.compile(r"\s+" + _ENUM + r"\s*$")
 GLUED_MIN_LABELS = 6
+GLUED_MIN_DISTINCTIVE = 3
 MAX_GLUED_HITS = 300  # the chain search is quadratic; a real form has 15
-_DISTINCTIVE = frozenset(FORM_LABELS[:10])
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Hit:
     start: int
     end: int
     canon: str  # "" for a known non-field label (推荐单位, 填表日期 ...)
-    wording: str  # the variant as listed in labels.VARIANTS
+    wording: str  # the normalised wording (Vocabulary.variants)
     colon: bool
 
 
@@ -45,21 +46,21 @@ class LineValue:
     wording: str
 
 
-def scan_lines(lines: list[str]) -> list[Hit]:
+def scan_lines(lines: list[str], vocab: Vocabulary) -> list[Hit]:
     """Label hits in text lines, each field at most once, in reading order."""
     hits = []
     seen: set[str] = set()
     for li, line in enumerate(lines):
-        for m in label_matches(line):
+        for m in vocab.label_matches(line):
             group = next(k for k, v in m.groupdict().items() if v is not None and k[0] == "l")
-            variant, canon = SCAN_KEYS[int(group[1:])]
+            variant, canon = vocab.scan_keys[int(group[1:])]
             colon = m.group("colon") is not None
             label_end = m.end("note") if m.group("note") is not None else m.end(group)
             after = line[label_end : label_end + 1]
             if m.start() > 0 and line[m.start() - 1] not in BOUNDARY:
                 # Glued to the previous cell's text ("针灸科普3号注册时间 2012年3月" from a
                 # borderless PDF or OCR): only the exact wording, followed by a gap or colon.
-                if variant not in CANONICAL or not (colon or after.isspace()):
+                if variant not in vocab.canonical or not (colon or after.isspace()):
                     continue
             if not colon:
                 if variant in WEAK_VARIANTS:
@@ -74,11 +75,11 @@ def scan_lines(lines: list[str]) -> list[Hit]:
     return hits
 
 
-def values_from_lines(lines: list[str]) -> dict[str, LineValue]:
-    """canonical -> value found after its label in `lines`."""
-    hits = scan_lines(lines)
+def values_from_lines(lines: list[str], vocab: Vocabulary) -> dict[str, LineValue]:
+    """label -> value found after its label in `lines`."""
+    hits = scan_lines(lines, vocab)
     combos = [
-        _combined_before(lines[h.line], hits[k - 1] if k and hits[k - 1].line == h.line else None, h)
+        _combined_before(lines[h.line], hits[k - 1] if k and hits[k - 1].line == h.line else None, h, vocab)
         for k, h in enumerate(hits)
     ]
     # Where each label really starts: a combined label's first field comes before the hit.
@@ -101,7 +102,7 @@ def values_from_lines(lines: list[str]) -> dict[str, LineValue]:
             if before_next and not _ENUM_ONLY.fullmatch(before_next):
                 following.append(before_next)
         same = same.strip(" \t\u3000:：")
-        if hit.canon in LONG_FIELDS:
+        if hit.canon in vocab.long_fields:
             parts = ([same] if same else []) + following
             value = "\n".join(parts)
             start = li if same or not following else li + 1
@@ -113,13 +114,15 @@ def values_from_lines(lines: list[str]) -> dict[str, LineValue]:
             value, start = "", li
         out[hit.canon] = LineValue(value.strip(), start, hit.wording)
         if combos[k]:  # "联系人及手机：张三 138…": the value is shared
-            for canon, part in split_combined(combos[k][1], value.strip()).items():
+            for canon, part in split_combined(combos[k][1], value.strip(), vocab.spec).items():
                 if canon == hit.canon or canon not in out:
                     out[canon] = LineValue(part, start, canon)
     return out
 
 
-def _combined_before(line: str, prev: Hit | None, hit: Hit) -> tuple[int, tuple[str, ...]] | None:
+def _combined_before(
+    line: str, prev: Hit | None, hit: Hit, vocab: Vocabulary
+) -> tuple[int, tuple[str, ...]] | None:
     """(where it starts, its fields) when `hit` ends a combined label ("所在地址及邮编：")."""
     if not hit.colon or hit.start == 0:
         return None
@@ -130,33 +133,26 @@ def _combined_before(line: str, prev: Hit | None, hit: Hit) -> tuple[int, tuple[
             break
     if begin >= hit.start:
         return None
-    canons = combined_label(line[begin : hit.start] + hit.wording)
+    canons = combined_label(line[begin : hit.start] + hit.wording, vocab)
     return (begin, canons) if canons and hit.canon in canons else None
 
 
-def _glued_pattern() -> re.Pattern:
-    alts = []
-    for label in sorted(FORM_LABELS, key=len, reverse=True):
-        chars = [("[账帐]" if ch == "账" else "[/／]?" if ch == "/" else re.escape(ch)) for ch in label]
-        alts.append(f"(?P<g{FORM_LABELS.index(label)}>" + "".join(chars) + ")")
-    return re.compile("|".join(alts), re.IGNORECASE)
-
-
-_GLUED = _glued_pattern()
-
-
-def values_from_glued(lines: list[str]) -> dict[str, LineValue]:
-    """Values between our labels in label-glued text; {} unless it clearly is that."""
+def values_from_glued(lines: list[str], vocab: Vocabulary) -> dict[str, LineValue]:
+    """Values between the form's labels in label-glued text; {} unless it clearly is that."""
+    spec = vocab.spec
+    labels = spec.labels
     text = "\n".join(lines)
     found: list[tuple[int, int, int]] = []  # (form index, start, end)
-    for m in _GLUED.finditer(text):
+    for m in vocab.glued.finditer(text):
         if len(found) >= MAX_GLUED_HITS:
             break
         index = int(next(k for k, v in m.groupdict().items() if v is not None)[1:])
         found.append((index, m.start(), m.end()))
     chain = _form_order_chain(found)
-    distinctive = sum(1 for index, _, _ in chain if FORM_LABELS[index] in _DISTINCTIVE)
-    if len(chain) < GLUED_MIN_LABELS or distinctive < 3:
+    weak = {f.label for f in spec.fields if f.weak_evidence}
+    distinctive = sum(1 for index, _, _ in chain if labels[index] not in weak)
+    need_distinctive = min(GLUED_MIN_DISTINCTIVE, len(labels) - len(weak))
+    if len(chain) < min(GLUED_MIN_LABELS, len(labels)) or distinctive < need_distinctive:
         return {}
     starts = [0]
     for line in lines:
@@ -164,12 +160,12 @@ def values_from_glued(lines: list[str]) -> dict[str, LineValue]:
     out: dict[str, LineValue] = {}
     for k, (index, _start, end) in enumerate(chain):
         stop = chain[k + 1][1] if k + 1 < len(chain) else len(text)
-        canon = FORM_LABELS[index]
+        canon = labels[index]
         value = text[end:stop].strip(" \t\u3000\n:：")
-        if canon in LONG_FIELDS:  # may run over lines, up to a non-field label such as 推荐单位（盖章）
+        if canon in vocab.long_fields:  # may run over lines, up to a non-field label such as 推荐单位（盖章）
             kept = []
             for part in value.split("\n"):
-                if kept and is_extra_label(part.split("：")[0].split(":")[0]):
+                if kept and vocab.is_extra_label(part.split("：")[0].split(":")[0]):
                     break
                 kept.append(part)
             value = "\n".join(kept).strip()

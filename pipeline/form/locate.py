@@ -1,4 +1,4 @@
-"""Find the 15 fields in a Document by their labels, never by position.
+"""Find the form's fields in a Document by their labels, never by position.
 
 Tables first: the table with the most labels laid out as a form is the
 form (a list sheet whose labels head columns of records ranks after any
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import FORM_LABELS, Document
+from ..campaign import Vocabulary
+from ..model import Document
 from .clean import clean_value
 from .lines import GLUED_MIN_LABELS, values_from_glued, values_from_lines
 from .tables import classify_cells, list_records, locate_in_table, table_labels
@@ -27,15 +28,16 @@ class Located:
     list_records: int | None = None  # records of the list sheet read as the form; None for a form layout
 
 
-def locate(doc: Document) -> Located:
-    """Every label found in `doc` and the value next to it (not yet judged)."""
-    out = Located(fields={label: "" for label in FORM_LABELS})
-    kinds = [classify_cells(t) for t in doc.tables]
+def locate(doc: Document, vocab: Vocabulary) -> Located:
+    """Every label of the form found in `doc` and the value next to it (not yet judged)."""
+    labels = vocab.spec.labels
+    out = Located(fields=vocab.spec.empty_fields())
+    kinds = [classify_cells(t, vocab) for t in doc.tables]
     ranked = []
     for i, table in enumerate(doc.tables):
         count = len(table_labels(table, kinds[i]))
         if count:
-            ranked.append((list_records(table, kinds[i]), count, i))
+            ranked.append((list_records(table, kinds[i], len(labels)), count, i))
     # Forms before lists, then by how many labels, then document order.
     ranked.sort(key=lambda x: (x[0] is not None, -x[1], x[2]))
     best_count = ranked[0][1] if ranked else 0
@@ -46,11 +48,11 @@ def locate(doc: Document) -> Located:
             continue  # never mix a list's records (other people's phones) into a form
         elif count < 2 and best_count < 5:
             break  # a lone label elsewhere counts only when the main table is clearly the form
-        _merge(out, locate_in_table(doc.tables[i], doc.file, kinds[i]))
-        if len(out.located) == len(FORM_LABELS):
+        _merge(out, locate_in_table(doc.tables[i], doc.file, vocab, kinds[i]))
+        if len(out.located) == len(labels):
             break
-    if len(out.located) < len(FORM_LABELS) and doc.paragraphs:
-        _paragraphs(out, doc)
+    if len(out.located) < len(labels) and doc.paragraphs:
+        _paragraphs(out, doc, vocab)
     return out
 
 
@@ -66,7 +68,7 @@ def _merge(out: Located, found) -> None:
             out.sources[canon] = found.sources[canon]
 
 
-def _paragraphs(out: Located, doc: Document) -> None:
+def _paragraphs(out: Located, doc: Document, vocab: Vocabulary) -> None:
     lines: list[str] = []
     para_of: list[int] = []
     for pi, para in enumerate(doc.paragraphs):
@@ -74,9 +76,9 @@ def _paragraphs(out: Located, doc: Document) -> None:
             lines.append(ln)
             para_of.append(pi)
     unit = "行" if doc.is_scan else "段"
-    found = values_from_lines(lines)
+    found = values_from_lines(lines, vocab)
     if len(found) < GLUED_MIN_LABELS:  # labels without colons or gaps: text from a lost table?
-        glued = values_from_glued(lines)
+        glued = values_from_glued(lines, vocab)
         if len(glued) > len(found):
             found = glued
     for canon, hit in found.items():

@@ -1,4 +1,4 @@
-"""Turn the raw 推荐表 text into typed values for checks and the 汇总表.
+"""Turn the raw form text into typed values for checks and the 汇总表, by field kind.
 
 Numbers accept 12.3万 / 10万+ / 1.2亿 / 1,024 / full-width digits / 约5000人;
 phones lose spaces, dashes and +86; dates become ISO "YYYY-MM" or
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from ..model import FORM_LABELS
-from .labels import is_placeholder
+from ..campaign import FormSpec, Kind, is_placeholder
 
-NUMBER_FIELDS = ("粉丝数量", "运营人数", "发布数量")
 _UNITS = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000, "百": 100}
 _NUM = re.compile(
     r"^(?:约|近|超过|超|逾|共|共计|累计|总计|合计|大约|达|已达|总数)?"
@@ -133,21 +132,15 @@ def to_text(text: str | None) -> str | None:
     return (text or "").strip()
 
 
-def normalize_fields(fields: dict[str, str]) -> dict:
-    """All 15 labels -> typed value (int / ISO text / cleaned text) or None."""
-    out: dict = {}
-    for label in FORM_LABELS:
-        raw = fields.get(label, "") or ""
-        if label in NUMBER_FIELDS:
-            out[label] = to_int(raw)
-        elif label == "手机":
-            out[label] = to_phone(raw)
-        elif label == "注册时间":
-            out[label] = to_date(raw)
-        elif label == "邮编":
-            out[label] = to_postcode(raw)
-        elif label == "电子邮箱":
-            out[label] = to_email(raw)
-        else:
-            out[label] = to_text(raw)
-    return out
+READERS: dict[Kind, Callable[[str | None], object]] = {
+    Kind.INTEGER: to_int,
+    Kind.PHONE: to_phone,
+    Kind.DATE: to_date,
+    Kind.POSTCODE: to_postcode,
+    Kind.EMAIL: to_email,
+}
+
+
+def normalize_fields(fields: dict[str, str], spec: FormSpec) -> dict:
+    """Every label of `spec` -> typed value by its kind (int / ISO text / cleaned text) or None."""
+    return {f.label: READERS.get(f.kind, to_text)(fields.get(f.label, "") or "") for f in spec.fields}

@@ -18,16 +18,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..campaign import Kind, Vocabulary, norm_label
 from ..model import Cell, Table
 from .clean import clean_value
 from .combined import combined_label, split_combined
-from .labels import is_extra_label, match_label, norm_label
 from .lines import scan_lines, values_from_lines
 
 MAX_SPAN = 200
 MAX_GRID = 400_000  # grid positions per table
-LINK = "账号ID/网页链接"
-LIST_MIN_LABELS = 6
+LIST_MIN_LABELS = 6  # a header row of this many labels (half of a shorter form's, at least 3) is a list
 
 
 @dataclass
@@ -58,7 +57,9 @@ class _Grid:
 
 
 @dataclass
-class Kind:
+class CellKind:
+    """What one cell is: a field label, a non-field label, a combined label, inline "标签：值", or plain."""
+
     canon: str | None = None  # exact field label
     score: int = 0
     wording: str = ""
@@ -77,46 +78,46 @@ class Kind:
         return bool(self.canon or self.extra or self.combo)
 
 
-def _classify(cell: Cell) -> Kind:
+def _classify(cell: Cell, vocab: Vocabulary) -> CellKind:
     text = cell.text.strip()
     if not text:
-        return Kind()
-    hit = match_label(text)
+        return CellKind()
+    hit = vocab.match_label(text)
     if hit:
-        return Kind(canon=hit[0], score=hit[1], wording=norm_label(text))
-    if is_extra_label(text):
-        return Kind(extra=True)
-    combo = combined_label(text)
+        return CellKind(canon=hit[0], score=hit[1], wording=norm_label(text))
+    if vocab.is_extra_label(text):
+        return CellKind(extra=True)
+    combo = combined_label(text, vocab)
     if combo:
-        return Kind(combo=combo)
+        return CellKind(combo=combo)
     if ":" not in text and "：" not in text and "\n" not in text:
-        return Kind()  # inline values need a colon or a line break
+        return CellKind()  # inline values need a colon or a line break
     lines = text.split("\n")
-    hits = scan_lines(lines)
+    hits = scan_lines(lines, vocab)
     if hits and hits[0].line == 0 and hits[0].start == 0 and (hits[0].colon or hits[0].canon == ""):
         if hits[0].canon == "":
-            return Kind(extra=True)
-        vals = values_from_lines(lines)
-        return Kind(
+            return CellKind(extra=True)
+        vals = values_from_lines(lines, vocab)
+        return CellKind(
             inline={k: v.value for k, v in vals.items()},
             inline_wording={k: v.wording for k, v in vals.items()},
         )
     if len(lines) > 1:  # "账号名称" on one line, value on the next
-        first = match_label(lines[0])
+        first = vocab.match_label(lines[0])
         if first:
-            return Kind(
+            return CellKind(
                 inline={first[0]: "\n".join(lines[1:]).strip()},
                 inline_wording={first[0]: norm_label(lines[0])},
             )
-    return Kind()
+    return CellKind()
 
 
-def classify_cells(table: Table) -> dict[int, Kind]:
+def classify_cells(table: Table, vocab: Vocabulary) -> dict[int, CellKind]:
     """id(cell) -> what the cell is (label, extra label, combined label, inline value, plain)."""
-    return {id(c): _classify(c) for c in table.cells}
+    return {id(c): _classify(c, vocab) for c in table.cells}
 
 
-def table_labels(table: Table, kinds: dict[int, Kind]) -> set[str]:
+def table_labels(table: Table, kinds: dict[int, CellKind]) -> set[str]:
     """The distinct field labels a table holds."""
     names: set[str] = set()
     for cell in table.cells:
@@ -128,23 +129,31 @@ def table_labels(table: Table, kinds: dict[int, Kind]) -> set[str]:
     return names
 
 
-def list_records(table: Table, kinds: dict[int, Kind]) -> int | None:
+def list_min_labels(field_count: int) -> int:
+    """How many labels in one row make a list's header, for a form of `field_count` fields."""
+    return min(LIST_MIN_LABELS, max(3, -(-field_count // 2)))
+
+
+def list_records(table: Table, kinds: dict[int, CellKind], field_count: int) -> int | None:
     """Records under a header row holding most of the table's labels; None for a form layout."""
     per_row = Counter(cell.row for cell in table.cells if kinds[id(cell)].canon)
     if not per_row:
         return None
     header, count = max(per_row.items(), key=lambda kv: (kv[1], -kv[0]))
-    if count < LIST_MIN_LABELS or count * 3 < len(table_labels(table, kinds)) * 2:
+    if count < list_min_labels(field_count) or count * 3 < len(table_labels(table, kinds)) * 2:
         return None
     cols = {cell.col for cell in table.cells if cell.row == header and kinds[id(cell)].canon}
     rows = {cell.row for cell in table.cells if cell.row > header and cell.col in cols and cell.text.strip()}
     return len(rows)
 
 
-def locate_in_table(table: Table, file: str, kinds: dict[int, Kind] | None = None) -> Found:
+def locate_in_table(
+    table: Table, file: str, vocab: Vocabulary, kinds: dict[int, CellKind] | None = None
+) -> Found:
     """Pair labels and values inside one table."""
     grid = _Grid(table)
-    kinds = kinds if kinds is not None else classify_cells(table)
+    kinds = kinds if kinds is not None else classify_cells(table, vocab)
+    links = set(vocab.spec.of_kind(Kind.URL))
     order = sorted(table.cells, key=lambda c: (c.row, c.col))
     used: set[int] = set()
     found = Found()
@@ -152,17 +161,17 @@ def locate_in_table(table: Table, file: str, kinds: dict[int, Kind] | None = Non
     def where(cell: Cell) -> str:
         return f"{file} {table.name} 第{cell.row + 1}行第{cell.col + 1}列"
 
-    # Best label cell per field: canonical wording first, then reading order.
+    # Best label cell per field: the form's own wording first, then reading order. A link
+    # field may be written as two labels (账号ID | … | 网页链接 | …): every one is read.
     best: dict[str, Cell] = {}
     for cell in order:
         kind = kinds[id(cell)]
         if kind.canon and (kind.canon not in best or kind.score > kinds[id(best[kind.canon])].score):
             best[kind.canon] = cell
-    link_cells = [c for c in order if kinds[id(c)].canon == LINK]
 
     for cell in order:
         kind = kinds[id(cell)]
-        if kind.canon and (best.get(kind.canon) is cell or (kind.canon == LINK and cell in link_cells)):
+        if kind.canon and (best.get(kind.canon) is cell or kind.canon in links):
             found.located.add(kind.canon)
             value_cells = _value_cells(cell, {kind.canon}, grid, kinds, used)
             if not value_cells:
@@ -191,7 +200,7 @@ def locate_in_table(table: Table, file: str, kinds: dict[int, Kind] | None = Non
         for vc in value_cells:
             used.add(id(vc))
         value = clean_value("\n".join(vc.text.strip() for vc in value_cells if vc.text.strip()))
-        for canon, part in split_combined(kind.combo, value).items():
+        for canon, part in split_combined(kind.combo, value, vocab.spec).items():
             if found.values.get(canon):
                 continue
             found.paired.setdefault(canon, canon)
@@ -213,7 +222,7 @@ def locate_in_table(table: Table, file: str, kinds: dict[int, Kind] | None = Non
 
 
 def _value_cells(
-    label: Cell, canons: set[str], grid: _Grid, kinds: dict[int, Kind], used: set[int]
+    label: Cell, canons: set[str], grid: _Grid, kinds: dict[int, CellKind], used: set[int]
 ) -> list[Cell]:
     """Right neighbours (one per spanned row), else the aligned cell below; below first in a band."""
 
@@ -241,7 +250,7 @@ def _value_cells(
     return [below] if below_ok and below is not None else []
 
 
-def _in_band(label: Cell, grid: _Grid, kinds: dict[int, Kind]) -> bool:
+def _in_band(label: Cell, grid: _Grid, kinds: dict[int, CellKind]) -> bool:
     """True when a label stands next to another label in its row (labels above values)."""
     for col in (label.col - 1, label.col + min(max(label.col_span, 1), MAX_SPAN)):
         other = grid.at.get((label.row, col))

@@ -44,12 +44,12 @@ def field_problems(config: Config, row: MessageRow) -> list[dict]:
     """Validation of the values as they stand (corrections applied)."""
     if not row.fields:
         return []
-    return [p.as_dict() for p in validate_fields(row.fields, row.normalized or {}, config.form.required)]
+    return [p.as_dict() for p in validate_fields(row.fields, row.normalized or {}, config.form)]
 
 
 def refresh_fields(config: Config, row: MessageRow) -> None:
     """After a correction: re-normalize and re-validate; the status is left to staff."""
-    row.normalized = normalize_fields(row.fields)
+    row.normalized = normalize_fields(row.fields, config.form)
     row.account_key = account_key(row.fields.get("账号名称", "")) or None
     kept = [p for p in row.problems or [] if not is_field_problem(p)]
     row.problems = kept + field_problems(config, row)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.campaign import builtin
-
-from .layout import GRID_ROWS, WIDTHS, framed, grid, label_row, para, values
+from .layout import FORM, GRID_ROWS, WIDTHS, framed, grid, label_row, para, values
 from .rawpdf import cid_form_pdf
 from .wordml import Writer
-
-LABELS = builtin().form.labels
 
 
 def word2016_tracked() -> tuple[bytes, dict[str, str]]:
@@ -39,7 +35,7 @@ def row_deleted_unmarked() -> tuple[bytes, dict[str, str]]:
     w = Writer("wps")
     v = values("沈阳", 2)
     rows = []
-    for label in LABELS:
+    for label in FORM.labels:
         if label == "发布数量":
             stale = w.cell(para(w, label), 2400, shade=True) + w.cell(para(w, "1500"), 5906)
             rows.append(w.deleted_row(stale))
@@ -157,7 +153,7 @@ def vmerge_photo_column() -> tuple[bytes, dict[str, str]]:
         rows.append(
             w.row(w.cell(para(w, label), widths[0], shade=True) + w.cell(para(w, v[label]), widths[1]) + logo)
         )
-    for label in LABELS[4:]:
+    for label in FORM.labels[4:]:
         rows.append(
             w.row(
                 w.cell(para(w, label), widths[0], shade=True)
@@ -196,7 +192,7 @@ def visa_label_above() -> tuple[bytes, dict[str, str]]:
         rows.append(
             w.row("".join(val(v[t], s) for t, s in band) + w.cell(para(w, side[2 * b + 1]), widths[4]))
         )
-    for label in LABELS[7:]:
+    for label in FORM.labels[7:]:
         rows.append(w.row(lab(label, 1) + w.cell(para(w, v[label]), 1400 * 3 + widths[4], span=4)))
     return framed(w, w.table(rows, widths)), v
 
@@ -279,8 +275,8 @@ def flattened_text() -> tuple[bytes, dict[str, str]]:
     w = Writer("word2016")
     v = values("盘锦", 11)
     v["注册时间"] = "2016-08-01"
-    glued = "".join(f"{label}{v[label]}" for label in LABELS[:10])
-    tail = "".join(f"{label}{v[label]}" for label in LABELS[10:])
+    glued = "".join(f"{label}{v[label]}" for label in FORM.labels[:10])
+    tail = "".join(f"{label}{v[label]}" for label in FORM.labels[10:])
     body = para(w, "附件1") + para(w, "推荐表") + para(w, glued) + para(w, tail) + para(w, "推荐单位（盖章）")
     return w.package(body), v
 
@@ -310,4 +306,4 @@ def narrow_cells() -> tuple[bytes, dict[str, str]]:
 def cid_glyphs() -> tuple[bytes, dict[str, str]]:
     """A PDF whose text layer pdfminer shows as (cid:N) codes but PDFium decodes."""
     v = values("营口", 20)
-    return cid_form_pdf([(label, v[label]) for label in LABELS]), v
+    return cid_form_pdf([(label, v[label]) for label in FORM.labels]), v

@@ -6,9 +6,10 @@ from pipeline.campaign import builtin
 
 from .wordml import Writer
 
-GRID_ROWS = builtin().form.rows
+FORM = builtin().form  # the notice's 附件1
+GRID_ROWS = FORM.rows
 WIDTHS = [1550, 2603, 1550, 2603]  # A4 text width, as the notice's 附件1
-EMPTY = builtin().form.empty_fields()
+EMPTY = FORM.empty_fields()
 
 
 def values(city: str, n: int) -> dict[str, str]:
