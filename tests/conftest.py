@@ -71,6 +71,14 @@ SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwis
     },
     "test_scoring.py": {"test_libreoffice_computes_totals_averages_and_ranking"},
     "test_form_docx.py": {"test_filled_forms_print_on_a4"},
+    "test_form_init.py": {"test_example_blank_form_as_doc_and_pdf"},
+    "test_second_campaign_reading.py": {"test_ocr_looks_for_the_campaign_form"},
+    "test_demo_live_apart.py": {"test_the_live_configuration_runs_beside_the_demo"},
+    "test_ledger_migrations.py": {"test_workers_starting_together_migrate_once"},
+    "test_restore_staff_work.py": {
+        "test_restore_replays_what_staff_did_after_the_backup",
+        "test_a_ledger_put_back_by_hand_is_refused_until_rebuild",
+    },
 }
 
 
