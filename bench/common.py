@@ -140,9 +140,11 @@ def mixed_messages(
         msg_id = f"{tag}-{i}@unit.example.cn"
         article = (blobs.article, *DOCX, "图文案例.docx")
         if kind == "duplicate":
+            # The same mail delivered again, at the same time: whichever copy a worker
+            # reads first is the record, and its status must not depend on which.
             first = originals[i % len(originals)]
             raw = first.raw.replace(b"Subject:", f"X-Copy: {i}\nSubject:".encode(), 1)
-            plan.append(Planned(raw, arrival, first.message_id, kind, {"duplicate"}))
+            plan.append(Planned(raw, first.arrival, first.message_id, kind, {"duplicate"}))
             continue
         if kind == "auto":
             raw = _mail(
