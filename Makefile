@@ -53,11 +53,18 @@ demo: $(STAMP) demo-deps
 	$(PY) examples/make_demo.py
 	$(PY) examples/run_demo.py
 
-test: $(STAMP) system-deps
-	$(PY) -m pytest -q
+# Two pytest-xdist workers, one per core; a file's tests stay on one worker (--dist loadfile),
+# so its module fixtures (a console, converted documents) are built once. PYTEST_JOBS=0: one process.
+PYTEST_JOBS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile
 
-test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+# Everything; about four minutes on a quiet 2-core machine.
+test: $(STAMP) system-deps
+	$(PYTEST)
+
+# The edit-test loop: under a minute, every package still runs (the `slow` list is in tests/conftest.py).
+test-fast: $(STAMP) system-deps
+	$(PYTEST) -m "not slow"
 
 # ruff (style and format) everywhere; mypy on the core packages listed in pyproject.toml.
 lint: $(STAMP)

@@ -21,21 +21,21 @@ _user_numbers = itertools.count(1)
 # OCR of whole pages (3-6 s each), LibreOffice conversions, a browser, or a whole
 # console installation. (tests/test_suite_marks.py checks every name below exists.)
 
-SLOW_FILES = {
-    "test_crash_harness.py": "24 SIGKILLed run.py processes over 120 mails",
-    "test_scale.py": "concurrent run.py workers, a 300-mail backlog",
-    "test_terminal_noise.py": "run.py processes disturbed while they run",
-    "test_process_lifetime.py": "run.py killed while LibreOffice starts or OCR runs",
-    "test_serve.py": "run.py serve and the console beside it",
-    "test_cli.py": "every command as a real child process with real pipes",
+SLOW_FILES = {  # the costliest first: they also run first (see below)
     "test_ocr.py": "PP-OCR of whole scans and photos",
     "test_ocr_pages.py": "PP-OCR of a 40-page scanned PDF",
-    "test_formats_pipeline.py": "every format through the mail pipeline (LibreOffice, OCR)",
-    "test_legacy_files.py": "inputs made by LibreOffice",
-    "test_convert.py": "LibreOffice conversions",
-    "test_pdf_reader.py": "PDFs made by LibreOffice",
-    "test_web_flows.py": "chromium against run.py web",
+    "test_scale.py": "concurrent run.py workers, a 300-mail backlog",
+    "test_crash_harness.py": "24 SIGKILLed run.py processes over 120 mails",
+    "test_cli.py": "every command as a real child process with real pipes",
     "test_web_security.py": "a whole console installation (a scan read by OCR)",
+    "test_web_flows.py": "chromium against run.py web",
+    "test_terminal_noise.py": "run.py processes disturbed while they run",
+    "test_formats_pipeline.py": "every format through the mail pipeline (LibreOffice, OCR)",
+    "test_process_lifetime.py": "run.py killed while LibreOffice starts or OCR runs",
+    "test_convert.py": "LibreOffice conversions",
+    "test_legacy_files.py": "inputs made by LibreOffice",
+    "test_pdf_reader.py": "PDFs made by LibreOffice",
+    "test_serve.py": "run.py serve and the console beside it",
 }
 SLOW_FIXTURES = {  # wherever a test uses one of these
     "browser": "chromium",
@@ -60,6 +60,8 @@ SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwis
     "test_mime_fuzz.py": {"test_structured_messages_never_raise"},
     "test_notices.py": {"test_scan_receipt_is_for_staff_to_check_and_accept_repeats_nothing"},
     "test_label_scan.py": {"test_label_matches_equals_full_scan"},
+    "test_ledger_damage.py": {"test_damaged_sqlite_ledger_stops_every_command_with_one_chinese_line"},
+    "test_journal.py": {"test_rebuild_restores_split_accounts_and_staff_work_with_the_same_case_numbers"},
     "test_ledger_recovery.py": {
         "test_lost_or_emptied_sqlite_ledger_is_refused_then_rebuilt_without_sending_twice",
         "test_ledger_restored_from_an_older_backup_is_refused_then_completed",
@@ -95,6 +97,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if is_slow(item):
             item.add_marker(pytest.mark.slow)
+    # The slow files first, costliest first (each keeps its own order): with two workers the
+    # long ones start early and the short ones fill in at the end, instead of one long file last.
+    order = {name: rank for rank, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))
 
 
 def _dovecot():
