@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import secrets
 
 import pytest
@@ -12,6 +13,12 @@ from pg import INSTALL_HINT as PG_INSTALL_HINT
 from pg import PgCluster, pg_bindir
 
 _user_numbers = itertools.count(1)
+
+# PP-OCR on one thread: the suite runs two workers on two cores, and two engines each
+# spinning a pool on both cores took ~40 % more CPU and longer (measured on test_ocr.py:
+# 70 s of CPU and 70 s wall with the default pools, 45 s and 44 s with one thread).
+# Set before anything starts: run.py children and the sandbox child inherit it.
+os.environ.setdefault("INTAKE_OCR_THREADS", "1")
 
 # ---------------------------------------------------------------- the `slow` mark
 # `make test-fast` (-m "not slow") is the edit-test loop: under a minute, and every
