@@ -67,6 +67,11 @@ SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwis
     "test_mime_fuzz.py": {"test_structured_messages_never_raise"},
     "test_notices.py": {"test_scan_receipt_is_for_staff_to_check_and_accept_repeats_nothing"},
     "test_label_scan.py": {"test_label_matches_equals_full_scan"},
+    "test_two_staff.py": {
+        "test_two_run_py_decide_processes_with_the_version_show_printed",
+        "test_the_console_decides_on_the_version_it_rendered",
+    },
+    "test_intake_steps.py": {"test_parse_reads_only_the_envelope_of_a_mail_too_big_to_open"},
     "test_ledger_damage.py": {"test_damaged_sqlite_ledger_stops_every_command_with_one_chinese_line"},
     "test_journal.py": {"test_rebuild_restores_split_accounts_and_staff_work_with_the_same_case_numbers"},
     "test_ledger_recovery.py": {
