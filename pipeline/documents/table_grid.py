@@ -87,9 +87,12 @@ def find_grids(
     cols = _bridged(_segments(vertical, axis=1, min_length=0.8 * th), tol, stamps, False)
     rows, cols = _joined(rows, cols, tol)
     grids = []
-    for box in _tables(rows, cols, tol):
+    for extent in _tables(rows, cols, tol):
         grid = _grid(
-            box, [s for s in rows if _inside(s, box, True)], [s for s in cols if _inside(s, box, False)], th
+            extent,
+            [s for s in rows if _inside(s, extent, True)],
+            [s for s in cols if _inside(s, extent, False)],
+            th,
         )
         if grid is not None:
             grids.append(grid)
@@ -296,7 +299,8 @@ def _grid(
     for r in range(nrows):
         for c in range(ncols):
             groups.setdefault(find(r * ncols + c), []).append((r, c))
-    cells, taken = [], set()
+    cells: list[GridCell] = []
+    taken: set[tuple[int, int]] = set()
     for slots in sorted(groups.values()):
         r0, r1 = min(r for r, _ in slots), max(r for r, _ in slots)
         c0, c1 = min(c for _, c in slots), max(c for _, c in slots)
