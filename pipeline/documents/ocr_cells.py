@@ -113,7 +113,7 @@ def _segment(
     for top, bottom in _bands(rows > 0, th):
         band = box[top:bottom]
         height = bottom - top
-        line = []
+        line: list[Piece] = []
         for left, right in _runs(band.sum(axis=0) > 0, max(1.2 * height, 0.8 * th)):
             piece = Piece(x0 + left, y0 + top, x0 + right, y0 + bottom)
             over = [s for s in stamps if s.covers(piece.x0, piece.y0, piece.x1, piece.y1) > 0]

@@ -132,7 +132,7 @@ def kind_ok(kind: Kind, value: str) -> bool:
         return bool(_EMAIL.match(text.lower()))
     if kind is Kind.DATE:
         m = _DATE.match(text)
-        return bool(m) and 1 <= int(m["m"]) <= 12 and (m["d"] is None or 1 <= int(m["d"]) <= 31)
+        return m is not None and 1 <= int(m["m"]) <= 12 and (m["d"] is None or 1 <= int(m["d"]) <= 31)
     if kind is Kind.INTEGER:
         return bool(_COUNT.match(compact.lower()))
     if kind is Kind.URL:

@@ -241,7 +241,7 @@ def _rules(ink: np.ndarray, th: float) -> np.ndarray:
     ink = ink.astype(np.uint8)
     across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, int(max(25, 2 * th))), np.uint8))
     down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((int(max(15, 1.2 * th)), 1), np.uint8))
-    return cv2.dilate(across | down, np.ones((3, 3), np.uint8)) > 0
+    return cv2.dilate(cv2.bitwise_or(across, down), np.ones((3, 3), np.uint8)) > 0
 
 
 def _star(patch: np.ndarray, dist: np.ndarray, s: Stamp) -> np.ndarray:

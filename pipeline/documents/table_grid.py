@@ -11,6 +11,7 @@ the cells are merged, which gives the spans.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -65,7 +66,7 @@ class _Segment:
 
 
 def find_grids(
-    gray: np.ndarray, boxes: list[TextBox], text_height: float, stamps: list[Stamp] = ()
+    gray: np.ndarray, boxes: list[TextBox], text_height: float, stamps: Sequence[Stamp] = ()
 ) -> list[Grid]:
     """Ruled tables in `gray`, largest first; [] when the page has none.
 
@@ -100,7 +101,9 @@ def find_grids(
     return grids
 
 
-def _bridged(segments: list[_Segment], tol: float, stamps: list[Stamp], horizontal: bool) -> list[_Segment]:
+def _bridged(
+    segments: list[_Segment], tol: float, stamps: Sequence[Stamp], horizontal: bool
+) -> list[_Segment]:
     """Collinear pieces of one rule joined where a stamp interrupted it."""
     if not stamps:
         return segments
@@ -121,7 +124,7 @@ def _tables(
     rows: list[_Segment], cols: list[_Segment], tol: float
 ) -> list[tuple[float, float, float, float]]:
     """Outlines of the sets of rules that touch one another (one per table)."""
-    segs = [(s, True) for s in rows] + [(s, False) for s in cols]
+    segs: list[tuple[_Segment, bool]] = [(s, True) for s in rows] + [(s, False) for s in cols]
     parent = list(range(len(segs)))
 
     def find(i: int) -> int:
@@ -135,7 +138,7 @@ def _tables(
             b, b_row = segs[j]
             if a_row != b_row and _touch(a if a_row else b, b if a_row else a, tol):
                 parent[find(i)] = find(j)
-    groups: dict[int, list[_Segment]] = {}
+    groups: dict[int, list[tuple[_Segment, bool]]] = {}
     for i, (seg, row) in enumerate(segs):
         groups.setdefault(find(i), []).append((seg, row))
     out = []
