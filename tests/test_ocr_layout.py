@@ -62,6 +62,19 @@ def test_stamp_ring_does_not_split_cells():
     )
 
 
+def test_a_rule_through_a_text_line_is_still_a_rule():
+    """The detector's box for a label set to its cell's edge reaches over the column
+    rule (kepu's "作品名称" row in a 200-dpi grey copy); the rule under the blanked line
+    is one rule again, so label and value stay in their own cells. A line over a
+    place with no rule (the merged row 1) joins nothing."""
+    crossing = [box(110, 112, 330, 158, "作品名称艾"), box(315, 185, 700, 225, "https://weibo.com/u/58214")]
+    (grid,) = find_grids(table_image(), crossing, 28.0)
+    (plain,) = find_grids(table_image(), [], 28.0)
+    assert sorted((c.row, c.col, c.row_span, c.col_span) for c in grid.cells) == sorted(
+        (c.row, c.col, c.row_span, c.col_span) for c in plain.cells
+    )
+
+
 def test_text_goes_to_its_cell_and_wrapped_lines_join():
     boxes = [
         box(115, 115, 250, 150, "账号名称"),

@@ -26,6 +26,9 @@ from .pdf_reader import join_lines
 from .table_grid import Grid, GridCell
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# Word and WPS set Chinese apart from digits by a little space that is not in the
+# text ("共 6 集", "2024 年"); the recogniser reads it as a space, the text layer has none.
+_SPACED_DIGIT = re.compile(r"(?<=[\u4e00-\u9fff])[ \t]+(?=\d)|(?<=\d)[ \t]+(?=[\u4e00-\u9fff])")
 
 # Flags a cell's reading can carry (ocr_confidence turns them into uncertainty).
 STAMP = "stamp"  # a stamp lies over the cell's text
@@ -204,7 +207,8 @@ def _finish(reading: CellReading) -> None:
             scores.append(piece.score)
             if not piece.text:
                 reading.flags.add(UNREAD)
-    reading.text = ocr_engine.ascii_forms(join_lines("\n".join(t for t in texts if t)))
+    text = ocr_engine.ascii_forms(join_lines("\n".join(t for t in texts if t)))
+    reading.text = _SPACED_DIGIT.sub("", text)
     reading.confidence = min(scores) if scores else None
 
 

@@ -11,7 +11,7 @@ the cells are merged, which gives the spans.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -71,21 +71,36 @@ def find_grids(
     """Ruled tables in `gray`, largest first; [] when the page has none.
 
     `boxes` (text lines) are blanked first so that text never passes for rules;
-    a rule broken where a stamp lay (`stamps`: its ink was wiped with the rule's
-    bits under it) is joined again across the stamp."""
+    a rule that runs through a blanked line (a label set to the cell's edge, the
+    detector's box reaching over the column rule) or under a stamp (`stamps`:
+    its ink was wiped with the rule's bits under it) is joined again across it."""
     th = max(8.0, text_height)
     ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    blanked: list[tuple[int, int, int, int]] = []
     for box in boxes:  # text must not pass for rules ("一", "——", underscores)
         dx, dy = 0.3 * box.height, 0.2 * box.height
         x0, x1 = int(box.x0 + dx), int(box.x1 - dx)
         y0, y1 = int(box.y0 + dy), int(box.y1 - dy)
         if x1 > x0 and y1 > y0:
             ink[y0:y1, x0:x1] = 0
+            blanked.append((x0, y0, x1, y1))
     horizontal = _rules(ink, (int(max(25, 2 * th)), 1), (int(th), 1))
     vertical = _rules(ink, (1, int(max(10, 0.8 * th))), (1, int(th / 2)))
     tol = max(6.0, 0.5 * th)
-    rows = _bridged(_segments(horizontal, axis=0, min_length=1.5 * th), tol, stamps, True)
-    cols = _bridged(_segments(vertical, axis=1, min_length=0.8 * th), tol, stamps, False)
+
+    def hidden(x0: float, y0: float, x1: float, y1: float) -> bool:
+        """Whether the gap (x0, y0)-(x1, y1) between two pieces of one rule is where
+        the rule was taken off: wholly inside a blanked line, or under a stamp."""
+        slack = 3
+        if any(
+            bx0 <= x0 + slack and x1 - slack <= bx1 and by0 <= y0 + slack and y1 - slack <= by1
+            for bx0, by0, bx1, by1 in blanked
+        ):
+            return True
+        return any(st.holds((x0 + x1) / 2, (y0 + y1) / 2, margin=tol) for st in stamps)
+
+    rows = _bridged(_segments(horizontal, axis=0, min_length=1.5 * th), tol, hidden, True)
+    cols = _bridged(_segments(vertical, axis=1, min_length=0.8 * th), tol, hidden, False)
     rows, cols = _joined(rows, cols, tol)
     grids = []
     for extent in _tables(rows, cols, tol):
@@ -102,18 +117,20 @@ def find_grids(
 
 
 def _bridged(
-    segments: list[_Segment], tol: float, stamps: Sequence[Stamp], horizontal: bool
+    segments: list[_Segment],
+    tol: float,
+    hidden: Callable[[float, float, float, float], bool],
+    horizontal: bool,
 ) -> list[_Segment]:
-    """Collinear pieces of one rule joined where a stamp interrupted it."""
-    if not stamps:
-        return segments
+    """Collinear pieces of one rule joined across a gap where the rule was `hidden`
+    (taken off with a text line or a stamp), not where the table has none."""
     out: list[_Segment] = []
     for seg in sorted(segments, key=lambda s: (round(s.at / tol), s.start)):
         prev = out[-1] if out else None
         if prev is not None and abs(prev.at - seg.at) <= tol / 2 and seg.start > prev.end:
-            mid = (prev.end + seg.start) / 2
-            x, y = (mid, (prev.at + seg.at) / 2) if horizontal else ((prev.at + seg.at) / 2, mid)
-            if any(st.holds(x, y, margin=tol) for st in stamps):
+            at = (prev.at + seg.at) / 2
+            gap = (prev.end, at, seg.start, at) if horizontal else (at, prev.end, at, seg.start)
+            if hidden(*gap):
                 out[-1] = _Segment((prev.at + seg.at) / 2, prev.start, seg.end, prev.at_start, seg.at_end)
                 continue
         out.append(seg)
