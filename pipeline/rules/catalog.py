@@ -146,8 +146,12 @@ def _form_missing(ctx: Context) -> Outcome | None:
         return None
     problems = [p for _, _, doc in ctx.files if doc for p in doc.problems]
     problems.extend(ctx.message.problems)
-    if not ctx.message.big_links:
+    searched_in_part = any(p.code == "scan_incomplete" for p in problems)
+    if not ctx.message.big_links and not searched_in_part:
         # With a download link the form may be in the linked file: staff look first.
+        # A long scan searched in part already says so in one sentence (how many pages
+        # it has, how many were seen, what to send): a second, generic one would
+        # contradict it (issue 17.6).
         problems.append(
             Problem(
                 "推荐表",
