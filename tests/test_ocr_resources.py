@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import scan_corpus
 import yaml
-from intake_env import DOCX, ROOT, TZ, export, run, write_config
+from intake_env import DOCX, ROOT, TZ, export, run, run_process, write_config
 from samples import article_docx
 from scan_corpus import WORD_CONDITIONS, WORD_VALUES
 from sqlalchemy import select
@@ -82,7 +82,9 @@ def test_out_of_memory_is_not_damage_the_scan_goes_to_staff(grey, low_memory):
     files = {name: data, "推荐表.pdf": scan_corpus.image_pdf(page, 150)}
     for file, content in files.items():
         (low_memory.parent / file).write_bytes(content)
-    out = json.loads(run(low_memory, "extract", *(str(low_memory.parent / f) for f in files)).stdout)
+    # A real run.py: this test process has built an engine the sandbox child would inherit.
+    extract = run_process(low_memory, "extract", *(str(low_memory.parent / f) for f in files))
+    out = json.loads(extract.stdout)
     assert len(out) == 2
     for obj in out:
         found = [p["code"] for p in obj["problems"]]
