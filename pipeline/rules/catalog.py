@@ -35,15 +35,6 @@ def no_address_problem(name: str) -> Problem:
     return Problem(None, "no_address", msg)
 
 
-def nominee_noun(form: FormSpec) -> str:
-    """What one nomination is called in sentences: 账号 for 账号名称, 作品 for 作品名称."""
-    label = form.identity_label
-    for tail in ("名称", "名字"):
-        if label.endswith(tail) and len(label) > len(tail):
-            return label[: -len(tail)]
-    return "推荐对象"
-
-
 def late_problem(config: Config, arrival: datetime) -> Problem:
     due = config.this_level.deadline.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
     when = arrival.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
@@ -57,7 +48,7 @@ def is_late(config: Config, arrival: datetime) -> bool:
 
 
 def over_quota_problem(form: FormSpec, quota: int, cases: list[str]) -> Problem:
-    noun = nominee_noun(form)
+    noun = form.noun
     msg = (
         f"贵单位已推荐其他{noun}（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个{noun}。"
         f"如需更换推荐{noun}，请先联系学会工作人员撤回原推荐。"
@@ -66,7 +57,7 @@ def over_quota_problem(form: FormSpec, quota: int, cases: list[str]) -> Problem:
 
 
 def several_accounts_problem(form: FormSpec, quota: int, names: list[str]) -> Problem:
-    noun = nominee_noun(form)
+    noun = form.noun
     msg = (
         f"一封邮件中包含多个{noun}的{form.title}（{'、'.join(names)}），每单位限推荐 {quota} 个{noun}，"
         f"请只保留所推荐的{noun}后重新发送。"

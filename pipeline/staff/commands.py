@@ -136,7 +136,7 @@ def show(config: Config, args, out=None) -> int:
         if row.attachments:
             print("\n附件：", file=out)
             for a in row.attachments:
-                print(f"  - {a.name}（{a.kind}）  {a.path}", file=out)
+                print(f"  - {a.name}（{config.form.kind_name(a.kind)}）  {a.path}", file=out)
         history = (
             s.query(DecisionRow).filter(DecisionRow.case_no == row.case_no).order_by(DecisionRow.id).all()
         )

@@ -29,7 +29,6 @@ from ..ledger import staff_journal as journal
 from ..model import QUOTA_STATUSES, Problem, Status
 from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
 from ..rules.audience import audience, is_field_problem, split
-from ..rules.catalog import nominee_noun
 from .assessment import reassess, refresh_fields
 
 
@@ -210,7 +209,7 @@ def _check_quota(config: Config, s: Session, row: MessageRow) -> None:
     quota = config.quota_for(row.unit)
     if row.unit and len(others) >= quota:
         cases = "、".join(f"{o.case_no}（{Status(o.status).zh}）" for o in others)
-        noun = nominee_noun(config.form)
+        noun = config.form.noun
         raise DecisionError(f"{row.unit} 已有其他{noun}的推荐（{cases}），每单位限 {quota} 个；请先撤回。")
 
 
@@ -231,7 +230,7 @@ def _select(config: Config, s: Session, row: MessageRow, on: bool) -> None:
     _selection_lock(s)
     if on:
         if config.upstream is None:
-            raise DecisionError("配置中没有 upstream（上级），无需选定上报账号。")
+            raise DecisionError(f"配置中没有 upstream（上级），无需选定上报{config.form.noun}。")
         if row.status != Status.ACCEPTED.value:
             raise DecisionError(f"只能选定已受理的推荐（{row.case_no} 当前为“{Status(row.status).zh}”）")
         limit = config.upstream.accounts
@@ -239,7 +238,9 @@ def _select(config: Config, s: Session, row: MessageRow, on: bool) -> None:
             select(MessageRow.case_no).where(MessageRow.selected.is_(True), MessageRow.id != row.id)
         ).all()
         if len(chosen) >= limit:
-            raise DecisionError(f"上级名额为 {limit} 个，已选定 {'、'.join(chosen)}；请先取消选定其他账号。")
+            raise DecisionError(
+                f"上级名额为 {limit} 个，已选定 {'、'.join(chosen)}；请先取消选定其他{config.form.noun}。"
+            )
     row.selected = on
 
 

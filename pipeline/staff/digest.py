@@ -22,7 +22,7 @@ from ..outbox import enqueue, new_message
 from ..reports.digest import digest_fingerprint, digest_subject, digest_text, render_digest_html
 from ..reports.summary import build_summary_xlsx
 from ..reports.views import DigestData, MailboxHealth, StaffTask, SubmissionView, UpstreamInfo
-from ..reports.wording import days_phrase, nominee_noun
+from ..reports.wording import days_phrase
 from ..templating import TEMPLATE_DIR
 from .sending import now_local, send_and_report
 
@@ -89,7 +89,7 @@ def staff_tasks(
     if upstream is not None and not upstream.selected:
         accepted = sum(1 for r in rows if r.status == Status.ACCEPTED.value)
         if accepted:
-            noun = nominee_noun(config.form)
+            noun = config.form.noun
             tasks.append(
                 StaffTask(
                     "上报",
