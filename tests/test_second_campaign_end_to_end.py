@@ -221,18 +221,31 @@ def test_packet_fills_the_campaigns_blank_form(campaign):
         assert read.fields == case["fields"], name
 
 
-def test_console_case_page_shows_the_campaigns_labels(campaign):
+def _signed_in(app, ledger: Ledger, name: str, role: str) -> TestClient:
+    add_user(ledger, name, role, PASSWORDS["刘晶晶"])
+    client = TestClient(app, follow_redirects=False)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    login = {"name": name, "password": PASSWORDS["刘晶晶"], "csrf": token, "next": "/"}
+    assert client.post("/login", data=login).status_code == 303
+    return client
+
+
+def test_console_shows_the_campaigns_labels_and_scoring_items(campaign):
     config_path, _, records = campaign
     config = load_config(config_path)
-    add_user(Ledger(config.database_url), "王老师", "staff", PASSWORDS["刘晶晶"])
-    client = TestClient(create_app(config), follow_redirects=False)
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-    login = {"name": "王老师", "password": PASSWORDS["刘晶晶"], "csrf": token, "next": "/"}
-    assert client.post("/login", data=login).status_code == 303
+    ledger = Ledger(config.database_url)
+    app = create_app(config, ledger)
+    staff = _signed_in(app, ledger, "王老师", "staff")
     case = EXPECTED["申报表-北京针灸学会.docx"]
-    page = client.get(f"/case/{records[case['unit']]['case_no']}")
+    page = staff.get(f"/case/{records[case['unit']]['case_no']}")
     assert page.status_code == 200
     for label in config.form.labels:
         assert label in page.text, label
-    assert case["fields"]["作品名称"] in page.text
+    assert case["fields"]["作品名称"] in page.text and "申报表" in page.text
     assert not [label for label in BUILTIN_ONLY if label in page.text]
+
+    board = _signed_in(app, ledger, "赵评委", "reviewer").get("/scoring")
+    assert board.status_code == 200
+    for item in config.scoring.items:  # 科学准确 … 转发转载, not 附件2's 粉丝量
+        assert item.name in board.text, item.name
+    assert "累计阅读/播放次数" in board.text and "粉丝" not in board.text

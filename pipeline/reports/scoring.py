@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -304,18 +303,3 @@ def _write_notes(ws, reviewers: list[str], form: FormSpec, scoring: ScoringSpec)
             put(ws, r, c, value)
     style_sheet(ws, widths={1: 16, 2: 70, 3: 10})
     print_setup(ws)
-
-
-# ---------------------------------------------------------------- until the console reads config.scoring
-
-
-@dataclass(frozen=True)
-class _ConsoleItem:
-    standard: str
-    name: str
-    rule: str
-    max_points: int
-
-
-# Deprecated: web/ still imports this; it goes when the console reads `config.scoring` (console helper).
-ITEMS = tuple(_ConsoleItem(i.group, i.name, i.rule, i.points) for i in builtin().scoring.items)

@@ -40,12 +40,6 @@ class Board:
     prefilled: dict[tuple[str, str], int | None]  # (case_no, objective item) -> pre-filled points
     items: tuple[ScoringItem, ...] = ()  # the campaign's scoring items, in order
 
-    @property
-    def prefill(self) -> dict[str, int | None]:
-        """case_no -> pre-filled points of the first objective item (what the console page reads today)."""
-        item = next((i.name for i in self.items if i.prefill is not None), None)
-        return {case: pts for (case, name), pts in self.prefilled.items() if name == item}
-
 
 def scoring_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
     """Accepted nominees, in roster order (the order every sheet and page uses)."""
