@@ -49,6 +49,7 @@ MIME = {
     ".pdf": ("application", "pdf"),
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
+TIANJIN = "天津市针灸学会"
 # Labels only the built-in 附件1 has (账号名称, 粉丝数量 …): none may show in this campaign's output.
 BUILTIN_ONLY = sorted(set(builtin().form.labels) - set(load_config(KEPU / "inbox_rules.yaml").form.labels))
 
@@ -96,7 +97,7 @@ def _sender(unit: str, rules: dict) -> str:
     return f"{unit} <{address}>"
 
 
-def _mail(name: str, unit: str, rules: dict, n: int) -> bytes:
+def _mail(name: str, unit: str, rules: dict, n: int, data: bytes | None = None) -> bytes:
     msg = EmailMessage()
     msg["From"] = _sender(unit, rules)
     msg["To"] = "kepu@society.example.cn"
@@ -105,9 +106,8 @@ def _mail(name: str, unit: str, rules: dict, n: int) -> bytes:
     msg["Date"] = "Thu, 20 Jun 2024 09:00:00 +0800"
     msg.set_content("附件是我会的申报表，作品链接见表中，请查收。")
     maintype, subtype = MIME[Path(name).suffix]
-    msg.add_attachment(
-        (KEPU / "filled" / name).read_bytes(), maintype=maintype, subtype=subtype, filename=name
-    )
+    data = data if data is not None else (KEPU / "filled" / name).read_bytes()
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg.as_bytes()
 
 
@@ -124,6 +124,15 @@ def campaign(tmp_path_factory, dovecot_server, smtp_module):
     for n, (name, case) in enumerate(sorted(EXPECTED.items()), 1):
         arrival = datetime(2024, 6, 20, 9, n, tzinfo=TZ)
         dovecot_server.append(user, password, "INBOX", _mail(name, case["unit"], rules, n), arrival)
+    # 天津 sends a description of its work, not the 申报表.
+    words = docx.Document()
+    words.add_paragraph("《针灸与睡眠》作品说明：本作品为系列短视频，共5集。")
+    data = io.BytesIO()
+    words.save(data)
+    arrival = datetime(2024, 6, 21, 9, 0, tzinfo=TZ)
+    dovecot_server.append(
+        user, password, "INBOX", _mail("作品说明.docx", TIANJIN, rules, 9, data.getvalue()), arrival
+    )
     run(config, "once")
     records = {r["unit"]: r for r in export(config)}
     return config, smtp_module, records
@@ -145,7 +154,7 @@ def _mails(smtp) -> list[email.message.EmailMessage]:
 
 def test_each_case_reads_the_campaigns_fields(campaign):
     _, _, records = campaign
-    assert set(records) == {case["unit"] for case in EXPECTED.values()}
+    assert set(records) == {case["unit"] for case in EXPECTED.values()} | {TIANJIN}
     for name, case in EXPECTED.items():
         record = records[case["unit"]]
         assert record["fields"] == case["fields"], name
@@ -157,7 +166,12 @@ def test_each_case_reads_the_campaigns_fields(campaign):
 def test_receipts_name_the_campaigns_fields(campaign):
     _, smtp, records = campaign
     receipts = [m for m in _mails(smtp) if m["Subject"].startswith("【回执】")]
-    assert len(receipts) == len(EXPECTED)
+    assert len(receipts) == len(EXPECTED) + 1
+    (tianjin,) = [m for m in receipts if records[TIANJIN]["case_no"] in m["Subject"]]
+    assert "需补正" in tianjin["Subject"]
+    body = tianjin.get_body(("plain",)).get_content()
+    assert "附件中未找到申报表（附件1）。请按通知附件1的格式填写申报表" in body, body
+    assert "推荐表" not in body, body
     for name, case in EXPECTED.items():
         case_no = records[case["unit"]]["case_no"]
         (receipt,) = [m for m in receipts if case_no in m["Subject"]]

@@ -128,6 +128,7 @@ def _context(data: DigestData) -> dict:
     return {
         "subject": digest_subject(data),
         "campaign": data.campaign,
+        "form_title": data.form.title,
         "level_name": data.level_name,
         "generated_at": fmt_time(data.generated_at),
         "deadline": fmt_time(data.deadline),

@@ -54,7 +54,7 @@ def review_task(config: Config, view: SubmissionView) -> StaffTask:
     elif "big_attachment_link" in codes:
         what = "材料在超大附件/网盘链接中：请在链接过期前下载核对，然后受理或退回补正。"
     elif view.is_scan:
-        what = "推荐表是扫描件或照片：对照原件核对系统识别的各栏（识别不出的请更正），然后受理或退回补正。"
+        what = f"{config.form.title}是扫描件或照片：对照原件核对系统识别的各栏（识别不出的请更正），然后受理或退回补正。"
     else:
         what = "核对后受理或退回补正。"
     return StaffTask("待人工核对", what, where, view)

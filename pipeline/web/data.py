@@ -312,7 +312,7 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
             superseded_by=row.superseded_by,
             related_case=row.related_case,
             groups=groups,
-            returnable=returnable(row),
+            returnable=returnable(row, config.form),
             fields=fields,
             files=files,
             history=history,
