@@ -96,7 +96,9 @@ def connect(url: str, lock_wait: float | None = None) -> Ledger:
             log.warning("ledger %s cannot be opened: %s", describe_url(url), exc)
             detail = short_db_error(exc)
             if path is not None:
-                raise LedgerDamaged(f"台账文件 {path} 无法打开（{detail}），可能已损坏。{RESTORE_HINT}") from exc
+                raise LedgerDamaged(
+                    f"台账文件 {path} 无法打开（{detail}），可能已损坏。{RESTORE_HINT}"
+                ) from exc
             raise LedgerUnreachable(
                 f"无法连接台账数据库 {describe_url(url)}：{detail}。请确认数据库服务在运行、地址和账号正确。"
             ) from exc
