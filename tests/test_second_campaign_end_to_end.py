@@ -3,11 +3,12 @@
 Its rules file and blank 申报表 are copied as staff would copy them, only the
 mailbox, the SMTP server and the storage pointed at the test dovecot, aiosmtpd
 and a temporary folder. Each unit named in expected.json sends its filled copy
-(.docx, .doc, .pdf, .xlsx) by mail; one `run.py once` reads them. What comes out
+(.docx, .doc, .pdf, .xlsx) by mail, and 天津 a description of its work without
+the 申报表; one `run.py once` reads them. What comes out
 speaks of 作品 and the 申报表's sixteen fields, never of the built-in 附件1's
 账号名称/粉丝数量: the ledger's fields, the receipts, 汇总表.xlsx, the packet's
 filled 申报表 (the campaign's own blank form) and 推荐作品汇总表, the console's
-case page.
+case page and scoring board.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import email
 import io
 import json
 import re
+import secrets
 import shutil
 import zipfile
 from datetime import datetime
@@ -29,6 +31,7 @@ import pytest
 import yaml
 from console_env import PASSWORDS
 from intake_env import TZ, export, run
+from mailservers import SmtpServer
 from starlette.testclient import TestClient
 
 from pipeline.accounts import add_user
@@ -113,9 +116,7 @@ def _mail(name: str, unit: str, rules: dict, n: int, data: bytes | None = None) 
 
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory, dovecot_server, smtp_module):
-    """The installation after one `once` over the four units' mails: (config, smtp, records by unit)."""
-    import secrets
-
+    """The installation after one `once` over the units' mails: (config, smtp, records by unit)."""
     tmp = tmp_path_factory.mktemp("kepu")
     user, password = f"kepu-{secrets.token_hex(4)}@example.org", secrets.token_urlsafe(12)
     dovecot_server.add_user(user, password)
@@ -140,8 +141,6 @@ def campaign(tmp_path_factory, dovecot_server, smtp_module):
 
 @pytest.fixture(scope="module")
 def smtp_module():
-    from mailservers import SmtpServer
-
     server = SmtpServer()
     server.up()
     yield server
