@@ -12,43 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-# The 15 labels of the notice's 附件1 推荐表, in form order. These are the
-# exact keys of `fields` in every output (extract JSON, export, 汇总表).
-FORM_LABELS: tuple[str, ...] = (
-    "账号名称",
-    "注册时间",
-    "粉丝数量",
-    "运营主体",
-    "账号ID/网页链接",
-    "运营人数",
-    "发布数量",
-    "账号简介",
-    "传播实效",
-    "推荐理由",
-    "联系人",
-    "手机",
-    "电子邮箱",
-    "邮编",
-    "联系地址",
-)
-
-
-# The notice's 附件1 as printed: label/value pairs per row, a single label's value
-# spanning the three other columns. Everything that draws or generates the form
-# (the rendered 推荐表, the demo, the test corpora) uses this layout.
-FORM_GRID: tuple[tuple[str, ...], ...] = (
-    ("账号名称", "注册时间"),
-    ("粉丝数量", "运营主体"),
-    ("账号ID/网页链接",),
-    ("运营人数", "发布数量"),
-    ("账号简介",),
-    ("传播实效",),
-    ("推荐理由",),
-    ("联系人", "手机"),
-    ("电子邮箱", "邮编"),
-    ("联系地址",),
-)
-
 
 class Status(StrEnum):
     """Final status of a message/submission; `.zh` is what users read."""
@@ -240,7 +203,7 @@ class FormResult:
     """
 
     file: str
-    fields: dict[str, str]  # every label of FORM_LABELS, "" when absent
+    fields: dict[str, str]  # every label of the campaign's form (config.form.labels), "" when absent
     sources: dict[str, str] = field(default_factory=dict)  # label -> "表格1 第3行第2列"
     labels_found: int = 0  # field labels seen in the document, whether or not it is the form
     is_scan: bool = False

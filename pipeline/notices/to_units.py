@@ -115,7 +115,7 @@ def notice_text(
         fields=config.form.ordered(row.fields),
         form_title=config.form.title,
         identity=config.form.identity_label,
-        attachments=[{"name": a.name, "kind": a.kind} for a in row.attachments],
+        attachments=[{"name": a.name, "kind": config.form.kind_name(a.kind)} for a in row.attachments],
         contact=config.this_level.contact or "、".join(config.this_level.staff),
     )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..campaign import builtin
 from ..model import Status
 from .views import DigestData, SubmissionView, UnitRow, UnitState, account_name, fmt_time
 from .wording import days_phrase
@@ -128,6 +129,7 @@ def _context(data: DigestData) -> dict:
     return {
         "subject": digest_subject(data),
         "campaign": data.campaign,
+        "form_title": (data.form or builtin().form).title,
         "level_name": data.level_name,
         "generated_at": fmt_time(data.generated_at),
         "deadline": fmt_time(data.deadline),

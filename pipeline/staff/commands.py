@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from ..campaign import FormSpec
 from ..config import Config
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow
 from ..model import Status
@@ -20,9 +21,9 @@ from .decisions import (
 from .sending import send_and_report
 
 
-def _fix_keys(row: MessageRow, picks: list[str]) -> list[str]:
+def _fix_keys(row: MessageRow, picks: list[str], form: FormSpec) -> list[str]:
     """--fix takes the numbers `show` prints (1, 2…) or the keys themselves."""
-    options = returnable(row)
+    options = returnable(row, form)
     keys = []
     for pick in picks:
         if pick.isdigit() and 1 <= int(pick) <= len(options):
@@ -58,7 +59,7 @@ def decide(config: Config, args, out=None) -> int:
             row = s.query(MessageRow).filter(MessageRow.case_no == args.case).one_or_none()
             if row is None:
                 raise DecisionError(f"找不到受理编号 {args.case}")
-            fixes = _fix_keys(row, args.fix)
+            fixes = _fix_keys(row, args.fix, config.form)
     req = DecisionRequest(
         action=args.action,
         case_no=args.case,
@@ -122,7 +123,7 @@ def show(config: Config, args, out=None) -> int:
                 print(f"\n{title}：", file=out)
                 for p in groups[key]:
                     print(f"  - {staff_text(p, bool(row.is_scan))}", file=out)
-        options = returnable(row)
+        options = returnable(row, config.form)
         if options:
             print("\n可退回补正的问题（decide 退回补正 编号 --fix 序号）：", file=out)
             for i, r in enumerate(options, 1):
@@ -136,7 +137,7 @@ def show(config: Config, args, out=None) -> int:
         if row.attachments:
             print("\n附件：", file=out)
             for a in row.attachments:
-                print(f"  - {a.name}（{a.kind}）  {a.path}", file=out)
+                print(f"  - {a.name}（{config.form.kind_name(a.kind)}）  {a.path}", file=out)
         history = (
             s.query(DecisionRow).filter(DecisionRow.case_no == row.case_no).order_by(DecisionRow.id).all()
         )

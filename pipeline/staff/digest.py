@@ -22,7 +22,7 @@ from ..outbox import enqueue, new_message
 from ..reports.digest import digest_fingerprint, digest_subject, digest_text, render_digest_html
 from ..reports.summary import build_summary_xlsx
 from ..reports.views import DigestData, MailboxHealth, StaffTask, SubmissionView, UpstreamInfo
-from ..reports.wording import days_phrase, nominee_noun
+from ..reports.wording import days_phrase
 from ..templating import TEMPLATE_DIR
 from .sending import now_local, send_and_report
 
@@ -54,7 +54,7 @@ def review_task(config: Config, view: SubmissionView) -> StaffTask:
     elif "big_attachment_link" in codes:
         what = "材料在超大附件/网盘链接中：请在链接过期前下载核对，然后受理或退回补正。"
     elif view.is_scan:
-        what = "推荐表是扫描件或照片：对照原件核对系统识别的各栏（识别不出的请更正），然后受理或退回补正。"
+        what = f"{config.form.title}是扫描件或照片：对照原件核对系统识别的各栏（识别不出的请更正），然后受理或退回补正。"
     else:
         what = "核对后受理或退回补正。"
     return StaffTask("待人工核对", what, where, view)
@@ -89,7 +89,7 @@ def staff_tasks(
     if upstream is not None and not upstream.selected:
         accepted = sum(1 for r in rows if r.status == Status.ACCEPTED.value)
         if accepted:
-            noun = nominee_noun(config.form)
+            noun = config.form.noun
             tasks.append(
                 StaffTask(
                     "上报",

@@ -154,6 +154,7 @@ class FileInfo:
     origin: str
     facts: dict
     is_video: bool
+    shown_kind: str = ""  # the kind as the campaign says it (申报表 for its form)
 
 
 @dataclass
@@ -263,7 +264,17 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
                 by_field.setdefault(p["field"], []).append(staff_text(p, scan))
         fields = field_lines(config, row, by_field) if (row.fields or row.fields_read) else []
         files = [
-            FileInfo(a.id, a.name, a.kind, a.size, a.sha256, a.origin, dict(a.facts or {}), a.kind == "视频")
+            FileInfo(
+                a.id,
+                a.name,
+                a.kind,
+                a.size,
+                a.sha256,
+                a.origin,
+                dict(a.facts or {}),
+                a.kind == "视频",
+                config.form.kind_name(a.kind),
+            )
             for a in row.attachments
         ]
         history = [(d.at.astimezone(config.tz), d.who, d.action, d.detail) for d in decisions]
@@ -301,7 +312,7 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
             superseded_by=row.superseded_by,
             related_case=row.related_case,
             groups=groups,
-            returnable=returnable(row),
+            returnable=returnable(row, config.form),
             fields=fields,
             files=files,
             history=history,
