@@ -57,7 +57,7 @@ class AlreadyApplied(Exception):
 
 
 def record(config: Config, kind: str, entry_id: str, **fields) -> None:
-    """Append one entry (kind: decision | correction | reply | score | account)."""
+    """Append one entry (kind: decision | correction | reply | score | account | unit_reply | reply_change)."""
     entry = {"kind": kind, "id": entry_id, "at": datetime.now(UTC).isoformat(timespec="seconds"), **fields}
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "replace")
     path = journal_path(config)
@@ -167,6 +167,23 @@ def _apply(config: Config, ledger, kind: str | None, entry: dict, entry_id: str)
     elif kind == "reply":
         reply_to_unit(
             ledger, config, entry["case_no"], entry["text"], entry.get("by", "工作人员"), replay=entry_id
+        )
+    elif kind == "unit_reply":
+        from ..intake.replies import replay_entry
+
+        replay_entry(ledger, config, entry, entry_id)
+    elif kind == "reply_change":
+        from .reply_changes import decide_reply_change
+
+        decide_reply_change(
+            ledger,
+            config,
+            entry["letter_no"],
+            entry.get("by", "工作人员"),
+            apply=bool(entry.get("apply")),
+            reason=entry.get("reason", ""),
+            notify=entry.get("notify", True),
+            replay=entry_id,
         )
     elif kind == "account":
         from ..web.auth import restore_account
