@@ -109,7 +109,7 @@ def _file_letter(sub, message: str, answered: bool) -> None:
 STEP = Step(
     "apply_reply",
     "按回复更正",
-    "apply a unit's reply (栏目：内容 above the quote) to the case it answers, or propose it to staff",
+    "apply a unit's reply (label: value lines above the quote) to the case it answers, or propose it to staff",
     run,
     transaction=True,
 )
