@@ -59,9 +59,11 @@ test: $(STAMP) system-deps
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
+# ruff, then the layers and no-cycle contracts of pyproject.toml's [tool.importlinter].
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipeline tests bench examples run.py
 	$(VENV)/bin/ruff format --check pipeline tests bench examples run.py
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP) system-deps
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

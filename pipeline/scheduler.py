@@ -76,7 +76,7 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
         signal.signal(signal.SIGTERM, _stop)
     console = None
     if config.web.enabled:
-        from .web.commands import console_address, start_in_thread
+        from .web.server import console_address, start_in_thread
 
         console, _ = start_in_thread(config)
         print(f"控制台：{console_address(config)}", flush=True)

@@ -13,9 +13,9 @@ from intake_env import TZ, Nomination, export, run, submission, write_config
 from pg import INSTALL_HINT, PgCluster, pg_bindir
 from starlette.testclient import TestClient
 
+from pipeline.accounts import add_user
 from pipeline.config import load_config
 from pipeline.web.app import create_app
-from pipeline.web.auth import add_user
 
 
 @pytest.fixture(scope="module")

@@ -416,7 +416,7 @@ def reply_reason(case: MessageRow) -> str:
 def replay_entry(ledger, config: Config, entry: dict, entry_id: str) -> None:
     """Apply a reply's outcome from the staff journal (a rebuilt or restored ledger), in its
     place among the staff decisions: the recorded values, the same code path, nothing sent."""
-    from ..staff.journal import AlreadyApplied, claim
+    from ..ledger.staff_journal import AlreadyApplied, claim
     from .cases import DecisionError, take
 
     with ledger.session() as s:

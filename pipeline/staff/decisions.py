@@ -29,10 +29,10 @@ from ..intake.cases import StaleCase as StaleCase
 from ..intake.cases import stale_message as stale_message
 from ..intake.cases import take as take
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
+from ..ledger import staff_journal as journal
 from ..model import QUOTA_STATUSES, Problem, Status
 from ..rules.audience import audience, is_field_problem, split
 from ..rules.catalog import nominee_noun
-from . import journal
 from .notices import DECISION, Notice, compose_notice, enqueue_notice
 
 

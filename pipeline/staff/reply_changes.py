@@ -23,8 +23,8 @@ from ..form.reply_lines import ReplyValue
 from ..intake import replies
 from ..intake.cases import touch
 from ..ledger import DecisionRow, Ledger, MessageRow, ReplyChangeRow, utcnow
+from ..ledger import staff_journal as journal
 from ..model import Status
-from . import journal
 from .decisions import DecisionError, take
 from .notices import DECISION, Notice, compose_notice, enqueue_notice
 

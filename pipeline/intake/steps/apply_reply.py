@@ -25,21 +25,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from ...model import Status
+from ...ledger import staff_journal as journal
+from ...model import Problem, Status
 from .. import form_reading, replies
 from ..state import MailState
 from ..step import Step
 
 
-def _journal():
-    from ...staff import journal  # the staff journal's writer (its file is read by rebuild)
-
-    return journal
-
-
 def journaled(state: MailState, entry_id: str) -> dict | None:
     """This reply's outcome as the staff journal has it (a rebuilt ledger), else None."""
-    journal = _journal()
     for entry in journal.entries(state.config):
         if entry.get("id") == entry_id:
             return entry
@@ -79,7 +73,6 @@ def run(state: MailState) -> None:
     _file_letter(sub, replies.letter_message(result), replies.answers_itself(result))
     if result.trusted:
         state.reply = result  # the answer step sends the one notice; never to a stranger
-    journal = _journal()
     journal.claim(s, entry_id)
     fields = {
         "case_no": result.case_no,
@@ -99,8 +92,6 @@ def _file_letter(sub, message: str, answered: bool) -> None:
     problems = [p for p in sub.decision.problems if p.code != "correspondence"]
     first = next((p for p in sub.decision.problems if p.code == "correspondence"), None)
     if first is not None:
-        from ...model import Problem
-
         problems.insert(0, Problem(first.field, first.code, message))
     sub.decision.problems = problems
     sub.row.answered = bool(sub.row.answered) or answered
