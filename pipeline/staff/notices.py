@@ -223,22 +223,29 @@ def enqueue_receipt(
     return enqueue_notice(s, config, notice, f"receipt:{row.case_no}", "receipt")
 
 
-def enqueue_reply_notice(s: Session, config: Config, result, parsed, arrival: datetime) -> bool:
-    """The one notice answering a unit's reply (intake/replies.ReplyResult), threaded to the
-    reply, to its sender, with the case as it stands after the reply (one per reply)."""
+def enqueue_reply_notice(
+    s: Session,
+    config: Config,
+    case_no: str,
+    letter_no: str,
+    lines: list[str],
+    parsed,
+    arrival: datetime,
+) -> bool:
+    """The one notice answering a unit's reply that fixed (or asked to fix) fields of
+    `case_no`: threaded to the reply, to its sender, `lines` (what became of each value)
+    first, then the case as it stands after the reply. One per reply (`letter_no`)."""
     from sqlalchemy import select
 
-    from ..intake.replies import unit_lines
-
-    row = s.scalar(select(MessageRow).where(MessageRow.case_no == result.case_no))
+    row = s.scalar(select(MessageRow).where(MessageRow.case_no == case_no))
     notice = compose_notice(
         config,
         row,
         kind=REPLY,
         in_reply_to=parsed.message_id,
         references=list(parsed.references),
-        reply_lines=unit_lines(result),
+        reply_lines=lines,
         replied_at=arrival,
         to=[parsed.from_addr],
     )
-    return enqueue_notice(s, config, notice, f"reply-fix:{result.letter_no}", "notice")
+    return enqueue_notice(s, config, notice, f"reply-fix:{letter_no}", "notice")

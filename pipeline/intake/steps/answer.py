@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ...config import Config
 from ...model import ParsedMessage, Status
 from ...staff.notices import enqueue_receipt, enqueue_reply_notice
+from ..replies import unit_lines
 from ..state import IntakeEnv, MailState, Submission
 from ..step import Step
 
@@ -89,7 +90,11 @@ def run(state: MailState) -> None:
         # A unit's reply that changed (or asked to change) its case: one notice answers it,
         # threaded to the reply, with the case's state after the change.
         if may_answer(state.env, state.session, parsed.from_addr):
-            enqueue_reply_notice(state.session, state.config, state.reply, parsed, state.arrival)
+            reply = state.reply
+            lines = unit_lines(reply)
+            enqueue_reply_notice(
+                state.session, state.config, reply.case_no, reply.letter_no, lines, parsed, state.arrival
+            )
         else:
             log.warning("notice to %r suppressed (no address, cap or own address)", parsed.from_addr)
 
