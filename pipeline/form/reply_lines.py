@@ -48,7 +48,7 @@ def reply_values(text: str, spec: FormSpec) -> list[ReplyValue]:
         nxt = hits[k + 1] if k + 1 < len(hits) else None
         line = lines[hit.line]
         end = nxt.start if nxt is not None and nxt.line == hit.line else len(line)
-        value = line[hit.end : end].strip(_TRIM)
+        value = line[hit.end : end].strip(" \t\u3000:：")
         if hit.canon in vocab.long_fields and (nxt is None or nxt.line != hit.line):
             stop = nxt.line if nxt is not None else len(lines)
             more = []
