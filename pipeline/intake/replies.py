@@ -259,10 +259,10 @@ def record(s: Session, result: ReplyResult, case: MessageRow, sender: str, at: d
     return row
 
 
-def changes_of(row: ReplyChangeRow) -> list[Change]:
+def changes_of(stored: list[dict] | None) -> list[Change]:
+    """Changes as stored (ReplyChangeRow.changes, a journal entry)."""
     return [
-        Change(**{k: c.get(k, "") for k in ("field", "old", "new", "outcome", "why")})
-        for c in row.changes or []
+        Change(**{k: c.get(k, "") for k in ("field", "old", "new", "outcome", "why")}) for c in stored or []
     ]
 
 
