@@ -41,7 +41,7 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
             return
         except Exception as exc:
             _say(exc)
-        from .staff.alerts import maybe_alert_mailbox
+        from .notices.to_staff import maybe_alert_mailbox
 
         try:
             maybe_alert_mailbox(config, worker.ledger, name)

@@ -31,9 +31,9 @@ from ..intake.cases import take as take
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
 from ..ledger import staff_journal as journal
 from ..model import QUOTA_STATUSES, Problem, Status
+from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
 from ..rules.audience import audience, is_field_problem, split
 from ..rules.catalog import nominee_noun
-from .notices import DECISION, Notice, compose_notice, enqueue_notice
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from ..intake.cases import touch
 from ..ledger import DecisionRow, Ledger, MessageRow, ReplyChangeRow, utcnow
 from ..ledger import staff_journal as journal
 from ..model import Status
+from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
 from .decisions import DecisionError, take
-from .notices import DECISION, Notice, compose_notice, enqueue_notice
 
 DECLINE = "decline-reply"  # the audit action of a proposal staff did not take
 

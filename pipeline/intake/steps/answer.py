@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ...config import Config
 from ...model import ParsedMessage, Status
-from ...staff.notices import enqueue_receipt, enqueue_reply_notice
+from ...notices.to_units import enqueue_receipt, enqueue_reply_notice
 from ..replies import unit_lines
 from ..state import IntakeEnv, MailState, Submission
 from ..step import Step
