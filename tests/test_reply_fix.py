@@ -148,6 +148,11 @@ def test_a_reply_from_another_address_changes_nothing_and_tells_no_one(intake):
     assert "不是该单位登记的邮箱" in letter["problems"][0]["message"]
     listed = run(config, "reply-fix").stdout  # staff see it, with the warning, and may take it after checking
     assert letter["case_no"] in listed and "请先核实" in listed
+    left = run(config, "reply-fix", letter["case_no"], "--decline", "--by", "刘晶晶").stdout
+    assert "不采用来信" in left
+    run(config, "once", "--quiet")
+    assert len(smtp.messages()) == before  # leaving it tells no one either
+    assert record(config, case)["fields"]["手机"] == "022-2345678"
 
 
 def test_lines_inside_the_quote_change_nothing(intake):

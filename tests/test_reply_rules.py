@@ -221,3 +221,44 @@ def test_the_console_shows_each_reply_and_takes_a_proposal_in_one_click(env):
     assert "工作人员已采用" in client.get(f"/case/{accepted}").text
     again = client.post(f"/case/{accepted}/reply-change", data=form)  # the same (now stale) page
     assert again.status_code == 303 and "err=" in again.headers["location"]
+
+
+def test_staff_may_leave_a_proposal_and_a_strangers_is_left_without_telling_anyone(env):
+    from pipeline.staff.decisions import DecisionError
+    from pipeline.staff.reply_changes import decide_reply_change, reply_changes_of
+
+    config, ledger, _ = env
+    accepted, receipt = submit(env)
+    letter = handle(env, reply(qq, receipt, "联系人：许诺"), datetime(2021, 7, 22, tzinfo=TZ))
+    left = decide_reply_change(
+        ledger, config, letter.case_no, "刘晶晶", apply=False, reason="更换联系人请发更正后的推荐表"
+    )
+    assert left.notice is not None and left.notice.to == [TIANJIN]
+    row = case_row(env, accepted)
+    assert (row.fields["联系人"], row.status) == ("王晓明", "accepted")
+    assert case_row(env, letter.case_no).answered is True
+    with ledger.session() as s:
+        (shown,) = reply_changes_of(s, config, accepted)
+    assert (shown.state_zh, shown.decided_by, shown.note) == (
+        "工作人员未采用",
+        "刘晶晶",
+        "更换联系人请发更正后的推荐表",
+    )
+    notice = outbox(env, f"reply-change:{letter.case_no}")
+    assert len(notice) == 1 and str(notice[0]["In-Reply-To"]).strip() == f"<{letter.message_id}>"
+    text = text_of(notice[0])
+    assert "贵单位7月22日回复中要求的修改（「联系人」改为“许诺”）未采用，仍以原内容为准。" in text
+    assert "更换联系人请发更正后的推荐表" in text
+    with pytest.raises(DecisionError, match="已处理"):
+        decide_reply_change(ledger, config, letter.case_no, "刘晶晶", apply=True)
+
+    # A stranger's reply left by staff: the unit did not write it, so no one is told.
+    fix, receipt2 = submit(env, sender="bjzj@bj.example.cn", unit="北京针灸学会", 手机="022-2345678")
+    stranger = handle(
+        env,
+        reply(outlook, receipt2, "手机：13912345678", sender="someone@elsewhere.example.com", name="某人"),
+        datetime(2021, 7, 22, tzinfo=TZ),
+    )
+    left = decide_reply_change(ledger, config, stranger.case_no, "刘晶晶", apply=False)
+    assert left.notice is None and not outbox(env, f"reply-change:{stranger.case_no}")
+    assert case_row(env, fix).fields["手机"] == "022-2345678"

@@ -163,7 +163,8 @@ def decide_reply_change(
             letter.answered = True
             touch(letter)
         notice, key = None, None
-        if notify and not replay:
+        # Leaving a stranger's reply tells no one: the unit did not write it.
+        if notify and not replay and (apply or proposal.trusted):
             notice = _notice(config, case, proposal, letter, lines, reason)
             if notice is not None:
                 key = f"reply-change:{letter_no}"
