@@ -139,6 +139,9 @@ class ParsedMessage:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     body_text: str = ""
+    # What the sender wrote in this mail: body_text without the quoted mail and the
+    # signature (message/quotes.py); a reply's "栏目：内容" lines are read from it only.
+    new_text: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     big_links: list[BigAttachmentLink] = field(default_factory=list)
     automatic: str | None = None  # reason when auto-reply/bounce/list mail

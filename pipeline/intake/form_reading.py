@@ -11,9 +11,11 @@ from ..campaign import FormSpec
 from ..config import Limits
 from ..documents import read_document
 from ..form import analyze_document, choose_forms, extract_form, normalize_fields, validate_fields
+from ..form.reply_lines import ReplyValue
+from ..form.reply_lines import reply_values as read_reply_values
 from ..model import Document, FormResult, Problem
 
-__all__ = ["analyze", "choose", "extract", "normalize", "read", "validate"]
+__all__ = ["ReplyValue", "analyze", "choose", "extract", "normalize", "read", "reply_values", "validate"]
 
 
 def read(name: str, data: bytes, limits: Limits, converter, spec: FormSpec) -> Document:
@@ -40,3 +42,8 @@ def validate(fields: dict[str, str], normalized: dict, spec: FormSpec) -> list[P
 
 
 choose = choose_forms  # which of a mail's documents are the form (no campaign data involved)
+
+
+def reply_values(text: str, spec: FormSpec) -> list[ReplyValue]:
+    """The "栏目：内容" corrections a unit wrote in a mail's own text."""
+    return read_reply_values(text, spec)

@@ -18,27 +18,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..campaign import FormSpec
 from ..config import Config
-from ..errors import UserFacingError
+from ..intake.assessment import reassess, refresh_fields
 from ..intake.cases import ALLOW_LATE, other_accounts, supersede_older
+from ..intake.cases import DecisionError as DecisionError  # where callers have always found them
+from ..intake.cases import StaleCase as StaleCase
+from ..intake.cases import stale_message as stale_message
+from ..intake.cases import take as take
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
 from ..ledger import staff_journal as journal
 from ..model import QUOTA_STATUSES, Problem, Status
 from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
 from ..rules.audience import audience, is_field_problem, split
-from .assessment import reassess, refresh_fields
-
-
-class DecisionError(UserFacingError):
-    """A decision that cannot be applied; the message says why in Chinese."""
-
-
-class StaleCase(DecisionError):
-    """Someone changed the case after the person looked at it: nothing was done."""
 
 
 @dataclass(frozen=True)
@@ -122,50 +117,6 @@ def _row(s: Session, case_no: str, lock: bool = True) -> MessageRow:
     if row is None:
         raise DecisionError(f"找不到受理编号 {case_no}")
     return row
-
-
-def take(s: Session, case_no: str, seen: int | None) -> MessageRow:
-    """The case's row, taken for one staff change: its version moves on only while
-    it is still `seen` (what the person's page or `show` displayed; None: the
-    version as it is now). One compare-and-swap UPDATE, the transaction's first
-    write, so of two changes made on the same view exactly one goes through, on
-    SQLite and PostgreSQL alike; the other raises StaleCase and changes nothing."""
-    found = s.execute(select(MessageRow.id, MessageRow.version).where(MessageRow.case_no == case_no)).first()
-    if found is None:
-        raise DecisionError(f"找不到受理编号 {case_no}")
-    row_id, current = found
-    expected = (current or 0) if seen is None else seen
-    version = func.coalesce(MessageRow.version, 0)
-    done = s.execute(
-        update(MessageRow)
-        .where(MessageRow.id == row_id, version == expected)
-        .values(version=version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:
-        raise StaleCase(stale_message(s, row_id))
-    row = s.scalars(
-        select(MessageRow).where(MessageRow.id == row_id).execution_options(populate_existing=True)
-    ).one()
-    return row
-
-
-def stale_message(s: Session, row_id: int) -> str:
-    """这份报送刚被某某处理为…: who made the latest change, and the state it left."""
-    row = s.scalars(
-        select(MessageRow).where(MessageRow.id == row_id).execution_options(populate_existing=True)
-    ).one()
-    last = s.scalar(
-        select(DecisionRow).where(DecisionRow.case_no == row.case_no).order_by(DecisionRow.id.desc()).limit(1)
-    )
-    # Besides staff, only intake changes a recorded case: a newer version supersedes it.
-    newer = None
-    if row.status == Status.SUPERSEDED.value and row.superseded_by:
-        newer = s.scalar(select(MessageRow.processed_at).where(MessageRow.case_no == row.superseded_by))
-    by_intake = last is None or (newer is not None and newer >= last.at)
-    who = "系统" if by_intake else last.who
-    status = Status(row.status).zh if row.status else "处理中"
-    return f"这份报送刚被{who}处理为“{status}”，请刷新后再决定。"
 
 
 def returnable(row: MessageRow, form: FormSpec) -> list[Returnable]:

@@ -196,6 +196,8 @@ class CaseView:
     others: list[tuple[str, str]] = field(default_factory=list)  # other messages of the unit: (case, status)
     notices: list[MailLine] = field(default_factory=list)  # mails to the unit about this case
     version: int = 0  # sent back with every decision, correction and reply (staff.decisions.take)
+    # Replies of the unit that changed this case or ask to (on a letter: what it asked).
+    reply_changes: list = field(default_factory=list)  # staff.reply_changes.ReplyChangeView
 
 
 def available_actions(row: MessageRow, config: Config) -> list[str]:
@@ -321,7 +323,21 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
             others=others,
             notices=notices,
             version=row.version or 0,
+            reply_changes=reply_changes_about(s, config, case_no),
         )
+
+
+def reply_changes_about(s, config: Config, case_no: str) -> list:
+    """The unit's replies that changed (or ask to change) `case_no`; on a letter, its own."""
+    from ..ledger import ReplyChangeRow
+    from ..staff.reply_changes import view
+
+    rows = s.scalars(
+        select(ReplyChangeRow)
+        .where(or_(ReplyChangeRow.case_no == case_no, ReplyChangeRow.letter_no == case_no))
+        .order_by(ReplyChangeRow.id)
+    )
+    return [view(r, config) for r in rows]
 
 
 def attachment(ledger: Ledger, case_no: str, attachment_id: int):
