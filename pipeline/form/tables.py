@@ -1,7 +1,9 @@
 """Label→value pairs inside one table, never by position alone.
 
 A cell whose text is a label takes the next non-label cell to its right
-(one per row the label spans), else the aligned cell below. Labels standing
+(one per row the label spans), else the aligned cell below; when the
+cells on its right are blank and the cell below holds text, that cell
+(a long field's label heading a row, its field in the row under it). Labels standing
 side by side in a row ("账号名称 | 注册时间 | 照片说明") are a band over a
 row of values, so each takes the cell below even when the row has other
 text on its right (Word's visa-style layout). A cell "标签：值" is read
@@ -245,6 +247,8 @@ def _value_cells(
     below_ok = usable(below) and below is not None and below.col == label.col
     if below_ok and _in_band(label, grid, kinds):
         return [below]
+    if below_ok and below is not None and below.text.strip() and not any(c.text.strip() for c in right):
+        return [below]  # the label's row is blank on its right; its field fills the row below
     if right:
         return right
     return [below] if below_ok and below is not None else []

@@ -307,3 +307,114 @@ def cid_glyphs() -> tuple[bytes, dict[str, str]]:
     """A PDF whose text layer pdfminer shows as (cid:N) codes but PDFium decodes."""
     v = values("营口", 20)
     return cid_form_pdf([(label, v[label]) for label in FORM.labels]), v
+
+
+TWIP = 635  # EMU per twip
+NO_WRAP = "<wp:wrapNone/>"  # "浮于文字上方", as a box dragged over a table is left
+
+
+def textboxes_over_cells() -> tuple[bytes, dict[str, str]]:
+    """Values typed into Word text boxes dragged over their empty value cells, anchored elsewhere:
+    in the label's cell (one with Word's default border), in the title above the table, in the
+    line under it (positioned from the page), and a VML-only box (Word 2003 compatibility mode)."""
+    w = Writer("word2016")
+    v = values("长春", 21)
+    size = (2400 * TWIP, 400 * TWIP)
+
+    def box(label: str, shape: int, **kw) -> str:
+        return w.textbox(v[label], shape, size=size, wrap=NO_WRAP, **kw)
+
+    right_column = sum(WIDTHS[:3]) + 80  # the right value column, from the margin (twips)
+    in_label_cell = ("column", (WIDTHS[0] + 80) * TWIP)
+    labels = {
+        "账号名称": w.para(w.run("账号名称") + box("账号名称", 11, h=in_label_cell, line=True)),
+        "粉丝数量": w.para(w.run("粉丝数量") + box("粉丝数量", 12, h=in_label_cell)),
+        "联系地址": w.para(
+            w.run("联系地址")
+            + w.vml_textbox(
+                v["联系地址"],
+                13,
+                f"position:absolute;margin-left:{(WIDTHS[0] + 80) / 20:g}pt;margin-top:1pt;width:300pt;"
+                "height:20pt;z-index:251661312;mso-position-horizontal-relative:text;"
+                "mso-position-vertical-relative:text",
+            )
+        ),
+    }
+    table = grid(w, v, {label: para(w, "") for label in ("账号名称", "粉丝数量", "运营主体", "手机", "联系地址")})
+    for label, xml in labels.items():
+        table = _swap_label(table, label, xml)
+    # 运营主体 (row 3) from the title paragraph; 手机 (third row from the bottom) from the line under the table.
+    title = w.para(
+        w.run("推荐表", '<w:b/><w:sz w:val="36"/>')
+        + box("运营主体", 14, h=("margin", right_column * TWIP), v=("paragraph", 1600 * TWIP)),
+        '<w:jc w:val="center"/>',
+    )
+    under = w.para(
+        w.run("推荐单位（盖章）：")
+        + box("手机", 15, h=("page", (1800 + right_column) * TWIP), v=("paragraph", -1320 * TWIP))
+    )
+    body = para(w, "附件1") + title + table + under + para(w, "填表日期：2021年7月30日")
+    return w.package(body), v
+
+
+def _swap_label(table: str, label: str, xml: str) -> str:
+    """Replace the paragraph of `label`'s label cell with `xml`."""
+    at = table.index(f">{label}<")
+    start = max(table.rfind("<w:p ", 0, at), table.rfind("<w:p>", 0, at))
+    end = table.index("</w:p>", at) + len("</w:p>")
+    return table[:start] + xml + table[end:]
+
+
+def wps_textboxes_beside_labels() -> tuple[bytes, dict[str, str]]:
+    """A WPS form of "标签：" lines (no table) with five values typed into borderless text boxes
+    beside their labels; each box is anchored to the line above its label (where it was drawn)."""
+    w = Writer("wps")
+    v = values("吉林", 22)
+    boxed = ("账号名称", "粉丝数量", "联系人", "手机", "邮编")
+    pitch = 312  # the document grid's line pitch: one line per paragraph
+    lines = [w.text_para("推荐表", center=True)]
+    for i, label in enumerate(FORM.labels):
+        text = f"{label}：" if label in boxed else f"{label}：{v[label]}"
+        lines.append(para(w, text))
+        if label in boxed:
+            beside = (len(label) + 1) * 210 + 60  # after "标签：" at 五号 size
+            box = w.textbox(
+                v[label],
+                30 + i,
+                h=("column", beside * TWIP),
+                v=("paragraph", (pitch - 60) * TWIP),
+                size=(3000 * TWIP, 330 * TWIP),
+                wrap=NO_WRAP,
+            )
+            before = lines[-2]
+            lines[-2] = before[: before.rindex("</w:p>")] + box + "</w:p>"
+    body = para(w, "附件1") + "".join(lines) + para(w, "推荐单位（盖章）：")
+    return w.package(body), v
+
+
+def legacy_fields_below() -> tuple[bytes, dict[str, str]]:
+    """A protected Word 97-2003 form (FORMTEXT fields): the long fields' labels head a row whose
+    right part is left blank, and their fields fill the row below; one short field is left empty
+    (Word shows five en spaces) and one label's field sits under it in a two-line cell pair."""
+    w = Writer("word2016")
+    v = values("通化", 23)
+    n = iter(range(1, 40))
+
+    def field(label: str) -> str:
+        return w.para(w.formtext(v[label], f"Text{next(n)}"))
+
+    v["运营人数"] = ""
+    rows = [w.row(w.cell(w.text_para("推荐表", center=True, size=32), sum(WIDTHS), span=4), height=680)]
+    for row in GRID_ROWS:
+        if len(row) == 2:
+            cells = "".join(
+                w.cell(para(w, t), WIDTHS[0], shade=True) + w.cell(field(t), WIDTHS[1]) for t in row
+            )
+            rows.append(w.row(cells))
+            continue
+        (label,) = row
+        rows.append(
+            w.row(w.cell(para(w, label), WIDTHS[0], shade=True) + w.cell(para(w, ""), sum(WIDTHS[1:]), span=3))
+        )
+        rows.append(w.row(w.cell(field(label), sum(WIDTHS), span=4), height=900 if len(v[label]) > 30 else 454))
+    return framed(w, w.table(rows, WIDTHS)), v

@@ -1,0 +1,178 @@
+"""Find a PDF page's tables without the borders of text boxes floating over them.
+
+A value typed into a Word text box dragged over its cell prints inside that
+cell, but the box's border (Word's default 0.75 pt line; a closed path, a
+stroked rectangle or four lines) is ruling to pdfplumber: it splits the row
+into extra columns ("账号名称 | (sliver) | 长春针灸 | (sliver)"), so the label's
+right neighbour comes out empty, or it becomes a table of its own. A border
+is a floating box's when it is a closed rectangle around text, at least one
+of its sides continues no other ruling (a cell's sides always do: they are
+shared with the rows and columns around it), and it lies inside a table that
+is still found without it. Those borders are left out; the box's text is
+read as the underlying cell's by where its glyphs are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SLACK = 1.2  # points: sides this close are the same line
+MAX_CANDIDATE_LINES = 2000
+
+
+def find_tables(page) -> list:
+    """pdfplumber tables of `page`, text-box borders left out."""
+    tables = page.find_tables()
+    boxes = [box for box in _boxes(page) if _within(box[0], tables, smaller=True)]
+    if not boxes:
+        return tables
+    without = _without(page, boxes).find_tables()
+    floating = [box for box in boxes if _within(box[0], without)]
+    if not floating:
+        return tables
+    if len(floating) == len(boxes):
+        return without
+    return _without(page, floating).find_tables()
+
+
+def _without(page, boxes: list):
+    drop = {id(o) for _, objects in boxes for o in objects}
+    return page.filter(lambda obj: id(obj) not in drop)
+
+
+Rect = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+def _boxes(page) -> list[tuple[Rect, list[dict]]]:
+    """Closed stroked rectangles around text whose border continues no other ruling."""
+    candidates: list[tuple[Rect, list[dict]]] = []
+    for curve in page.curves:
+        rect = _rectangle(curve.get("pts") or [])
+        if rect and curve.get("stroke"):
+            candidates.append((rect, [curve]))
+    for rect in page.rects:
+        if rect.get("stroke") and rect["x1"] - rect["x0"] > 4 and rect["bottom"] - rect["top"] > 4:
+            candidates.append(((rect["x0"], rect["top"], rect["x1"], rect["bottom"]), [rect]))
+    candidates.extend(_four_lines(page.lines))
+    if not candidates:
+        return []
+    centers = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2) for c in page.chars if c["text"].strip()]
+    out = []
+    for rect, objects in candidates:
+        if not any(rect[0] < x < rect[2] and rect[1] < y < rect[3] for x, y in centers):
+            continue
+        objects = objects + [r for r in page.rects if r not in objects and _same(r, rect)]  # the box's fill
+        others = [e for e in page.edges if not _from(e, objects)]
+        if not all(_continued(side, others) for side in _sides(rect)):
+            out.append((rect, objects))
+    return out
+
+
+def _same(obj: dict, rect: Rect) -> bool:
+    return all(abs(a - b) <= SLACK for a, b in zip((obj["x0"], obj["top"], obj["x1"], obj["bottom"]), rect))
+
+
+def _from(edge: dict, objects: list[dict]) -> bool:
+    """True when `edge` is one of the box's own segments (page.edges are derived copies)."""
+    for obj in objects:
+        if (
+            edge["object_type"].startswith(obj["object_type"])
+            and obj["x0"] - SLACK <= edge["x0"]
+            and edge["x1"] <= obj["x1"] + SLACK
+            and obj["top"] - SLACK <= edge["top"]
+            and edge["bottom"] <= obj["bottom"] + SLACK
+        ):
+            return True
+    return False
+
+
+def _rectangle(points: list[tuple[float, float]]) -> Rect | None:
+    """The rectangle a closed axis-aligned path of 4 (or 5, closed) corners draws."""
+    if not 4 <= len(points) <= 6:
+        return None
+    xs = sorted({round(x, 1) for x, _ in points})
+    ys = sorted({round(y, 1) for _, y in points})
+    xs = _distinct(xs)
+    ys = _distinct(ys)
+    if len(xs) != 2 and not (len(xs) == 3 and len(points) == 6):
+        return None
+    if len(ys) != 2:
+        return None
+    x0, x1, top, bottom = xs[0], xs[-1], ys[0], ys[-1]
+    if x1 - x0 < 4 or bottom - top < 4:
+        return None
+    for x, y in points:  # every point on the outline
+        if not (
+            (abs(x - x0) <= SLACK or abs(x - x1) <= SLACK or abs(y - top) <= SLACK or abs(y - bottom) <= SLACK)
+        ):
+            return None
+    return (x0, top, x1, bottom)
+
+
+def _distinct(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for v in values:
+        if not out or v - out[-1] > SLACK:
+            out.append(v)
+    return out
+
+
+def _four_lines(lines: list[dict]) -> Iterable[tuple[Rect, list[dict]]]:
+    """Rectangles drawn as four separate strokes meeting at their corners (VML boxes)."""
+    if len(lines) > MAX_CANDIDATE_LINES:
+        return []
+    horizontal = [ln for ln in lines if abs(ln["top"] - ln["bottom"]) <= SLACK]
+    vertical = [ln for ln in lines if abs(ln["x0"] - ln["x1"]) <= SLACK]
+    out = []
+    for k, top in enumerate(horizontal):
+        for bottom in horizontal[k + 1 :]:
+            if abs(top["x0"] - bottom["x0"]) > SLACK or abs(top["x1"] - bottom["x1"]) > SLACK:
+                continue
+            upper, lower = sorted((top, bottom), key=lambda ln: ln["top"])
+            if lower["top"] - upper["top"] < 4:
+                continue
+            sides = [
+                v
+                for v in vertical
+                if abs(v["top"] - upper["top"]) <= SLACK
+                and abs(v["bottom"] - lower["top"]) <= SLACK
+                and (abs(v["x0"] - upper["x0"]) <= SLACK or abs(v["x0"] - upper["x1"]) <= SLACK)
+            ]
+            if len({round(v["x0"]) for v in sides}) == 2:
+                rect = (upper["x0"], upper["top"], upper["x1"], lower["top"])
+                out.append((rect, [upper, lower, *sides[:2]]))
+    return out
+
+
+def _sides(rect: Rect) -> list[tuple[str, float, float, float]]:
+    """(orientation, position, start, end) of each side."""
+    x0, top, x1, bottom = rect
+    return [("h", top, x0, x1), ("h", bottom, x0, x1), ("v", x0, top, bottom), ("v", x1, top, bottom)]
+
+
+def _continued(side: tuple[str, float, float, float], edges: list[dict]) -> bool:
+    """True when another ruling lies on the same line and overlaps or touches this side."""
+    orientation, at, start, end = side
+    for e in edges:
+        if e.get("orientation") != orientation:
+            continue
+        if orientation == "h":
+            pos, lo, hi = (e["top"] + e["bottom"]) / 2, e["x0"], e["x1"]
+        else:
+            pos, lo, hi = (e["x0"] + e["x1"]) / 2, e["top"], e["bottom"]
+        if abs(pos - at) <= SLACK and lo <= end + SLACK and hi >= start - SLACK:
+            return True
+    return False
+
+
+def _within(rect: Rect, tables: list, smaller: bool = False) -> bool:
+    """True when `rect` lies inside a table's box (and, if `smaller`, is not its outline)."""
+    for table in tables:
+        x0, top, x1, bottom = table.bbox
+        if not (
+            x0 - SLACK <= rect[0] and rect[2] <= x1 + SLACK and top - SLACK <= rect[1] and rect[3] <= bottom + SLACK
+        ):
+            continue
+        if not smaller or (rect[2] - rect[0]) * (rect[3] - rect[1]) < 0.5 * (x1 - x0) * (bottom - top):
+            return True
+    return False
