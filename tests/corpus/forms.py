@@ -418,3 +418,28 @@ def legacy_fields_below() -> tuple[bytes, dict[str, str]]:
         )
         rows.append(w.row(w.cell(field(label), sum(WIDTHS), span=4), height=900 if len(v[label]) > 30 else 454))
     return framed(w, w.table(rows, WIDTHS)), v
+
+
+def label_and_value_in_one_cell() -> tuple[bytes, dict[str, str]]:
+    """A retyped form of one cell per field, label and value together: "账号名称：…" with a
+    colon, "注册时间　…" with a gap only, long values wrapping inside their cells, and a
+    narrow cell where the line breaks right at the gap ("运营主体　" / "四平市针灸学会")."""
+    w = Writer("wps")
+    v = values("四平", 24)
+    v["账号简介"] = "四平市针灸学会官方科普账号，普及针灸知识，传播中医药文化，每周发布原创科普文章三篇以上。"
+    widths = [1300, 2853, 4153]
+    spaced = {"注册时间", "运营主体", "运营人数", "手机", "邮编"}
+
+    def one(label: str, span: int, width: int) -> str:
+        gap = "\u3000" if label in spaced else "："
+        return w.cell(para(w, f"{label}{gap}{v[label]}"), width, span=span)
+
+    rows = [w.row(w.cell(w.text_para("推荐表", center=True, size=32), sum(widths), span=3), height=680)]
+    for row in GRID_ROWS:
+        if row == ("粉丝数量", "运营主体"):
+            rows.append(w.row(one("运营主体", 1, widths[0]) + one("粉丝数量", 2, sum(widths[1:]))))
+        elif len(row) == 2:
+            rows.append(w.row(one(row[0], 2, sum(widths[:2])) + one(row[1], 1, widths[2])))
+        else:
+            rows.append(w.row(one(row[0], 3, sum(widths))))
+    return framed(w, w.table(rows, widths)), v
