@@ -406,6 +406,8 @@ class _Walker:
             trpr = tr.find(self.t["trPr"])
             if trpr is not None and trpr.find(self.t["del"]) is not None:
                 continue  # a row deleted with Track Changes on: accepting the changes removes it
+            if self._deleted_row(tr):
+                continue  # the same, after a .doc round trip kept only its text's deletion
             r += 1
             if r >= MAX_ROWS:
                 break
@@ -461,6 +463,22 @@ class _Walker:
         if top:
             self.layout.blocks[block].height = self.table_height
         return [x for x in lines if x]
+
+    def _deleted_row(self, tr: etree._Element) -> bool:
+        """True when all the row shows is deleted text: Word deleted the row with Track Changes
+        on, and LibreOffice's .doc round trip kept the deletion of its text but not of the row."""
+        if not any((d.text or "").strip() for d in tr.iter(self.t["delText"])):
+            return False
+        gone = (self.t["del"], self.t["moveFrom"])
+        for t in tr.iter(self.t["t"]):
+            if not (t.text or "").strip():
+                continue
+            for ancestor in t.iterancestors():
+                if ancestor is tr:
+                    return False  # live text
+                if ancestor.tag in gone:
+                    break
+        return True
 
     def _cell_width(self, edges: list[float], col: int, span: int, tcpr: etree._Element | None) -> float:
         """The text width of a cell: its grid columns, else its w:tcW, less the cell margins."""

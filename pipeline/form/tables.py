@@ -211,7 +211,11 @@ def locate_in_table(
     best: dict[str, Cell] = {}
     for cell in order:
         kind = kinds[id(cell)]
-        if kind.canon and (kind.canon not in best or kind.score > kinds[id(best[kind.canon])].score):
+        if kind.canon and (
+            kind.canon not in best
+            or kind.score > kinds[id(best[kind.canon])].score
+            or (kind.score == kinds[id(best[kind.canon])].score and _retyped(best[kind.canon], cell))
+        ):
             best[kind.canon] = cell
 
     for cell in order:
@@ -269,6 +273,12 @@ def locate_in_table(
             found.sources[canon] = where(cell)
         used.add(id(cell))
     return found
+
+
+def _retyped(first: Cell, again: Cell) -> bool:
+    """The same label in the row right under it: a row retyped under the one it replaces
+    (Track Changes' deleted and inserted rows, once the markup is lost); the later one counts."""
+    return again.col == first.col and again.row == first.row + max(first.row_span, 1)
 
 
 def _value_cells(

@@ -443,3 +443,19 @@ def label_and_value_in_one_cell() -> tuple[bytes, dict[str, str]]:
         else:
             rows.append(w.row(one(row[0], 3, sum(widths))))
     return framed(w, w.table(rows, widths)), v
+
+
+def tracked_email_changed() -> tuple[bytes, dict[str, str]]:
+    """Word with Track Changes on: the e-mail retyped (old one deleted, new one inserted), a
+    deleted paragraph in 推荐理由, the phone replaced digit by digit, the address partly rewritten."""
+    w = Writer("word2016")
+    v = values("辽源", 25)
+    v["电子邮箱"] = "liaoyuan_zj@163.com"
+    inner = {
+        "电子邮箱": w.para(w.deleted("old@example.com") + w.inserted(v["电子邮箱"])),
+        "手机": w.para(w.run(v["手机"][:7]) + w.deleted("0000") + w.inserted(v["手机"][7:])),
+        "推荐理由": w.para(w.deleted("（此栏请删除后填写）"))
+        + w.para(w.run(v["推荐理由"])),
+        "联系地址": w.para(w.run(v["联系地址"][:4]) + w.deleted("西安区") + w.inserted(v["联系地址"][4:])),
+    }
+    return framed(w, grid(w, v, inner), track=True), v
