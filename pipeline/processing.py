@@ -25,7 +25,7 @@ from .documents.classify import article_chars, classify_attachment
 from .documents.materials import check_materials
 from .documents.media import video_info
 from .errors import is_machine_trouble
-from .form import analyze_document, choose_forms, extract_form
+from .form import analyze_document, choose_forms, extract_form, extract_forms
 from .ledger import AttachmentRow, Ledger, MessageRow, OutboxRow, SeenMessageId, claim_record, utcnow
 from .ledger import journal as journal_mod
 from .message import parse_message
@@ -265,10 +265,10 @@ class Processor:
                 files.append((att, kind, None))
                 continue
             doc = read_document(att.name, att.data, self.config.limits, self.converter, self.config.form)
-            form = extract_form(doc, self.config.form)
-            kind = classify_attachment(att.name, att.data, doc, form)
+            found = extract_forms(doc, self.config.form)  # one per account (a form widened for two)
+            kind = classify_attachment(att.name, att.data, doc, found[0])
             if kind is AttachmentKind.FORM:
-                forms.append(self._form(att, doc, form))
+                forms.extend(self._form(att, doc, form) for form in found)
             files.append((att, kind, doc))
         if not forms:
             # A phone photo of the printed form: OCR pictures only when no

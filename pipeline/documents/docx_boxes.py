@@ -28,7 +28,7 @@ from .docx_layout import (
 WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 WPS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
 V = "urn:schemas-microsoft-com:vml"
-O = "urn:schemas-microsoft-com:office:office"
+OFFICE = "urn:schemas-microsoft-com:office:office"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 VML_SHAPES = {f"{{{V}}}{k}" for k in ("shape", "rect", "roundrect", "oval")}
@@ -115,7 +115,7 @@ def vml_geometry(shape: etree._Element, textbox: etree._Element):
         v.offset = vml_length(style.get("margin-top", style.get("top", "0")))
     width = vml_length(style.get("width", "0")) or 0.0
     height = vml_length(style.get("height", "0")) or 0.0
-    in_cell = shape.get(f"{{{O}}}allowincell", "t") not in ("f", "false")
+    in_cell = shape.get(f"{{{OFFICE}}}allowincell", "t") not in ("f", "false")
     return h, v, width, height, in_cell, vml_insets(textbox.get("inset", ""))
 
 
@@ -189,7 +189,9 @@ class Measure:
 
     def table_columns(self, tbl: etree._Element) -> tuple[float, list[float]]:
         """(left of the table from the margin, cumulative column edges) from w:tblGrid."""
-        widths = [self._val(col, "w") or 0.0 for col in tbl.findall(f"{self._q('tblGrid')}/{self._q('gridCol')}")]
+        widths = [
+            self._val(col, "w") or 0.0 for col in tbl.findall(f"{self._q('tblGrid')}/{self._q('gridCol')}")
+        ]
         edges = [0.0]
         for width in widths:
             edges.append(edges[-1] + max(width, 0.0))

@@ -209,7 +209,11 @@ def _reading_point(box: Box, layout: Layout) -> tuple[float | None, float | None
 def _left(box: Box, page: Page, in_cell: bool, cell_left: float, cell_right: float) -> float | None:
     h = box.h
     rel = h.relative
-    if rel in ("column", "character", "text", "char") and in_cell and (box.in_cell or rel in ("character", "char")):
+    if (
+        rel in ("column", "character", "text", "char")
+        and in_cell
+        and (box.in_cell or rel in ("character", "char"))
+    ):
         start, end = cell_left, cell_right  # the anchor cell (as LibreOffice lays it out)
     elif rel in ("page", "left-margin-area", "leftMargin"):
         start, end = -page.left, page.width - page.left

@@ -51,7 +51,14 @@ def read_docx(data: bytes, name: str, limits: Limits | None = None) -> Document:
     rels = _rels(zf, main, name, limits)
     ext = PurePosixPath(name.lower()).suffix.lstrip(".")
     doc = Document(file=name, format=ext if ext in ("docx", "docm") else "docx")
-    styles = _styles(zf, main, name, limits)
+    walk_document(root, _styles(zf, main, name, limits), doc)
+    doc.image_count = _count_images(root, rels)
+    return doc
+
+
+def walk_document(root: etree._Element, styles: etree._Element | None, doc: Document) -> None:
+    """Read a WordprocessingML main part (its w:body) into `doc`'s tables and paragraphs;
+    `styles` (w:styles) gives the default font size for the layout estimate."""
     walker = _Walker(root, doc)
     body = root.find(f"{{{walker.w}}}body")
     try:
@@ -60,10 +67,8 @@ def read_docx(data: bytes, name: str, limits: Limits | None = None) -> Document:
             walker.layout.page = walker.measure.page
             walker.blocks(body, top=True)
         walker.finish()
-        doc.image_count = _count_images(root, rels)
     except (RecursionError, ValueError, TypeError) as exc:  # absurd nesting or attribute values
-        raise DocumentError("corrupt", f"文件“{name}”结构异常，无法读取，请重新保存后发送。") from exc
-    return doc
+        raise DocumentError("corrupt", f"文件“{doc.file}”结构异常，无法读取，请重新保存后发送。") from exc
 
 
 def _main_part(zf, name: str, limits: Limits | None) -> str:

@@ -56,7 +56,9 @@ def _boxes(page) -> list[tuple[Rect, list[dict]]]:
     candidates.extend(_four_lines(page.lines))
     if not candidates:
         return []
-    centers = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2) for c in page.chars if c["text"].strip()]
+    centers = [
+        ((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2) for c in page.chars if c["text"].strip()
+    ]
     out = []
     for rect, objects in candidates:
         if not any(rect[0] < x < rect[2] and rect[1] < y < rect[3] for x, y in centers):
@@ -69,7 +71,8 @@ def _boxes(page) -> list[tuple[Rect, list[dict]]]:
 
 
 def _same(obj: dict, rect: Rect) -> bool:
-    return all(abs(a - b) <= SLACK for a, b in zip((obj["x0"], obj["top"], obj["x1"], obj["bottom"]), rect))
+    edges = (obj["x0"], obj["top"], obj["x1"], obj["bottom"])
+    return all(abs(a - b) <= SLACK for a, b in zip(edges, rect, strict=True))
 
 
 def _from(edge: dict, objects: list[dict]) -> bool:
@@ -103,7 +106,7 @@ def _rectangle(points: list[tuple[float, float]]) -> Rect | None:
         return None
     for x, y in points:  # every point on the outline
         if not (
-            (abs(x - x0) <= SLACK or abs(x - x1) <= SLACK or abs(y - top) <= SLACK or abs(y - bottom) <= SLACK)
+            abs(x - x0) <= SLACK or abs(x - x1) <= SLACK or abs(y - top) <= SLACK or abs(y - bottom) <= SLACK
         ):
             return None
     return (x0, top, x1, bottom)
@@ -170,7 +173,10 @@ def _within(rect: Rect, tables: list, smaller: bool = False) -> bool:
     for table in tables:
         x0, top, x1, bottom = table.bbox
         if not (
-            x0 - SLACK <= rect[0] and rect[2] <= x1 + SLACK and top - SLACK <= rect[1] and rect[3] <= bottom + SLACK
+            x0 - SLACK <= rect[0]
+            and rect[2] <= x1 + SLACK
+            and top - SLACK <= rect[1]
+            and rect[3] <= bottom + SLACK
         ):
             continue
         if not smaller or (rect[2] - rect[0]) * (rect[3] - rect[1]) < 0.5 * (x1 - x0) * (bottom - top):

@@ -116,7 +116,7 @@ def _classify(cell: Cell, vocab: Vocabulary) -> CellKind:
 
 
 def _shared(text: str, vocab: Vocabulary, glued: bool = False) -> CellKind:
-    """"账号名称 针灸之窗" (or, with `glued`, "账号名称针灸之窗"): a field label at the start of
+    """ "账号名称 针灸之窗" (or, with `glued`, "账号名称针灸之窗"): a field label at the start of
     the cell, a gap, then its value. The cell is that field's label, with its own value."""
     if glued:
         m = vocab.glued.match(text)
@@ -124,7 +124,9 @@ def _shared(text: str, vocab: Vocabulary, glued: bool = False) -> CellKind:
             return CellKind()
         canon = vocab.spec.labels[int(next(k for k, v in m.groupdict().items() if v is not None)[1:])]
         value = text[m.end() :].strip()
-        return CellKind(canon=canon, wording=canon, inline={canon: value}, inline_wording={canon: canon}, shared=True)
+        return CellKind(
+            canon=canon, wording=canon, inline={canon: value}, inline_wording={canon: canon}, shared=True
+        )
     if not any(ch.isspace() for ch in text):
         return CellKind()
     hits = scan_lines([text], vocab)

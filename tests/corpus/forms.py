@@ -340,7 +340,9 @@ def textboxes_over_cells() -> tuple[bytes, dict[str, str]]:
             )
         ),
     }
-    table = grid(w, v, {label: para(w, "") for label in ("账号名称", "粉丝数量", "运营主体", "手机", "联系地址")})
+    table = grid(
+        w, v, {label: para(w, "") for label in ("账号名称", "粉丝数量", "运营主体", "手机", "联系地址")}
+    )
     for label, xml in labels.items():
         table = _swap_label(table, label, xml)
     # 运营主体 (row 3) from the title paragraph; 手机 (third row from the bottom) from the line under the table.
@@ -414,9 +416,13 @@ def legacy_fields_below() -> tuple[bytes, dict[str, str]]:
             continue
         (label,) = row
         rows.append(
-            w.row(w.cell(para(w, label), WIDTHS[0], shade=True) + w.cell(para(w, ""), sum(WIDTHS[1:]), span=3))
+            w.row(
+                w.cell(para(w, label), WIDTHS[0], shade=True) + w.cell(para(w, ""), sum(WIDTHS[1:]), span=3)
+            )
         )
-        rows.append(w.row(w.cell(field(label), sum(WIDTHS), span=4), height=900 if len(v[label]) > 30 else 454))
+        rows.append(
+            w.row(w.cell(field(label), sum(WIDTHS), span=4), height=900 if len(v[label]) > 30 else 454)
+        )
     return framed(w, w.table(rows, WIDTHS)), v
 
 
@@ -454,8 +460,42 @@ def tracked_email_changed() -> tuple[bytes, dict[str, str]]:
     inner = {
         "电子邮箱": w.para(w.deleted("old@example.com") + w.inserted(v["电子邮箱"])),
         "手机": w.para(w.run(v["手机"][:7]) + w.deleted("0000") + w.inserted(v["手机"][7:])),
-        "推荐理由": w.para(w.deleted("（此栏请删除后填写）"))
-        + w.para(w.run(v["推荐理由"])),
+        "推荐理由": w.para(w.deleted("（此栏请删除后填写）")) + w.para(w.run(v["推荐理由"])),
         "联系地址": w.para(w.run(v["联系地址"][:4]) + w.deleted("西安区") + w.inserted(v["联系地址"][4:])),
     }
     return framed(w, grid(w, v, inner), track=True), v
+
+
+def two_accounts_values() -> list[dict[str, str]]:
+    """The two accounts of two_accounts_side_by_side (one contact for both)."""
+    first, second = values("白山", 26), values("白山", 27)
+    second["账号名称"] = "白山中医针灸科普"
+    second["运营主体"] = "白山市中医院"
+    for label in ("联系人", "手机", "电子邮箱", "邮编", "联系地址"):
+        second[label] = first[label]
+    return [first, second]
+
+
+def two_accounts_side_by_side() -> tuple[bytes, dict[str, str]]:
+    """WPS: a unit widened the form by a column to nominate two accounts, "栏目 | 账号一 | 账号二";
+    the contact rows are merged across both accounts."""
+    w = Writer("wps")
+    first, second = two_accounts_values()
+    widths = [1906, 3200, 3200]
+    rows = [
+        w.row(w.cell(w.text_para("推荐表", center=True, size=32), sum(widths), span=3), height=680),
+        w.row(
+            w.cell(para(w, "栏目"), widths[0], shade=True)
+            + w.cell(para(w, "推荐账号一"), widths[1], shade=True)
+            + w.cell(para(w, "推荐账号二"), widths[2], shade=True)
+        ),
+    ]
+    shared = ("联系人", "手机", "电子邮箱", "邮编", "联系地址")
+    for label in FORM.labels:
+        cells = w.cell(para(w, label), widths[0], shade=True)
+        if label in shared:
+            cells += w.cell(para(w, first[label]), widths[1] + widths[2], span=2)
+        else:
+            cells += w.cell(para(w, first[label]), widths[1]) + w.cell(para(w, second[label]), widths[2])
+        rows.append(w.row(cells))
+    return framed(w, w.table(rows, widths)), first
