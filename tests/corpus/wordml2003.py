@@ -113,7 +113,9 @@ class _Converter:
             content = el.find(f"{{{W}}}sdtContent")
             return [x for child in (content if content is not None else []) for x in self(child)]
         if ns == W and local in ("del", "ins", "moveFrom", "moveTo"):
-            return [self._annotation(el, "Word.Deletion" if local in ("del", "moveFrom") else "Word.Insertion")]
+            return [
+                self._annotation(el, "Word.Deletion" if local in ("del", "moveFrom") else "Word.Insertion")
+            ]
         if ns == W and local == "fldChar":
             return [_field_char(el)]
         tag = f"{{{W03 if ns == W else ns}}}{'vmerge' if (ns, local) == (W, 'vMerge') else local}"
