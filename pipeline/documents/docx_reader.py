@@ -6,8 +6,10 @@ word/document.xml ourselves. Every merged cell appears once with its spans;
 deleted/moved-away text (runs, and rows deleted as a whole), field codes and
 mc:Fallback duplicates are skipped. A content control showing its
 placeholder reads as empty; a legacy drop-down field reads as its chosen
-entry, which Word keeps only in w:ffData. Macros are never run: we only
-read XML.
+entry, which Word keeps only in w:ffData. A floating text box is read where
+it prints, not where it is anchored (docx_layout.py); a row that shows only
+deleted text is a deleted row (what a .doc round trip leaves of one).
+Macros are never run: we only read XML.
 """
 
 from __future__ import annotations
