@@ -22,7 +22,7 @@ APT_CHECK := /usr/sbin/dovecot /usr/bin/soffice /usr/bin/ffprobe /usr/bin/unar \
 	/usr/share/doc/libglib2.0-0/copyright /usr/bin/openssl \
 	/usr/lib/python3/dist-packages/uno.py /usr/lib/postgresql /usr/bin/chromium
 
-.PHONY: demo test test-fast lint bench system-deps demo-deps venv clean
+.PHONY: demo test test-fast lint bench system-deps demo-deps venv clean migration
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { $(SUDO) apt-get update -qq && \
@@ -65,6 +65,12 @@ lint: $(STAMP)
 
 bench: $(STAMP) system-deps
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# After changing pipeline/ledger/schema.py: write the ledger's next migration (README, For developers).
+migration: $(STAMP)
+	@[ -n "$(MSG)" ] || { echo 'usage: make migration MSG="what changed"'; exit 2; }
+	$(PY) -m pipeline.ledger.migrations "$(MSG)"
+	$(VENV)/bin/ruff format -q pipeline/ledger/migrations/versions
 
 # Only what the demo wrote: a live installation's ledger (data/) and outbox are never removed here.
 clean:

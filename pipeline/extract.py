@@ -8,13 +8,16 @@ JSON: empty fields would look like a form that was read and is blank.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from .campaign import builtin
 from .config import Config, Limits
 from .documents import read_document
-from .errors import UserFacingError
+from .errors import UserFacingError, describe
 from .form import analyze_document
+
+log = logging.getLogger(__name__)
 
 
 class UnreadableFile(UserFacingError):
@@ -31,7 +34,9 @@ def read_file(path: Path) -> bytes:
     except PermissionError:
         raise UnreadableFile(f"没有权限读取：{path}") from None
     except OSError as exc:
-        raise UnreadableFile(f"无法读取 {path}：{exc.strerror or exc}") from None
+        log.warning("cannot read %s: %s", path, exc)
+        name = path.name if len(path.name) <= 60 else path.name[:30] + "…" + path.name[-20:]
+        raise UnreadableFile(f"无法读取“{name}”：{describe(exc)}") from None
 
 
 def extract_file(path: Path, config: Config | None, converter=None) -> dict:

@@ -110,7 +110,8 @@ def report_unexpected(exc: BaseException) -> int:
 
 
 def describe(exc: BaseException) -> str:
-    """One Chinese sentence for an unexpected exception."""
+    """One Chinese sentence for an unexpected exception (its words go to the log, not here)."""
+    from .errors import describe as words
     from .worker import disk_full_message
 
     full = disk_full_message(exc)
@@ -119,11 +120,12 @@ def describe(exc: BaseException) -> str:
     from sqlalchemy.exc import DBAPIError
 
     if isinstance(exc, DBAPIError):
-        from .ledger.errors import RESTORE_HINT, short_db_error
+        from .ledger.errors import RESTORE_HINT
 
-        words = short_db_error(exc)
-        if "malformed" in words or "not a database" in words:
-            return f"台账数据库已损坏（{words}）。{RESTORE_HINT}".rstrip("。")
-        return f"台账数据库出错（{words}）"
-    text = " ".join(str(exc).split())[:300]
-    return f"程序内部错误（{type(exc).__name__}{'：' + text if text else ''}）"
+        what = words(exc)
+        if "损坏" in what or "不是数据库" in what:
+            return f"{what}。{RESTORE_HINT}".rstrip("。")
+        return f"台账数据库出错（{what}）" if what != "台账数据库出错" else what
+    if isinstance(exc, OSError):
+        return f"读写文件或连接服务器时出错（{words(exc)}）"
+    return f"程序内部错误（{words(exc)}）" if words(exc) != "程序内部错误" else "程序内部错误"

@@ -28,13 +28,13 @@ from sqlalchemy import func, select, text
 
 from .config import Config
 from .errors import UserFacingError
-from .ledger import Ledger, MailboxStateRow, MessageRow, OutboxRow, utcnow
+from .ledger import Ledger, MailboxStateRow, MessageRow, OutboxResendRow, OutboxRow, utcnow
 from .ledger.backup import set_aside
 from .ledger.errors import LedgerDamaged
 from .ledger.health import REBUILDING, describe_url, raise_if_damaged, sqlite_path
 from .ledger.journal import CLAIMS, OUTBOX, Journal
 from .ledger.open import connect, journal_dir, open_ledger
-from .ledger.outbox_journal import last_states
+from .ledger.outbox_journal import journal_is_ahead, last_states
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # a restored claim is stale at once: processed now
 
@@ -116,7 +116,7 @@ def set_aside_if_damaged(config: Config) -> Path | None:
 def require_claims(ctx: RebuildContext) -> None:
     """Without the claims journal the old case numbers are gone: refuse rather than renumber."""
     raw_dir = ctx.config.path(ctx.config.storage.raw_dir)
-    if _resolved_claims(ctx.journal) or not raw_dir.is_dir() or next(raw_dir.rglob("*.eml"), None) is None:
+    if _resolved_claims(ctx.journal) or not raw_dir.is_dir() or next(raw_dir.glob("*/*.eml"), None) is None:
         return
     raise RebuildBlocked(
         f"{ctx.journal.path(CLAIMS)} 中没有认领记录，无法按原来的受理编号重建 {raw_dir} 中的邮件："
@@ -200,10 +200,15 @@ def _resolved_claims(journal: Journal) -> list[dict]:
 
 
 def restore_outbox(ctx: RebuildContext) -> str:
-    """Outgoing mail in its last journaled state; never pending when it may have gone."""
+    """Outgoing mail in its last journaled state; never pending when it may have gone.
+
+    A row the ledger holds in an older state (a restored backup) takes the journal's:
+    a mail that failed there and was sent again later is sent, to the new address.
+    """
     from .outbox.queue import _safe_key
 
-    latest = last_states(ctx.journal.read(OUTBOX))
+    records = list(ctx.journal.read(OUTBOX))
+    latest = last_states(records)
     out_dir = ctx.config.path(ctx.config.storage.outbox_dir)
     counts = {"sent": 0, "failed": 0, "unknown": 0, "pending": 0}
     corrected = 0
@@ -219,6 +224,7 @@ def restore_outbox(ctx: RebuildContext) -> str:
             detail = rec.get("detail")
             if state in ("pending", "unknown") and not eml.exists():
                 state, detail = "failed", f"邮件文件 {eml} 不见了，无法发送"
+            recipients = list(rec.get("recipients") or [])
             row = rows.get(key)
             if row is None:
                 s.add(
@@ -226,7 +232,7 @@ def restore_outbox(ctx: RebuildContext) -> str:
                         dedup_key=key,
                         kind=rec.get("kind") or "mail",
                         case_no=rec.get("case_no"),
-                        recipients=list(rec.get("recipients") or []),
+                        recipients=recipients,
                         subject=rec.get("subject") or "",
                         message_id=rec.get("message_id") or "",
                         eml_path=str(eml),
@@ -240,10 +246,14 @@ def restore_outbox(ctx: RebuildContext) -> str:
                     )
                 )
                 counts[state if state in counts else "pending"] += 1
-            elif state in ("sent", "failed") and row.state in ("pending", "sending", "unknown"):
-                # A ledger restored from an older backup: the journal knows it went (or failed).
-                row.state, row.last_error = state, None if state == "sent" else detail
+            elif journal_is_ahead(row.state, row.recipients, {**rec, "state": state}):
+                # A ledger restored from an older backup: the journal knows what happened since.
+                row.state, row.recipients, row.unknown_sends = state, recipients, unknown
+                row.subject = rec.get("subject") or row.subject
+                row.message_id = rec.get("message_id") or row.message_id
+                row.last_error = None if state == "sent" else detail
                 row.sent_at = _when(rec.get("sent_at")) if state == "sent" else None
+                row.next_try_at = utcnow()
                 corrected += 1
         s.flush()
         _advance_sequence(s, "outbox")
@@ -252,8 +262,52 @@ def restore_outbox(ctx: RebuildContext) -> str:
         f"结果不确定 {counts['unknown']}、尚未发出 {counts['pending']}"
     )
     if corrected:
-        line += f"；{corrected} 封按发件记录改为已发送或失败"
+        line += f"；{corrected} 封按发件记录改为之后的状态（已发送、失败或重新发送）"
     return line
+
+
+def restore_resends(ctx: RebuildContext) -> str:
+    """Who sent which failed mail again, to which addresses (after reprocess: a unit's
+    mail gets its audit line with the case's unit)."""
+    with ctx.ledger.session() as s:
+        restored = _restore_resends(s, list(ctx.journal.read(OUTBOX)))
+    return f"恢复 {restored} 条重新发送的记录（操作人、时间、原地址和新地址）"
+
+
+def _restore_resends(s, records: list[dict]) -> int:
+    """Every resend the journal recorded and the ledger lacks (who, when, old and new
+    recipients), with the case's audit line for a unit's mail."""
+    from .outbox.requeue import RESEND_EVENT, audit_resend
+
+    held = {(r.mail_key, r.at) for r in s.scalars(select(OutboxResendRow))}
+    rows = {r.dedup_key: r for r in s.scalars(select(OutboxRow))}
+    restored = 0
+    for rec in records:
+        at = _when(rec.get("at"))
+        row = rows.get(rec.get("key"))
+        if rec.get("event") != RESEND_EVENT or at is None or row is None or (row.dedup_key, at) in held:
+            continue
+        record = OutboxResendRow(
+            mail_key=row.dedup_key,
+            at=at,
+            who=rec.get("by") or "工作人员",
+            old_recipients=list(rec.get("old_recipients") or []),
+            new_recipients=list(rec.get("recipients") or []),
+            previous_state=rec.get("previous_state") or "failed",
+            previous_error=rec.get("previous_error"),
+        )
+        s.add(record)
+        audit_resend(s, _AsOf(row, rec), record)
+        restored += 1
+    return restored
+
+
+class _AsOf:
+    """The row's case and subject as they were when the resend was journaled."""
+
+    def __init__(self, row: OutboxRow, rec: dict) -> None:
+        self.case_no = row.case_no
+        self.subject = rec.get("subject") or row.subject
 
 
 def _when(value: str | None) -> datetime | None:
@@ -317,4 +371,11 @@ def replay_staff(ctx: RebuildContext) -> str:
     return line + "".join(f"\n    {p}" for p in problems)
 
 
-STEPS: list[RestoreStep] = [restore_claims, restore_outbox, reprocess, replay_staff, restore_mailbox_state]
+STEPS: list[RestoreStep] = [
+    restore_claims,
+    restore_outbox,
+    reprocess,
+    replay_staff,
+    restore_resends,
+    restore_mailbox_state,
+]

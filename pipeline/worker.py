@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .config import Config
 from .documents import scratch
+from .errors import describe
 from .ledger import Ledger, MailboxStateRow, MessageRow, utcnow
 from .mailbox import MailboxConfigError, MailboxCursor, MailboxError, MailSource, open_source
 from .processing import Processor
@@ -199,7 +200,7 @@ class Worker:
     def _record_error(self, name: str, exc: Exception) -> None:
         with self.ledger.session() as s:
             row = s.get(MailboxStateRow, name)
-            row.last_error = str(exc)[:500]
+            row.last_error = (str(exc) if isinstance(exc, MailboxError) else describe(exc))[:500]
             row.failures_in_row += 1
         # Drop the connection: the next cycle reconnects (with the source's backoff).
         src = self.sources.pop(name, None)
@@ -241,19 +242,27 @@ class Worker:
                 report.errors[box.name] = str(exc)
             except Exception as exc:  # network trouble: reported, retried next cycle
                 log.exception("mailbox %s failed", box.name)
-                said = str(exc) if isinstance(exc, MailboxError) else f"邮箱 {box.name} 暂时无法读取：{exc}"
+                said = (
+                    str(exc)
+                    if isinstance(exc, MailboxError)
+                    else f"邮箱 {box.name} 暂时无法读取：{describe(exc)}"
+                )
                 report.errors[box.name] = disk_full_message(exc) or said
             try:
                 maybe_alert_mailbox(self.config, self.ledger, box.name)
             except Exception as exc:  # disk full: the alert is written on a later cycle
                 log.exception("mailbox alert for %s failed", box.name)
-                report.errors.setdefault(box.name, disk_full_message(exc) or f"写入邮箱警告时出错：{exc}")
+                report.errors.setdefault(
+                    box.name,
+                    disk_full_message(exc) or f"写入邮箱警告时出错（{describe(exc)}），下次运行时再写",
+                )
         try:
             report.sent = self.flush()
         except Exception as exc:  # the outbox keeps every mail: sent on a later run
             log.exception("sending failed")
             report.errors["发送邮件"] = (
-                disk_full_message(exc) or f"发送邮件时出错（邮件仍在 outbox 中，下次运行重试）：{exc}"
+                disk_full_message(exc)
+                or f"发送邮件时出错（{describe(exc)}）；邮件仍在 outbox 中，下次运行重试"
             )
         return report
 
@@ -300,9 +309,8 @@ def disk_full_message(exc: BaseException) -> str | None:
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
         if isinstance(cur, OSError) and cur.errno in DISK_FULL_ERRNOS:
-            where = f"（{cur.filename}）" if cur.filename else ""
             return (
-                f"磁盘空间不足，无法写入数据{where}。已收到的邮件不会丢失：请清理磁盘空间后重新运行，"
+                "磁盘空间不足，无法写入数据（哪个文件见日志）。已收到的邮件不会丢失：请清理磁盘空间后重新运行，"
                 "未处理完的邮件会在下次运行时继续处理。"
             )
         if "database or disk is full" in str(cur):

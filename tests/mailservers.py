@@ -448,6 +448,15 @@ class _Handler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.server._lock:
+            unknown = address.lower() in {a.lower() for a in self.server.unknown_recipients}
+        if unknown:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         scripted = self._scripted("DATA")
         if scripted:
@@ -494,6 +503,8 @@ class SmtpServer:
         self.connections = 0
         self._script: list[_Scripted] = []
         self._drops_after_data = 0
+        # Addresses the server does not know: RCPT TO them gets 550 5.1.1 (a mistyped address).
+        self.unknown_recipients: set[str] = set()
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 

@@ -94,6 +94,16 @@ class PgCluster:
         self._run(str(self.bindir / "createdb"), "-h", self.host, "-p", str(self.port), "-U", self.user, name)
         return self.url(name)
 
+    def psql(self, database: str, sql: str) -> None:
+        """Run SQL text (a pg_dump file, say) with psql, stopping at the first error."""
+        cmd = [str(self.bindir / "psql"), "-h", self.host, "-p", str(self.port), "-U", self.user]
+        cmd += ["-d", database, "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"]
+        if self._as_postgres:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        proc = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=120, cwd=self.root)
+        if proc.returncode != 0:
+            raise RuntimeError(f"psql failed:\n{proc.stdout}\n{proc.stderr}")
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
 

@@ -180,9 +180,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "  python run.py decide 指定单位 TJ-20210801-0012 --unit 天津市针灸学会\n"
         "  python run.py decide 选定 TJ-20210801-0007",
     ),
+    "resend": (
+        "重新发送发送失败的邮件",
+        "重新发送一封没有发出的邮件（如被对方服务器拒收：550 地址不存在）：地址错了用 --to 改为新地址。"
+        "记录谁在什么时候重新发送、原来和新的收件地址；立即发送，并如实说明结果（未发出时退出状态为 5）。\n"
+        "不加编号时列出所有发送失败的邮件及其编号。已发出或结果还不确定的邮件不会重发。\n\n"
+        "例如：\n  python run.py resend\n  python run.py resend 12\n"
+        "  python run.py resend 12 --to xuanchuanchu@cast.org.cn --by 刘晶晶\n"
+        "  python run.py resend TJ-20210801-0007 --to bjzj2@bjzj.cn   （该报送发送失败的邮件）",
+    ),
     "check": (
         "完整检查台账",
-        "完整检查台账：是否损坏、是否为空、是否落后于认领和发件记录（恢复了较旧的备份）。\n"
+        "完整检查台账：是否损坏、是否为空、是否落后于认领、发件和工作人员处理记录（恢复了较旧的备份）。\n"
         "其他命令启动时只做快速检查。\n\n"
         "例如：\n  python run.py check",
     ),
@@ -193,8 +202,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "restore": (
         "用备份文件恢复 SQLite 台账",
-        "用 backup 生成的文件恢复台账（请先停止 once/serve）；原台账改名保留。"
-        "备份之后处理过的邮件用 rebuild 补齐。\n\n"
+        "用 backup 生成的文件恢复台账（请先停止 once/serve/web）；原台账改名保留。"
+        "备份之后工作人员做过的处理（决定、更正、停用账号等）按处理记录自动恢复；备份之后收到的邮件用 rebuild 补齐。\n\n"
         "例如：\n  python run.py restore data/backups/ledger-20210801-090000.sqlite3",
     ),
     "rebuild": (
@@ -320,6 +329,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands["restore"].add_argument("backup", metavar="备份文件", help="backup 命令生成的备份文件")
 
     commands["show"].add_argument("case", metavar="受理编号", help="如 TJ-20210801-0007")
+
+    rs = commands["resend"]
+    rs.add_argument(
+        "mail",
+        nargs="?",
+        metavar="邮件编号或受理编号",
+        help="邮件编号（列表中的 #编号）或受理编号；不写时列出发送失败的邮件",
+    )
+    rs.add_argument(
+        "--to", action="append", default=[], metavar="新地址", help="改为发给这个地址（可重复，或用逗号分隔）"
+    )
+    rs.add_argument("--by", default="工作人员", metavar="姓名", help="操作人姓名（记入记录）")
 
     rp = commands["reply"]
     rp.add_argument("case", metavar="受理编号", help="来信的受理编号")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -13,21 +12,21 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import RawMail
 from . import journal as journal_mod
-from .migrate import add_missing_columns
+from .migrate import upgrade_schema
 from .schema import (
     AttachmentRow,
-    Base,
     CorrectionRow,
     DecisionRow,
     KeyValueRow,
     LoginAttemptRow,
     MailboxStateRow,
     MessageRow,
+    OutboxResendRow,
     OutboxRow,
     ScoreRow,
     SeenMessageId,
@@ -46,6 +45,7 @@ __all__ = [
     "LoginAttemptRow",
     "MailboxStateRow",
     "MessageRow",
+    "OutboxResendRow",
     "OutboxRow",
     "ScoreRow",
     "SeenMessageId",
@@ -56,20 +56,6 @@ __all__ = [
 ]
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _create_schema(engine: Engine, tries: int = 6) -> None:
-    """create_all, tolerating another worker creating the same tables at the
-    same moment (SQLite: "table already exists"; PostgreSQL: duplicate pg_type)."""
-    for attempt in range(tries):
-        try:
-            Base.metadata.create_all(engine)
-            add_missing_columns(engine)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == tries - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))
 
 
 def _make_engine(url: str) -> Engine:
@@ -89,7 +75,7 @@ def _make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        _create_schema(engine)
+        upgrade_schema(engine)
         # The ledger holds phone numbers and addresses: service user only.
         for suffix in ("", "-wal", "-shm"):
             p = Path(str(db_path) + suffix)
@@ -97,7 +83,7 @@ def _make_engine(url: str) -> Engine:
                 os.chmod(p, 0o600)
         return engine
     engine = create_engine(url, pool_pre_ping=True)
-    _create_schema(engine)
+    upgrade_schema(engine)
     return engine
 
 

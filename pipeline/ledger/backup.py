@@ -9,13 +9,16 @@ backup API copies a consistent snapshot; a restore moves the old file and its
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import UserFacingError
+from ..errors import UserFacingError, describe
 from .health import SQLITE_MAGIC
+
+log = logging.getLogger(__name__)
 
 SIDE_FILES = ("-wal", "-shm")
 
@@ -28,11 +31,15 @@ def backup_sqlite(db: Path, target: Path) -> Path:
     """Consistent copy of `db` at `target` (owner-only), checked before it is kept."""
     if not db.exists():
         raise BackupError(f"台账文件 {db} 不存在，没有可备份的内容。")
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    except OSError as exc:
+        log.warning("cannot write the backup %s: %s", target, exc)
+        raise BackupError(f"无法写入备份文件（{describe(exc)}），请换一个位置或文件名。") from exc
     try:
         _copy(db, tmp)
         _require_ok(tmp)
@@ -94,4 +101,5 @@ def _require_ok(path: Path) -> None:
     finally:
         conn.close()
     if rows != ["ok"]:
-        raise BackupError(f"{path} 未通过完整性检查（{'；'.join(rows)}），不能用作备份。")
+        log.warning("%s failed integrity_check: %s", path, rows)
+        raise BackupError(f"{path} 未通过完整性检查（文件已损坏或不是台账，详见日志），不能用作备份。")

@@ -36,12 +36,24 @@ class LedgerBehind(LedgerError):
     """The ledger lacks what the journal says it once held (restored from an old backup?)."""
 
 
+class StaffWorkBehind(LedgerBehind):
+    """The ledger lacks staff-journal entries (decisions, corrections, accounts…)."""
+
+
+class LedgerNewer(LedgerError):
+    """The ledger was migrated by a newer release than this code."""
+
+
+class LedgerUpgradeFailed(LedgerError):
+    """A migration failed; its transaction was rolled back, the ledger is as it was."""
+
+
 class RebuildUnfinished(LedgerError):
     """A rebuild started and did not finish: nothing may run until it does."""
 
 
 def short_db_error(exc: BaseException) -> str:
-    """The database's own words, without SQL text or a traceback."""
-    orig = getattr(exc, "orig", None)
-    words = str(orig if orig is not None else exc).strip().splitlines()
-    return words[0] if words else type(exc).__name__
+    """What the database's trouble is, in a few Chinese words (its own words go to the log)."""
+    from ..errors import describe
+
+    return describe(exc)

@@ -16,7 +16,9 @@ and answers "file is not a database".
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select, text
@@ -24,9 +26,20 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Config
-from .errors import RESTORE_HINT, LedgerBehind, LedgerDamaged, LedgerEmpty, RebuildUnfinished, short_db_error
-from .journal import CLAIMS, OUTBOX, Journal
-from .schema import Base, KeyValueRow, MessageRow, OutboxRow
+from .errors import (
+    RESTORE_HINT,
+    LedgerBehind,
+    LedgerDamaged,
+    LedgerEmpty,
+    RebuildUnfinished,
+    StaffWorkBehind,
+    short_db_error,
+)
+from .journal import CLAIMS, OUTBOX, STAFF, Journal
+from .outbox_journal import journal_is_ahead
+from .schema import Base, KeyValueRow, MessageRow, OutboxRow, StaffEntryRow
+
+log = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 REBUILDING = "rebuild:started"
@@ -68,11 +81,16 @@ def integrity_problems(engine: Engine, full: bool = False) -> list[str]:
                 if rows == ["ok"]:
                     return []
                 lines = [" ".join(x.split()) for r in rows for x in str(r).splitlines()]
-                return [x for x in lines if x and not x.startswith("***")]
+                lines = [x for x in lines if x and not x.startswith("***")]
+                log.warning("ledger %s failed %s: %s", engine.url.database, pragma, lines)
+                return [
+                    f"数据页或索引损坏（{'完整' if full else '快速'}检查发现 {len(lines)} 处问题，详见日志）"
+                ]
             present = set(inspect(conn).get_table_names())
             missing = sorted(set(Base.metadata.tables) - present)
             return [f"缺少数据表 {name}" for name in missing]
     except SQLAlchemyError as exc:
+        log.warning("ledger integrity check failed: %s", exc)
         return [short_db_error(exc)]
 
 
@@ -94,10 +112,14 @@ def refuse_if_rebuilding(engine: Engine) -> None:
 
 
 def _eml_files(root: Path, skip: set[Path] = frozenset()) -> Iterator[Path]:
+    """Mail this configuration wrote there: <root>/<folder>/<name>.eml, one level down
+    (the raw store's <sha[:2]>/, the outbox's <kind>/) — never deeper, so another
+    configuration's folders inside it (the demo's outbox/demo/ in the live outbox/)
+    are not taken for this one's mail."""
     if not root.is_dir():
         return
-    for path in root.rglob("*.eml"):
-        if not any(parent in skip for parent in path.parents):
+    for path in root.glob("*/*.eml"):
+        if path.parent not in skip and path.is_file():
             yield path
 
 
@@ -154,10 +176,101 @@ def refuse_if_behind(engine: Engine, journal: Journal) -> None:
                     _behind_message(f"邮箱 {claim.get('mailbox')} 第 {claim.get('uid')} 封邮件的认领")
                 )
         if out is not None:
-            state = conn.scalar(select(OutboxRow.state).where(OutboxRow.dedup_key == out.get("key")))
-            final = out.get("state") if out.get("state") in ("sent", "failed") else None
-            if state is None or (final and state != final):
+            row = conn.execute(
+                select(OutboxRow.state, OutboxRow.recipients).where(OutboxRow.dedup_key == out.get("key"))
+            ).first()
+            if row is None or journal_is_ahead(row.state, row.recipients, out):
                 raise LedgerBehind(_behind_message(f"外发邮件“{out.get('subject') or out.get('key')}”的记录"))
+
+
+# Journal entries a replay tried and could not apply (kv key prefix + entry id -> why):
+# known and reported, so they do not stop every start; every replay tries them again.
+UNAPPLIED = "staff-journal:unapplied:"
+_KIND_ZH = {
+    "decision": "决定",
+    "correction": "更正",
+    "reply": "回复",
+    "score": "评分",
+    "account": "控制台账号变更",
+}
+_ACTION_ZH = {
+    "accept": "受理",
+    "return": "退回补正",
+    "reject": "不予受理",
+    "withdraw": "撤回",
+    "allow-late": "允许逾期",
+    "assign": "指定单位",
+    "select": "选定上报",
+    "unselect": "取消选定",
+    "answered": "标记已回复",
+    "dismiss": "无需处理",
+}
+# The kinds staff/journal.replay applies (each claims its id in the ledger with its change).
+REPLAYED_KINDS = frozenset(_KIND_ZH)
+_ACCOUNT_OP_ZH = {"add": "添加", "reset": "重设密码", "remove": "停用", "password": "修改密码"}
+
+
+def missing_staff_entries(engine: Engine, journal: Journal, *, full: bool = False) -> list[dict]:
+    """Staff-journal entries this ledger does not hold (nor knows it cannot apply).
+
+    At every start only the journal's last 64 KB are compared (a ledger restored from
+    an older backup lacks the newest entries); `full` (check, restore) reads it all.
+    """
+    records = list(journal.read(STAFF)) if full else journal.tail(STAFF)
+    wanted = {
+        r["id"]: r
+        for r in records
+        if isinstance(r.get("id"), str) and r["id"] and r.get("kind") in REPLAYED_KINDS
+    }
+    if not wanted:
+        return []
+    held: set[str] = set()
+    ids = list(wanted)
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            held.update(conn.scalars(select(StaffEntryRow.id).where(StaffEntryRow.id.in_(chunk))))
+            keys = [UNAPPLIED + i for i in chunk]
+            held.update(
+                k.removeprefix(UNAPPLIED)
+                for k in conn.scalars(select(KeyValueRow.key).where(KeyValueRow.key.in_(keys)))
+            )
+    return [r for i, r in wanted.items() if i not in held]
+
+
+def describe_entry(entry: dict, tz: tzinfo | None = None) -> str:
+    """One staff-journal entry in a few Chinese words: when (local time), who, what."""
+    try:
+        when = f"{datetime.fromisoformat(str(entry.get('at'))).astimezone(tz):%Y-%m-%d %H:%M}"
+    except ValueError:
+        when = ""
+    kind = entry.get("kind", "")
+    who = entry.get("by") or entry.get("reviewer") or ""
+    what = _KIND_ZH.get(kind, "处理")
+    if kind == "decision" and entry.get("action") in _ACTION_ZH:
+        what = _ACTION_ZH[entry["action"]]
+    if kind == "account":
+        what = f"账号“{entry.get('name', '')}”{_ACCOUNT_OP_ZH.get(entry.get('op', ''), '变更')}"
+    elif entry.get("case_no"):
+        what += f"（{entry['case_no']}）"
+    return " ".join(x for x in (when, who, what) if x)
+
+
+def refuse_if_staff_behind(
+    engine: Engine, journal: Journal, *, full: bool = False, tz: tzinfo | None = None
+) -> None:
+    """Staff work the journal holds and the ledger lacks (an older backup restored, or a
+    replaced database): running on would undo it — a removed account could sign in
+    again, a rejected case show as accepted."""
+    missing = missing_staff_entries(engine, journal, full=full)
+    if not missing:
+        return
+    count = f" {len(missing)} 条" if full else ""
+    raise StaffWorkBehind(
+        f"台账缺少{count}最近的工作人员处理记录（最近一条：{describe_entry(missing[-1], tz)}）："
+        "台账可能是从较早的备份恢复的，或被换成了别的库。照常运行会让这些处理（如停用账号、不予受理、更正）失效，"
+        "因此程序已停止。请运行 python run.py rebuild 补齐（只补充缺少的记录，不会发送任何邮件）。"
+    )
 
 
 def _behind_message(what: str) -> str:

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 CLAIMS = "claims.jsonl"
 OUTBOX = "outbox.jsonl"
 STREAMS = (CLAIMS, OUTBOX)
+# Written by staff/journal.py (decisions, corrections, replies, scores, accounts, resends);
+# read here too, because a ledger that lacks its entries must not start.
+STAFF = "staff-journal.jsonl"
 _STAGED = "journal:staged"
 
 
@@ -74,6 +77,12 @@ class Journal:
 
     def last(self, stream: str, tail_bytes: int = 65536) -> dict | None:
         """The last well-formed line, reading only the end of the file (start-up check)."""
+        records = self.tail(stream, tail_bytes)
+        return records[-1] if records else None
+
+    def tail(self, stream: str, tail_bytes: int = 65536) -> list[dict]:
+        """The well-formed lines in the last `tail_bytes` of the file, in order (the first,
+        probably cut, line of the chunk is skipped unless the chunk is the whole file)."""
         path = self.path(stream)
         try:
             with open(path, "rb") as fh:
@@ -82,15 +91,18 @@ class Journal:
                 fh.seek(max(0, size - tail_bytes))
                 lines = fh.read().splitlines()
         except FileNotFoundError:
-            return None
-        for raw in reversed(lines):
+            return []
+        if size > tail_bytes and lines:
+            lines = lines[1:]
+        records = []
+        for raw in lines:
             try:
                 record = json.loads(raw)
             except ValueError:
                 continue
             if isinstance(record, dict):
-                return record
-        return None
+                records.append(record)
+        return records
 
     def exists(self) -> bool:
         return any(self.path(s).exists() for s in STREAMS)

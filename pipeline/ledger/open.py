@@ -9,6 +9,7 @@ process creates for the same URL (the staff jobs make their own) writes it.
 from __future__ import annotations
 
 import fcntl
+import logging
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,9 +25,12 @@ from .health import (
     refuse_if_behind,
     refuse_if_empty,
     refuse_if_rebuilding,
+    refuse_if_staff_behind,
     sqlite_path,
 )
 from .outbox_journal import outbox_record
+
+log = logging.getLogger(__name__)
 
 # URLs whose start-up checks passed in this process (serve checks once, at start).
 _checked: set[str] = set()
@@ -54,6 +58,7 @@ def open_ledger(config: Config, *, full_check: bool = False, recovering: bool = 
     backfill_journal(ledger, journal)
     refuse_if_empty(config, ledger.engine, journal)
     refuse_if_behind(ledger.engine, journal)
+    refuse_if_staff_behind(ledger.engine, journal, full=full_check, tz=config.tz)
     _checked.add(url)
     return ledger
 
@@ -64,13 +69,15 @@ def connect(url: str) -> Ledger:
     try:
         return Ledger(url)
     except DBAPIError as exc:
+        log.warning("ledger %s cannot be opened: %s", describe_url(url), exc)
         detail = short_db_error(exc)
         if path is not None:
             raise LedgerDamaged(f"台账文件 {path} 无法打开（{detail}），可能已损坏。{RESTORE_HINT}") from exc
         raise LedgerUnreachable(
-            f"无法连接台账数据库 {describe_url(url)}（{detail}）。请确认数据库服务在运行、地址和账号正确。"
+            f"无法连接台账数据库 {describe_url(url)}：{detail}。请确认数据库服务在运行、地址和账号正确。"
         ) from exc
     except SQLAlchemyError as exc:
+        log.warning("ledger %s cannot be opened: %s", describe_url(url), exc)
         raise LedgerUnreachable(f"无法打开台账 {describe_url(url)}（{short_db_error(exc)}）。") from exc
 
 

@@ -44,3 +44,14 @@ def last_states(records: Iterable[dict]) -> dict[str, dict]:
         if isinstance(key, str) and record.get("state"):
             latest[key] = record
     return latest
+
+
+def journal_is_ahead(row_state: str, row_recipients: list, record: dict) -> bool:
+    """The journal's last record of a mail says more than the ledger's row: the row
+    differs, and its state is one a later event moves on from (sent never goes back;
+    failed does, when staff send it again)."""
+    state = "unknown" if record.get("state") == "sending" else record.get("state")
+    recipients = list(record.get("recipients") or [])
+    if row_state == "sent" or (row_state == state and list(row_recipients or []) == recipients):
+        return False
+    return state in ("sent", "failed") or row_state == "failed" or list(row_recipients or []) != recipients

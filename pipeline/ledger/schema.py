@@ -165,6 +165,23 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
 
 
+class OutboxResendRow(Base):
+    """A staff member sent a failed (or waiting) mail again, perhaps to corrected addresses:
+    who, when, from which recipients to which, and why it had not gone. The outbox row
+    itself then holds the new recipients and state; this keeps what it was."""
+
+    __tablename__ = "outbox_resends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mail_key: Mapped[str] = mapped_column(String(300), index=True)  # outbox.dedup_key
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    who: Mapped[str] = mapped_column(String(200))
+    old_recipients: Mapped[list] = mapped_column(JSON, default=list)
+    new_recipients: Mapped[list] = mapped_column(JSON, default=list)
+    previous_state: Mapped[str] = mapped_column(String(20))
+    previous_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class MailboxStateRow(Base):
     __tablename__ = "mailbox_state"
 

@@ -27,6 +27,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import CapabilityError, LoginError
 
 from ..config import ConfigError, Mailbox
+from ..errors import describe
 from ..model import RawMail
 from .base import MailboxConfigError, MailboxCursor, MailboxError, MailboxUnavailable
 
@@ -66,6 +67,13 @@ def _text(exc: BaseException) -> str:
     args = [_decode_reply(a) if isinstance(a, bytes) else str(a) for a in exc.args]
     text = " ".join(a for a in args if a).strip() or str(exc).strip()
     return _BYTES_REPR.sub(_unrepr, text) or exc.__class__.__name__
+
+
+def _network(exc: BaseException) -> str:
+    """A connection's trouble in Chinese; imaplib's own English stays in the log."""
+    if isinstance(exc, imaplib.IMAP4.abort | EOFError):
+        return "连接被服务器中断"
+    return describe(exc)
 
 
 def _unrepr(match: re.Match) -> str:
@@ -209,7 +217,9 @@ class ImapSource:
             except LoginError as exc:
                 detail = _text(exc)
                 if "UNAVAILABLE" in detail.upper() or "TRY AGAIN" in detail.upper():
-                    raise MailboxUnavailable(f"邮箱 {self.name} 服务器暂时不可用：{detail}") from exc
+                    raise MailboxUnavailable(
+                        f"邮箱 {self.name} 服务器暂时不可用（服务器原话：{detail}）"
+                    ) from exc
                 raise MailboxConfigError(login_failed_message(box, detail)) from exc
             if client.has_capability("ID"):
                 try:
@@ -227,7 +237,7 @@ class ImapSource:
         except ssl.SSLCertVerificationError as exc:
             _shutdown(client)
             raise MailboxConfigError(
-                f"邮箱 {self.name}：服务器 {box.host} 的证书校验失败，请核对主机名与端口：{_text(exc)}"
+                f"邮箱 {self.name}：服务器 {box.host} 的证书校验失败，请核对主机名与端口"
             ) from exc
         except CapabilityError as exc:
             _shutdown(client)
@@ -236,12 +246,13 @@ class ImapSource:
             ) from exc
         except NETWORK_ERRORS as exc:
             _shutdown(client)
+            log.info("%s: cannot connect: %r", self.name, exc)
             raise MailboxUnavailable(
-                f"邮箱 {self.name}：无法连接 {box.host}:{box.port}（{_text(exc)}）"
+                f"邮箱 {self.name}：无法连接 {box.host}:{box.port}（{_network(exc)}）"
             ) from exc
         except imaplib.IMAP4.error as exc:
             _shutdown(client)
-            raise MailboxUnavailable(f"邮箱 {self.name}：服务器返回错误：{_text(exc)}") from exc
+            raise MailboxUnavailable(f"邮箱 {self.name}：服务器返回错误（服务器原话：{_text(exc)}）") from exc
 
     def _select(self, client: IMAPClient) -> None:
         readonly = not self.box.processed_folder
@@ -256,10 +267,10 @@ class ImapSource:
             upper = detail.upper()
             if "NONEXISTENT" in upper or "DOESN'T EXIST" in upper or "NOT EXIST" in upper:
                 raise MailboxConfigError(
-                    f"邮箱 {self.name}：找不到文件夹“{self.box.folder}”，请检查配置中的 folder。服务器回复：{detail}"
+                    f"邮箱 {self.name}：找不到文件夹“{self.box.folder}”，请检查配置中的 folder。服务器原话：{detail}"
                 ) from exc
             raise MailboxUnavailable(
-                f"邮箱 {self.name}：无法打开文件夹“{self.box.folder}”：{detail}"
+                f"邮箱 {self.name}：无法打开文件夹“{self.box.folder}”（服务器原话：{detail}）"
             ) from exc
         uv = info.get(b"UIDVALIDITY")
         self._uidvalidity = int(uv) if uv is not None else None
@@ -299,12 +310,14 @@ class ImapSource:
             except NETWORK_ERRORS as exc:
                 self._drop()
                 if attempt == 2 or not had_connection:
-                    self._note_failure(_text(exc))
-                    raise MailboxUnavailable(f"邮箱 {self.name}：连接中断（{_text(exc)}）") from exc
+                    self._note_failure(_network(exc))
+                    raise MailboxUnavailable(f"邮箱 {self.name}：连接中断（{_network(exc)}）") from exc
                 # Servers drop idle connections; that is normal: reconnect once right away.
                 log.info("%s: connection lost (%s), reconnecting", self.name, exc)
             except imaplib.IMAP4.error as exc:  # NO/BAD, e.g. "[UNAVAILABLE] try again later"
-                raise MailboxUnavailable(f"邮箱 {self.name}：服务器拒绝了操作：{_text(exc)}") from exc
+                raise MailboxUnavailable(
+                    f"邮箱 {self.name}：服务器拒绝了操作（服务器原话：{_text(exc)}）"
+                ) from exc
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -488,7 +501,9 @@ class ImapSource:
                 raise
             except imaplib.IMAP4.error as exc:
                 self._processed_ready = False
-                raise MailboxUnavailable(f"邮箱 {self.name}：无法把邮件移到“{target}”：{_text(exc)}") from exc
+                raise MailboxUnavailable(
+                    f"邮箱 {self.name}：无法把邮件移到“{target}”（服务器原话：{_text(exc)}）"
+                ) from exc
 
         self._call(op)
 

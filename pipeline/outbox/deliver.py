@@ -64,6 +64,7 @@ def outcome_of(row: OutboxRow) -> SendOutcome:
         reason,
         row.next_try_at if state in (QUEUED, UNKNOWN) else None,
         row.subject,
+        row.id,
     )
 
 
@@ -217,7 +218,10 @@ def alert_if_packet(s: Session, config: Config, row: OutboxRow) -> None:
     upstream = config.upstream.name if config.upstream else "上级"
     text = (
         f"发给{upstream}的上报材料包没有发出：\n\n主题：{row.subject}\n收件人：{'、'.join(row.recipients)}\n"
-        f"原因：{row.last_error}\n\n请核实原因后，用邮件客户端打开 {row.eml_path} 手工发送（系统不会再自动重发这封邮件）。"
+        f"原因：{row.last_error}\n\n系统不会自动重发这封邮件。请核实原因后在控制台重新发送（邮件编号 {row.id}；"
+        "地址错了可改为新地址），每次重新发送都记录操作人、时间和前后的收件地址。\n"
+        "（管理员也可以改正配置中的 upstream.addresses 后运行 python run.py packet --send，"
+        f"或运行 python run.py resend {row.id} --to 新地址。）"
     )
     msg = new_message(config, config.this_level.staff, f"【紧急】上报{upstream}的材料包发送失败", text)
     enqueue(s, config, f"alert:packet-failed:{row.dedup_key}", "alert", msg)

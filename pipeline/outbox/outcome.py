@@ -27,6 +27,7 @@ class SendOutcome:
     reason: str = ""  # the server's words or our own, Chinese
     next_try: datetime | None = None
     subject: str = ""
+    mail_id: int | None = None  # the outbox row: what `resend` and the console's button take
 
     @property
     def delivered(self) -> bool:
@@ -49,4 +50,8 @@ class SendOutcome:
                 f"发给 {to} 的结果不确定：{self.reason}；服务器可能已收下，本次不会重发，"
                 f"{after}先到已发送文件夹核实（未配置时只重发一次）"
             )
-        return f"发给 {to} 失败：{self.reason}（不会自动重试，请核实地址或联系对方后重新发送）"
+        number = f"（邮件编号 {self.mail_id}）" if self.mail_id else ""
+        return (
+            f"发给 {to} 失败：{self.reason}（不会自动重试：核实地址或联系对方后可以重新发送{number}，"
+            "地址错了可改为新地址）"
+        )

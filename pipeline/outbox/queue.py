@@ -19,9 +19,9 @@ from ..config import Config
 from ..ledger import Ledger, OutboxRow, utcnow
 from ..ledger.journal import OUTBOX, stage
 from ..ledger.outbox_journal import outbox_record
-from ..message.address import valid_address
 from .deliver import RETRY_DELAYS, deliver_one, settle_uncertain
 from .outcome import FAILED, QUEUED, SENT, UNKNOWN
+from .requeue import recipients_of, requeue
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,35 @@ def _safe_key(key: str) -> str:
 
 
 def enqueue(
-    session: Session, config: Config, dedup_key: str, kind: str, msg: EmailMessage, case_no: str | None = None
+    session: Session,
+    config: Config,
+    dedup_key: str,
+    kind: str,
+    msg: EmailMessage,
+    case_no: str | None = None,
+    *,
+    again_by: str | None = None,
 ) -> OutboxRow | None:
     """Write the .eml and add the outbox row in the caller's transaction.
 
     Returns None when a mail with this key was already enqueued (idempotent).
     The file is written first: if we crash before commit, re-running rewrites
     the same file and inserts the row.
+
+    `again_by` (a person asking for this mail again, e.g. `packet --send`): a mail
+    with this key that failed, or waits for a retry addressed otherwise, is
+    replaced by `msg` and queued again, recorded as that person's resend
+    (requeue.py). A mail that went, or may have gone, is left alone.
     """
-    existing = session.scalar(select(OutboxRow).where(OutboxRow.dedup_key == dedup_key))
+    query = select(OutboxRow).where(OutboxRow.dedup_key == dedup_key)
+    existing = session.scalar(query.with_for_update() if again_by else query)
     if existing is not None:
+        if again_by and (
+            existing.state == "failed"
+            or (existing.state == "pending" and existing.recipients != recipients_of(msg))
+        ):
+            requeue(session, config, existing, again_by, msg=msg)
+            return existing
         return None
     out_dir = config.path(config.storage.outbox_dir) / kind
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -61,7 +80,7 @@ def enqueue(
         tmp.unlink(missing_ok=True)
         raise
     given = [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])) if addr]
-    recipients = list(dict.fromkeys(a for a in (valid_address(x) for x in given) if a))
+    recipients = recipients_of(msg)
     row = OutboxRow(
         dedup_key=dedup_key,
         kind=kind,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
-import socket
 import ssl
 import threading
 import time
@@ -27,6 +26,7 @@ from email.policy import compat32
 from email.utils import getaddresses, make_msgid
 
 from ..config import ConfigError, Smtp
+from ..errors import describe
 from ..message.address import valid_address
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class SmtpSender:
             hint = "QQ 邮箱/腾讯企业邮箱需要使用“授权码”（或客户端专用密码），不能用 QQ 密码"
         elif any(host.endswith(h) for h in ("163.com", "126.com", "yeah.net", "188.com")):
             hint = "网易邮箱需要先开启 SMTP 服务，并使用授权码而不是邮箱密码"
-        return f"发信账号 {self.smtp.user} 登录失败（{code}）：{hint}。服务器回复：{text}"
+        return f"发信账号 {self.smtp.user} 登录失败（{code}）：{hint}。服务器原话：{text}"
 
     # ------------------------------------------------------------ sending
 
@@ -266,7 +266,7 @@ class SmtpSender:
             return SendResult(False, False, exc.smtp_code, text)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = {code for code, _ in exc.recipients.values()}
-            parts = [f"{r}（{c} {decode_reply(t)}）" for r, (c, t) in exc.recipients.items()]
+            parts = [f"{r}（服务器原话：{c} {decode_reply(t)}）" for r, (c, t) in exc.recipients.items()]
             permanent = all(c >= 500 for c in codes)
             if any(c == 421 for c in codes):
                 self.close()
@@ -280,17 +280,17 @@ class SmtpSender:
                 self.close()
             permanent = 500 <= code < 600
             kind = "被拒绝（不会重试）" if permanent else "暂时失败"
-            return SendResult(False, permanent, code, f"发信{kind}：{code} {text}")
-        except smtplib.SMTPServerDisconnected as exc:
+            return SendResult(False, permanent, code, f"发信{kind}（服务器原话：{code} {text}）")
+        except smtplib.SMTPServerDisconnected:
             self.close()
-            return SendResult(False, False, None, f"发信服务器断开了连接：{_describe(exc)}")
+            return SendResult(False, False, None, "发信服务器断开了连接")
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             return SendResult(
                 False, False, None, f"无法连接发信服务器 {self.smtp.host}:{self.smtp.port}：{_describe(exc)}"
             )
         if refused:
-            parts = [f"{r}（{c} {decode_reply(t)}）" for r, (c, t) in refused.items()]
+            parts = [f"{r}（服务器原话：{c} {decode_reply(t)}）" for r, (c, t) in refused.items()]
             return SendResult(
                 False, True, None, "部分收件人被拒收（其余已发出，不再重发）：" + "；".join(parts)
             )
@@ -352,13 +352,16 @@ def _reset(conn: smtplib.SMTP, code: int) -> None:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"服务器证书校验失败，请核对主机名与端口（{exc.verify_message or exc}）"
-    if isinstance(exc, ConnectionRefusedError):
-        return "连接被拒绝（服务器未开放或端口错误）"
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return "连接超时"
-    return str(exc) or exc.__class__.__name__
+    """A connection's trouble in Chinese (errors.describe); smtplib's own English stays in the log.
+    A reply the server sent is quoted as its words."""
+    log.info("SMTP trouble: %r", exc)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "服务器断开了连接"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return "服务器不支持所需的功能（如 STARTTLS 或登录），请核对端口和 SSL/STARTTLS 设置"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"服务器原话：{exc.smtp_code} {decode_reply(exc.smtp_error)}"
+    return describe(exc)
 
 
 def _quit(conn: smtplib.SMTP) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import logging
 import shutil
 import tempfile
 import unicodedata
@@ -32,11 +33,14 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from ..campaign import FormSpec, builtin
+from ..errors import describe
 from ..model import AttachmentKind
 from .form_docx import render_form_docx
 from .summary import build_packet_summary
 from .views import BEIJING, SubmissionView, account_name, fmt_size, iso_beijing
 from .wording import nominee_noun
+
+log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "上报清单"
 LINKS_NAME = "超大附件链接.txt"
@@ -185,7 +189,8 @@ def _collect(
         try:
             filled = render_form_docx(view.fields, unit, form, form_path)
         except Exception as exc:  # a broken template must not lose the materials
-            problems.append(f"{unit}（{view.case_no}）的{form.title}未能生成：{exc}。")
+            log.exception("the form of %s could not be rendered", view.case_no)
+            problems.append(f"{unit}（{view.case_no}）的{form.title}未能生成（{describe(exc)}，详见日志）。")
         else:
             if filled.unplaced:
                 problems.append(

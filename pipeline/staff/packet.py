@@ -189,5 +189,6 @@ def run_packet(config: Config, send: bool = False) -> str:
                 automatic=False,
                 attachments=[path],
             )
-            enqueue(s, config, keys[i - 1], "packet", msg)
+            # Asked again after a failure (say the upstream address was corrected): sent again, recorded.
+            enqueue(s, config, keys[i - 1], "packet", msg, again_by="工作人员（packet --send）")
     return send_and_report(config, ledger, keys, result)
