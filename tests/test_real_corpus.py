@@ -58,7 +58,7 @@ SEVERAL = sorted(name for name, e in EXPECTED.items() if e.get("accounts"))
 
 @pytest.mark.parametrize("name", SEVERAL)
 def test_every_account_of_a_widened_form_reads_exactly(results, name):
-    """"栏目 | 账号一 | 账号二": one FormResult per account, in column order, none dropped."""
+    """ "栏目 | 账号一 | 账号二": one FormResult per account, in column order, none dropped."""
     doc, _ = results[name]
     forms = extract_forms(doc, FORM)
     assert [f.fields for f in forms] == EXPECTED[name]["accounts"]

@@ -36,7 +36,12 @@ V = "urn:schemas-microsoft-com:vml"
 
 # 2003 names that .docx spells differently (elements and attributes).
 _ELEMENTS = {"vmerge": "vMerge", "hmerge": "hMerge", "hlink": "hyperlink"}
-_ATTRIBUTES = {"h-rule": "hRule", "line-rule": "lineRule", "line-pitch": "linePitch", "char-space": "charSpace"}
+_ATTRIBUTES = {
+    "h-rule": "hRule",
+    "line-rule": "lineRule",
+    "line-pitch": "linePitch",
+    "char-space": "charSpace",
+}
 _VALUES = {"at-least": "atLeast", "on": "1", "off": "0"}
 # Namespaces whose elements are Word's own (never custom-schema wrappers).
 _KNOWN = {
@@ -58,7 +63,9 @@ def read_wordml(data: bytes, name: str, limits: Limits | None = None) -> Documen
     if etree.QName(root).namespace == PKG:
         main, styles = _flat_opc(root, name)
         walk_document(main, styles, doc)
-        doc.image_count = sum(1 for part in root.iter(f"{{{PKG}}}part") if "/media/" in part.get(f"{{{PKG}}}name", ""))
+        doc.image_count = sum(
+            1 for part in root.iter(f"{{{PKG}}}part") if "/media/" in part.get(f"{{{PKG}}}name", "")
+        )
         return doc
     if root.tag != f"{{{W2003}}}wordDocument":
         raise DocumentError("not_wordml", f"文件“{name}”不是 Word 文档，请另存为 Word（.docx）后发送。")
