@@ -169,6 +169,23 @@ def test_two_accounts_side_by_side_are_two_forms(ext):
     assert found[1].fields["联系人"] == found[0].fields["联系人"]  # the merged contact rows are shared
 
 
+def test_a_column_of_notes_beside_the_values_is_not_a_second_account():
+    """"账号名称 | 针灸之窗 | 请填写全称": the notes pass no field's check, so one account."""
+    w = Writer("wps")
+    notes = {"账号名称": "请填写全称", "注册时间": "按开通日期", "粉丝数量": "截至填表日", "运营主体": "单位全称"}
+    rows = [
+        w.row(
+            w.cell(w.para(w.run(label)), 1800)
+            + w.cell(w.para(w.run(value)), 4000)
+            + w.cell(w.para(w.run(notes.get(label, ""))), 2506)
+        )
+        for label, value in forms.two_accounts_values()[0].items()
+    ]
+    doc = read_docx(w.package(w.table(rows, [1800, 4000, 2506])), "x.docx")
+    (form,) = extract_forms(doc, FORM)
+    assert form.fields == forms.two_accounts_values()[0]
+
+
 def test_a_photo_column_beside_the_values_is_not_a_second_account():
     doc, _ = read("vmerge_photo_column.docx")
     assert len(extract_forms(doc, FORM)) == 1

@@ -14,10 +14,13 @@ read as the underlying cell's by where its glyphs are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
 SLACK = 1.2  # points: sides this close are the same line
-MAX_CANDIDATE_LINES = 2000
+BUCKET = 2.0  # points per index bucket (> SLACK: a neighbour is at most one bucket away)
+MAX_CANDIDATES = 200  # closed rectangles looked at per page; a page of thousands is no form
+MAX_PER_BUCKET = 50
 
 
 def find_tables(page) -> list:
@@ -54,20 +57,56 @@ def _boxes(page) -> list[tuple[Rect, list[dict]]]:
         if rect.get("stroke") and rect["x1"] - rect["x0"] > 4 and rect["bottom"] - rect["top"] > 4:
             candidates.append(((rect["x0"], rect["top"], rect["x1"], rect["bottom"]), [rect]))
     candidates.extend(_four_lines(page.lines))
-    if not candidates:
+    if not candidates or len(candidates) > MAX_CANDIDATES:
         return []
     centers = [
         ((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2) for c in page.chars if c["text"].strip()
     ]
+    rulings = _Rulings(page.edges)
     out = []
     for rect, objects in candidates:
         if not any(rect[0] < x < rect[2] and rect[1] < y < rect[3] for x, y in centers):
             continue
         objects = objects + [r for r in page.rects if r not in objects and _same(r, rect)]  # the box's fill
-        others = [e for e in page.edges if not _from(e, objects)]
-        if not all(_continued(side, others) for side in _sides(rect)):
+        if not all(rulings.continued(side, objects) for side in _sides(rect)):
             out.append((rect, objects))
     return out
+
+
+def _bucket(value: float) -> int:
+    return int(value // BUCKET)
+
+
+def _near(index: dict, a: float, b: float) -> Iterator[dict]:
+    """Entries of a two-coordinate bucket index within one bucket of (a, b)."""
+    ka, kb = _bucket(a), _bucket(b)
+    for da in (-1, 0, 1):
+        for db in (-1, 0, 1):
+            yield from index.get((ka + da, kb + db), ())[:MAX_PER_BUCKET]
+
+
+class _Rulings:
+    """The page's ruling segments, indexed by orientation and position."""
+
+    def __init__(self, edges: list[dict]) -> None:
+        self.at: dict[tuple[str, int], list[dict]] = defaultdict(list)
+        for e in edges:
+            orientation = e.get("orientation")
+            pos = (e["top"] + e["bottom"]) / 2 if orientation == "h" else (e["x0"] + e["x1"]) / 2
+            self.at[(orientation, _bucket(pos))].append(e)
+
+    def continued(self, side: tuple[str, float, float, float], own: list[dict]) -> bool:
+        """True when another ruling lies on the same line and overlaps or touches this side."""
+        orientation, at, start, end = side
+        for k in (-1, 0, 1):
+            for e in self.at.get((orientation, _bucket(at) + k), ()):
+                if orientation == "h":
+                    pos, lo, hi = (e["top"] + e["bottom"]) / 2, e["x0"], e["x1"]
+                else:
+                    pos, lo, hi = (e["x0"] + e["x1"]) / 2, e["top"], e["bottom"]
+                if abs(pos - at) <= SLACK and lo <= end + SLACK and hi >= start - SLACK and not _from(e, own):
+                    return True
+        return False
 
 
 def _same(obj: dict, rect: Rect) -> bool:
@@ -122,28 +161,42 @@ def _distinct(values: list[float]) -> list[float]:
 
 def _four_lines(lines: list[dict]) -> Iterable[tuple[Rect, list[dict]]]:
     """Rectangles drawn as four separate strokes meeting at their corners (VML boxes)."""
-    if len(lines) > MAX_CANDIDATE_LINES:
-        return []
-    horizontal = [ln for ln in lines if abs(ln["top"] - ln["bottom"]) <= SLACK]
-    vertical = [ln for ln in lines if abs(ln["x0"] - ln["x1"]) <= SLACK]
+    horizontal = [ln for ln in lines if abs(ln["top"] - ln["bottom"]) <= SLACK and ln["x1"] - ln["x0"] > 4]
+    vertical: dict[tuple[int, int], list[dict]] = defaultdict(list)  # (x, top) -> strokes
+    across: dict[tuple[int, int], list[dict]] = defaultdict(list)  # (x0, x1) -> strokes
+    for ln in lines:
+        if abs(ln["x0"] - ln["x1"]) <= SLACK and ln["bottom"] - ln["top"] > 4:
+            vertical[(_bucket(ln["x0"]), _bucket(ln["top"]))].append(ln)
+    for ln in horizontal:
+        across[(_bucket(ln["x0"]), _bucket(ln["x1"]))].append(ln)
     out = []
-    for k, top in enumerate(horizontal):
-        for bottom in horizontal[k + 1 :]:
-            if abs(top["x0"] - bottom["x0"]) > SLACK or abs(top["x1"] - bottom["x1"]) > SLACK:
+    for upper in horizontal:
+        for left in _near(vertical, upper["x0"], upper["top"]):
+            if abs(left["x0"] - upper["x0"]) > SLACK or abs(left["top"] - upper["top"]) > SLACK:
                 continue
-            upper, lower = sorted((top, bottom), key=lambda ln: ln["top"])
-            if lower["top"] - upper["top"] < 4:
-                continue
-            sides = [
-                v
-                for v in vertical
-                if abs(v["top"] - upper["top"]) <= SLACK
-                and abs(v["bottom"] - lower["top"]) <= SLACK
-                and (abs(v["x0"] - upper["x0"]) <= SLACK or abs(v["x0"] - upper["x1"]) <= SLACK)
-            ]
-            if len({round(v["x0"]) for v in sides}) == 2:
-                rect = (upper["x0"], upper["top"], upper["x1"], lower["top"])
-                out.append((rect, [upper, lower, *sides[:2]]))
+            bottom = left["bottom"]
+            right = next(
+                (
+                    v
+                    for v in _near(vertical, upper["x1"], upper["top"])
+                    if abs(v["x0"] - upper["x1"]) <= SLACK and abs(v["bottom"] - bottom) <= SLACK
+                ),
+                None,
+            )
+            lower = next(
+                (
+                    h
+                    for h in _near(across, upper["x0"], upper["x1"])
+                    if h is not upper
+                    and abs(h["top"] - bottom) <= SLACK
+                    and abs(h["x1"] - upper["x1"]) <= SLACK
+                ),
+                None,
+            )
+            if right is not None and lower is not None:
+                out.append(((upper["x0"], upper["top"], upper["x1"], bottom), [upper, lower, left, right]))
+                if len(out) > MAX_CANDIDATES:
+                    return out
     return out
 
 
@@ -151,21 +204,6 @@ def _sides(rect: Rect) -> list[tuple[str, float, float, float]]:
     """(orientation, position, start, end) of each side."""
     x0, top, x1, bottom = rect
     return [("h", top, x0, x1), ("h", bottom, x0, x1), ("v", x0, top, bottom), ("v", x1, top, bottom)]
-
-
-def _continued(side: tuple[str, float, float, float], edges: list[dict]) -> bool:
-    """True when another ruling lies on the same line and overlaps or touches this side."""
-    orientation, at, start, end = side
-    for e in edges:
-        if e.get("orientation") != orientation:
-            continue
-        if orientation == "h":
-            pos, lo, hi = (e["top"] + e["bottom"]) / 2, e["x0"], e["x1"]
-        else:
-            pos, lo, hi = (e["x0"] + e["x1"]) / 2, e["top"], e["bottom"]
-        if abs(pos - at) <= SLACK and lo <= end + SLACK and hi >= start - SLACK:
-            return True
-    return False
 
 
 def _within(rect: Rect, tables: list, smaller: bool = False) -> bool:
