@@ -170,9 +170,14 @@ def test_two_accounts_side_by_side_are_two_forms(ext):
 
 
 def test_a_column_of_notes_beside_the_values_is_not_a_second_account():
-    """"账号名称 | 针灸之窗 | 请填写全称": the notes pass no field's check, so one account."""
+    """ "账号名称 | 针灸之窗 | 请填写全称": the notes pass no field's check, so one account."""
     w = Writer("wps")
-    notes = {"账号名称": "请填写全称", "注册时间": "按开通日期", "粉丝数量": "截至填表日", "运营主体": "单位全称"}
+    notes = {
+        "账号名称": "请填写全称",
+        "注册时间": "按开通日期",
+        "粉丝数量": "截至填表日",
+        "运营主体": "单位全称",
+    }
     rows = [
         w.row(
             w.cell(w.para(w.run(label)), 1800)

@@ -16,9 +16,9 @@ its labels and how units write them, each field's kind, which are required.
 
 from __future__ import annotations
 
-from ..campaign import FormSpec, Kind, vocabulary
+from ..campaign import FormSpec, vocabulary
 from ..model import Document, FormResult, Problem
-from .columns import account_views
+from .columns import account_views, confirmed
 from .judge import choose_forms, form_score
 from .locate import locate
 from .normalize import normalize_fields
@@ -54,36 +54,15 @@ def extract_form(doc: Document, spec: FormSpec) -> FormResult:
     return result
 
 
-MIN_OWN_TYPED = 2  # values of a checked kind (count, date, link, phone…) each further account must show
-
-
 def extract_forms(doc: Document, spec: FormSpec) -> list[FormResult]:
     """extract_form for each account a document holds: usually one; several when the form
-    was widened to "标签 | 账号一 | 账号二" (form/columns.py). Each is its own nomination.
-
-    A further column counts as an account only when it reads as a form and at least
-    MIN_OWN_TYPED of its own values pass their kind's check, so a column of notes
-    beside the values ("请填写全称", "按月统计") is never taken for a second account."""
+    was widened to "标签 | 账号一 | 账号二" (form/columns.py). Each is its own nomination;
+    a column of notes beside the values is not an account (columns.confirmed)."""
     views = account_views(doc, vocabulary(spec))
     if len(views) == 1:
         return [extract_form(doc, spec)]
     forms = [extract_form(view, spec) for view in views]
-    if all(f.found for f in forms) and all(_own_typed(f, forms[0], spec) >= MIN_OWN_TYPED for f in forms[1:]):
-        return forms
-    return [extract_form(doc, spec)]
-
-
-def _own_typed(form: FormResult, first: FormResult, spec: FormSpec) -> int:
-    """Values of `form` read from its own cells (not shared with the first account) that pass their kind."""
-    typed = {f.label for f in spec.fields if f.kind not in (Kind.TEXT, Kind.LONG_TEXT)}
-    normalized = normalize_fields(form.fields, spec)
-    return sum(
-        1
-        for label in typed
-        if form.fields.get(label)
-        and normalized.get(label) is not None
-        and form.sources.get(label) != first.sources.get(label)
-    )
+    return forms if confirmed(forms, spec) else [extract_form(doc, spec)]
 
 
 def analyze_document(

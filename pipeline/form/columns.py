@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..campaign import Vocabulary
-from ..model import Cell, Document, Table
+from ..campaign import FormSpec, Kind, Vocabulary
+from ..model import Cell, Document, FormResult, Table
+from .normalize import normalize_fields
 from .tables import CellKind, classify_cells
 
 MIN_ROWS = 3  # label rows with two or more values, the identity row among them
 MAX_ACCOUNTS = 20
+MIN_OWN_TYPED = 2  # values of a checked kind (count, date, link, phone…) each further account must show
 
 
 def account_views(doc: Document, vocab: Vocabulary) -> list[Document]:
@@ -36,6 +38,28 @@ def account_views(doc: Document, vocab: Vocabulary) -> list[Document]:
             views.append(replace(doc, tables=tables, paragraphs=list(doc.paragraphs)))
         return views
     return [doc]
+
+
+def confirmed(forms: list[FormResult], spec: FormSpec) -> bool:
+    """True when every view reads as the form and each further account shows at least
+    MIN_OWN_TYPED values of its own that pass their kind's check: a column of notes beside
+    the values ("请填写全称", "按月统计") is never taken for a second account."""
+    if not all(f.found for f in forms):
+        return False
+    first = forms[0]
+    typed = [f.label for f in spec.fields if f.kind not in (Kind.TEXT, Kind.LONG_TEXT)]
+    for form in forms[1:]:
+        normalized = normalize_fields(form.fields, spec)
+        own = sum(
+            1
+            for label in typed
+            if form.fields.get(label)
+            and normalized.get(label) is not None
+            and form.sources.get(label) != first.sources.get(label)
+        )
+        if own < MIN_OWN_TYPED:
+            return False
+    return True
 
 
 def _runs(table: Table, kinds: dict[int, CellKind]) -> dict[str, list[Cell]]:
