@@ -15,6 +15,7 @@ Macros are never run: we only read XML.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
@@ -53,20 +54,24 @@ def read_docx(data: bytes, name: str, limits: Limits | None = None) -> Document:
     rels = _rels(zf, main, name, limits)
     ext = PurePosixPath(name.lower()).suffix.lstrip(".")
     doc = Document(file=name, format=ext if ext in ("docx", "docm") else "docx")
-    walk_document(root, _styles(zf, main, name, limits), doc)
+    walk_document(root, lambda: _styles(zf, main, name, limits), doc)
     doc.image_count = _count_images(root, rels)
     return doc
 
 
-def walk_document(root: etree._Element, styles: etree._Element | None, doc: Document) -> None:
-    """Read a WordprocessingML main part (its w:body) into `doc`'s tables and paragraphs;
-    `styles` (w:styles) gives the default font size for the layout estimate."""
+def walk_document(root: etree._Element, styles: Callable[[], etree._Element | None], doc: Document) -> None:
+    """Read a WordprocessingML main part (its w:body) into `doc`'s tables and paragraphs.
+
+    The page layout is estimated only when the body has text boxes to place; `styles`
+    then gives the w:styles part (default font size and spacing)."""
     walker = _Walker(root, doc)
     body = root.find(f"{{{walker.w}}}body")
     try:
         if body is not None:
-            walker.measure = Measure(walker.w, body, styles)
-            walker.layout.page = walker.measure.page
+            walker.measuring = next(body.iter(walker.t["txbxContent"]), None) is not None
+            if walker.measuring:
+                walker.measure = Measure(walker.w, body, styles())
+                walker.layout.page = walker.measure.page
             walker.blocks(body, top=True)
         walker.finish()
     except (RecursionError, ValueError, TypeError) as exc:  # absurd nesting or attribute values
@@ -168,6 +173,7 @@ class _Walker:
             self.t["trPr"],
         }
         self.measure = Measure(self.w, None, None)
+        self.measuring = False  # estimate the layout (only when there are text boxes to place)
         self.layout = Layout(self.measure.page)
         self.boxes: list[Box] = []
         self.anchor = Anchor(block=0)  # where a box met now is anchored
@@ -186,13 +192,19 @@ class _Walker:
                 if top:
                     self.anchor = Anchor(block=len(self.layout.blocks))
                     text = self.para_text(child)
-                    height = self.measure.paragraph(child, text, self.measure.page.text_width)
+                    height = (
+                        self.measure.paragraph(child, text, self.measure.page.text_width)
+                        if self.measuring
+                        else 0.0
+                    )
                     self.layout.blocks.append(Block(height))
                     self.body_texts.append(text)
                 elif place is not None:
-                    self.anchor = replace(place.anchor, y=place.y)
+                    if self.measuring:
+                        self.anchor = replace(place.anchor, y=place.y)
                     text = self.para_text(child)
-                    place.y += self.measure.paragraph(child, text, place.width)
+                    if self.measuring:
+                        place.y += self.measure.paragraph(child, text, place.width)
                 else:
                     text = self.para_text(child)
                 lines.append(text)
@@ -431,15 +443,19 @@ class _Walker:
                 vmerge = tcpr.find(self.t["vMerge"]) if tcpr is not None else None
                 hmerge = tcpr.find(self.t["hMerge"]) if tcpr is not None else None
                 deleted_cell = tcpr is not None and tcpr.find(self.t["cellDel"]) is not None
-                cell_place = _CellPlace(
-                    Anchor(block, table, r, col, placed=top), self._cell_width(edges, col, span, tcpr)
+                cell_place = (
+                    _CellPlace(
+                        Anchor(block, table, r, col, placed=top), self._cell_width(edges, col, span, tcpr)
+                    )
+                    if self.measuring
+                    else None
                 )
                 text = (
                     ""
                     if placeholder or deleted_cell
                     else "\n".join(self.blocks(tc, top=False, place=cell_place)).strip()
                 )
-                if vmerge is None:
+                if vmerge is None and cell_place is not None:
                     content = max(content, cell_place.y)
                 if hmerge is not None and hmerge.get(self.t["val"]) != "restart" and prev is not None:
                     prev.col_span += span
@@ -460,11 +476,12 @@ class _Walker:
                     prev = cell
                     if text:
                         row_texts.append(text)
-                for c in range(col, col + span):
-                    frame.at.setdefault((r, c), prev)
+                if self.measuring:
+                    for c in range(col, col + span):
+                        frame.at.setdefault((r, c), prev)
                 col += span
             open_v = still_open
-            frame.row_heights.append(self.measure.row_height(tr, content))
+            frame.row_heights.append(self.measure.row_height(tr, content) if self.measuring else 0.0)
             lines.append("\t".join(row_texts))
         self.table_height = sum(frame.row_heights)
         if top:

@@ -26,7 +26,7 @@ MAX_PER_BUCKET = 50
 def find_tables(page) -> list:
     """pdfplumber tables of `page`, text-box borders left out."""
     tables = page.find_tables()
-    boxes = [box for box in _boxes(page) if _within(box[0], tables, smaller=True)]
+    boxes = _boxes(page, tables) if tables else []
     if not boxes:
         return tables
     without = _without(page, boxes).find_tables()
@@ -46,8 +46,9 @@ def _without(page, boxes: list):
 Rect = tuple[float, float, float, float]  # x0, top, x1, bottom
 
 
-def _boxes(page) -> list[tuple[Rect, list[dict]]]:
-    """Closed stroked rectangles around text whose border continues no other ruling."""
+def _boxes(page, tables: list) -> list[tuple[Rect, list[dict]]]:
+    """Closed stroked rectangles around text, inside a table (not its outline), whose border
+    continues no other ruling."""
     candidates: list[tuple[Rect, list[dict]]] = []
     for curve in page.curves:
         rect = _rectangle(curve.get("pts") or [])
@@ -57,7 +58,10 @@ def _boxes(page) -> list[tuple[Rect, list[dict]]]:
         if rect.get("stroke") and rect["x1"] - rect["x0"] > 4 and rect["bottom"] - rect["top"] > 4:
             candidates.append(((rect["x0"], rect["top"], rect["x1"], rect["bottom"]), [rect]))
     candidates.extend(_four_lines(page.lines))
-    if not candidates or len(candidates) > MAX_CANDIDATES:
+    if len(candidates) > MAX_CANDIDATES:
+        return []
+    candidates = [c for c in candidates if _within(c[0], tables, smaller=True)]
+    if not candidates:
         return []
     centers = [
         ((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2) for c in page.chars if c["text"].strip()

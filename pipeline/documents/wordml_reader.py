@@ -62,7 +62,7 @@ def read_wordml(data: bytes, name: str, limits: Limits | None = None) -> Documen
     doc = Document(file=name, format="xml")
     if etree.QName(root).namespace == PKG:
         main, styles = _flat_opc(root, name)
-        walk_document(main, styles, doc)
+        walk_document(main, lambda: styles, doc)
         doc.image_count = sum(
             1 for part in root.iter(f"{{{PKG}}}part") if "/media/" in part.get(f"{{{PKG}}}name", "")
         )
@@ -70,7 +70,7 @@ def read_wordml(data: bytes, name: str, limits: Limits | None = None) -> Documen
     if root.tag != f"{{{W2003}}}wordDocument":
         raise DocumentError("not_wordml", f"文件“{name}”不是 Word 文档，请另存为 Word（.docx）后发送。")
     _as_docx(root)
-    walk_document(root, root.find(f"{{{W_MAIN}}}styles"), doc)
+    walk_document(root, lambda: root.find(f"{{{W_MAIN}}}styles"), doc)
     doc.image_count = sum(1 for _ in root.iter(f"{{{W_MAIN}}}binData"))
     return doc
 
