@@ -7,7 +7,7 @@ Why it is safe to run at any time (it only adds what is missing):
 - outgoing mail comes back from data/journal/outbox.jsonl in its last known
   state: sent stays sent, failed stays failed, a send cut off mid-way is
   `unknown` (settled by the next run: Sent folder, else one resend);
-- the restored claims are then processed by the normal Processor in claim
+- the restored claims are then processed by the normal intake steps in claim
   order; a receipt whose dedup key is already in the outbox is not enqueued
   again, so nothing already sent is sent twice. The rebuild itself sends nothing.
 
@@ -319,9 +319,9 @@ def _when(value: str | None) -> datetime | None:
 
 def reprocess(ctx: RebuildContext) -> str:
     """Judge the restored messages again through the normal pipeline, in claim order."""
-    from .processing import Processor
+    from .intake import Intake
 
-    done = Processor(ctx.config, ctx.ledger).resume_stale()
+    done = Intake(ctx.config, ctx.ledger).resume_stale()
     with ctx.ledger.session() as s:
         left = s.scalar(select(func.count(MessageRow.id)).where(MessageRow.state == "claimed")) or 0
     line = f"重新读取并判定 {done} 封邮件；回执已在发件记录中的不会再生成或再发"

@@ -45,7 +45,7 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
 
         try:
             maybe_alert_mailbox(config, worker.ledger, name)
-            worker.processor.resume_stale()
+            worker.intake.resume_stale()
             with _flush_lock:
                 worker.flush()
         except Exception as exc:  # the outbox keeps every mail: the next poll sends it

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from .config import Config
 from .documents import scratch
 from .errors import describe
+from .intake import Intake
 from .ledger import Ledger, MailboxStateRow, MessageRow, utcnow
 from .mailbox import MailboxConfigError, MailboxCursor, MailboxError, MailSource, open_source
-from .processing import Processor
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Worker:
 
             ledger = open_ledger(config)
         self.ledger = ledger
-        self.processor = Processor(config, self.ledger, converter)
+        self.intake = Intake(config, self.ledger, converter)
         self.sources: dict[str, MailSource] = {}
         self._sender = None
         private_storage(config)
@@ -117,8 +117,8 @@ class Worker:
                         self._advance(name, mail.uidvalidity, mail.uid)
                         continue
                     try:
-                        mine = self.processor.handle(mail) is not None
-                    except Exception as exc:  # only the machine's trouble gets here (processing.py)
+                        mine = self.intake.handle(mail) is not None
+                    except Exception as exc:  # only the machine's trouble gets here (intake/runner.py)
                         raise ProcessingStopped(exc) from exc
                     self._advance(name, mail.uidvalidity, mail.uid)
                     source.mark_processed(mail)
@@ -217,7 +217,7 @@ class Worker:
 
         report = CycleReport()
         try:
-            report.resumed = self.processor.resume_stale()
+            report.resumed = self.intake.resume_stale()
         except Exception as exc:  # e.g. disk full: the claims stay and are retried next cycle
             log.exception("resuming interrupted messages failed")
             report.errors["恢复中断的处理"] = disk_full_message(exc) or (

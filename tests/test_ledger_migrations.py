@@ -237,7 +237,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("messages") as batch_op:
-        batch_op.add_column(sa.Column("version", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("next_counter", sa.Integer(), server_default="0", nullable=False))
     {more}
 
 
@@ -263,8 +263,8 @@ def extra_revision(tmp_path, monkeypatch):
 
 
 def test_a_new_column_on_a_table_with_rows_keeps_them(old_ledger, extra_revision):
-    """The intake's version counter is this kind of change: batch mode copies the
-    messages table on SQLite (its attachments keep pointing at it), ALTERs it on PostgreSQL."""
+    """A counter like the intake's messages.version (0003) is this kind of change: batch mode
+    copies the messages table on SQLite (its attachments keep pointing at it), ALTERs it on PostgreSQL."""
     before = every_row(old_ledger)
     extra_revision()
     Ledger(old_ledger).engine.dispose()
@@ -272,7 +272,7 @@ def test_a_new_column_on_a_table_with_rows_keeps_them(old_ledger, extra_revision
     assert every_row(old_ledger) == before
     engine = create_engine(old_ledger)
     with engine.connect() as conn:
-        assert conn.scalar(text("SELECT count(*) FROM messages WHERE version = 0")) == 13
+        assert conn.scalar(text("SELECT count(*) FROM messages WHERE next_counter = 0")) == 13
         orphans = conn.scalar(
             text(
                 "SELECT count(*) FROM attachments a LEFT JOIN messages m ON m.id = a.message_row WHERE m.id IS NULL"
@@ -292,7 +292,7 @@ def test_a_failed_migration_leaves_the_ledger_as_it_was(old_ledger, extra_revisi
     assert every_row(old_ledger) == before
     engine = create_engine(old_ledger)
     with engine.connect() as conn:
-        assert "version" not in {c["name"] for c in inspect(conn).get_columns("messages")}
+        assert "next_counter" not in {c["name"] for c in inspect(conn).get_columns("messages")}
     engine.dispose()
 
 

@@ -20,9 +20,9 @@ import pytest
 from intake_env import DOCX, TZ, Nomination, export, form_docx, run, submission, write_config
 from test_processing_failures import folder_config
 
-from pipeline import processing
+from pipeline.intake import MAX_ATTEMPTS, PIPELINE, step
+from pipeline.ledger import MessageRow
 from pipeline.message.filenames import MAX_NAME_BYTES, storage_name
-from pipeline.processing import MAX_ATTEMPTS, Processor
 from pipeline.staff.status import export_records
 from pipeline.worker import Worker
 
@@ -89,27 +89,42 @@ def _raise(exc: BaseException):
     return fail
 
 
-# Each stage of one mail, and the kind of failure found there.
-STAGES = {
-    "storing its files": (Processor, "_store_files", OSError(errno.ENAMETOOLONG, "File name too long")),
-    "reading its attachments": (Processor, "_read_attachments", RuntimeError("reader bug")),
-    "deciding": (processing, "decide", ValueError("rule bug")),
-    "composing its receipt": (processing, "enqueue_receipt", UnicodeEncodeError("utf-8", "x", 0, 1, "bad")),
+# The kind of failure found at each step of one mail (every step after the claim).
+FAILURES = {
+    "parse": RecursionError("parser bug"),
+    "read_attachments": RuntimeError("reader bug"),
+    "read_form": KeyError("normaliser bug"),
+    "file_case": ValueError("roster bug"),
+    "apply_rules": ValueError("rule bug"),
+    "record": OSError(errno.ENAMETOOLONG, "File name too long"),
+    "answer": UnicodeEncodeError("utf-8", "x", 0, 1, "bad"),
 }
 
 
-@pytest.mark.parametrize("stage", list(STAGES))
-def test_a_failure_at_any_stage_is_retried_then_handed_to_staff(tmp_path, monkeypatch, stage):
+def test_every_step_after_the_claim_has_a_failure_test():
+    assert list(FAILURES) == [s.name for s in PIPELINE[1:]]
+
+
+def _is_poison(state) -> bool:
+    raw = state.raw if state.raw is not None else open(state.raw_path, "rb").read()
+    return b"m0@x" in raw
+
+
+@pytest.mark.parametrize("name", list(FAILURES))
+def test_a_failure_at_any_step_is_retried_then_handed_to_staff(tmp_path, monkeypatch, caplog, name):
+    """Through the same mailbox: the poisoned mail (m0@x) fails at step `name` each
+    time; the mail behind it goes through at once, the poisoned one is retried, then
+    handed to staff with the step named in its record and in the log."""
     config = folder_config(tmp_path)  # m0@x (毒邮件) first, m1@x behind it
-    owner, name, exc = STAGES[stage]
-    real = getattr(owner, name)
+    target = step(name)
+    real = target.run
 
-    def fail_for_poison(*args, **kwargs):
-        if any("毒邮件" in repr(a) or "m0@x" in repr(a) for a in (*args, *kwargs.values())):
-            raise exc
-        return real(*args, **kwargs)
+    def fail_for_poison(state):
+        if _is_poison(state):
+            raise FAILURES[name]
+        return real(state)
 
-    monkeypatch.setattr(owner, name, fail_for_poison)
+    monkeypatch.setattr(target, "run", fail_for_poison)
     worker = Worker(config)
     try:
         report = worker.run_cycle()
@@ -120,18 +135,26 @@ def test_a_failure_at_any_stage_is_retried_then_handed_to_staff(tmp_path, monkey
         for _ in range(MAX_ATTEMPTS - 1):
             assert not worker.run_cycle().errors
         records = {r["message_id"]: r for r in export_records(config, worker.ledger)}
-        assert records["m0@x"]["status"] == "manual_review"
-        assert [p["code"] for p in records["m0@x"]["problems"]] == ["processing_failed"]
-        assert records["m0@x"]["sender"] == "bjzj@bj.example.cn"  # staff know whose it is
+        poisoned = records["m0@x"]
+        assert poisoned["status"] == "manual_review"
+        assert [p["code"] for p in poisoned["problems"]] == ["processing_failed"]
+        assert f"出错的步骤：{target.zh}" in poisoned["problems"][0]["message"]
+        assert poisoned["sender"] == "bjzj@bj.example.cn"  # staff know whose it is
+        with worker.ledger.session() as s:
+            row = s.query(MessageRow).filter(MessageRow.case_no == poisoned["case_no"]).one()
+            assert row.error.startswith(f"[{name}] {type(FAILURES[name]).__name__}")
+        assert f"step {name} failed" in caplog.text
+        assert len(export_records(config, worker.ledger)) == 2  # nothing else was recorded
     finally:
         worker.close()
 
 
-def test_a_full_disk_stops_processing_without_blaming_the_mail_or_the_mailbox(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stage", ["store_raw", "record"])
+def test_a_full_disk_stops_processing_without_blaming_the_mail_or_the_mailbox(tmp_path, monkeypatch, stage):
     """The machine's trouble is not one mail's failure: nothing is handed to staff,
     the claim waits, and the terminal says what is wrong (not "邮箱…无法读取")."""
     config = folder_config(tmp_path)
-    monkeypatch.setattr(Processor, "_store_files", _raise(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+    monkeypatch.setattr(step(stage), "run", _raise(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
     worker = Worker(config)
     try:
         for _ in range(MAX_ATTEMPTS + 1):

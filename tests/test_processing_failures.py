@@ -10,7 +10,7 @@ import yaml
 from intake_env import TZ, Nomination, submission
 
 from pipeline.config import load_config
-from pipeline.processing import MAX_ATTEMPTS, Processor
+from pipeline.intake import MAX_ATTEMPTS, step
 from pipeline.staff.status import export_records
 from pipeline.worker import Worker
 
@@ -41,14 +41,15 @@ def folder_config(tmp_path):
 
 def test_poison_message_goes_to_staff_after_retries(tmp_path, monkeypatch):
     config = folder_config(tmp_path)
-    real = Processor._read_attachments
+    reading = step("read_attachments")
+    real = reading.run
 
-    def explode_on_poison(self, parsed):
-        if parsed.message_id == "m0@x":
+    def explode_on_poison(state):
+        if state.parsed.message_id == "m0@x":
             raise RuntimeError("parser bug")
-        return real(self, parsed)
+        return real(state)
 
-    monkeypatch.setattr(Processor, "_read_attachments", explode_on_poison)
+    monkeypatch.setattr(reading, "run", explode_on_poison)
     worker = Worker(config)
     try:
         worker.run_cycle()

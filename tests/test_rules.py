@@ -31,7 +31,7 @@ def form(account: str = "北京针灸", problems: list[Problem] | None = None, s
     fields = dict.fromkeys(FORM_LABELS, "x")
     fields["账号名称"] = account
     result = FormResult(file="a.docx", fields=fields, labels_found=15, is_scan=scan)
-    return FormFound(Attachment("a.docx", b"x"), result, {}, problems or [])
+    return FormFound(Attachment("a.docx", b"x"), result, {}, problems or [], "账号名称")
 
 
 def ctx(**kw) -> Context:

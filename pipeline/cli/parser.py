@@ -25,6 +25,7 @@ _EXTRA_WORDS: dict[str, tuple[str, ...]] = {
     "reject": ("驳回",),
     "select": ("选定",),
     "dismiss": ("忽略",),
+    "spam": ("垃圾邮件",),
 }
 _FLAGS: dict[str, str] = {
     "return": "（--fix 序号、--ask 文字）",
@@ -46,6 +47,12 @@ def _decide_actions() -> list[tuple[str, tuple[str, ...], str]]:
 
 DECIDE_ACTIONS: list[tuple[str, tuple[str, ...], str]] = _decide_actions()
 DECIDE_ALIASES: dict[str, str] = {word: name for name, words, _ in DECIDE_ACTIONS for word in (name, *words)}
+
+
+SEEN_HELP = (
+    "show 显示的版本号：只有这份报送仍是你看到的状态时才处理，期间别人处理过就不作改动"
+    "（不写时按运行这条命令时的状态）"
+)
 
 
 def decide_action(text: str) -> str:
@@ -322,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dec.add_argument("--no-notify", action="store_true", help="不通知单位（记入处理记录）")
     dec.add_argument("--send", action="store_true", help="立即发送通知邮件")
+    dec.add_argument("--seen", type=int, metavar="版本", help=SEEN_HELP)
 
     commands["backup"].add_argument(
         "--to", metavar="文件", help="备份文件（默认 data/backups/ledger-时间.sqlite3）"
@@ -349,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--by", default="工作人员", metavar="姓名", help="回复人姓名")
     rp.add_argument("--preview", action="store_true", help="只预览，不发送")
     rp.add_argument("--send", action="store_true", help="立即发送")
+    rp.add_argument("--seen", type=int, metavar="版本", help=SEEN_HELP)
 
     web = commands["web"]
     web.add_argument("--host", metavar="地址", help="监听地址（默认 web.host，即 127.0.0.1，只允许本机访问）")

@@ -106,6 +106,11 @@ class MessageRow(Base):
     part_of: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    # Goes up by one with every change staff can see (intake's result, a newer
+    # version superseding it, every decision, correction and reply). A staff action
+    # carries the version the person saw and applies only while it is still current
+    # (a compare-and-swap UPDATE): two staff never both answer one case.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     attachments: Mapped[list[AttachmentRow]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="AttachmentRow.id"

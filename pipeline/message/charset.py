@@ -101,8 +101,95 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
         if declared and not codec:
             return text, f"未知字符集 {declared}，已按 {name} 解码"
         return text, None
+    if codec in (None, "utf-8", "gb18030"):
+        # One value glued from two clients' bytes (a UTF-8 subject with a GBK part
+        # added by a gateway): each stretch in the encoding it reads as, before giving up.
+        mixed, bad = decode_mixed(data)
+        if bad == 0:
+            return mixed, "内容混用 UTF-8 和 GBK 编码，已分段解码"
     text = data.decode(codec or "utf-8", errors="replace")
+    if codec in (None, "utf-8", "gb18030") and bad < text.count("\ufffd"):
+        text = mixed
     return text, f"内容无法按 {declared or '任何已知字符集'} 解码，部分字符已替换为 �"
+
+
+def _chinese(ch: str) -> bool:
+    """CJK ideographs and punctuation, full-width forms: what a Chinese subject is made of."""
+    o = ord(ch)
+    return (
+        0x2E80 <= o <= 0x9FFF
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFE30 <= o <= 0xFE4F
+        or 0xFF00 <= o <= 0xFFEF
+        or 0x20000 <= o <= 0x3FFFF
+        or ch in "“”‘’—…·"
+    )
+
+
+# What reading a stretch one way costs: the cheapest reading of the whole value wins.
+# UTF-8 is preferred where both read (valid UTF-8 of some length is never an accident),
+# non-Chinese characters are unlikely in either, an undecodable byte is the last resort.
+_UTF8_CHINESE, _UTF8_OTHER = 0.0, 2.0
+_GB_CHINESE, _GB_OTHER = 0.5, 3.0
+_UNDECODABLE = 10.0
+
+
+def decode_mixed(data: bytes) -> tuple[str, int]:
+    """Read `data` as stretches of UTF-8 and GB18030, choosing for every character
+    the reading that makes the whole value most plausibly Chinese text (a shortest
+    path over the bytes). Returns the text and how many bytes nothing could read
+    (each became U+FFFD)."""
+    n = len(data)
+    inf = float("inf")
+    cost = [inf] * (n + 1)
+    back: list[tuple[int, str, int] | None] = [None] * (n + 1)  # (from, text, bad bytes)
+    cost[0] = 0.0
+    for i in range(n):
+        if cost[i] == inf:
+            continue
+        for length, text, step_cost, bad in _readings(data, i):
+            j = i + length
+            if cost[i] + step_cost < cost[j]:
+                cost[j] = cost[i] + step_cost
+                back[j] = (i, text, bad)
+    pieces: list[str] = []
+    undecodable = 0
+    j = n
+    while j > 0:
+        i, text, bad = back[j]
+        pieces.append(text)
+        undecodable += bad
+        j = i
+    return "".join(reversed(pieces)), undecodable
+
+
+def _readings(data: bytes, i: int):
+    """(length, text, cost, undecodable bytes) of each way to read a character at `i`."""
+    b = data[i]
+    if b < 0x80:
+        yield 1, chr(b), 0.0, 0
+        return
+    for length in (2, 3, 4):
+        chunk = data[i : i + length]
+        if len(chunk) < length:
+            break
+        try:
+            ch = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        yield length, ch, _UTF8_CHINESE if _chinese(ch) else _UTF8_OTHER, 0
+        break
+    for length in (2, 4):
+        chunk = data[i : i + length]
+        if len(chunk) < length:
+            break
+        try:
+            ch = chunk.decode("gb18030")
+        except UnicodeDecodeError:
+            continue
+        if len(ch) == 1 and not 0xE000 <= ord(ch) <= 0xF8FF:  # GB18030 maps unassigned codes to PUA
+            yield length, ch, _GB_CHINESE if _chinese(ch) else _GB_OTHER, 0
+    yield 1, "\ufffd", _UNDECODABLE, 1
 
 
 def decode_surrogates(text: str) -> tuple[str, str | None]:

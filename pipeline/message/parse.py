@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
-from email.utils import parsedate_to_datetime
+from email.utils import parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
 
 from ..config import Limits
@@ -94,7 +94,7 @@ def _parse(raw: bytes, limits: Limits, own: list[str], headers_only: bool = Fals
     defects: list[str] = []
     message_id = _first_id(raw_header(msg, "Message-ID")) or synthetic_message_id(raw)
     senders = addresses(raw_header(msg, "From"), defects)
-    from_name, from_addr = senders[0] if senders else ("", "")
+    from_name, from_addr = senders[0] if senders else (_name_only(msg, defects), "")
     if headers_only:
         text, html, collected = "", "", Collected()
     else:
@@ -124,6 +124,17 @@ def _parse(raw: bytes, limits: Limits, own: list[str], headers_only: bool = Fals
         problems=collected.problems,
     )
     return parsed
+
+
+def _name_only(msg: Message, defects: list[str]) -> str:
+    """What a From without a valid address shows (From: "Server"): kept for staff to see
+    who it claims to be, never used as an address."""
+    text = header_text(msg, "From", defects)
+    if not text:
+        return ""
+    name, _ = parseaddr(text)
+    shown = name or text
+    return " ".join(shown.replace('"', " ").replace("<>", " ").split())[:200]
 
 
 def _first_id(value: str | None) -> str | None:

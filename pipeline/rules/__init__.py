@@ -2,7 +2,7 @@
 
 from .base import ActiveSubmission, Context, FormFound, Outcome, Rule, account_key
 from .catalog import RULES
-from .engine import Decision, decide
+from .engine import Decision, decide, recheck
 
 __all__ = [
     "RULES",
@@ -14,4 +14,5 @@ __all__ = [
     "Rule",
     "account_key",
     "decide",
+    "recheck",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..model import FORM_LABELS, Problem, Status
+from ..model import Problem, Status
 
 REASON_CODES = frozenset(
     {
@@ -30,10 +30,18 @@ REASON_CODES = frozenset(
         "over_quota",
         "several_accounts",
         "rejected",
+        "spam",
     }
 )
 NOTE_CODES = frozenset(
-    {"scan", "big_attachment_link", "message_too_large", "message_unreadable", "processing_failed"}
+    {
+        "scan",
+        "big_attachment_link",
+        "message_too_large",
+        "message_unreadable",
+        "processing_failed",
+        "no_address",
+    }
 )
 # Notes that mean staff have work to do before anything can be accepted.
 STAFF_WORK_NOTES = NOTE_CODES
@@ -58,7 +66,8 @@ def _get(p: ProblemLike, key: str):
 
 
 def is_field_problem(p: ProblemLike) -> bool:
-    return _get(p, "field") in FORM_LABELS and _get(p, "code") in FIELD_CODES
+    """A field's value is missing or malformed (only field validation records these codes)."""
+    return bool(_get(p, "field")) and _get(p, "code") in FIELD_CODES
 
 
 def audience(p: ProblemLike, is_scan: bool) -> str:

@@ -23,10 +23,16 @@ class FormFound:
     form: FormResult
     normalized: dict
     problems: list[Problem]
+    identity: str  # the campaign's identity label (FormSpec.identity_label): names the nominee
+
+    @property
+    def nominee(self) -> str:
+        """The value naming the nominee (the account's name in 百佳账号)."""
+        return self.form.fields.get(self.identity, "") or ""
 
     @property
     def account_key(self) -> str:
-        return account_key(self.form.fields.get("账号名称", ""))
+        return account_key(self.nominee)
 
 
 def account_key(name: str) -> str:
@@ -86,3 +92,7 @@ class Rule:
     code: str
     description: str  # Chinese: what the rule checks, shown in docs and digests
     check: Callable[[Context], Outcome | None]
+    # Codes of the problems this rule records, when it depends on facts staff can
+    # change later (the unit, lateness allowed, the unit's other submissions, a
+    # field's value): staff re-assessment runs these rules again (engine.recheck).
+    restates: frozenset[str] = frozenset()

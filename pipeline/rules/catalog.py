@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..campaign import FormSpec
 from ..config import Config
 from ..model import Problem, Status
+from .audience import FIELD_CODES
 from .base import Context, Outcome, Rule
 
 # ---------------------------------------------------------------- problem wording
@@ -14,11 +16,32 @@ from .base import Context, Outcome, Rule
 
 
 def unknown_unit_problem(address: str) -> Problem:
-    msg = (
-        f"发件地址 {address} 不在推荐单位名单中。请使用报名时登记的单位邮箱重新发送，"
-        "或联系学会工作人员登记该地址。"
-    )
+    if not address:
+        msg = "来信没有可识别的发件地址，无法确定推荐单位，也无法回复；已转工作人员处理。"
+    else:
+        msg = (
+            f"发件地址 {address} 不在推荐单位名单中。请使用报名时登记的单位邮箱重新发送，"
+            "或联系学会工作人员登记该地址。"
+        )
     return Problem(None, "unknown_unit", msg)
+
+
+def no_address_problem(name: str) -> Problem:
+    """A sender with no address (From: "Server"): filed as usual, but nobody can be answered."""
+    who = f"“{name}”" if name else "（空）"
+    msg = (
+        f"发件人一栏只有名称{who}，没有邮件地址：系统无法回复，也无法确定是哪个单位。请工作人员查看原始邮件。"
+    )
+    return Problem(None, "no_address", msg)
+
+
+def nominee_noun(form: FormSpec) -> str:
+    """What one nomination is called in sentences: 账号 for 账号名称, 作品 for 作品名称."""
+    label = form.identity_label
+    for tail in ("名称", "名字"):
+        if label.endswith(tail) and len(label) > len(tail):
+            return label[: -len(tail)]
+    return "推荐对象"
 
 
 def late_problem(config: Config, arrival: datetime) -> Problem:
@@ -33,12 +56,22 @@ def is_late(config: Config, arrival: datetime) -> bool:
     return arrival > level.deadline + timedelta(minutes=level.grace_minutes)
 
 
-def over_quota_problem(quota: int, cases: list[str]) -> Problem:
+def over_quota_problem(form: FormSpec, quota: int, cases: list[str]) -> Problem:
+    noun = nominee_noun(form)
     msg = (
-        f"贵单位已推荐其他账号（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个账号。"
-        "如需更换推荐账号，请先联系学会工作人员撤回原推荐。"
+        f"贵单位已推荐其他{noun}（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个{noun}。"
+        f"如需更换推荐{noun}，请先联系学会工作人员撤回原推荐。"
     )
-    return Problem("账号名称", "over_quota", msg)
+    return Problem(form.identity_label, "over_quota", msg)
+
+
+def several_accounts_problem(form: FormSpec, quota: int, names: list[str]) -> Problem:
+    noun = nominee_noun(form)
+    msg = (
+        f"一封邮件中包含多个{noun}的{form.title}（{'、'.join(names)}），每单位限推荐 {quota} 个{noun}，"
+        f"请只保留所推荐的{noun}后重新发送。"
+    )
+    return Problem(form.identity_label, "several_accounts", msg)
 
 
 SCAN_NOTE = Problem(
@@ -69,6 +102,13 @@ def _unopened(ctx: Context) -> Outcome | None:
     problems = [p for p in ctx.message.problems if p.code in UNOPENED]
     if problems:
         return Outcome(Status.MANUAL_REVIEW, problems, final=True)
+    return None
+
+
+def _no_address(ctx: Context) -> Outcome | None:
+    """Not final: the mail is filed like any other, with a flag staff see."""
+    if not ctx.message.from_addr:
+        return Outcome(None, [no_address_problem(ctx.message.from_name)])
     return None
 
 
@@ -139,13 +179,8 @@ def _scan(ctx: Context) -> Outcome | None:
 def _several_accounts(ctx: Context) -> Outcome | None:
     keys = {f.account_key for f in ctx.forms if f.account_key}
     if len(keys) > 1:
-        names = "、".join(sorted({f.form.fields["账号名称"] for f in ctx.forms if f.account_key}))
-        quota = ctx.quota
-        msg = (
-            f"一封邮件中包含多个账号的推荐表（{names}），每单位限推荐 {quota} 个账号，"
-            "请只保留所推荐的账号后重新发送。"
-        )
-        return Outcome(Status.OVER_QUOTA, [Problem("账号名称", "several_accounts", msg)])
+        names = sorted({f.nominee for f in ctx.forms if f.account_key})
+        return Outcome(Status.OVER_QUOTA, [several_accounts_problem(ctx.config.form, ctx.quota, names)])
     return None
 
 
@@ -162,7 +197,8 @@ def _over_quota(ctx: Context) -> Outcome | None:
     others = [a for a in ctx.active if a.account_key != primary.account_key]
     quota = ctx.quota
     if len(others) >= quota:
-        return Outcome(Status.OVER_QUOTA, [over_quota_problem(quota, [a.case_no for a in others])])
+        problem = over_quota_problem(ctx.config.form, quota, [a.case_no for a in others])
+        return Outcome(Status.OVER_QUOTA, [problem])
     return None
 
 
@@ -178,14 +214,15 @@ def _late(ctx: Context) -> Outcome | None:
 RULES: tuple[Rule, ...] = (
     Rule("automatic", "自动回复、退信、群发邮件不予处理", _automatic),
     Rule("duplicate", "同一封邮件重复投递只处理一次", _duplicate),
+    Rule("no_address", "没有发件地址的来信照常登记，标明无法回复", _no_address),
     Rule("unopened", "无法拆读的邮件（过大或结构损坏）转工作人员", _unopened),
     Rule("correspondence", "没有推荐表或材料的来信转工作人员", _correspondence),
-    Rule("unknown_unit", "发件人须在推荐单位名单中", _unknown_unit),
-    Rule("late", "按到达时间（北京时间）检查报送截止时间", _late),
-    Rule("over_quota", "每单位限推荐名额", _over_quota),
+    Rule("unknown_unit", "发件人须在推荐单位名单中", _unknown_unit, frozenset({"unknown_unit"})),
+    Rule("late", "按到达时间（北京时间）检查报送截止时间", _late, frozenset({"late"})),
+    Rule("over_quota", "每单位限推荐名额", _over_quota, frozenset({"over_quota"})),
     Rule("several_accounts", "一封邮件只推荐一个账号", _several_accounts),
     Rule("form_missing", "须附推荐表", _form_missing),
-    Rule("fields", "推荐表各栏须填写完整、格式正确", _fields),
+    Rule("fields", "推荐表各栏须填写完整、格式正确", _fields, FIELD_CODES),
     Rule("materials", "工作材料须符合通知要求（图文或视频）", _materials),
     Rule("big_links", "超大附件链接须人工下载核对", _big_links),
     Rule("scan", "扫描件须人工核对", _scan),

@@ -2,72 +2,76 @@
 
 The rules decided the submission when it arrived; a staff decision (the sender
 is assigned to a unit, lateness is allowed) or a correction of a field changes
-the facts. These functions recompute the problems that depend on those facts
-with the same wording the rules use, and the status with the same function
+the facts. Re-assessment runs the very rules intake ran (rules.catalog: the
+ones whose `restates` codes depend on such facts) on a context built from the
+stored record, and derives the status with the same function
 (rules.audience.derive_status), so the record — and every notice composed from
-it — says only what still applies.
+it — says only what still applies, in the same words.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config import Config
-from ..form import normalize_fields, validate_fields
+from ..intake import form_reading
+from ..intake.cases import active_submissions
 from ..ledger import MessageRow
-from ..model import QUOTA_STATUSES, Status
-from ..rules.audience import derive_status, is_field_problem
-from ..rules.base import account_key
-from ..rules.catalog import is_late, late_problem, over_quota_problem, unknown_unit_problem
-
-# Problems that depend on who sent it, when, and what else the unit has on file.
-_CONTEXT_CODES = ("unknown_unit", "late", "over_quota")
+from ..model import Attachment, FormResult, ParsedMessage, Status
+from ..rules import Context, FormFound, account_key, recheck
 
 
-def other_active(s: Session, row: MessageRow) -> list[MessageRow]:
-    """The unit's other submissions that hold a quota place (other accounts only)."""
-    if not row.unit:
-        return []
-    rows = s.scalars(
-        select(MessageRow).where(
-            MessageRow.unit == row.unit,
-            MessageRow.status.in_([st.value for st in QUOTA_STATUSES]),
-            MessageRow.id != row.id,
-            MessageRow.account_key.is_not(None),
-        )
-    ).all()
-    return [r for r in rows if r.account_key != row.account_key]
-
-
-def field_problems(config: Config, row: MessageRow) -> list[dict]:
-    """Validation of the values as they stand (corrections applied)."""
+def stored_form(config: Config, row: MessageRow) -> FormFound | None:
+    """The record's 推荐表 as the rules see a form (its values as corrected), validated now."""
     if not row.fields:
-        return []
-    return [p.as_dict() for p in validate_fields(row.fields, row.normalized or {}, config.form)]
+        return None
+    spec = config.form
+    fields = spec.ordered(row.fields)
+    normalized = row.normalized or {}
+    form = FormResult(
+        file="推荐表",
+        fields=fields,
+        sources=dict(row.sources or {}),
+        labels_found=len(spec.labels),
+        is_scan=bool(row.is_scan),
+        score=1.0,
+    )
+    problems = form_reading.validate(fields, normalized, spec)
+    return FormFound(Attachment(form.file, b""), form, normalized, problems, spec.identity_label)
 
 
-def refresh_fields(config: Config, row: MessageRow) -> None:
-    """After a correction: re-normalize and re-validate; the status is left to staff."""
-    row.normalized = normalize_fields(row.fields, config.form)
-    row.account_key = account_key(row.fields.get("账号名称", "")) or None
-    kept = [p for p in row.problems or [] if not is_field_problem(p)]
-    row.problems = kept + field_problems(config, row)
+def stored_context(s: Session, config: Config, row: MessageRow) -> Context:
+    """The rules' context for a stored submission, with the facts as they are now."""
+    message = ParsedMessage(
+        message_id=row.message_id or "",
+        subject=row.subject or "",
+        from_addr=row.sender or "",
+        from_name=row.sender_name or "",
+    )
+    form = stored_form(config, row)
+    return Context(
+        config=config,
+        message=message,
+        arrival=row.arrival,
+        unit=row.unit,
+        forms=[form] if form is not None else [],
+        files=[],
+        material_problems=[],
+        active=active_submissions(s, row.unit, (row.id,)),
+        late_allowed=bool(row.late_allowed),
+        quota=config.quota_for(row.unit),
+    )
 
 
 def reassess(s: Session, config: Config, row: MessageRow) -> Status:
-    """Recompute context problems and field problems, then the status; returns it."""
-    kept = [p for p in row.problems or [] if p.get("code") not in _CONTEXT_CODES and not is_field_problem(p)]
-    context: list[dict] = []
-    if row.unit is None:
-        context.append(unknown_unit_problem(row.sender).as_dict())
-    else:
-        if is_late(config, row.arrival) and not row.late_allowed:
-            context.append(late_problem(config, row.arrival).as_dict())
-        others = other_active(s, row)
-        quota = config.quota_for(row.unit)
-        if row.account_key and len(others) >= quota:
-            context.append(over_quota_problem(quota, [o.case_no for o in others]).as_dict())
-    row.problems = context + field_problems(config, row) + kept
-    status = derive_status(row.problems, bool(row.is_scan))
+    """Run the fact-dependent rules again and return the status the problems add up to."""
+    status, row.problems = recheck(stored_context(s, config, row), row.problems or [])
     return status
+
+
+def refresh_fields(s: Session, config: Config, row: MessageRow) -> None:
+    """After a correction: re-normalise, and run the fields rule again; the status is left to staff."""
+    spec = config.form
+    row.normalized = form_reading.normalize(row.fields, spec)
+    row.account_key = account_key(row.fields.get(spec.identity_label, "") or "") or None
+    _, row.problems = recheck(stored_context(s, config, row), row.problems or [], rules=("fields",))

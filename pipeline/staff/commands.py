@@ -45,7 +45,9 @@ def decide(config: Config, args, out=None) -> int:
     if args.action == "correct":
         if not args.field:
             raise DecisionError("更正时请用 --field 指定栏目、--value 给出正确的值。")
-        result = correct_field(ledger, config, args.case, args.field, args.value or "", args.by, args.reason)
+        result = correct_field(
+            ledger, config, args.case, args.field, args.value or "", args.by, args.reason, seen=args.seen
+        )
         print(result.summary, file=out)
         for problem in result.problems:
             print(f"  该栏仍有问题：{problem}", file=out)
@@ -66,6 +68,7 @@ def decide(config: Config, args, out=None) -> int:
         fixes=fixes,
         ask=args.ask or "",
         notify=not args.no_notify,
+        seen=args.seen,
     )
     if args.preview:
         outcome = preview_decision(ledger, config, req)
@@ -101,6 +104,10 @@ def show(config: Config, args, out=None) -> int:
         tz = config.tz
         status = Status(row.status)
         print(f"{row.case_no}  {status.zh}{'  【已选定上报】' if row.selected else ''}", file=out)
+        print(
+            f"版本：{row.version or 0}（decide、reply 加 --seen {row.version or 0}：期间别人处理过就不作改动）",
+            file=out,
+        )
         print(f"单位：{row.unit or '（不在名单中）'}    发件人：{row.sender_name} <{row.sender}>", file=out)
         print(f"主题：{row.subject}", file=out)
         print(f"到达：{row.arrival.astimezone(tz):%Y-%m-%d %H:%M}（北京时间）", file=out)
@@ -160,7 +167,9 @@ def reply(config: Config, args, out=None) -> int:
         from pathlib import Path
 
         text = Path(args.text_file).read_text(encoding="utf-8")
-    result = reply_to_unit(ledger, config, args.case, text or "", args.by, preview=args.preview)
+    result = reply_to_unit(
+        ledger, config, args.case, text or "", args.by, preview=args.preview, seen=args.seen
+    )
     if args.preview:
         print("预览（未发送）：", file=out)
         print(f"收件人：{'、'.join(result.to)}\n主题：{result.subject}\n\n{result.text}", file=out)

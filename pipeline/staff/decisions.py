@@ -6,27 +6,39 @@ when it changes what the unit was told, queues a notice composed from the
 row's state *after* the decision (notices.py). `preview_decision` runs the
 very same code in a transaction that is rolled back, so staff see the exact
 notice before it is sent.
+
+A decision applies to the state the person saw: it carries the row's version
+as the page (or `show`) displayed it, and `take()` moves the version on with a
+compare-and-swap UPDATE before anything else. Of two staff deciding the same
+case at once, one wins; the other is told who changed it, and nothing is sent
+for the second decision (StaleCase).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..config import Config
 from ..errors import UserFacingError
+from ..intake.cases import ALLOW_LATE, other_accounts, supersede_older
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
-from ..model import FORM_LABELS, QUOTA_STATUSES, Problem, Status
+from ..model import QUOTA_STATUSES, Problem, Status
 from ..rules.audience import audience, is_field_problem, split
+from ..rules.catalog import nominee_noun
 from . import journal
-from .assessment import other_active, reassess, refresh_fields
+from .assessment import reassess, refresh_fields
 from .notices import DECISION, Notice, compose_notice, enqueue_notice
 
 
 class DecisionError(UserFacingError):
     """A decision that cannot be applied; the message says why in Chinese."""
+
+
+class StaleCase(DecisionError):
+    """Someone changed the case after the person looked at it: nothing was done."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +61,22 @@ ACTIONS: dict[str, Action] = {
         ),
         Action("reject", "不予受理", "不予受理并写明原因，通知单位", True),
         Action("withdraw", "撤回", "按单位要求撤回推荐，释放名额，通知单位", True),
-        Action("allow-late", "允许逾期", "准予逾期报送：重新核对并通知单位（以后来信也不再算逾期）", True),
+        Action(ALLOW_LATE, "允许逾期", "准予逾期报送：重新核对并通知单位（以后来信也不再算逾期）", True),
         Action("assign", "指定单位", "把名单外的发件人指定为名单中的某单位，重新核对并通知", True),
         Action("select", "选定上报", "选定为上报上级的账号（受上级名额限制）", False),
         Action("unselect", "取消选定", "取消上报选定", False),
         Action("answered", "已回复", "标记来信已回复", False),
         Action("dismiss", "无需处理", "名单外发件人的邮件不是报送（如广告、群发），标记为无需处理", False),
+        Action(
+            "spam",
+            "标记为垃圾邮件",
+            "名单外发件人的垃圾邮件（如冒充的补贴通知）：不回复，移出待处理（可再“指定单位”恢复）",
+            False,
+        ),
     )
 }
+
+SPAM = "spam"  # the problem code a spam mark records (a reason: rules/audience.py)
 
 
 @dataclass
@@ -69,6 +89,8 @@ class DecisionRequest:
     fixes: list[str] = field(default_factory=list)  # keys from returnable() for "return"
     ask: str = ""  # one more problem in staff's words, for "return"
     notify: bool = True  # staff may decide silently (recorded in the audit row)
+    # The case's version the person saw (the console's page, `show`); None: as it is now.
+    seen: int | None = None
 
 
 @dataclass
@@ -82,6 +104,7 @@ class DecisionOutcome:
     audit: str
     warnings: list[str] = field(default_factory=list)  # for staff to see before confirming
     outbox_key: str | None = None  # the queued notice (apply_decision), to send and report on
+    version: int = 0  # the case's version after the decision
 
 
 @dataclass(frozen=True)
@@ -99,6 +122,50 @@ def _row(s: Session, case_no: str, lock: bool = True) -> MessageRow:
     if row is None:
         raise DecisionError(f"找不到受理编号 {case_no}")
     return row
+
+
+def take(s: Session, case_no: str, seen: int | None) -> MessageRow:
+    """The case's row, taken for one staff change: its version moves on only while
+    it is still `seen` (what the person's page or `show` displayed; None: the
+    version as it is now). One compare-and-swap UPDATE, the transaction's first
+    write, so of two changes made on the same view exactly one goes through, on
+    SQLite and PostgreSQL alike; the other raises StaleCase and changes nothing."""
+    found = s.execute(select(MessageRow.id, MessageRow.version).where(MessageRow.case_no == case_no)).first()
+    if found is None:
+        raise DecisionError(f"找不到受理编号 {case_no}")
+    row_id, current = found
+    expected = (current or 0) if seen is None else seen
+    version = func.coalesce(MessageRow.version, 0)
+    done = s.execute(
+        update(MessageRow)
+        .where(MessageRow.id == row_id, version == expected)
+        .values(version=version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise StaleCase(stale_message(s, row_id))
+    row = s.scalars(
+        select(MessageRow).where(MessageRow.id == row_id).execution_options(populate_existing=True)
+    ).one()
+    return row
+
+
+def stale_message(s: Session, row_id: int) -> str:
+    """这份报送刚被某某处理为…: who made the latest change, and the state it left."""
+    row = s.scalars(
+        select(MessageRow).where(MessageRow.id == row_id).execution_options(populate_existing=True)
+    ).one()
+    last = s.scalar(
+        select(DecisionRow).where(DecisionRow.case_no == row.case_no).order_by(DecisionRow.id.desc()).limit(1)
+    )
+    # Besides staff, only intake changes a recorded case: a newer version supersedes it.
+    newer = None
+    if row.status == Status.SUPERSEDED.value and row.superseded_by:
+        newer = s.scalar(select(MessageRow.processed_at).where(MessageRow.case_no == row.superseded_by))
+    by_intake = last is None or (newer is not None and newer >= last.at)
+    who = "系统" if by_intake else last.who
+    status = Status(row.status).zh if row.status else "处理中"
+    return f"这份报送刚被{who}处理为“{status}”，请刷新后再决定。"
 
 
 def returnable(row: MessageRow) -> list[Returnable]:
@@ -139,31 +206,29 @@ def _audit(
 
 
 def _check_quota(config: Config, s: Session, row: MessageRow) -> None:
-    others = other_active(s, row)
+    others = other_accounts(s, row)
     quota = config.quota_for(row.unit)
     if row.unit and len(others) >= quota:
         cases = "、".join(f"{o.case_no}（{Status(o.status).zh}）" for o in others)
-        raise DecisionError(f"{row.unit} 已有其他账号的推荐（{cases}），每单位限 {quota} 个；请先撤回。")
+        noun = nominee_noun(config.form)
+        raise DecisionError(f"{row.unit} 已有其他{noun}的推荐（{cases}），每单位限 {quota} 个；请先撤回。")
 
 
-def _supersede_older(s: Session, row: MessageRow) -> None:
-    if not row.account_key or not row.unit:
-        return
-    for old in s.scalars(
-        select(MessageRow).where(
-            MessageRow.unit == row.unit,
-            MessageRow.account_key == row.account_key,
-            MessageRow.status.in_([st.value for st in QUOTA_STATUSES]),
-            MessageRow.id != row.id,
-            MessageRow.arrival < row.arrival,
-        )
-    ):
-        old.status, old.superseded_by, old.changed_at = Status.SUPERSEDED.value, row.case_no, utcnow()
-        if old.selected:
-            old.selected = False
+def _selection_lock(s: Session) -> None:
+    """One selection change at a time, so two staff picking two accounts at once cannot
+    both pass the upstream limit. SQLite already serialises writers (take() wrote
+    first); PostgreSQL takes a transaction-scoped advisory lock."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SELECTION_LOCK})
+
+
+SELECTION_LOCK = 0x54_4A_53_45  # "TJSE": the advisory lock key of the packet selection
 
 
 def _select(config: Config, s: Session, row: MessageRow, on: bool) -> None:
+    if on == bool(row.selected):
+        raise DecisionError(f"{row.case_no} {'已经选定上报' if on else '没有选定上报'}。")
+    _selection_lock(s)
     if on:
         if config.upstream is None:
             raise DecisionError("配置中没有 upstream（上级），无需选定上报账号。")
@@ -185,14 +250,16 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
             f"未知的操作：{req.action}（可用：{'、'.join(f'{a.name}（{a.zh}）' for a in ACTIONS.values())}）"
         )
     action = ACTIONS[req.action]
-    row = _row(s, req.case_no)
+    row = take(s, req.case_no, req.seen)
     before = Status(row.status) if row.status else Status.MANUAL_REVIEW
     detail = action.zh
     new_status: Status | None = None
     warnings: list[str] = []
+    spam_marked = any(p.get("code") == SPAM for p in row.problems or [])
     if req.action == "dismiss" and before is not Status.UNKNOWN_UNIT:
         raise DecisionError("只有名单外发件人的邮件可以标记为无需处理。")
-    if before in (Status.DUPLICATE, Status.IGNORED) and req.action not in ("answered",):
+    undo_spam = spam_marked and req.action == "assign"
+    if before in (Status.DUPLICATE, Status.IGNORED) and req.action not in ("answered",) and not undo_spam:
         raise DecisionError(f"{row.case_no} 是“{before.zh}”的邮件，不能{action.zh}。")
 
     if req.action == "accept":
@@ -234,6 +301,8 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
         detail += "：" + "；".join(p.message for p in chosen)
         new_status = Status.NEEDS_FIX
     elif req.action == "reject":
+        if before is Status.REJECTED:
+            raise DecisionError(f"{row.case_no} 已经不予受理。")
         message = f"原因：{req.reason.strip()}" if req.reason.strip() else "如有疑问，请联系学会工作人员。"
         row.problems = [Problem(None, "rejected", message).as_dict()]
         new_status = Status.REJECTED
@@ -244,7 +313,7 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
         row.problems = []
         new_status = Status.WITHDRAWN
         row.selected = False
-    elif req.action == "allow-late":
+    elif req.action == ALLOW_LATE:
         if before is not Status.LATE:
             raise DecisionError(f"{row.case_no} 的状态是“{before.zh}”，不是逾期。")
         row.late_allowed = True
@@ -257,6 +326,9 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
             raise DecisionError(f"{row.case_no} 已选定上报，请先取消选定再改单位。")
         detail += f"：{row.sender} → {req.unit}"
         row.unit = req.unit
+        if undo_spam:
+            row.problems = [p for p in row.problems or [] if p.get("code") != SPAM]
+            detail += "（撤销垃圾邮件标记）"
         if before is Status.CORRESPONDENCE:
             new_status = before  # a letter stays a letter; it now has a unit
         else:
@@ -265,6 +337,14 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
         _select(config, s, row, req.action == "select")
     elif req.action in ("answered", "dismiss"):
         row.answered = True
+    elif req.action == SPAM:
+        if row.unit:
+            raise DecisionError(f"{row.case_no} 来自名单中的{row.unit}，不能标记为垃圾邮件。")
+        spam = Problem(None, SPAM, "工作人员标记为垃圾邮件：不回复，不计入报送。")
+        row.problems = [spam.as_dict(), *(row.problems or [])]
+        row.answered = True
+        row.selected = False
+        new_status = Status.IGNORED
 
     if req.reason.strip() and req.action != "reject":
         detail += f"（{req.reason.strip()}）"
@@ -273,8 +353,8 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
     if new_status is not None:
         row.status = new_status.value
         if new_status in QUOTA_STATUSES and before not in QUOTA_STATUSES:
-            _supersede_older(s, row)
-    row.changed_at = utcnow()
+            supersede_older(s, row)
+    row.changed_at = utcnow()  # the version moved on in take()
     status = Status(row.status)
     notify = action.notify and req.notify and bool(row.sender)
     if notify and req.action == "assign" and status is Status.CORRESPONDENCE:
@@ -289,6 +369,7 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
         notice = compose_notice(config, row, kind=DECISION, staff_note=note)
     summary = f"{row.case_no}：{detail}；当前状态：{status.zh}"
     outcome = DecisionOutcome(row.case_no, req.action, before, status, summary, notice, detail, warnings)
+    outcome.version = row.version or 0
     return outcome, (f"decision:{row.case_no}:{audit.id}" if notice else None)
 
 
@@ -343,6 +424,7 @@ class CorrectionOutcome:
     new: str
     summary: str
     problems: list[str]  # what is still wrong with the field, for staff
+    version: int = 0  # the case's version after the correction
 
 
 def correct_field(
@@ -354,26 +436,29 @@ def correct_field(
     by: str,
     why: str = "",
     *,
+    seen: int | None = None,
     replay: str | None = None,
 ) -> CorrectionOutcome:
     """Change one field's value; the original reading and every correction are kept.
 
     Nothing is sent: the corrected value is what every later output (notices,
     汇总表, 评分表, the packet's 推荐表) shows. The status is left as it is —
-    staff decide (e.g. accept) when the record is right.
+    staff decide (e.g. accept) when the record is right. `seen`: the case's
+    version the person saw (see take()).
     """
-    if label not in FORM_LABELS:
-        raise DecisionError(f"没有这个栏目：{label}（推荐表的栏目：{'、'.join(FORM_LABELS)}）")
+    labels = config.form.labels
+    if label not in labels:
+        raise DecisionError(f"没有这个栏目：{label}（{config.form.title}的栏目：{'、'.join(labels)}）")
     value = (value or "").strip()
     entry_id = replay or journal.new_id()
     with ledger.session() as s:
         if not journal.claim(s, entry_id):
             raise journal.AlreadyApplied(entry_id)
-        row = _row(s, case_no)
+        row = take(s, case_no, seen)
         if not row.fields and not row.fields_read:
             if Status(row.status) in (Status.CORRESPONDENCE, Status.IGNORED, Status.DUPLICATE):
                 raise DecisionError(f"{case_no} 不是报送（{Status(row.status).zh}），没有推荐表可更正。")
-        fields = dict(row.fields or {label: "" for label in FORM_LABELS})
+        fields = dict(row.fields or config.form.empty_fields())
         if row.fields_read is None:
             row.fields_read = dict(row.fields or {})
         old = fields.get(label, "")
@@ -384,7 +469,7 @@ def correct_field(
         sources = dict(row.sources or {})
         sources[label] = f"工作人员更正（{by}）"
         row.sources = sources
-        refresh_fields(config, row)
+        refresh_fields(s, config, row)
         row.changed_at = utcnow()
         s.add(CorrectionRow(at=utcnow(), who=by, case_no=case_no, field=label, old=old, new=value, why=why))
         detail = f"更正「{label}」：“{old or '（空）'}”→“{value or '（空）'}”" + (f"（{why}）" if why else "")
@@ -394,11 +479,12 @@ def correct_field(
         still = [
             p.get("message", "") for p in row.problems if is_field_problem(p) and p.get("field") == label
         ]
+        version = row.version or 0
     if not replay:
         journal.record(
             config, "correction", entry_id, case_no=case_no, field=label, value=value, by=by, why=why
         )
-    return CorrectionOutcome(case_no, label, old, value, f"{case_no}：{detail}", still)
+    return CorrectionOutcome(case_no, label, old, value, f"{case_no}：{detail}", still, version)
 
 
 def staff_problems(row: MessageRow) -> dict[str, list[dict]]:

@@ -9,7 +9,7 @@ from ..config import Config
 from ..ledger import DecisionRow, Ledger, utcnow
 from ..outbox import enqueue, new_message
 from . import journal
-from .decisions import DecisionError, _row
+from .decisions import DecisionError, _row, take
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Reply:
     text: str
     case_no: str
     outbox_key: str | None = None  # set once queued
+    version: int = 0  # the case's version after the reply
 
 
 def original_text(raw_path: str, limit: int = 4000) -> str:
@@ -74,10 +75,13 @@ def reply_to_unit(
     by: str,
     *,
     preview: bool = False,
+    seen: int | None = None,
     replay: str | None = None,
 ) -> Reply:
     """Queue a threaded reply from the intake address and record it; preview changes nothing;
-    `replay` (a journal entry's id, during a rebuild) records it without queueing it again."""
+    `seen`: the case's version the person saw (a second reply to what one page showed is
+    refused: decisions.take); `replay` (a journal entry's id, during a rebuild) records it
+    without queueing it again."""
     if preview:
         with ledger.scratch() as s:
             return compose_reply(config, _row(s, case_no, lock=False), text)
@@ -85,7 +89,7 @@ def reply_to_unit(
     with ledger.session() as s:
         if not journal.claim(s, entry_id):
             raise journal.AlreadyApplied(entry_id)
-        row = _row(s, case_no)
+        row = take(s, case_no, seen)
         if not row.sender:
             raise DecisionError(f"{case_no} 没有可回复的发件地址。")
         reply = compose_reply(config, row, text)
@@ -115,7 +119,8 @@ def reply_to_unit(
             reply.outbox_key = f"reply:{case_no}:{audit.id}"
             enqueue(s, config, reply.outbox_key, "reply", msg, case_no)
         row.answered = True
-        row.changed_at = utcnow()
+        row.changed_at = utcnow()  # the version moved on in take()
+        reply.version = row.version or 0
     if not replay:
         journal.record(config, "reply", entry_id, case_no=case_no, text=text, by=by)
     return reply

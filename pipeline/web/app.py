@@ -390,6 +390,12 @@ def _inline_previews(c: Console, view: data.CaseView) -> dict:
     return out
 
 
+def seen_version(form: dict[str, list[str]]) -> int | None:
+    """The case's version the page was rendered with (a hidden field); None when absent."""
+    value = one(form, "version")
+    return int(value) if value.isdigit() else None
+
+
 def _request_from(form: dict[str, list[str]], case_no: str, who: str) -> DecisionRequest:
     return DecisionRequest(
         action=one(form, "action"),
@@ -400,6 +406,7 @@ def _request_from(form: dict[str, list[str]], case_no: str, who: str) -> Decisio
         fixes=form.get("fix", []),
         ask=one(form, "ask").strip(),
         notify=one(form, "notify", "1") == "1",
+        seen=seen_version(form),
     )
 
 
@@ -464,6 +471,7 @@ async def correct(request: Request):
             one(form, "value"),
             _session(request).user.name,
             one(form, "why").strip(),
+            seen=seen_version(form),
         )
     except UserFacingError as exc:
         return flash_redirect(f"/case/{case_no}", error=str(exc))
@@ -485,8 +493,18 @@ async def reply(request: Request):
             preview = await run_in_threadpool(
                 lambda: reply_to_unit(c.ledger, c.config, case_no, text, who, preview=True)
             )
-            return page(request, "reply_confirm.html", case_no=case_no, reply=preview, text=text)
-        done = await run_in_threadpool(lambda: reply_to_unit(c.ledger, c.config, case_no, text, who))
+            return page(
+                request,
+                "reply_confirm.html",
+                case_no=case_no,
+                reply=preview,
+                text=text,
+                version=one(form, "version"),
+            )
+        seen = seen_version(form)
+        done = await run_in_threadpool(
+            lambda: reply_to_unit(c.ledger, c.config, case_no, text, who, seen=seen)
+        )
     except UserFacingError as exc:
         return flash_redirect(f"/case/{case_no}", error=str(exc))
     sent = await run_in_threadpool(send_now, c, [done.outbox_key] if done.outbox_key else [])

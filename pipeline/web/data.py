@@ -149,6 +149,7 @@ class CaseView:
     actions: list[str] = field(default_factory=list)  # decisions that make sense now
     others: list[tuple[str, str]] = field(default_factory=list)  # other messages of the unit: (case, status)
     notices: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, state, when)
+    version: int = 0  # sent back with every decision, correction and reply (staff.decisions.take)
 
 
 def available_actions(row: MessageRow, config: Config) -> list[str]:
@@ -268,6 +269,7 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
             actions=available_actions(row, config),
             others=others,
             notices=notices,
+            version=row.version or 0,
         )
 
 

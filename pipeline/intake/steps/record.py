@@ -1,0 +1,96 @@
+"""记录结果: each submission's status, problems and fields on its row, its files
+kept under files/<case>/, and older versions of the same nominee superseded."""
+
+from __future__ import annotations
+
+from ...documents.classify import article_chars
+from ...documents.media import video_info
+from ...ledger import AttachmentRow, MessageRow, utcnow
+from ...message.filenames import storage_name
+from ...model import Attachment, AttachmentKind, Document
+from ..cases import supersede_older, touch
+from ..state import FileItem, IntakeEnv, MailState, Submission
+from ..step import Step
+from .store_raw import owner_only
+
+
+def file_facts(att: Attachment, kind: AttachmentKind, doc: Document | None) -> dict:
+    """What staff see beside each file: its format and what the material checks measured."""
+    facts: dict = {}
+    if doc is not None:
+        facts["format"] = doc.format
+        if doc.is_scan:
+            facts["scan"] = True
+        if kind is AttachmentKind.ARTICLE:
+            facts["chars"] = article_chars(doc)
+            facts["pictures"] = doc.image_count
+    if kind is AttachmentKind.VIDEO:
+        info = video_info(att.data)
+        if info is not None:
+            facts["format"] = info.container
+            if info.duration_seconds is not None:
+                facts["duration"] = round(info.duration_seconds, 1)
+    return facts
+
+
+def store_files(env: IntakeEnv, row: MessageRow, files: list[FileItem]) -> None:
+    """Keep each attachment under files/<case>/ for staff and the packet, under a
+    name that fits on disk (the original name is what staff and units see).
+    A mail without files leaves no folder."""
+    if row.attachments or not files:
+        return
+    folder = env.config.path(env.config.storage.files_dir) / row.case_no
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    used: set[str] = set()
+    for att, kind, doc in files:
+        path = folder / storage_name(att.name, used)
+        with open(path, "wb", opener=owner_only) as fh:
+            fh.write(att.data)
+        row.attachments.append(
+            AttachmentRow(
+                name=att.name,
+                origin=att.origin,
+                kind=kind.value,
+                sha256=att.sha256,
+                size=att.size,
+                path=str(path),
+                raw_name=att.raw_name,
+                facts=file_facts(att, kind, doc),
+            )
+        )
+
+
+def record(state: MailState, sub: Submission) -> None:
+    row, decision, ctx = sub.row, sub.decision, sub.context
+    row.status = decision.status.value
+    row.problems = [p.as_dict() for p in decision.problems]
+    row.related_case = state.related_case
+    primary = ctx.primary
+    if primary is not None:
+        row.fields = dict(primary.form.fields)
+        row.fields_read = dict(primary.form.fields)
+        row.normalized = primary.normalized
+        row.sources = dict(primary.form.sources)
+        row.account_key = primary.account_key or None
+        row.is_scan = primary.form.is_scan
+    store_files(state.env, row, sub.files)
+    sub.superseded = supersede_older(state.session, row)
+    row.state = "done"
+    row.error = None
+    row.processed_at = utcnow()
+    touch(row)
+
+
+def run(state: MailState) -> None:
+    for sub in state.submissions:
+        record(state, sub)
+    state.session.flush()
+
+
+STEP = Step(
+    "record",
+    "记录结果",
+    "write each submission's status, problems and fields, keep its files, supersede older versions",
+    run,
+    transaction=True,
+)
