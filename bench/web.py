@@ -142,9 +142,9 @@ def main() -> None:
     from sqlalchemy.orm import selectinload
     from starlette.testclient import TestClient
 
+    from pipeline.accounts import add_user
     from pipeline.ledger import DecisionRow, MessageRow
     from pipeline.web.app import create_app
-    from pipeline.web.auth import add_user
 
     with tempfile.TemporaryDirectory() as tmp:
         config, ledger = _ledger(Path(tmp))

@@ -63,10 +63,10 @@ if __name__ == "__main__":
     step("backup")  # README“备份与恢复”uses this ledger and this backup as its example
     print(f"\n回执、每日汇总、评分表和上报材料包都在 {outbox}/ 下。")
     password = secrets.token_urlsafe(9)
-    from pipeline.web.auth import add_user
+    from pipeline.accounts import add_user
 
     config = load_config(CONFIG)
-    add_user(Ledger(config.database_url), "演示", "staff", password, config)
+    add_user(Ledger(config.database_url), "演示", "admin", password, config)
     address = load_config(CONFIG).web.base_url or "http://127.0.0.1:8080/"
     print(
         "\n工作人员控制台（演示台账已准备好）：\n"

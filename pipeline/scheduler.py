@@ -41,7 +41,7 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
             return
         except Exception as exc:
             _say(exc)
-        from .staff.alerts import maybe_alert_mailbox
+        from .notices.to_staff import maybe_alert_mailbox
 
         try:
             maybe_alert_mailbox(config, worker.ledger, name)
@@ -76,7 +76,7 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
         signal.signal(signal.SIGTERM, _stop)
     console = None
     if config.web.enabled:
-        from .web.commands import console_address, start_in_thread
+        from .web.server import console_address, start_in_thread
 
         console, _ = start_in_thread(config)
         print(f"控制台：{console_address(config)}", flush=True)

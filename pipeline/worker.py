@@ -213,7 +213,7 @@ class Worker:
     # ------------------------------------------------------------ cycle
 
     def run_cycle(self, progress=None) -> CycleReport:
-        from .staff.alerts import maybe_alert_mailbox
+        from .notices.to_staff import maybe_alert_mailbox
 
         report = CycleReport()
         try:

@@ -50,6 +50,13 @@ def new_page(browser, width: int, height: int = 900):
 
 
 def shoot(page, name: str) -> Path:
+    """A full-page screenshot once every picture has loaded. Lazy pictures are loaded
+    first: a full-page capture would otherwise measure the page before they load and
+    cut off its bottom by their height."""
+    page.evaluate(
+        "() => document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })"
+    )
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

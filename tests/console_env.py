@@ -21,7 +21,13 @@ from mailservers import SmtpServer, free_port
 from samples import article_docx, form_scan
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
-PASSWORDS = {"刘晶晶": "staff-pass-一二三4", "王评委": "review-pass-5678", "李评委": "review-pass-9012"}
+PASSWORDS = {
+    "刘晶晶": "staff-pass-一二三4",
+    "王评委": "review-pass-5678",
+    "李评委": "review-pass-9012",
+    "张主任": "admin-pass-3456",
+}
+ROLES = {"刘晶晶": "staff", "王评委": "reviewer", "李评委": "reviewer", "张主任": "admin"}
 
 
 @dataclass
@@ -81,7 +87,8 @@ def _hostile() -> bytes:
     return msg.as_bytes()
 
 
-def build(tmp: Path, dovecot, *, start_web: bool = True, base_url: bool = True) -> Console:
+def build(tmp: Path, dovecot, *, start_web: bool = True, base_url: bool | str = True) -> Console:
+    """`base_url`: True for the console's own http address, or a given address (https://…)."""
     user = f"console-{secrets.token_hex(4)}@example.org"
     password = secrets.token_urlsafe(12)
     dovecot.add_user(user, password)
@@ -99,7 +106,11 @@ def build(tmp: Path, dovecot, *, start_web: bool = True, base_url: bool = True) 
     data["web"] = {
         "host": "127.0.0.1",
         "port": port,
-        **({"base_url": f"http://127.0.0.1:{port}"} if base_url else {}),
+        **(
+            {"base_url": base_url if isinstance(base_url, str) else f"http://127.0.0.1:{port}"}
+            if base_url
+            else {}
+        ),
     }
     config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
@@ -126,48 +137,55 @@ def build(tmp: Path, dovecot, *, start_web: bool = True, base_url: bool = True) 
     for raw in mails:
         dovecot.append(user, password, "INBOX", raw, when)
     run(config, "once")
-    for name, pw in PASSWORDS.items():
-        role = "staff" if name == "刘晶晶" else "reviewer"
-        env_proc = subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "run.py"),
-                "user",
-                "add",
-                name,
-                "--role",
-                role,
-                "--password-stdin",
-                "--config",
-                str(config),
-            ],
-            input=pw + "\n",
-            capture_output=True,
-            text=True,
-            cwd=config.parent,
-            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-            timeout=60,
-        )
-        assert env_proc.returncode == 0, env_proc.stderr
+    add_accounts(config)
     cases = {r["message_id"]: r["case_no"] for r in export(config)}
-    process = None
     url = f"http://127.0.0.1:{port}"
-    if start_web:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py"), "web", "--config", str(config)],
-            cwd=config.parent,
-            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    out = process.stdout.read().decode() if process.poll() is not None else ""
-                    raise AssertionError(f"console did not start: {out}") from None
-                time.sleep(0.2)
+    process = start_console(config, url, tmp) if start_web else None
     return Console(config, smtp, url, process, cases)
+
+
+def add_accounts(config: Path, accounts: dict[str, str] | None = None) -> None:
+    """`run.py user add … --password-stdin`, as an administrator would (name -> role)."""
+    for name, role in (accounts or ROLES).items():
+        run(config, "user", "add", name, "--role", role, "--password-stdin", input=PASSWORDS[name] + "\n")
+
+
+def start_console(config: Path, url: str, home: Path) -> subprocess.Popen:
+    """`run.py web` on its configured port; returns once /healthz answers."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "web", "--config", str(config)],
+        cwd=config.parent,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    # Waits for the event (the console answering), not for a time: the deadline only
+    # ends a start-up that failed without exiting.
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=2).read()
+            return process
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                out = process.stdout.read().decode() if process.poll() is not None else ""
+                if process.poll() is None:
+                    process.kill()
+                raise AssertionError(f"console did not start: {out}") from None
+            time.sleep(0.2)
+
+
+def bare_config(
+    tmp: Path, dovecot, smtp, base_url: str, database: str | None = None, deadline: datetime | None = None
+) -> tuple[Path, str]:
+    """An installation with no mail in it (the console's limits, its buttons): (config, console URL)."""
+    config = write_config(
+        tmp, dovecot, ("nobody@example.org", "unused"), smtp, **({"deadline": deadline} if deadline else {})
+    )
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    port = free_port()
+    data["web"] = {"host": "127.0.0.1", "port": port, "base_url": base_url}
+    if database:
+        data["storage"]["database"] = database
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return config, f"http://127.0.0.1:{port}"

@@ -11,6 +11,7 @@ import pytest
 from mailservers import imap_mailbox, smtp_settings
 from netease_proxy import ImapProxy
 
+from pipeline.cli import connection_test as conn_test
 from pipeline.config import Config, Mailbox, ThisLevel
 from pipeline.mailbox import (
     MailboxConfigError,
@@ -19,7 +20,6 @@ from pipeline.mailbox import (
     MailSource,
     open_source,
 )
-from pipeline.mailbox import connection_test as conn_test
 from pipeline.mailbox import imap as imap_module
 from pipeline.mailbox.imap import ImapSource, login_failed_message
 

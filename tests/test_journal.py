@@ -12,12 +12,12 @@ from email import policy
 
 from intake_env import TZ, Nomination, export, run, submission, write_config
 
+from pipeline.accounts import check_password as authenticate
 from pipeline.config import load_config
 from pipeline.ledger import Ledger, OutboxRow
 from pipeline.staff import journal
 from pipeline.staff.decisions import DecisionRequest, apply_decision, correct_field
 from pipeline.staff.scoring import save_scores
-from pipeline.web.auth import authenticate
 
 
 def state(config) -> list[tuple]:

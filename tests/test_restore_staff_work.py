@@ -27,10 +27,11 @@ import yaml
 from intake_env import ROOT, TZ, Nomination, export, one_chinese_line, run, submission, write_config
 from mailservers import free_port
 
+from pipeline.accounts import add_user, remove_user, reset_password
+from pipeline.accounts import check_password as authenticate
 from pipeline.config import load_config
 from pipeline.ledger import Ledger, StaffEntryRow
 from pipeline.staff import journal
-from pipeline.web.auth import add_user, authenticate, remove_user, reset_password
 
 PASSWORDS = {"离职员工": "leaving-pass-1", "刘晶晶": "staying-pass-2"}
 

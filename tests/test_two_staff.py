@@ -233,8 +233,8 @@ def test_the_console_decides_on_the_version_it_rendered(case):
     from console_env import PASSWORDS
     from starlette.testclient import TestClient
 
+    from pipeline.accounts import add_user
     from pipeline.web.app import create_app
-    from pipeline.web.auth import add_user
 
     config_path, smtp, case_no = case
     config = load_config(config_path)

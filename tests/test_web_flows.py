@@ -20,7 +20,7 @@ import docx
 import openpyxl
 import pytest
 from browser import DESKTOP, PHONE, new_page, shoot, sideways_overflow
-from console_env import PASSWORDS, build
+from console_env import PASSWORDS, ROLES, build
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +31,12 @@ def console(tmp_path_factory, dovecot_server):
     env.smtp.cleanup()
 
 
-def sign_in(browser, console, name: str, width: int = DESKTOP):
+def sign_in(browser, console, name: str, width: int = DESKTOP, password: str | None = None):
     page = new_page(browser, width)
     page.goto(console.url + "/")
     assert "/login" in page.url
     page.fill("#name", name)
-    page.fill("#password", PASSWORDS[name])
+    page.fill("#password", password or PASSWORDS[name])
     page.click("button[type=submit]")
     page.wait_for_load_state()
     assert "/login" not in page.url, page.content()
@@ -58,6 +58,7 @@ def mails(smtp, since=0):
 def test_pages_read_well_at_desktop_and_phone_widths(browser, console):
     scan = console.cases["bj-scan@bj.example.cn"]
     question = console.cases["tj-q@tj.example.cn"]
+    stranger = console.cases["evil-1@attacker.example"]
     for width, tag in ((DESKTOP, "1280"), (PHONE, "375")):
         page = sign_in(browser, console, "刘晶晶", width)
         for path, name in (
@@ -65,6 +66,7 @@ def test_pages_read_well_at_desktop_and_phone_widths(browser, console):
             ("/messages", "messages"),
             (f"/case/{scan}", "case-scan"),
             (f"/case/{question}", "case-question"),
+            (f"/case/{stranger}", "case-stranger"),
             ("/reminders", "reminders"),
             ("/packet", "packet"),
             ("/scoring", "scoring-staff"),
@@ -233,3 +235,54 @@ def test_reviewers_score_and_the_sheet_holds_their_scores(browser, console, tmp_
     }
     assert li_rows["海上针灸"][:5] == [19, 19, 18, 9, 9]
     page.context.close()
+
+
+def test_an_administrator_adds_resets_and_disables_accounts(browser, console):
+    """Staff never need a terminal: a reviewer's account is made, reset and disabled in the console."""
+    assert ROLES["张主任"] == "admin"
+    page = sign_in(browser, console, "张主任")
+    assert page.locator("nav.main a[href='/accounts']").count() == 1
+    page.goto(console.url + "/accounts")
+    look(page, "accounts-1280")
+    page.fill("#new-name", "赵评委")
+    page.check("input[name=role][value=reviewer]")
+    page.fill("#new-password", "zhao-pass-1111")
+    page.fill("#new-again", "zhao-pass-1111")
+    page.click("form[action='/accounts/add'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "已添加账号：赵评委（评审专家）" in page.locator(".flash.ok").inner_text()
+
+    reviewer = sign_in(browser, console, "赵评委", PHONE, password="zhao-pass-1111")
+    assert reviewer.url.endswith("/scoring")
+    assert reviewer.locator("nav.main a[href='/accounts']").count() == 0
+    assert reviewer.goto(console.url + "/accounts").status == 403
+
+    row = page.locator("table.list tr", has_text="赵评委")
+    row.locator("summary").click()
+    row.locator("input[name=password]").fill("zhao-pass-2222")
+    row.locator("input[name=again]").fill("zhao-pass-2222")
+    row.locator("form[action='/accounts/reset'] button").click()
+    page.wait_for_load_state()
+    assert "已重设 赵评委 的密码" in page.locator(".flash.ok").inner_text()
+    # A reset signs the person out everywhere.
+    reviewer.goto(console.url + "/scoring")
+    assert "/login" in reviewer.url
+    reviewer.context.close()
+
+    page.locator("table.list tr", has_text="赵评委").locator("form[action='/accounts/remove'] button").click()
+    page.wait_for_load_state()
+    assert "已停用账号：赵评委" in page.locator(".flash.ok").inner_text()
+    assert "已停用" in page.locator("table.list tr", has_text="赵评委").inner_text()
+    page.context.close()
+    phone = new_page(browser, PHONE)
+    phone.goto(console.url + "/login")
+    phone.fill("#name", "赵评委")
+    phone.fill("#password", "zhao-pass-2222")
+    phone.click("button[type=submit]")
+    phone.wait_for_load_state()
+    assert "/login" in phone.url and "姓名或密码不正确" in phone.inner_text("body")
+    phone.context.close()
+    admin = sign_in(browser, console, "张主任", PHONE)
+    admin.goto(console.url + "/accounts")
+    look(admin, "accounts-375")
+    admin.context.close()

@@ -106,6 +106,7 @@ def test_reviewers_cannot_decide_correct_or_read_mail(console):
         ("/packet/select", {"action": "select", "case": scan}),
         ("/packet/send", {}),
         ("/reminders/send", {"unit": "天津市针灸学会"}),
+        ("/mail/1/resend", {"to": "evil@attacker.example"}),
     ):
         r = c.post(path, data={**data, "csrf": csrf})
         assert r.status_code == 403, (path, r.status_code)
@@ -196,3 +197,85 @@ def test_sign_in_attempts_are_rate_limited(console):
     # Even the right password is refused while the account is locked out.
     r = c.post("/login", data={"name": "李评委", "password": PASSWORDS["李评委"], "csrf": token, "next": "/"})
     assert r.status_code == 429 and "15 分钟" in r.text
+
+
+def test_every_route_says_who_may_use_it():
+    """Access is declared per route (accounts/roles.py is the one table); only the sign-in page,
+    the health check and the icon are open without signing in, as the guard lets them be."""
+    from pipeline.accounts import Permission
+    from pipeline.web.guard import is_public
+    from pipeline.web.http import PUBLIC, SIGNED_IN
+    from pipeline.web.routers import AREAS
+
+    seen = set()
+    for area in AREAS:
+        for route in area.routes:
+            need = route.endpoint.permission
+            assert isinstance(need, Permission) or need in (PUBLIC, SIGNED_IN), (route.path, need)
+            assert (need is PUBLIC) == is_public(route.path), route.path
+            for method in route.methods - {"HEAD"}:
+                assert (method, route.path) not in seen, (method, route.path)
+                seen.add((method, route.path))
+    assert {p for _, p in seen if is_public(p)} == {"/login", "/healthz", "/favicon.ico"}
+
+
+def test_only_administrators_manage_accounts(console):
+    new = {"name": "钱评委", "role": "reviewer", "password": "review-pass-7777", "again": "review-pass-7777"}
+    for name in ("刘晶晶", "王评委"):
+        c = client(console)
+        csrf = sign_in(c, name)
+        assert c.get("/accounts").status_code == 403, name
+        for path, data in (
+            ("/accounts/add", new),
+            ("/accounts/reset", {"name": "刘晶晶", "password": "taken-over-1", "again": "taken-over-1"}),
+            ("/accounts/remove", {"name": "张主任"}),
+        ):
+            assert c.post(path, data={**data, "csrf": csrf}).status_code == 403, (name, path)
+    admin = client(console)
+    csrf = sign_in(admin, "张主任")
+    page = admin.get("/accounts")
+    assert page.status_code == 200 and "王评委" in page.text and "$argon2" not in page.text
+    # An administrator is a member of staff too.
+    scan = console.cases["bj-scan@bj.example.cn"]
+    for path in ("/", "/messages", f"/case/{scan}", "/reminders", "/audit"):
+        assert admin.get(path).status_code == 200, path
+    # ...who cannot lock themselves out.
+    r = admin.post("/accounts/remove", data={"name": "张主任", "csrf": csrf})
+    assert "err=" in r.headers["location"] and admin.get("/accounts").status_code == 200
+    # Nobody was added, reset or disabled by the refused requests above.
+    c = client(console)
+    sign_in(c, "刘晶晶")
+    assert "钱评委" not in page.text
+
+
+def test_staff_mark_a_strangers_mail_as_spam_and_can_undo_it(console):
+    """The console's button for intake's spam mark (17.8): a stranger's mail is marked spam
+    (nothing is sent, it leaves the to-do list), on the version the page showed; a stale page is
+    refused in Chinese; 指定单位 brings it back."""
+    c = client(console)
+    sign_in(c, "刘晶晶")
+    evil = console.cases["evil-1@attacker.example"]
+    html = c.get(f"/case/{evil}").text
+    assert 'value="spam"' in html and "标记为垃圾邮件" in html
+    csrf = CSRF.search(html).group(1)
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    sent = len(console.smtp.messages())
+    r = c.post(f"/case/{evil}/preview", data={"action": "spam", "csrf": csrf, "version": version})
+    assert r.status_code == 303 and "ok=" in r.headers["location"], r.headers["location"]
+    assert len(console.smtp.messages()) == sent
+    page = c.get(f"/case/{evil}").text
+    assert "工作人员标记为垃圾邮件" in page  # the mark, shown with the case's other notes
+    assert 'value="spam"' not in page and 'value="assign"' in page
+    assert evil not in c.get("/").text.split("各单位")[0]  # not among the things to do
+    # The same page posted again is stale: refused in Chinese, nothing changes.
+    r = c.post(f"/case/{evil}/preview", data={"action": "spam", "csrf": csrf, "version": version})
+    assert "err=" in r.headers["location"]
+    assert "请刷新后再决定" in c.get(r.headers["location"]).text
+    # Undo: assign it to a unit (the version of the page now).
+    html = c.get(f"/case/{evil}").text
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    r = c.post(
+        f"/case/{evil}/preview",
+        data={"action": "assign", "unit": "天津市针灸学会", "notify": "0", "csrf": csrf, "version": version},
+    )
+    assert r.status_code in (200, 303)

@@ -69,7 +69,7 @@ def _describe_form(config) -> None:
 
 
 def cmd_test_connection(args) -> int:
-    from ..mailbox.connection_test import test_connection
+    from .connection_test import test_connection
 
     config = _config(args)
     resolve_secrets(config)
@@ -274,13 +274,13 @@ def cmd_reply(args) -> int:
 
 
 def cmd_web(args) -> int:
-    from ..web.commands import serve_web
+    from ..web.server import serve_web
 
     return serve_web(_config(args), args.host, args.port)
 
 
 def cmd_user(args) -> int:
-    from ..web.commands import user_command
+    from .user_commands import user_command
 
     return user_command(_config(args), args)
 

@@ -12,6 +12,7 @@ import argparse
 import re
 from datetime import date
 
+from ..accounts.roles import ROLE_HELP, Role
 from .argparse_zh import ChineseArgumentParser, display_width
 
 DEFAULT_CONFIG = "inbox_rules.yaml"
@@ -379,13 +380,17 @@ def build_parser() -> argparse.ArgumentParser:
     fi.add_argument("--output", metavar="文件", help="写入文件（默认输出到屏幕）")
 
     us = commands["user"].add_subparsers(dest="user_action", required=True, title="操作", metavar="操作")
-    ua = us.add_parser("add", help="添加账号", description="添加控制台账号。")
+    ua = us.add_parser(
+        "add",
+        help="添加账号",
+        description="添加控制台账号。\n" + "\n".join(f"  {r.value} {r.zh}：{ROLE_HELP[r]}" for r in Role),
+    )
     ua.add_argument("name", metavar="姓名", help="姓名（登录名）")
     ua.add_argument(
         "--role",
-        choices=["staff", "reviewer"],
-        default="staff",
-        help="staff 工作人员（默认）| reviewer 评审专家",
+        choices=[r.value for r in Role],
+        default=Role.STAFF.value,
+        help="；".join(f"{r.value} {r.zh}{'（默认）' if r is Role.STAFF else ''}" for r in Role),
     )
     ur = us.add_parser("reset", help="重设密码（同时退出该账号的所有登录）", description="重设密码。")
     ur.add_argument("name", metavar="姓名")

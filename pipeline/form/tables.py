@@ -305,7 +305,7 @@ def _value_cells(
             right.append(cell)
     below = grid.at.get((label.row + rows, label.col))
     below_ok = usable(below) and below is not None and below.col == label.col
-    if below_ok and _in_band(label, grid, kinds):
+    if below_ok and below is not None and _in_band(label, grid, kinds):
         return [below]
     if below_ok and below is not None and below.text.strip() and not any(c.text.strip() for c in right):
         return [below]  # the label's row is blank on its right; its field fills the row below

@@ -231,7 +231,7 @@ class Ledger:
                     s.add(KeyValueRow(key=key, value=value))
         except IntegrityError:  # another worker inserted the key first: update it
             with self.session() as s:
-                s.get(KeyValueRow, key, with_for_update=True).value = value
+                s.get_one(KeyValueRow, key, with_for_update=True).value = value
 
     def delete_kv(self, key: str) -> None:
         with self.session() as s:
@@ -250,7 +250,7 @@ class Ledger:
                 return row
         except IntegrityError:
             with self.session() as s:
-                return s.get(MailboxStateRow, name)
+                return s.get_one(MailboxStateRow, name)
 
     def record_decision(
         self, who: str, action: str, detail: str, case_no: str | None, unit: str | None

@@ -78,7 +78,12 @@ def _head_in(folder: Path) -> str:
             if found.get("down_revision"):
                 parents.add(found["down_revision"])
     heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else scripts().get_current_head()
+    if len(heads) == 1:
+        return heads.pop()
+    current = scripts().get_current_head()
+    if current is None:  # no revision file at all: a broken installation
+        raise RuntimeError(f"no ledger migration found in {folder}")
+    return current
 
 
 def head() -> str:

@@ -6,8 +6,8 @@ from .base import (
     MailboxError,
     MailboxUnavailable,
     MailSource,
-    open_source,
 )
+from .sources import open_source
 
 __all__ = [
     "MailSource",

@@ -62,16 +62,3 @@ class MailSource(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def open_source(box) -> MailSource:
-    """Build the source for a configured mailbox (`config.Mailbox`)."""
-    if box.kind == "folder":
-        from .folder import FolderSource
-
-        return FolderSource(box)
-    if box.kind == "imap":
-        from .imap import ImapSource
-
-        return ImapSource(box)
-    raise MailboxConfigError(f"邮箱 {box.name}：未知的来源类型 {box.kind}（只能是 imap 或 folder）")

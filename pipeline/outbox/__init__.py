@@ -1,8 +1,9 @@
 """Outgoing mail: compose, enqueue as .eml, send, mark sent."""
 
 from .compose import new_message, sender_domain
+from .flush import flush
 from .outcome import SendOutcome
-from .queue import enqueue, flush, receipts_sent_recently
+from .queue import enqueue, receipts_sent_recently
 from .send_now import send_now
 
 __all__ = [

@@ -25,12 +25,12 @@ from ..config import Config
 from ..errors import UserFacingError
 from ..intake.cases import ALLOW_LATE, other_accounts, supersede_older
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
+from ..ledger import staff_journal as journal
 from ..model import QUOTA_STATUSES, Problem, Status
+from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
 from ..rules.audience import audience, is_field_problem, split
 from ..rules.catalog import nominee_noun
-from . import journal
 from .assessment import reassess, refresh_fields
-from .notices import DECISION, Notice, compose_notice, enqueue_notice
 
 
 class DecisionError(UserFacingError):

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from ..config import Config
+from ..errors import UserFacingError
 from ..ledger import Ledger, MessageRow
 from ..ledger.views import unit_rows
 from ..outbox import enqueue, new_message
@@ -117,6 +118,36 @@ def plan_reminders(config: Config, ledger: Ledger, now: datetime) -> ReminderPla
     return plan
 
 
+def queue_reminders(
+    config: Config, ledger: Ledger, plan: ReminderPlan, point: str, units: set[str] | None = None
+) -> list[str]:
+    """Write the planned reminders (of `units`, or all) to the outbox, copied to staff;
+    at most one per unit and `point` (a schedule point, or a day for the console's button).
+    Returns the keys of the mails newly written."""
+    keys = []
+    with ledger.session() as s:
+        for r in plan.reminders:
+            if units is not None and r.unit not in units:
+                continue
+            msg = new_message(config, r.to, r.subject, r.text)
+            if config.this_level.staff:
+                msg["Cc"] = ", ".join(config.this_level.staff)
+            key = f"reminder:{point}:{r.unit}"
+            if enqueue(s, config, key, "reminder", msg, r.case_no) is not None:
+                keys.append(key)
+    return keys
+
+
+def remind_now(config: Config, ledger: Ledger, now: datetime, units: set[str]) -> list[str]:
+    """Staff chose units to remind now (the console's button): at most one reminder per unit
+    per day, however often it is pressed. Returns the keys newly written; raises when the
+    deadline has passed."""
+    plan = plan_reminders(config, ledger, now)
+    if plan.refused:
+        raise UserFacingError(plan.refused)
+    return queue_reminders(config, ledger, plan, f"manual-{now:%Y%m%d}", units)
+
+
 def run_reminders(config: Config, send: bool = False, force_days: int | None = None, now=None) -> str:
     """Remind units per plan_reminders(); once per unit per schedule point."""
     ledger = Ledger(config.database_url)
@@ -133,15 +164,7 @@ def run_reminders(config: Config, send: bool = False, force_days: int | None = N
     plan = plan_reminders(config, ledger, now)
     if plan.refused:
         return plan.refused
-    keys = []
-    with ledger.session() as s:
-        for r in plan.reminders:
-            msg = new_message(config, r.to, r.subject, r.text)
-            if level.staff:
-                msg["Cc"] = ", ".join(level.staff)
-            key = f"reminder:{point}:{r.unit}"
-            if enqueue(s, config, key, "reminder", msg, r.case_no) is not None:
-                keys.append(key)
+    keys = queue_reminders(config, ledger, plan, str(point))
     written = len(keys)
     lines = [
         f"催报（截止前 {point} 天这一档）：新写入 {written} 封（未报送 "

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..config import Config
 from ..ledger import DecisionRow, Ledger, utcnow
+from ..ledger import staff_journal as journal
 from ..outbox import enqueue, new_message
-from . import journal
 from .decisions import DecisionError, _row, take
 
 

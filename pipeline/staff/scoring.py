@@ -90,7 +90,7 @@ def save_scores(
         most = spec.by_name[item].points
         if value is not None and not (0 <= value <= most):
             raise ScoringError(f"“{item}”应为 0 到 {most} 之间的整数，填写的是 {value}。")
-    from . import journal
+    from ..ledger import staff_journal as journal
 
     entry_id = replay or journal.new_id()
     with ledger.session() as s:

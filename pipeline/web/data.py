@@ -9,21 +9,57 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..campaign import FieldSpec, Kind
 from ..config import Config
-from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, OutboxRow
+from ..ledger import AttachmentRow, CorrectionRow, DecisionRow, Ledger, MessageRow, OutboxRow
 from ..ledger.views import to_view
-from ..model import FORM_LABELS, Status
+from ..model import Status
 from ..reports.views import DigestData, SubmissionView, UnitRow, UnitState
 from ..reports.wording import days_phrase
 from ..rules.audience import split, staff_text
-from ..staff.decisions import ACTIONS, returnable
+from ..staff.decisions import ACTIONS, SPAM, returnable
 from ..staff.digest import build_digest_data
 
 PAGE_SIZE = 100
+MAIL_STATES = {"sent": "已发送", "failed": "发送失败", "pending": "待发送", "sending": "发送中"}
+INLINE_KINDS = ("推荐表", "图片")  # shown in the case page at once; other files on request
+
+
+@dataclass(frozen=True)
+class MailLine:
+    """One outgoing mail as a page lists it; a failed one has a button to send it again."""
+
+    id: int
+    subject: str
+    to: str
+    state: str  # in Chinese
+    when: str
+    error: str  # why it has not gone (failed mails)
+    failed: bool
+
+
+def mail_line(row: OutboxRow, config: Config, fmt: str = "%m-%d %H:%M") -> MailLine:
+    return MailLine(
+        id=row.id,
+        subject=row.subject,
+        to="、".join(row.recipients or []),
+        state=MAIL_STATES.get(row.state, row.state),
+        when=(row.sent_at or row.created_at).astimezone(config.tz).strftime(fmt),
+        error=(row.last_error or "") if row.state == "failed" else "",
+        failed=row.state == "failed",
+    )
+
+
+def failed_mails(config: Config, ledger: Ledger) -> list[MailLine]:
+    """Mails that will not go by themselves, newest first (staff send them again)."""
+    with ledger.session() as s:
+        rows = s.scalars(select(OutboxRow).where(OutboxRow.state == "failed").order_by(OutboxRow.id.desc()))
+        return [mail_line(r, config, "%Y-%m-%d %H:%M") for r in rows]
 
 
 @dataclass
@@ -35,6 +71,7 @@ class Overview:
     query: str
     state: str
     counts: dict[UnitState, int]
+    failed: list[MailLine] = field(default_factory=list)
 
 
 def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", state: str = "") -> Overview:
@@ -48,7 +85,8 @@ def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", sta
             v = u.submission
             hay = [u.unit]
             if v is not None:
-                hay += [v.case_no, v.fields.get("账号名称", ""), v.sender, v.status.zh, u.state.value]
+                name = v.fields.get(config.form.identity_label, "")
+                hay += [v.case_no, name, v.sender, v.status.zh, u.state.value]
             if not any(q in (h or "").casefold() for h in hay):
                 continue
         units.append(u)
@@ -61,6 +99,7 @@ def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", sta
         query=query,
         state=state,
         counts=data.state_counts,
+        failed=failed_mails(config, ledger),
     )
 
 
@@ -124,6 +163,12 @@ class FieldLine:
     read: str | None  # the original reading when staff changed it
     source: str
     problems: list[str]
+    multiline: bool = False  # corrected in a text box of several lines
+
+
+def is_multiline(spec: FieldSpec) -> bool:
+    """Long text, and text fields as wide as an address, are corrected in a box of several lines."""
+    return spec.kind is Kind.LONG_TEXT or (spec.kind is Kind.TEXT and spec.sheet_width >= 18)
 
 
 @dataclass
@@ -148,20 +193,24 @@ class CaseView:
     letter: str = ""  # a correspondence's own text
     actions: list[str] = field(default_factory=list)  # decisions that make sense now
     others: list[tuple[str, str]] = field(default_factory=list)  # other messages of the unit: (case, status)
-    notices: list[tuple[str, str, str]] = field(default_factory=list)  # (subject, state, when)
+    notices: list[MailLine] = field(default_factory=list)  # mails to the unit about this case
     version: int = 0  # sent back with every decision, correction and reply (staff.decisions.take)
 
 
 def available_actions(row: MessageRow, config: Config) -> list[str]:
     """The decisions that make sense for a row in its current state (the console shows only these)."""
     status = Status(row.status)
+    if status is Status.IGNORED and any(p.get("code") == SPAM for p in row.problems or []):
+        return ["assign"]  # marked spam by mistake: assigning the unit undoes it
     if status in (Status.DUPLICATE, Status.IGNORED, Status.SUPERSEDED):
         return []
+    # A stranger's mail that is no submission may be marked spam (no reply, out of the to-do list).
+    spam = [] if row.unit else [SPAM]
     if status is Status.CORRESPONDENCE:
-        return (["answered"] if not row.answered else []) + ([] if row.unit else ["assign"])
+        return (["answered"] if not row.answered else []) + ([] if row.unit else ["assign", *spam])
     out: list[str] = []
     if status is Status.UNKNOWN_UNIT:
-        return ["assign", "reject", "dismiss"] if not row.answered else ["assign", "reject"]
+        return ["assign", "reject", "dismiss", *spam] if not row.answered else ["assign", "reject", *spam]
     if status is not Status.ACCEPTED and row.fields:
         out.append("accept")
     if status in (Status.NEEDS_FIX, Status.MANUAL_REVIEW, Status.ACCEPTED, Status.LATE, Status.OVER_QUOTA):
@@ -175,6 +224,20 @@ def available_actions(row: MessageRow, config: Config) -> list[str]:
     if status is Status.ACCEPTED and config.upstream is not None:
         out.append("unselect" if row.selected else "select")
     return [a for a in out if a in ACTIONS]
+
+
+def field_lines(config: Config, row: MessageRow, problems: dict[str, list[str]]) -> list[FieldLine]:
+    """Every field of the campaign's form, in form order: the value now, what was read when
+    staff changed it, where it was read, and its problems."""
+    now, read = row.fields or {}, row.fields_read or {}
+    lines = []
+    for spec in config.form.fields:
+        label = spec.label
+        value = now.get(label, "")
+        was = read.get(label, "") if row.fields_read is not None and read.get(label, "") != value else None
+        source = (row.sources or {}).get(label, "")
+        lines.append(FieldLine(label, value, was, source, problems.get(label, []), is_multiline(spec)))
+    return lines
 
 
 def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
@@ -196,26 +259,9 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
         groups = {k: [staff_text(p, scan) for p in v] for k, v in split(row.problems or [], scan).items()}
         by_field: dict[str, list[str]] = {}
         for p in row.problems or []:
-            if p.get("field") in FORM_LABELS:
+            if p.get("field") in config.form.by_label:
                 by_field.setdefault(p["field"], []).append(staff_text(p, scan))
-        read = row.fields_read or {}
-        fields = (
-            [
-                FieldLine(
-                    label,
-                    (row.fields or {}).get(label, ""),
-                    read.get(label, "")
-                    if row.fields_read is not None
-                    and read.get(label, "") != (row.fields or {}).get(label, "")
-                    else None,
-                    (row.sources or {}).get(label, ""),
-                    by_field.get(label, []),
-                )
-                for label in FORM_LABELS
-            ]
-            if (row.fields or row.fields_read)
-            else []
-        )
+        fields = field_lines(config, row, by_field) if (row.fields or row.fields_read) else []
         files = [
             FileInfo(a.id, a.name, a.kind, a.size, a.sha256, a.origin, dict(a.facts or {}), a.kind == "视频")
             for a in row.attachments
@@ -232,13 +278,7 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
                 )
             ]
         notices = [
-            (
-                o.subject,
-                {"sent": "已发送", "failed": "发送失败", "pending": "待发送", "sending": "发送中"}.get(
-                    o.state, o.state
-                ),
-                (o.sent_at or o.created_at).astimezone(config.tz).strftime("%m-%d %H:%M"),
-            )
+            mail_line(o, config)
             for o in s.scalars(select(OutboxRow).where(OutboxRow.case_no == case_no).order_by(OutboxRow.id))
         ]
         status = Status(row.status)
@@ -275,8 +315,6 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
 
 def attachment(ledger: Ledger, case_no: str, attachment_id: int):
     """(row of the attachment, its message's status) only if it belongs to `case_no`."""
-    from ..ledger import AttachmentRow
-
     with ledger.session() as s:
         att = s.get(AttachmentRow, attachment_id)
         if att is None:
@@ -317,3 +355,39 @@ def audit(
 def corrections_count(ledger: Ledger, case_no: str) -> int:
     with ledger.session() as s:
         return len(s.scalars(select(CorrectionRow.id).where(CorrectionRow.case_no == case_no)).all())
+
+
+def inline_previews(config: Config, ledger: Ledger, view: CaseView) -> dict:
+    """Page images of the form and the pictures (rendered once, then cached), by attachment id."""
+    from .previews import build_preview, stored_file
+
+    out = {}
+    for f in view.files:
+        if f.kind not in INLINE_KINDS:
+            continue
+        with ledger.session() as s:
+            att = s.get(AttachmentRow, f.id)
+            path = stored_file(config, att.path if att else None)
+        if path is not None:
+            out[f.id] = build_preview(config, f.sha256, path, f.name)
+    return out
+
+
+def raw_mail_path(config: Config, ledger: Ledger, case_no: str) -> Path | None:
+    """The stored .eml of a case, only if it is a regular file inside the raw store."""
+    with ledger.session() as s:
+        raw = s.scalar(select(MessageRow.raw_path).where(MessageRow.case_no == case_no))
+    if not raw:
+        return None
+    path = Path(raw)
+    raw_root = config.path(config.storage.raw_dir).resolve()
+    if path.is_symlink() or not path.resolve().is_relative_to(raw_root) or not path.is_file():
+        return None
+    return path
+
+
+def packet_mails(config: Config, ledger: Ledger) -> list[MailLine]:
+    """Packets sent (or on their way) to the next level, newest first."""
+    with ledger.session() as s:
+        rows = s.scalars(select(OutboxRow).where(OutboxRow.kind == "packet").order_by(OutboxRow.id.desc()))
+        return [mail_line(o, config, "%Y-%m-%d %H:%M") for o in rows]

@@ -7,8 +7,10 @@ from datetime import datetime
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..campaign import FormSpec, Kind, ScoringSpec
 from ..config import Config
 from ..reports.views import UnitState, fmt_size, fmt_time
+from ..reports.wording import nominee_noun
 from ..templating import TEMPLATE_DIR
 
 STATE_CLASS = {
@@ -47,6 +49,22 @@ def _duration(seconds: float | None) -> str:
     return f"{whole // 60}分{whole % 60:02d}秒" if whole >= 60 else f"{whole}秒"
 
 
+def scoring_summary(scoring: ScoringSpec) -> str:
+    """ "群众性 60 分（3 项各 20 分）、创新性 20 分（2 项各 10 分）…": the rules in one line."""
+    parts = []
+    for group, items in scoring.groups:
+        points = {i.points for i in items}
+        each = f"{len(items)} 项各 {points.pop()} 分" if len(points) == 1 else f"{len(items)} 项"
+        parts.append(f"{group} {sum(i.points for i in items)} 分（{each}）")
+    return "、".join(parts) + "。" if parts else ""
+
+
+def link_label(form: FormSpec) -> str:
+    """The field holding the nominee's address on the web (账号ID/网页链接), or ""."""
+    found = form.of_kind(Kind.URL)
+    return found[0] if found else ""
+
+
 class Renderer:
     def __init__(self, config: Config):
         self.config = config
@@ -64,6 +82,13 @@ class Renderer:
             state_class=STATE_CLASS,
             status_class=STATUS_CLASS,
             has_upstream=config.upstream is not None,
+            # The campaign's form and scoring rules: pages name fields only through these.
+            form=config.form,
+            identity=config.form.identity_label,
+            noun=nominee_noun(config.form),  # 账号 (账号名称), 作品 (作品名称)…
+            link_label=link_label(config.form),
+            scoring=config.scoring,
+            scoring_summary=scoring_summary(config.scoring),
         )
 
     def page(self, name: str, **context) -> str:

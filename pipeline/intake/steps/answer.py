@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ...config import Config
 from ...model import ParsedMessage, Status
-from ...staff.notices import enqueue_receipt
+from ...notices.to_units import enqueue_receipt
 from ..state import IntakeEnv, MailState, Submission
 from ..step import Step
 

@@ -1,5 +1,7 @@
 """`run.py test-connection`: prove every mailbox and the SMTP account work, sending nothing.
 
+Here, above both mailbox/ and outbox/, because it checks both.
+
 Named *_test.py for the CLI command it backs; import the module (not the
 function) in tests so pytest does not collect `test_connection` itself.
 """
@@ -7,8 +9,8 @@ function) in tests so pytest does not collect `test_connection` itself.
 from __future__ import annotations
 
 from ..config import Config
+from ..mailbox import MailboxError, open_source
 from ..outbox.smtp_send import SmtpConfigError, SmtpSender
-from .base import MailboxError, open_source
 
 
 def test_connection(config: Config) -> list[tuple[str, bool, str]]:

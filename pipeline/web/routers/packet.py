@@ -1,0 +1,72 @@
+"""上报: choose the accounts for the next level, see the packet and its letter, send it."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from ...accounts import Permission
+from ...errors import UserFacingError
+from ...reports.wording import nominee_noun
+from ...staff.decisions import DecisionRequest, apply_decision
+from ...staff.packet import NothingSelected, PacketError, plan_packet, run_packet
+from ...staff.scoring import scoring_board
+from .. import data
+from ..http import Area, console, current_user, flash, page, read_form, redirect
+
+area = Area("packet")
+
+
+def nothing_selected(noun: str) -> str:
+    return (
+        f"尚未选定上报{noun}：请在上面“已受理的{noun}”中点“选定上报”，"
+        "这里随即显示材料包的内容和发给上级的邮件。"
+    )
+
+
+@area.get("/packet", Permission.PACKET)
+async def packet(request: Request):
+    c = console(request)
+    board = await run_in_threadpool(scoring_board, c.config, c.ledger)
+    try:
+        plan, problem = await run_in_threadpool(plan_packet, c.config, c.ledger), ""
+    except NothingSelected:
+        plan, problem = None, nothing_selected(nominee_noun(c.config.form))
+    except PacketError as exc:
+        plan, problem = None, str(exc)
+    sent = await run_in_threadpool(data.packet_mails, c.config, c.ledger)
+    return page(
+        request,
+        "packet.html",
+        plan=plan,
+        problem=problem,
+        board=board,
+        upstream=c.config.upstream,
+        sent=sent,
+        flash=flash(request),
+    )
+
+
+@area.post("/packet/select", Permission.PACKET)
+async def packet_select(request: Request):
+    c = console(request)
+    form = await read_form(request)
+    req = DecisionRequest(action=form.one("action"), case_no=form.one("case"), by=current_user(request).name)
+    if req.action not in ("select", "unselect"):
+        raise HTTPException(400)
+    try:
+        outcome = await run_in_threadpool(apply_decision, c.ledger, c.config, req)
+    except UserFacingError as exc:
+        return redirect("/packet", err=str(exc))
+    return redirect("/packet", ok=outcome.summary)
+
+
+@area.post("/packet/send", Permission.PACKET)
+async def packet_send(request: Request):
+    c = console(request)
+    try:
+        result = await run_in_threadpool(run_packet, c.config, True)
+    except UserFacingError as exc:
+        return redirect("/packet", err=str(exc))
+    return redirect("/packet", ok=result.replace("\n", "；"))
