@@ -11,7 +11,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from corpus import forms
-from intake_env import DOCX, TZ, export, run, write_config
+from intake_env import DOCX, TZ, export, run, submission, write_config
+from samples import Nomination
 
 WIDENED = (Path(__file__).parent / "corpus" / "real" / "two_accounts_side_by_side.docx").read_bytes()
 
@@ -29,15 +30,29 @@ def _mail(msg_id: str) -> bytes:
     return msg.as_bytes()
 
 
-def _deliver(tmp_path, dovecot_server, imap_account, smtp_server, quota: int):
+def _deliver(tmp_path, dovecot_server, imap_account, smtp_server, quota: int, earlier: bytes | None = None):
     units = [{"name": "白山市针灸学会", "addresses": ["bsqzj@bs.example.cn"], "quota": quota}]
     path = write_config(tmp_path, dovecot_server, imap_account, smtp_server, units=units)
     user, password = imap_account
+    if earlier is not None:
+        dovecot_server.append(user, password, "INBOX", earlier, datetime(2021, 7, 19, 9, 0, tzinfo=TZ))
+        run(path, "once")
     dovecot_server.append(
         user, password, "INBOX", _mail(f"two-{quota}@bs"), datetime(2021, 7, 20, 9, 0, tzinfo=TZ)
     )
     run(path, "once")
     return path
+
+
+def _receipt_bodies(smtp_server) -> dict[str, str]:
+    """The unit's receipts by the case number in their subject: 【回执】<case> ..."""
+    bodies = {}
+    for m in smtp_server.messages():
+        msg = email.message_from_bytes(m.data, policy=policy.default)
+        subject = str(msg["Subject"])
+        if "bsqzj@bs.example.cn" in str(msg["To"]) and subject.startswith("【回执】"):
+            bodies[subject.removeprefix("【回执】").split()[0]] = msg.get_body(("plain",)).get_content()
+    return bodies
 
 
 def test_two_accounts_within_the_quota_are_two_submissions(
@@ -65,3 +80,30 @@ def test_two_accounts_over_the_quota_are_named_to_the_unit(
     body = receipt.get_body(("plain",)).get_content()
     first, second = forms.two_accounts_values()
     assert first["账号名称"] in body and second["账号名称"] in body and "限推荐 1 个账号" in body, body
+
+
+def test_two_accounts_with_one_place_left_take_it_and_name_the_rest(
+    tmp_path, dovecot_server, imap_account, smtp_server
+):
+    """Quota 2, one account already nominated: the widened form's first account takes the
+    last place, the second is its own case, over the quota, and its receipt says so."""
+    earlier = submission(
+        "bsqzj@bs.example.cn",
+        "推荐表",
+        "earlier@bs",
+        nomination=Nomination.sample("白山市针灸学会", "白山针灸早前推荐"),
+        sent=datetime(2021, 7, 19, 9, 0, tzinfo=TZ),
+    )
+    path = _deliver(tmp_path, dovecot_server, imap_account, smtp_server, quota=2, earlier=earlier)
+    records = sorted(export(path), key=lambda r: r["case_no"])
+    assert len(records) == 3, [(r["case_no"], r["status"]) for r in records]
+    held, first, second = records
+    assert held["fields"]["账号名称"] == "白山针灸早前推荐" and held["status"] != "over_quota"
+    assert [first["fields"], second["fields"]] == forms.two_accounts_values()
+    assert first["status"] != "over_quota" and second["status"] == "over_quota"
+    bodies = _receipt_bodies(smtp_server)
+    assert set(bodies) == {held["case_no"], first["case_no"], second["case_no"]}, list(bodies)
+    told = bodies[second["case_no"]]
+    assert second["fields"]["账号名称"] in told and "限推荐 2 个账号" in told, told
+    assert held["case_no"] in told and first["case_no"] in told, told
+    assert "限推荐" not in bodies[first["case_no"]], bodies[first["case_no"]]
