@@ -125,7 +125,7 @@ class Measure:
     def __init__(self, w: str, body: etree._Element | None, styles: etree._Element | None) -> None:
         self.w = w
         self.page = Page()
-        self.size = DEFAULT_SIZE
+        self.size: float = DEFAULT_SIZE
         self.spacing: dict[str, float] = {}
         if styles is not None:
             self._styles(styles)

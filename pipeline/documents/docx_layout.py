@@ -131,7 +131,7 @@ class Layout:
 SNAP = 300.0  # twips: how far a body-anchored box may be moved to an empty cell (estimate error)
 
 
-def place(box: Box, layout: Layout, empty: set[int] | None = None) -> tuple[str, object] | None:
+def place(box: Box, layout: Layout, empty: set[int] | None = None) -> tuple[str, Cell | int] | None:
     """("cell", Cell) or ("block", index) where the box's first line shows; None when unknown.
 
     The vertical position is an estimate: a box positioned from outside the table (the

@@ -230,17 +230,16 @@ class _Walker:
         """Put each floating box's text where it shows, then list the body paragraphs."""
         empty = {id(c) for t in self.doc.tables for c in t.cells if not c.text.strip()}
         for box in self.boxes:
-            target = place(box, self.layout, empty) or self._home(box.anchor)
-            kind, where = target
-            if kind == "cell":
+            _, where = place(box, self.layout, empty) or self._home(box.anchor)
+            if isinstance(where, Cell):
                 where.text = f"{where.text}\n{box.text}".strip()
-            elif kind == "block" and self.body_texts[where] is not None:
+            elif isinstance(where, int) and self.body_texts[where] is not None:
                 self.body_texts[where] = f"{self.body_texts[where]}\n{box.text}"
             else:
                 self.body_texts.append(box.text)
         self.doc.paragraphs.extend(t.strip() for t in self.body_texts if t is not None and t.strip())
 
-    def _home(self, anchor: Anchor) -> tuple[str, object]:
+    def _home(self, anchor: Anchor) -> tuple[str, Cell | int | None]:
         """The anchor's own cell or paragraph: where a box goes when the layout cannot tell."""
         if anchor.table is not None:
             cell = self.grids.get(id(anchor.table), {}).get((anchor.row, anchor.col))

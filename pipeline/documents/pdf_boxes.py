@@ -95,7 +95,7 @@ class _Rulings:
     def __init__(self, edges: list[dict]) -> None:
         self.at: dict[tuple[str, int], list[dict]] = defaultdict(list)
         for e in edges:
-            orientation = e.get("orientation")
+            orientation = str(e.get("orientation"))
             pos = (e["top"] + e["bottom"]) / 2 if orientation == "h" else (e["x0"] + e["x1"]) / 2
             self.at[(orientation, _bucket(pos))].append(e)
 
