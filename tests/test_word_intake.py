@@ -1,10 +1,13 @@
-"""A 推荐表 widened to two accounts ("栏目 | 推荐账号一 | 推荐账号二") through the whole intake:
-real dovecot, real SMTP, `run.py once`. Within the unit's quota each account is its own
-submission with its own case number; over the quota the unit is told, naming both accounts."""
+"""Word structures of issue 19 through the whole intake (real dovecot, real SMTP, `run.py once`).
+
+A 推荐表 widened to two accounts ("栏目 | 推荐账号一 | 推荐账号二"): within the unit's quota each
+account is its own submission with its own case number; over the quota the unit is told which
+account, in Chinese, never dropped silently. A form saved as Word 2003 XML is read as the form."""
 
 from __future__ import annotations
 
 import email
+import json
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
@@ -107,3 +110,30 @@ def test_two_accounts_with_one_place_left_take_it_and_name_the_rest(
     assert second["fields"]["账号名称"] in told and "限推荐 2 个账号" in told, told
     assert held["case_no"] in told and first["case_no"] in told, told
     assert "限推荐" not in bodies[first["case_no"]], bodies[first["case_no"]]
+
+
+def test_word_xml_attachment_is_read_through_the_intake(tmp_path, dovecot_server, imap_account, smtp_server):
+    """A 推荐表 saved as Word 2003 XML, sent as mail clients label .xml (text/xml, or
+    application/octet-stream from QQ/Foxmail), is read as the form, not filed as an odd file."""
+    units = [{"name": "白山市针灸学会", "addresses": ["bsqzj@bs.example.cn"], "quota": 2}]
+    path = write_config(tmp_path, dovecot_server, imap_account, smtp_server, units=units)
+    user, password = imap_account
+    data = (Path(__file__).parent / "corpus" / "real" / "legacy_fields.xml").read_bytes()
+    for n, (maintype, subtype) in enumerate([("text", "xml"), ("application", "octet-stream")]):
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = (
+            "bsqzj@bs.example.cn",
+            "intake@society.example.cn",
+            "推荐表",
+        )
+        msg["Message-ID"] = f"<xml-{n}@bs>"
+        msg.set_content("附件是推荐表。")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename="附件1推荐表.xml")
+        dovecot_server.append(user, password, "INBOX", msg.as_bytes(), datetime(2021, 7, 20, 9, n, tzinfo=TZ))
+    run(path, "once")
+    expected = json.loads((Path(__file__).parent / "corpus" / "real" / "expected.json").read_text("utf-8"))
+    records = export(path)
+    assert len(records) == 2
+    for record in records:
+        assert record["fields"] == expected["legacy_fields.xml"]["fields"], record
+        assert record["status"] != "no_form", record["status"]
