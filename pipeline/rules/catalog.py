@@ -47,10 +47,13 @@ def is_late(config: Config, arrival: datetime) -> bool:
     return arrival > level.deadline + timedelta(minutes=level.grace_minutes)
 
 
-def over_quota_problem(form: FormSpec, quota: int, cases: list[str]) -> Problem:
+def over_quota_problem(form: FormSpec, quota: int, cases: list[str], nominee: str = "") -> Problem:
+    """`nominee` names the account this case holds: one mail may carry several (a widened
+    form), and their receipts share the subject and the file, so the unit must see which."""
     noun = form.noun
+    this = f"本次报送的{noun}“{nominee}”暂不能受理。" if nominee else ""
     msg = (
-        f"贵单位已推荐其他{noun}（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个{noun}。"
+        f"贵单位已推荐其他{noun}（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个{noun}。{this}"
         f"如需更换推荐{noun}，请先联系学会工作人员撤回原推荐。"
     )
     return Problem(form.identity_label, "over_quota", msg)
@@ -191,7 +194,8 @@ def _over_quota(ctx: Context) -> Outcome | None:
     others = [a for a in ctx.active if a.account_key != primary.account_key]
     quota = ctx.quota
     if len(others) >= quota:
-        problem = over_quota_problem(ctx.config.form, quota, [a.case_no for a in others])
+        cases = [a.case_no for a in others]
+        problem = over_quota_problem(ctx.config.form, quota, cases, primary.nominee)
         return Outcome(Status.OVER_QUOTA, [problem])
     return None
 
