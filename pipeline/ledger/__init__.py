@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import RawMail
 from . import journal as journal_mod
+from . import migrate
 from .migrate import upgrade_schema
 from .schema import (
     AttachmentRow,
@@ -28,6 +29,7 @@ from .schema import (
     MessageRow,
     OutboxResendRow,
     OutboxRow,
+    ReplyChangeRow,
     ScoreRow,
     SeenMessageId,
     StaffEntryRow,
@@ -47,6 +49,7 @@ __all__ = [
     "MessageRow",
     "OutboxResendRow",
     "OutboxRow",
+    "ReplyChangeRow",
     "ScoreRow",
     "SeenMessageId",
     "StaffEntryRow",
@@ -62,7 +65,7 @@ def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         db_path = Path(url[len("sqlite:///") :])
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": migrate.SQLITE_BUSY_SECONDS})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -71,7 +74,7 @@ def _make_engine(url: str) -> Engine:
             # WAL + NORMAL: a killed process loses nothing committed; only a power
             # cut may lose the last commits (their mail is fetched again: no loss).
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(migrate.SQLITE_BUSY_SECONDS * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
