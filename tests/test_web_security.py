@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from console_env import PASSWORDS, build, flashed
+from intake_env import export
 from starlette.testclient import TestClient
 
 from pipeline.config import load_config
@@ -113,6 +114,22 @@ def test_reviewers_cannot_decide_correct_or_read_mail(console):
     # Not accepted yet: reviewers cannot open it either.
     assert c.get(f"/case/{scan}").status_code == 403
     assert c.get("/scoring").status_code == 200
+
+
+def test_reviewers_see_the_nomination_not_the_mail_that_brought_it(console):
+    """Issue 20.6: a reviewer opening an accepted nomination sees its fields and files, not the
+    sender's address, the mail's subject, the staff's notes or the notices to the unit."""
+    accepted = next(r for r in export(console.config) if r["status"] == "accepted")
+    c = client(console)
+    sign_in(c, "王评委")
+    page = c.get(f"/case/{accepted['case_no']}").text
+    assert accepted["fields"]["账号名称"] in page
+    assert accepted["sender"] not in page and accepted["subject"] not in page
+    assert "处理记录" not in page and "发给单位的邮件" not in page and "下载原始邮件" not in page
+    staff = client(console)
+    sign_in(staff, "刘晶晶")
+    page = staff.get(f"/case/{accepted['case_no']}").text
+    assert accepted["sender"] in page and accepted["subject"] in page
 
 
 def test_a_post_without_the_csrf_token_is_refused(console):

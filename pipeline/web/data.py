@@ -7,7 +7,7 @@ task's wording and a notice are the same wherever staff meet them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -195,6 +195,25 @@ class CaseView:
     others: list[tuple[str, str]] = field(default_factory=list)  # other messages of the unit: (case, status)
     notices: list[MailLine] = field(default_factory=list)  # mails to the unit about this case
     version: int = 0  # sent back with every decision, correction and reply (staff.decisions.take)
+
+
+def for_reviewer(view: CaseView) -> CaseView:
+    """A case as a reviewer sees it: the nomination and its files, nothing of the mail that
+    brought it (who sent it from which address, its subject and text), the staff's notes,
+    the notices to the unit or the unit's other mail. Each role sees what it needs."""
+    return replace(
+        view,
+        sender="",
+        sender_name="",
+        subject="",
+        letter="",
+        groups={key: [] for key in view.groups},
+        history=[],
+        others=[],
+        notices=[],
+        superseded_by=None,
+        related_case=None,
+    )
 
 
 def available_actions(row: MessageRow, config: Config) -> list[str]:

@@ -45,6 +45,8 @@ async def case_page(request: Request):
     if view is None:
         raise HTTPException(404, f"找不到受理编号 {case_no}")
     _may_open(request, view.status)
+    if not current_user(request).may(Permission.READ_MAIL):
+        view = data.for_reviewer(view)
     previews = await run_in_threadpool(data.inline_previews, c.config, c.ledger, view)
     return page(
         request,
