@@ -11,8 +11,8 @@ from starlette.responses import FileResponse
 from ...accounts import Permission
 from ...errors import UserFacingError
 from ...model import Status
-from ...staff.replies import reply_opening
 from ...staff.decisions import ACTIONS, DecisionRequest, apply_decision, correct_field, preview_decision
+from ...staff.replies import reply_opening
 from .. import data
 from ..console import Console
 from ..http import (
