@@ -102,6 +102,8 @@ def test_reviewers_cannot_decide_correct_or_read_mail(console):
     for path, data in (
         (f"/case/{scan}/preview", {"action": "accept"}),
         (f"/case/{scan}/decide", {"action": "accept"}),
+        (f"/case/{scan}/edit", {"action": "accept"}),
+        (f"/case/{question}/reply/edit", {"text": "可以"}),
         (f"/case/{scan}/correct", {"field": "联系人", "value": "x"}),
         (f"/case/{question}/reply", {"text": "可以"}),
         ("/packet/select", {"action": "select", "case": scan}),

@@ -24,7 +24,8 @@ class Console:
         self.flash_key = _flash_key(self.ledger)
 
     def now(self) -> datetime:
-        return datetime.now(self.config.tz)
+        """The campaign's now (config `clock` when set), the same the digest and 催报 use."""
+        return self.config.now()
 
     @property
     def login_limit(self) -> int:
