@@ -1,6 +1,8 @@
-"""What staff typed survives the preview, and a reply says 您好 once (issue 20, items 8, 9, 11).
+"""A case page as staff use it (issue 20, items 7, 8, 9, 11).
 
 Chromium (Playwright, Debian's binary) against `run.py web`, at 1280 and 375 px:
+- the original stays in view beside the fields at desk width and can be zoomed without the
+  page scrolling sideways on a phone;
 - 返回修改 after a decision's preview brings back the chosen action, the ticked problems, the
   added request and the reason; after a reply's preview, the reply's text;
 - the reply staff compose carries one greeting, whether or not they wrote their own, and the
@@ -14,7 +16,7 @@ import email
 from email import policy
 
 import pytest
-from browser import DESKTOP, PHONE, new_page, shoot, sideways_overflow
+from browser import ARTIFACTS, DESKTOP, PHONE, new_page, shoot, sideways_overflow
 from console_env import PASSWORDS, build
 
 
@@ -122,4 +124,44 @@ def test_the_sent_reply_greets_once_and_its_message_is_not_in_the_url(browser, c
     body = reply.get_body(("plain",)).get_content()
     head = body.split("——")[0]
     assert head.count("您好") == 1 and head.count("天津市针灸学会：") == 1, body
+    page.context.close()
+
+
+def test_the_original_stays_beside_the_fields_and_zooms(browser, console):
+    scan = console.cases["bj-scan@bj.example.cn"]
+    page = sign_in(browser, console, "刘晶晶", DESKTOP)
+    page.goto(f"{console.url}/case/{scan}")
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
+    last = page.locator("dl.fields .field").last
+    assert "联系地址" in page.inner_text("dl.fields") and page.locator("dl.fields .field").count() >= 15
+    for field in ("联系人", "联系地址", None):
+        target = page.locator("dl.fields .field", has_text=field).first if field else last
+        target.scroll_into_view_if_needed()
+        assert page.evaluate("() => window.scrollY") > 600  # the page went down
+        pane = page.locator("#original").bounding_box()
+        picture = page.locator("#original img").first.bounding_box()
+        assert 0 <= pane["y"] < 100 and pane["y"] + pane["height"] <= 900 + 1, pane
+        assert picture["y"] < 900 and picture["y"] + picture["height"] > 200, picture  # on screen
+        beside = target.bounding_box()
+        assert beside["x"] > pane["x"] + pane["width"] - 1 and 0 <= beside["y"] < 900
+    # What staff see on the screen (a full-page shot would unstick the pane).
+    page.screenshot(path=str(ARTIFACTS / "case-original-beside-address-1280.png"))
+
+    width = page.locator("#original img").first.bounding_box()["width"]
+    page.click("#original button[data-zoom=in]")
+    page.click("#original button[data-zoom=in]")
+    assert page.inner_text("[data-zoom-level]") == "200%"
+    zoomed = page.locator("#original img").first.bounding_box()["width"]
+    assert zoomed > 1.9 * width, (width, zoomed)
+    assert sideways_overflow(page) <= 0  # the pane scrolls, not the page
+    page.screenshot(path=str(ARTIFACTS / "case-original-zoomed-1280.png"))
+    page.click("#original button[data-zoom=fit]")
+    assert abs(page.locator("#original img").first.bounding_box()["width"] - width) < 2
+    page.context.close()
+
+    page = sign_in(browser, console, "刘晶晶", PHONE)
+    page.goto(f"{console.url}/case/{scan}")
+    page.click("#original button[data-zoom=in]")
+    assert page.inner_text("[data-zoom-level]") == "150%"
+    look(page, "case-original-zoomed-375")
     page.context.close()
