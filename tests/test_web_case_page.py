@@ -165,3 +165,20 @@ def test_the_original_stays_beside_the_fields_and_zooms(browser, console):
     assert page.inner_text("[data-zoom-level]") == "150%"
     look(page, "case-original-zoomed-375")
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_overview_warns_of_a_shared_account_and_search_says_where(browser, console, width):
+    page = sign_in(browser, console, "刘晶晶", width)
+    page.goto(console.url + "/")
+    shared = page.locator("#shared + ul.shared li").first
+    assert "重复推荐" in shared.inner_text() and "1234567890" in shared.inner_text()
+    assert page.locator("a[href='/downloads/summary.xlsx']").is_visible()
+    look(page, f"overview-shared-account-{width}")
+    page.goto(console.url + "/messages")
+    page.fill("input[name=q]", "300 MB")
+    page.click("form.search button[type=submit]")
+    page.wait_for_load_state()
+    assert "在“邮件正文”中找到" in page.inner_text("table.list")
+    look(page, f"messages-search-mail-text-{width}")
+    page.context.close()

@@ -75,6 +75,15 @@ async def _case_page(request: Request, draft: dict[str, list[str]] | None = None
     if not current_user(request).may(Permission.READ_MAIL):
         view = data.for_reviewer(view)
     previews = await run_in_threadpool(data.inline_previews, c.config, c.ledger, view)
+    shared = []
+    if current_user(request).may(Permission.READ_MAIL):
+        every = await run_in_threadpool(data.shared_accounts, c.config, c.ledger)
+        # (the account, the other units' cases naming it)
+        shared = [
+            (a, [c for c in a.cases if c[0] != case_no])
+            for a in every
+            if any(c[0] == case_no for c in a.cases)
+        ]
     draft = draft or {}
     return page(
         request,
@@ -86,6 +95,7 @@ async def _case_page(request: Request, draft: dict[str, list[str]] | None = None
         flash=flash(request),
         draft={key: draft.get(key, []) for key in DRAFT_KEYS},
         reply_opening=reply_opening(c.config, view),
+        shared=shared,
     )
 
 
