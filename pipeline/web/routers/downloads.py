@@ -56,7 +56,11 @@ async def summary(request: Request):
     c = console(request)
     now = c.now()
     folder = _scratch(c.config)
-    path = await run_in_threadpool(summary_workbook, c.config, c.ledger, now, folder)
+    try:
+        path = await run_in_threadpool(summary_workbook, c.config, c.ledger, now, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return _send(path, f"汇总表_{now:%Y-%m-%d}.xlsx", XLSX, folder)
 
 
@@ -92,4 +96,7 @@ async def packet(request: Request):
     except (NothingSelected, PacketError) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return redirect("/packet", err=str(exc))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return _send(path, name, "application/zip", folder)
