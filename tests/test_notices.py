@@ -177,6 +177,22 @@ def test_a_stranger_assigned_over_quota_is_told_nothing_about_the_units_other_ma
         receipt
     )
 
+    # ...and, sending another account, which of its nominations holds the place.
+    deliver(
+        submission(
+            "tjzj@tj.example.cn",
+            "天津另一个账号",
+            "tj-3@tj.example.cn",
+            nomination=Nomination.sample("天津市针灸学会", "津沽针灸"),
+        ),
+        datetime(2021, 7, 23, 9, 0, tzinfo=TZ),
+    )
+    current = case_of(config, "tj-2@tj.example.cn")
+    before = len(smtp.messages())
+    run(config, "once")
+    (over,) = mails(smtp, before)
+    assert "超出名额" in over["Subject"] and f"受理编号 {current}" in text_of(over)
+
 
 def test_scan_receipt_is_for_staff_to_check_and_accept_repeats_nothing(society):
     config, smtp, deliver = society

@@ -63,10 +63,10 @@ def on_roster(config: Config, row: MessageRow) -> bool:
     return bool(row.unit) and Roster(config.units).unit_for(row.sender or "") == row.unit
 
 
-def _for_sender(config: Config, row: MessageRow, p) -> dict:
+def _for_sender(config: Config, row: MessageRow, p, known: bool) -> dict:
     """A reason as the sender reads it: the recorded over-quota reason names the unit's other
-    submissions for staff; the sender is told only that the quota is used."""
-    if p.get("code") == "over_quota":
+    submissions; a sender the roster does not give the unit is told only that the quota is used."""
+    if p.get("code") == "over_quota" and not known:
         return over_quota_for_sender(config.form, config.quota_for(row.unit)).as_dict()
     return p
 
@@ -92,7 +92,7 @@ def notice_text(
     # Only a submission that is still open asks the unit for anything.
     to_fix = groups["unit"] if status is Status.NEEDS_FIX else []
     reasons = (
-        [_for_sender(config, row, p) for p in groups["reason"]]
+        [_for_sender(config, row, p, known) for p in groups["reason"]]
         if status in (Status.LATE, Status.OVER_QUOTA, Status.UNKNOWN_UNIT, Status.REJECTED)
         else []
     )
