@@ -42,6 +42,7 @@ SLOW_FILES = {  # the costliest first: they also run first (see below)
     "test_legacy_files.py": "inputs made by LibreOffice",
     "test_pdf_reader.py": "PDFs made by LibreOffice",
     "test_serve.py": "run.py serve and the console beside it",
+    "test_second_campaign_end_to_end.py": "a second campaign through dovecot and SMTP (a .doc by LibreOffice)",
 }
 SLOW_FIXTURES = {  # wherever a test uses one of these
     "browser": "chromium",

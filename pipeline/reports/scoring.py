@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -26,7 +25,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from ..campaign import FormSpec, Kind, ScoringItem, ScoringSpec, builtin
 from .summary import LINK_FONT
 from .views import SubmissionView, account_name
-from .wording import nominee_noun
 from .xlsx_style import print_setup, put, put_formula, style_sheet
 
 _MULTIPLIERS = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000}
@@ -81,7 +79,7 @@ def prefill(accounts: list[SubmissionView], scoring: ScoringSpec) -> dict[tuple[
 
 def prefill_rule(item: ScoringItem, form: FormSpec) -> str:
     """The pre-fill rule of an objective item in words (for the 说明 sheet and the console)."""
-    field, noun = item.prefill.field, nominee_noun(form)
+    field, noun = item.prefill.field, form.noun
     return (
         f"按{field}折算：{field}最多的{noun}得 {item.points} 分，其余{noun}按“{field}的对数 ÷ 最多{field}的对数"
         f" × {item.points}”四舍五入取整；{field}为 0 或未填写时不预填，由评委打分。评委可以修改预填的分数。"
@@ -216,7 +214,7 @@ def build_scoring_xlsx(
         )
 
     ids = id_headers(form, scoring)
-    noun = nominee_noun(form)
+    noun = form.noun
     headers = [*ids[:4], f"{noun}链接", "原件", *(f"{r}\n总分" for r in reviewers), "平均分", "排名"]
     for col, text in enumerate(headers, start=1):
         put(summary, 1, col, text)
@@ -305,18 +303,3 @@ def _write_notes(ws, reviewers: list[str], form: FormSpec, scoring: ScoringSpec)
             put(ws, r, c, value)
     style_sheet(ws, widths={1: 16, 2: 70, 3: 10})
     print_setup(ws)
-
-
-# ---------------------------------------------------------------- until the console reads config.scoring
-
-
-@dataclass(frozen=True)
-class _ConsoleItem:
-    standard: str
-    name: str
-    rule: str
-    max_points: int
-
-
-# Deprecated: web/ still imports this; it goes when the console reads `config.scoring` (console helper).
-ITEMS = tuple(_ConsoleItem(i.group, i.name, i.rule, i.points) for i in builtin().scoring.items)

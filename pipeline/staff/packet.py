@@ -24,7 +24,7 @@ from ..outbox import enqueue, new_message
 from ..reports.blank_form import tag_of
 from ..reports.packet import account_folder, build_packet, form_file_name, summary_name
 from ..reports.views import SubmissionView, account_name
-from ..reports.wording import nominee_noun, quote_zh
+from ..reports.wording import quote_zh
 from ..templating import render
 from .sending import send_and_report
 
@@ -63,7 +63,7 @@ def selected_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
 def _check(config: Config, selected: list[SubmissionView]) -> None:
     if config.upstream is None:
         raise PacketError("配置中没有 upstream（上级），无需生成上报材料包。")
-    noun = nominee_noun(config.form)
+    noun = config.form.noun
     if not selected:
         raise NothingSelected(
             f"尚未选定上报{noun}：请先选定（python run.py decide 选定上报 受理编号，或在控制台“上报”页）。"
@@ -97,7 +97,7 @@ def cover_text(config: Config, selected: list[SubmissionView], part: int, parts:
         upstream=config.upstream.name,
         level_name=config.this_level.name,
         campaign=quote_zh(config.campaign),
-        noun=nominee_noun(form),
+        noun=form.noun,
         form_title=form.title,
         form_tag=tag_of(form),
         summary_name=summary_name(form),
@@ -120,7 +120,7 @@ def cover_text(config: Config, selected: list[SubmissionView], part: int, parts:
 
 
 def packet_subject(config: Config, part: int = 1, parts: int = 1) -> str:
-    return f"{config.this_level.name}推荐{quote_zh(config.campaign)}{nominee_noun(config.form)}材料" + (
+    return f"{config.this_level.name}推荐{quote_zh(config.campaign)}{config.form.noun}材料" + (
         f"（{part}/{parts}）" if parts > 1 else ""
     )
 
@@ -130,7 +130,7 @@ def plan_packet(config: Config, ledger: Ledger) -> PacketPlan:
     selected = selected_accounts(config, ledger)
     _check(config, selected)
     form = config.form
-    noun = nominee_noun(form)
+    noun = form.noun
     files = [(summary_name(form), f"各{noun}{form.title}内容一览")]
     for i, v in enumerate(selected, 1):
         folder = account_folder(i, v, form)

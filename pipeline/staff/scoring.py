@@ -18,7 +18,6 @@ from ..ledger.views import to_view
 from ..model import Status
 from ..reports.scoring import build_scoring_xlsx, prefill
 from ..reports.views import SubmissionView
-from ..reports.wording import nominee_noun
 
 
 class ScoringError(UserFacingError):
@@ -40,12 +39,6 @@ class Board:
     scores: dict[tuple[str, str, str], int]  # (reviewer, case_no, item) -> points
     prefilled: dict[tuple[str, str], int | None]  # (case_no, objective item) -> pre-filled points
     items: tuple[ScoringItem, ...] = ()  # the campaign's scoring items, in order
-
-    @property
-    def prefill(self) -> dict[str, int | None]:
-        """case_no -> pre-filled points of the first objective item (what the console page reads today)."""
-        item = next((i.name for i in self.items if i.prefill is not None), None)
-        return {case: pts for (case, name), pts in self.prefilled.items() if name == item}
 
 
 def scoring_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
@@ -98,7 +91,7 @@ def save_scores(
             raise journal.AlreadyApplied(entry_id)
         row = s.scalar(select(MessageRow).where(MessageRow.case_no == case_no))
         if row is None or row.status != Status.ACCEPTED.value:
-            noun = nominee_noun(config.form if config is not None else builtin().form)
+            noun = (config.form if config is not None else builtin().form).noun
             raise ScoringError(f"{case_no} 不是已受理的{noun}，不能评分。")
         existing = {
             r.item: r
@@ -167,7 +160,7 @@ def run_scoring(config: Config) -> str:
         scoring=config.scoring,
     )
     scored = sum(1 for r in board.rows if r.average is not None)
-    noun = nominee_noun(config.form)
+    noun = config.form.noun
     return (
         f"评分表已生成（{len(board.rows)} 个已受理{noun}，{len(board.reviewers) or 3} 位评委，"
         f"已评 {scored} 个）：{path}"
