@@ -200,7 +200,7 @@ def print_setup(ws: Worksheet, title_rows: str = "1:1") -> None:
 
 _STATE_COLOR = {
     "未报送": "missing",
-    "已报送待补正": "yellow",
+    "需补正": "yellow",
     "待人工核对": "yellow",
     "逾期": "red",
     "不予受理": "grey",

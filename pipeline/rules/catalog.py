@@ -48,12 +48,26 @@ def is_late(config: Config, arrival: datetime) -> bool:
 
 
 def over_quota_problem(form: FormSpec, quota: int, cases: list[str], nominee: str = "") -> Problem:
-    """`nominee` names the account this case holds: one mail may carry several (a widened
+    """The recorded reason, as staff read it (it names the unit's other submissions; a notice
+    to a sender the roster does not give the unit words it with `over_quota_for_sender`).
+    `nominee` names the account this case holds: one mail may carry several (a widened
     form), and their receipts share the subject and the file, so the unit must see which."""
     noun = form.noun
     this = f"本次报送的{noun}“{nominee}”暂不能受理。" if nominee else ""
     msg = (
         f"贵单位已推荐其他{noun}（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个{noun}。{this}"
+        f"如需更换推荐{noun}，请先联系学会工作人员撤回原推荐。"
+    )
+    return Problem(form.identity_label, "over_quota", msg)
+
+
+def over_quota_for_sender(form: FormSpec, quota: int) -> Problem:
+    """The over-quota reason as a notice says it to whoever sent the mail, who may not be
+    the unit's registered contact (a sender staff assigned to the unit): it names no
+    other submission, so a notice never shows a stranger another mail's case number."""
+    noun = form.noun
+    msg = (
+        f"贵单位此前已推荐其他{noun}，每单位限推荐 {quota} 个{noun}。"
         f"如需更换推荐{noun}，请先联系学会工作人员撤回原推荐。"
     )
     return Problem(form.identity_label, "over_quota", msg)

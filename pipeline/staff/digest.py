@@ -148,7 +148,22 @@ def staff_tasks(
             tasks.append(
                 StaffTask("来信待回复", "阅读来信并回复（或标记为已回复）。", config.case_link(v.case_no), v)
             )
+        elif status is Status.LATE:
+            tasks.append(late_task(config, v))
     return tasks
+
+
+def late_task(config: Config, view: SubmissionView) -> StaffTask:
+    """A submission that came after the deadline waits for a person's decision."""
+    arrival = view.arrival.astimezone(config.tz)
+    deadline = config.this_level.deadline.astimezone(config.tz)
+    return StaffTask(
+        "逾期",
+        f"{arrival:%m-%d %H:%M} 到达，晚于报送截止（{deadline:%m-%d %H:%M}）：决定“允许逾期”（随后照常核对）"
+        "或“不予受理”，单位会收到通知。",
+        config.case_link(view.case_no),
+        view,
+    )
 
 
 def _upstream(config: Config, s, selected: list[SubmissionView]) -> UpstreamInfo | None:
@@ -196,11 +211,12 @@ def build_digest_data(
         more_tasks = max(0, len(waiting) - MAX_TASKS)
         waiting = waiting[:MAX_TASKS]
         chosen = [b for b in index if b.selected and b.status == Status.ACCEPTED.value]
+        late = [b for b in index if b.status == Status.LATE.value]
         known = {b.id: v for b, v in zip(index, views, strict=True)} if every_view else {}
         for u in units:
             if u.submission is not None:
                 known.update({b.id: u.submission for b in index if b.case_no == u.submission.case_no})
-        missing = [b.id for b in (*changed, *waiting, *chosen) if b.id not in known]
+        missing = [b.id for b in (*changed, *waiting, *chosen, *late) if b.id not in known]
         known.update(views_of(s, config, missing))
         changes = []
         for b in changed:
