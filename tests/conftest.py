@@ -95,8 +95,14 @@ SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwis
     },
     "test_scoring.py": {"test_libreoffice_computes_totals_averages_and_ranking"},
     "test_form_docx.py": {"test_filled_forms_print_on_a4"},
-    "test_form_init.py": {"test_example_blank_form_as_doc_and_pdf"},
-    "test_second_campaign_reading.py": {"test_ocr_looks_for_the_campaign_form"},
+    "test_form_init.py": {"test_example_blank_form_as_doc_and_pdf", "test_the_command"},
+    "test_second_campaign_reading.py": {
+        "test_ocr_looks_for_the_campaign_form",
+        "test_extract_command_with_the_config",
+    },
+    "test_word_structures.py": {"test_gif_scan_is_read_by_ocr"},
+    "test_reply_rules.py": {"test_the_console_shows_each_reply_and_takes_a_proposal_in_one_click"},
+    "test_web_postgres.py": {"test_console_and_worker_share_a_postgresql_ledger"},
     "test_demo_live_apart.py": {"test_the_live_configuration_runs_beside_the_demo"},
     "test_ledger_migrations.py": {"test_workers_starting_together_migrate_once"},
     "test_restore_staff_work.py": {
