@@ -106,7 +106,7 @@ def test_one_sheet_per_reviewer_and_a_summary(sheet):
     assert summary.cell(4, 5).value == "gh_123456" and summary.cell(4, 5).hyperlink is None
     assert summary.cell(2, 6).hyperlink.target == "https://i.example.cn/case/TJ-01"
     for ws in wb.worksheets:
-        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
+        assert ws.print_title_rows == "$1:$1"  # the printed size: tests/test_printed_sheets.py
 
 
 def test_notes_show_no_formula_text(sheet):
@@ -195,7 +195,7 @@ def test_another_campaigns_scoring_rules(tmp_path: Path):
     assert [c.value for c in summary[1]][:6] == ["序号", "单位", "作品名称", "受理编号", "作品链接", "原件"]
     assert (
         summary.cell(2, 5).hyperlink.target == "https://example.cn/w1"
-        and summary.cell(2, 5).value == "打开作品"
+        and summary.cell(2, 5).value == "https://example.cn/w1"  # printed as its address
     )
     assert summary.cell(3, 5).value == "公众号文章" and summary.cell(3, 5).hyperlink is None
     notes = [c.value for row in wb["说明"].iter_rows() for c in row if isinstance(c.value, str)]

@@ -24,10 +24,11 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..campaign import FormSpec, Kind, ScoringItem, ScoringSpec, builtin
-from .summary import LINK_FONT
+from .print_layout import breakable_url, print_setup
+from .summary import LINK_FONT, LINK_WIDTH
 from .views import SubmissionView, account_name
 from .wording import nominee_noun
-from .xlsx_style import print_setup, put, put_formula, style_sheet
+from .xlsx_style import put, put_formula, style_sheet
 
 _MULTIPLIERS = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000}
 _NUMBER_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|千|w|k)?", re.IGNORECASE)
@@ -229,13 +230,15 @@ def build_scoring_xlsx(
         put(summary, row, 2, view.unit or "")
         put(summary, row, 3, account_name(view, form))
         put(summary, row, 4, view.case_no)
+        # Links print as their addresses: on paper a word that was a link says nothing.
         text, target = _link(view, form)
-        cell = put(summary, row, 5, f"打开{noun}" if target else text)
+        cell = put(summary, row, 5, breakable_url(text, LINK_WIDTH) if target else text)
         if target:
             cell.hyperlink, cell.font = target, LINK_FONT
         if link_base:
-            cell = put(summary, row, 6, f"{form.title}与材料")
-            cell.hyperlink, cell.font = f"{link_base.rstrip('/')}/case/{view.case_no}", LINK_FONT
+            case = f"{link_base.rstrip('/')}/case/{view.case_no}"
+            cell = put(summary, row, 6, breakable_url(case, LINK_WIDTH))
+            cell.hyperlink, cell.font = case, LINK_FONT
         else:
             put(summary, row, 6, "、".join(a.name for a in view.attachments))
         for i, title in enumerate(titles):
@@ -245,7 +248,11 @@ def build_scoring_xlsx(
         put_formula(summary, row, avg_col, f'=IF(COUNT({totals})=0,"",ROUND(AVERAGE({totals}),1))')
         span = f"${get_column_letter(avg_col)}$2:${get_column_letter(avg_col)}${last_row}"
         put_formula(summary, row, avg_col + 1, f'=IF({avg}="","",RANK({avg},{span}))')
-    style_sheet(summary, widths={1: 5, 5: 12, 6: 16} | {c: 10 for c in range(first_total, avg_col + 2)})
+    style_sheet(
+        summary,
+        widths={1: 5, 5: LINK_WIDTH, 6: LINK_WIDTH if link_base else 16}
+        | {c: 10 for c in range(first_total, avg_col + 2)},
+    )
     for cell in summary[1]:
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     summary.row_dimensions[1].height = 36
@@ -303,7 +310,7 @@ def _write_notes(ws, reviewers: list[str], form: FormSpec, scoring: ScoringSpec)
     for r, values in enumerate(rows, start=1):
         for c, value in enumerate(values, start=1):
             put(ws, r, c, value)
-    style_sheet(ws, widths={1: 16, 2: 70, 3: 10})
+    style_sheet(ws, widths={1: 16, 2: 56, 3: 8})
     print_setup(ws)
 
 

@@ -1,31 +1,48 @@
 """汇总表.xlsx for staff, and the one-sheet summary that goes up in the packet.
 
-Staff open this in WPS/Excel and print it on A4, so every sheet is set up for
-printing (landscape, one page wide, the header row repeated on every page)
-and the first sheet carries only what fits a page: one row per roster unit
-with its one clear state (UnitRow.state — the same as the digest and the
-console), including units that sent nothing; its columns are the form's short
-list (`FormSpec.summary_labels`). Every field of the form (the campaign's field
-registry) is on the second sheet; every message received is on the last. All
-user text is written as text, never as a formula; the original files are
-linked when the console's address is configured.
+Staff open this in WPS/Excel and print it on A4, and 科协 prints the packet's
+sheet, so every sheet is laid out to be read on paper (print_layout: the body
+never below 9 pt, long text wrapped in fixed widths, the header rows and the
+identifying columns repeated on every page). The first sheet carries only what
+fits a page: one row per roster unit with its one clear state (UnitRow.state —
+the same as the digest and the console), including units that sent nothing; its
+columns are the form's short list (`FormSpec.summary_labels`). Every field of the
+form (the campaign's field registry) is on the second sheet, a row per unit. The
+packet's sheet lays one to `FEW` nominees out down the page like the form itself
+(label | value). Every message received is on the last sheet. All user text is
+written as text, never as a formula; a link prints as its address (the console's
+page of the case), so the paper copy still says where to look.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..campaign import FormSpec, Kind, builtin
+from ..campaign import FormSpec, builtin
+from .print_layout import (
+    BODY_PT,
+    FALLBACK_WIDENING,
+    READABLE_PT,
+    breakable_url,
+    column_points,
+    print_setup,
+    printable_points,
+)
 from .views import SubmissionView, UnitRow, UnitState, fmt_size, fmt_time
-from .xlsx_style import print_setup, put, state_fill, status_fill, style_sheet
+from .xlsx_style import put, state_fill, status_fill, style_sheet
 
 MISSING_ZH = UnitState.MISSING.value
-LONG_TEXT_WIDTH = 40  # characters: long texts wrap inside the packet sheet's wide columns
+FEW = 3  # up to this many records print down the page, like the form (label | value)
+LABEL_WIDTH = 14  # the label column of a record laid out like the form
+MAX_VALUE_WIDTH = 78  # a value column of a record laid out like the form (portrait A4, one record)
+LINK_WIDTH = 28  # a column that prints a web address (broken after a "/" onto a second line)
 
 
 def unit_headers(form: FormSpec) -> tuple[str, ...]:
@@ -59,7 +76,7 @@ def packet_headers(form: FormSpec) -> tuple[str, ...]:
     return ("序号", "报送单位", *form.labels, form.title, "工作材料")
 
 
-LINK_FONT = Font(color="0563C1", underline="single")
+LINK_FONT = Font(name="Calibri", size=11, color="0563C1", underline="single")
 
 
 def problems_text(view: SubmissionView) -> str:
@@ -84,6 +101,11 @@ def _link(ws: Worksheet, row: int, col: int, text: str, target: str | None) -> N
         cell.font = LINK_FONT
 
 
+def case_url(link_base: str, case_no: str) -> str:
+    """The console's page of a case ("" without the console's address)."""
+    return f"{link_base.rstrip('/')}/case/{case_no}" if link_base else ""
+
+
 def _todo(unit_row: UnitRow) -> str:
     view = unit_row.submission
     state = unit_row.state
@@ -99,6 +121,7 @@ def _todo(unit_row: UnitRow) -> str:
 
 
 def _unit_sheet(ws: Worksheet, units: list[UnitRow], link_base: str, form: FormSpec) -> None:
+    """One row per roster unit; the 原件 column prints the console's address of the case."""
     headers = unit_headers(form)
     _write_row(ws, 1, list(headers))
     for row, unit_row in enumerate(units, start=2):
@@ -118,21 +141,26 @@ def _unit_sheet(ws: Worksheet, units: list[UnitRow], link_base: str, form: FormS
             ],
         )
         if view is not None:
-            target = f"{link_base.rstrip('/')}/case/{view.case_no}" if link_base else None
-            _link(ws, row, len(headers), "打开" if target else f"{len(view.attachments)} 个附件", target)
+            target = case_url(link_base, view.case_no)
+            text = breakable_url(target, LINK_WIDTH) if target else f"{len(view.attachments)} 个附件"
+            _link(ws, row, len(headers), text, target or None)
         ws.cell(row=row, column=3).fill = state_fill(unit_row.state)
-    style_sheet(ws, widths={1: 5, len(headers) - 1: 40, len(headers): 10})
-    print_setup(ws)
+    fixed = {"序号": 5, "单位": 14, "状态": 10, "受理编号": 17, "收到时间": 17, "待办 / 问题": 30}
+    fixed |= {label: form.field(label).sheet_width for label in form.summary_labels}
+    fixed["原件"] = LINK_WIDTH if link_base else 10
+    style_sheet(ws, widths={headers.index(k) + 1: v for k, v in fixed.items()})
+    print_setup(ws, title_cols="A:B")
 
 
 def _fields_sheet(ws: Worksheet, units: list[UnitRow], form: FormSpec) -> None:
+    """Every field of each unit's current submission, a row per unit (staff filter and
+    sort it; printed, it runs over several pages wide at a readable size)."""
+    shown = [u for u in units if u.submission is not None and u.submission.fields]
     headers = field_headers(form)
     _write_row(ws, 1, list(headers))
     row = 1
-    for unit_row in units:
+    for unit_row in shown:
         view = unit_row.submission
-        if view is None or not view.fields:
-            continue
         row += 1
         _write_row(
             ws,
@@ -144,16 +172,76 @@ def _fields_sheet(ws: Worksheet, units: list[UnitRow], form: FormSpec) -> None:
                 *(view.fields.get(lbl, "") for lbl in form.labels),
             ],
         )
-        read = view.fields_read or {}
+        corrected = _corrections(view, form)
         for col, label in enumerate(form.labels, start=len(headers) - len(form.labels) + 1):
-            if view.fields_read is not None and read.get(label, "") != view.fields.get(label, ""):
-                cell = ws.cell(row=row, column=col)
-                cell.comment = Comment(f"工作人员已更正；原识别值：{read.get(label, '') or '（空）'}", "系统")
-    # Fixed widths (each field's sheet width) that print on one landscape page: long texts
-    # wrap instead of widening the sheet.
-    widths = {"单位": 12, "受理编号": 17, "状态": 8} | {f.label: f.sheet_width for f in form.fields}
+            if label in corrected:
+                ws.cell(row=row, column=col).comment = Comment(corrected[label], "系统")
+    # Fixed widths (each field's sheet width): long texts wrap instead of widening the sheet.
+    widths = {"单位": 12, "受理编号": 17, "状态": 10} | {f.label: f.sheet_width for f in form.fields}
     style_sheet(ws, widths={headers.index(k) + 1: v for k, v in widths.items()})
-    print_setup(ws)
+    print_setup(ws, title_cols="A:B")
+
+
+def _corrections(view: SubmissionView, form: FormSpec) -> dict[str, str]:
+    """label -> the note on a value staff corrected (the value as read)."""
+    if view.fields_read is None:
+        return {}
+    read = view.fields_read
+    return {
+        label: f"工作人员已更正；原识别值：{read.get(label, '') or '（空）'}"
+        for label in form.labels
+        if read.get(label, "") != view.fields.get(label, "")
+    }
+
+
+Value = str | tuple[str, str | None]  # text, or (text, link target)
+
+
+@dataclass
+class Record:
+    """One record laid out like the form: its heading and (label, value) rows."""
+
+    heading: str
+    rows: list[tuple[str, Value]]
+    corrected: dict[str, str] = field(default_factory=dict)  # label -> note on a corrected value
+
+
+def write_records(ws: Worksheet, corner: str, records: list[Record]) -> None:
+    """A few records side by side, each down the page like the form: a label column,
+    then one value column per record, long text wrapped. Prints portrait for one
+    record, landscape for two or three, the body at full size."""
+    n = len(records)
+    put(ws, 1, 1, corner)
+    for i, record in enumerate(records):
+        put(ws, 1, 2 + i, record.heading)
+    labels = [label for label, _ in records[0].rows]
+    for r, label in enumerate(labels, start=2):
+        put(ws, r, 1, label)
+        for i, record in enumerate(records):
+            value = dict(record.rows).get(label, "")
+            text, target = value if isinstance(value, tuple) else (value, None)
+            _link(ws, r, 2 + i, text, target)
+            if label in record.corrected:
+                ws.cell(r, 2 + i).comment = Comment(record.corrected[label], "系统")
+    style_sheet(ws, widths={1: LABEL_WIDTH} | {2 + i: value_width(n) for i in range(n)})
+    ws.auto_filter.ref = None
+    ws.freeze_panes = "B2"
+    label_look = PatternFill("solid", fgColor="F2F2F2")
+    for r in range(2, len(labels) + 2):
+        cell = ws.cell(r, 1)
+        cell.fill = label_look
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    print_setup(ws, title_cols="A:A")
+
+
+def value_width(records: int) -> int:
+    """The widest value column that keeps `records` columns beside the label column on
+    one A4 page at a readable size wherever it is printed (print_layout's widest
+    rendering): portrait for one record, landscape for more."""
+    readable = FALLBACK_WIDENING * READABLE_PT / BODY_PT
+    page = printable_points(records > 1) / readable - column_points(LABEL_WIDTH) - 4
+    each = page / records / 0.75  # px
+    return max(12, min(MAX_VALUE_WIDTH, int((each - 5) / 7)))
 
 
 def build_summary_xlsx(
@@ -200,9 +288,17 @@ def build_summary_xlsx(
             ],
         )
         all_ws.cell(row=row, column=all_status_col).fill = status_fill(view.status)
-    style_sheet(all_ws)
-    print_setup(all_ws)
+    style_sheet(all_ws, widths=_all_widths(headers, form))
+    print_setup(all_ws, title_cols="A:B")
     return _save(wb, path)
+
+
+def _all_widths(headers: tuple[str, ...], form: FormSpec) -> dict[int, float]:
+    """Fixed widths for 全部来信, so long text wraps instead of widening the sheet."""
+    fixed = {"受理编号": 17, "单位": 12, "状态": 10, "发件人": 20, "邮件主题": 20, "收到时间": 17}
+    fixed |= {f.label: f.sheet_width for f in form.fields}
+    fixed |= {"问题": 30, "附件": 26, "超大附件链接": 26, "扫描件": 7, "人工决定": 30, "Message-ID": 24}
+    return {headers.index(k) + 1: v for k, v in fixed.items() if k in headers}
 
 
 def build_packet_summary(
@@ -213,34 +309,60 @@ def build_packet_summary(
     form: FormSpec | None = None,
     sheet_title: str = "推荐账号",
 ) -> Path:
-    """The packet's one sheet: a row per nominee, linked to its files in the zip.
+    """The packet's sheet for the next level: each nominee's every field, its unit and
+    its files in the zip (linked). One to `FEW` nominees are laid out down the page like
+    the form (what the next level prints and reads), followed by a sheet with a row per
+    nominee for pasting into their own list; more nominees get the row-per-nominee sheet
+    alone, printed over several pages wide at a readable size.
 
     `accounts[i]["files"]` are the zip paths of nominee i (its filled form first,
     `accounts[i]["form_file"]` when it was made).
     """
     form = form or builtin().form
-    headers = packet_headers(form)
     wb = Workbook()
-    ws = wb.active
-    ws.title = sheet_title[:31]
-    _write_row(ws, 1, list(headers))
-    for row, (view, account) in enumerate(zip(selected, accounts, strict=True), start=2):
-        _write_row(ws, row, [row - 1, view.unit or "", *(view.fields.get(lbl, "") for lbl in form.labels)])
-        files = account["files"]
-        filled = account.get("form_file")
-        _link(ws, row, len(headers) - 1, filled.rpartition("/")[2] if filled else "", filled)
-        others = [f.rpartition("/")[2] for f in files if f != filled]
-        _link(
-            ws,
-            row,
-            len(headers),
-            "、".join(others) or "（无）",
-            f"{account['folder']}/" if others else None,
-        )
-    long_text = {headers.index(label) + 1: LONG_TEXT_WIDTH for label in form.of_kind(Kind.LONG_TEXT)}
-    style_sheet(ws, widths={1: 5, **long_text})
-    print_setup(ws)
+    first = wb.active
+    pairs = list(zip(selected, accounts, strict=True))
+    if 0 < len(pairs) <= FEW:
+        first.title = sheet_title[:31]
+        records = [
+            Record(
+                f"{i}. {view.fields.get(form.identity_label, '') or account['folder']}",
+                [("报送单位", view.unit or "")]
+                + [(label, view.fields.get(label, "")) for label in form.labels]
+                + _file_cells(form, account),
+            )
+            for i, (view, account) in enumerate(pairs, start=1)
+        ]
+        write_records(first, "栏目", records)
+        _packet_rows(wb.create_sheet(f"{sheet_title}（每行一个）"[:31]), pairs, form)
+    else:
+        first.title = sheet_title[:31]
+        _packet_rows(first, pairs, form)
     return _save(wb, path)
+
+
+def _file_cells(form: FormSpec, account: dict) -> list[tuple[str, Value]]:
+    files = account["files"]
+    filled = account.get("form_file")
+    others = [f.rpartition("/")[2] for f in files if f != filled]
+    return [
+        (form.title, (filled or "", filled)),
+        ("工作材料", ("、".join(others) or "（无）", f"{account['folder']}/" if others else None)),
+    ]
+
+
+def _packet_rows(ws: Worksheet, pairs: list[tuple[SubmissionView, dict]], form: FormSpec) -> None:
+    """A row per nominee, every field a column, the files linked."""
+    headers = packet_headers(form)
+    _write_row(ws, 1, list(headers))
+    for row, (view, account) in enumerate(pairs, start=2):
+        _write_row(ws, row, [row - 1, view.unit or "", *(view.fields.get(lbl, "") for lbl in form.labels)])
+        for col, (_, (text, target)) in enumerate(_file_cells(form, account), start=len(headers) - 1):
+            _link(ws, row, col, text, target)
+    widths = {"序号": 5, "报送单位": 12, form.title: 24, "工作材料": 24}
+    widths |= {f.label: f.sheet_width for f in form.fields}
+    style_sheet(ws, widths={headers.index(k) + 1: v for k, v in widths.items()})
+    print_setup(ws, title_cols=f"A:{get_column_letter(headers.index(form.identity_label) + 1)}")
 
 
 def _save(wb: Workbook, path: Path) -> Path:
