@@ -53,17 +53,26 @@ demo: $(STAMP) demo-deps
 	$(PY) examples/make_demo.py
 	$(PY) examples/run_demo.py
 
+# Two pytest-xdist workers, one per core; a file's tests stay on one worker (--dist loadfile),
+# so its module fixtures (a console, converted documents) are built once. PYTEST_JOBS=0: one process.
+PYTEST_JOBS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile
+
+# Everything; about four minutes on a quiet 2-core machine.
 test: $(STAMP) system-deps
-	$(PY) -m pytest -q
+	$(PYTEST)
 
-test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+# The edit-test loop: under a minute, every package still runs (the `slow` list is in tests/conftest.py).
+test-fast: $(STAMP) system-deps
+	$(PYTEST) -m "not slow"
 
-# ruff, then the layers and no-cycle contracts of pyproject.toml's [tool.importlinter].
+# ruff (style and format); the layer and no-cycle contracts of pyproject.toml's [tool.importlinter];
+# mypy on the core packages listed in pyproject.toml.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipeline tests bench examples run.py
 	$(VENV)/bin/ruff format --check pipeline tests bench examples run.py
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: $(STAMP) system-deps
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import secrets
 
 import pytest
@@ -12,6 +13,115 @@ from pg import INSTALL_HINT as PG_INSTALL_HINT
 from pg import PgCluster, pg_bindir
 
 _user_numbers = itertools.count(1)
+
+# PP-OCR on one thread: the suite runs two workers on two cores, and two engines each
+# spinning a pool on both cores took ~40 % more CPU and longer (measured on test_ocr.py:
+# 70 s of CPU and 70 s wall with the default pools, 45 s and 44 s with one thread).
+# Set before anything starts: run.py children and the sandbox child inherit it.
+os.environ.setdefault("INTAKE_OCR_THREADS", "1")
+
+# ---------------------------------------------------------------- the `slow` mark
+# `make test-fast` (-m "not slow") is the edit-test loop: under a minute, and every
+# package still runs. What it leaves to `make test` carries the `slow` mark, given
+# here rather than on each test so the whole choice reads in one place. A test is
+# slow when it costs seconds of CPU: real processes started, killed or disturbed,
+# OCR of whole pages (3-6 s each), LibreOffice conversions, a browser, or a whole
+# console installation. (tests/test_suite_marks.py checks every name below exists.)
+
+SLOW_FILES = {  # the costliest first: they also run first (see below)
+    "test_ocr.py": "PP-OCR of whole scans and photos",
+    "test_ocr_pages.py": "PP-OCR of a 40-page scanned PDF",
+    "test_scale.py": "concurrent run.py workers, a 300-mail backlog",
+    "test_crash_harness.py": "24 SIGKILLed run.py processes over 120 mails",
+    "test_web_security.py": "a whole console installation (a scan read by OCR)",
+    "test_web_flows.py": "chromium against run.py web",
+    "test_terminal_noise.py": "run.py processes disturbed while they run",
+    "test_formats_pipeline.py": "every format through the mail pipeline (LibreOffice, OCR)",
+    "test_process_lifetime.py": "run.py killed while LibreOffice starts or OCR runs",
+    "test_convert.py": "LibreOffice conversions",
+    "test_legacy_files.py": "inputs made by LibreOffice",
+    "test_pdf_reader.py": "PDFs made by LibreOffice",
+    "test_serve.py": "run.py serve and the console beside it",
+}
+SLOW_FIXTURES = {  # wherever a test uses one of these
+    "browser": "chromium",
+    "console": "a whole console installation",
+    "legacy": "documents converted by LibreOffice",
+    "converter": "a warm LibreOffice",
+    "xls_book": "an .xls made by LibreOffice",
+    "private_dovecot": "a dovecot of the test's own, stopped or restarted",
+}
+SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwise fast
+    "test_faults.py": {
+        "test_ledger_locked_by_another_process_waits_then_processes_everything",
+        "test_file_size_limit_while_storing_raw_mail_loses_nothing",
+    },
+    "test_scan_prep.py": {
+        "test_survey_finds_the_turn_that_makes_text_upright",
+        "test_survey_measures_skew",
+        "test_flatten_undoes_a_photo_perspective",
+    },
+    "test_dispatch.py": {"test_mutated_files_never_raise"},
+    "test_big_messages.py": {"test_40mb_message_through_dovecot_is_fetched_in_pieces_and_parsed_identically"},
+    "test_mime_fuzz.py": {"test_structured_messages_never_raise"},
+    "test_notices.py": {"test_scan_receipt_is_for_staff_to_check_and_accept_repeats_nothing"},
+    "test_label_scan.py": {"test_label_matches_equals_full_scan"},
+    "test_cli.py": {  # real child processes with real pipes
+        "test_status_into_head_exits_quietly",
+        "test_ledger_commands_with_a_closed_pipe",
+        "test_extract_with_a_closed_pipe",
+        "test_only_a_closed_stdout_counts_as_a_closed_pipe",
+        "test_help_with_a_closed_pipe",
+        "test_once_with_a_closed_pipe_keeps_its_errors_and_exit_status",
+        "test_once_prints_errors_before_the_status_table",
+        "test_outside_the_venv_says_how_to_run_it",
+    },
+    "test_two_staff.py": {
+        "test_two_run_py_decide_processes_with_the_version_show_printed",
+        "test_the_console_decides_on_the_version_it_rendered",
+    },
+    "test_intake_steps.py": {"test_parse_reads_only_the_envelope_of_a_mail_too_big_to_open"},
+    "test_ledger_damage.py": {"test_damaged_sqlite_ledger_stops_every_command_with_one_chinese_line"},
+    "test_journal.py": {"test_rebuild_restores_split_accounts_and_staff_work_with_the_same_case_numbers"},
+    "test_ledger_recovery.py": {
+        "test_lost_or_emptied_sqlite_ledger_is_refused_then_rebuilt_without_sending_twice",
+        "test_ledger_restored_from_an_older_backup_is_refused_then_completed",
+        "test_emptied_postgresql_ledger_is_refused_then_rebuilt",
+    },
+    "test_summary.py": {
+        "test_opens_in_libreoffice",
+        "test_prints_on_a4_landscape_with_every_column_on_page_one",
+    },
+    "test_scoring.py": {"test_libreoffice_computes_totals_averages_and_ranking"},
+    "test_form_docx.py": {"test_filled_forms_print_on_a4"},
+    "test_form_init.py": {"test_example_blank_form_as_doc_and_pdf"},
+    "test_second_campaign_reading.py": {"test_ocr_looks_for_the_campaign_form"},
+    "test_demo_live_apart.py": {"test_the_live_configuration_runs_beside_the_demo"},
+    "test_ledger_migrations.py": {"test_workers_starting_together_migrate_once"},
+    "test_restore_staff_work.py": {
+        "test_restore_replays_what_staff_did_after_the_backup",
+        "test_a_ledger_put_back_by_hand_is_refused_until_rebuild",
+    },
+}
+
+
+def is_slow(item: pytest.Item) -> bool:
+    name = item.path.name
+    return (
+        name in SLOW_FILES
+        or getattr(item, "originalname", item.name) in SLOW_TESTS.get(name, ())
+        or not SLOW_FIXTURES.keys().isdisjoint(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
+    # The slow files first, costliest first (each keeps its own order): with two workers the
+    # long ones start early and the short ones fill in at the end, instead of one long file last.
+    order = {name: rank for rank, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))
 
 
 def _dovecot():

@@ -147,17 +147,7 @@ def build(tmp: Path, dovecot, *, start_web: bool = True, base_url: bool | str = 
 def add_accounts(config: Path, accounts: dict[str, str] | None = None) -> None:
     """`run.py user add … --password-stdin`, as an administrator would (name -> role)."""
     for name, role in (accounts or ROLES).items():
-        proc = subprocess.run(
-            [sys.executable, str(ROOT / "run.py"), "user", "add", name, "--role", role, "--password-stdin"]
-            + ["--config", str(config)],
-            input=PASSWORDS[name] + "\n",
-            capture_output=True,
-            text=True,
-            cwd=config.parent,
-            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-            timeout=60,
-        )
-        assert proc.returncode == 0, proc.stderr
+        run(config, "user", "add", name, "--role", role, "--password-stdin", input=PASSWORDS[name] + "\n")
 
 
 def start_console(config: Path, url: str, home: Path) -> subprocess.Popen:
@@ -169,7 +159,9 @@ def start_console(config: Path, url: str, home: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    # Waits for the event (the console answering), not for a time: the deadline only
+    # ends a start-up that failed without exiting.
+    deadline = time.monotonic() + 180
     while True:
         try:
             urllib.request.urlopen(f"{url}/healthz", timeout=2).read()

@@ -1,6 +1,7 @@
 """`run.py` as staff run it: closed pipes, bad input, the wrong Python, demo vs live outputs.
 
-Every command runs as a real child process with real pipes.
+The closed-pipe, output-order and wrong-Python tests run `run.py` as a real child process
+with real pipes; the others run the same `main()` in this process (tests/inprocess.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from inprocess import run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = str(ROOT / "run.py")
@@ -45,6 +47,9 @@ def write_config(tmp: Path, *, units: int = 2, mailboxes: dict[str, str] | None 
 def run_py(
     *args: str, cwd: Path = ROOT, python: list[str] | None = None, env=None
 ) -> subprocess.CompletedProcess:
+    """`python run.py ARGS` in `cwd`: in this process, unless another Python or environment is asked for."""
+    if python is None and env is None:
+        return run_main(list(args), cwd=cwd)
     return subprocess.run(
         [*(python or [sys.executable]), RUN, *args],
         capture_output=True,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inprocess import run_main
 
 from pipeline.cli.parser import COMMANDS, DECIDE_ACTIONS, build_parser
 
@@ -30,14 +30,8 @@ ENGLISH = [
 
 
 def run_py(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "run.py", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "100"},
-        timeout=60,
-    )
+    """`python run.py ARGS` in the project folder (in this process: tests/inprocess.py)."""
+    return run_main(list(args), cwd=ROOT, env={**os.environ, "COLUMNS": "100"})
 
 
 def assert_no_english(text: str) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from inprocess import run_main
 
 from pipeline.config import ConfigError, load_config, resolve_secrets
 
@@ -120,16 +120,10 @@ def test_from_address_must_be_the_login(tmp_path):
 
 
 def check_config(path: Path, **env: str) -> subprocess.CompletedProcess:
-    """`python run.py check-config` in a child, with no password variables set unless given."""
+    """`python run.py check-config` (in this process: tests/inprocess.py), with no
+    password variables set unless given."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), "check-config", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        env={**clean, **env},
-        cwd=path.parent,
-        timeout=60,
-    )
+    return run_main(["check-config", "--config", str(path)], cwd=path.parent, env={**clean, **env})
 
 
 def edited_rules(tmp_path: Path, *edits: tuple[str, str]) -> tuple[Path, str]:

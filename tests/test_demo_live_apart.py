@@ -7,25 +7,19 @@ the way `make demo` runs it (the demo mailbox, the same commands)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from inprocess import run_main
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_py(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=600,
-    )
+    """`python run.py ARGS` in `cwd` (in this process: tests/inprocess.py)."""
+    return run_main(list(args), cwd=cwd)
 
 
 def demo_run(repo: Path) -> None:

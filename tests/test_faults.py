@@ -22,8 +22,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import NO_RECEIPT, Planned, deliver, intake_config, mixed_messages, padded, run_py, start_py  # noqa: E402
-from intake_env import DEADLINE, Nomination, export, one_chinese_line, receipts_by_case, submission  # noqa: E402
+from common import NO_RECEIPT, Planned, deliver, intake_config, mixed_messages, padded, start_py  # noqa: E402
+from intake_env import (  # noqa: E402
+    DEADLINE,
+    Nomination,
+    export,
+    one_chinese_line,
+    receipts_by_case,
+    run_py,  # in this process, unless given a preexec_fn
+    submission,
+)
 
 from pipeline.outbox.queue import _safe_key  # noqa: E402
 

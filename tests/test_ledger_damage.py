@@ -16,8 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import deliver, intake_config, mixed_messages, run_py  # noqa: E402
-from intake_env import one_chinese_line  # noqa: E402
+from common import deliver, intake_config, mixed_messages  # noqa: E402
+from intake_env import one_chinese_line, run_py  # noqa: E402
 from mailservers import free_port  # noqa: E402
 from test_ledger_recovery import snapshot  # noqa: E402
 

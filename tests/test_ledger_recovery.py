@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import NO_RECEIPT, deliver, intake_config, mixed_messages, run_py  # noqa: E402
-from intake_env import export, one_chinese_line, receipts_by_case  # noqa: E402
+from common import NO_RECEIPT, deliver, intake_config, mixed_messages  # noqa: E402
+from intake_env import export, one_chinese_line, receipts_by_case, run_py  # noqa: E402
 
 
 def snapshot(config: Path) -> list[tuple]:

@@ -4,7 +4,7 @@ A real `run.py once` is SIGKILLed (the process alone, as `kill -9 PID` does)
 at the moment LibreOffice is starting, and while the sandbox child is busy
 recognising a scan (PP-OCR; the test waits for the sandbox's own `busy` report).
 Every process of that run carries an environment
-marker; within a couple of seconds none may be left (soffice, oosplash,
+marker; soon after, none may be left (soffice, oosplash,
 soffice.bin, the converter helper, the sandbox child, the watchdogs).
 """
 
@@ -32,7 +32,9 @@ from pipeline.documents.convert import Converter
 ROOT = Path(__file__).resolve().parent.parent
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 MARK = "INTAKE_LIFETIME_TEST"
-GRACE = 3.0  # seconds the children get to disappear after the parent's death
+# The children go within milliseconds of the parent's death; the wait ends as soon as none is
+# left, and GRACE only bounds a failing run (a busy machine must not fail a correct one).
+GRACE = 30.0
 
 
 def _config(tmp_path: Path, attachment: tuple[str, bytes, str, str]) -> Path:

@@ -18,10 +18,9 @@ from common import (  # noqa: E402
     intake_config,
     mixed_messages,
     peak_rss,
-    run_py,
     start_py,
 )
-from intake_env import export, receipts_by_case  # noqa: E402
+from intake_env import export, receipts_by_case, run_py  # noqa: E402  (run_py: in this process)
 
 
 def check_once(config: Path, plans: dict[str, list[Planned]], smtp) -> list[dict]:
@@ -54,8 +53,9 @@ def check_once(config: Path, plans: dict[str, list[Planned]], smtp) -> list[dict
     return records
 
 
-def run_concurrently(configs: list[Path], rounds: int = 3) -> None:
-    """Start `once` for every config at the same moment, `rounds` times."""
+def run_concurrently(configs: list[Path], rounds: int = 2) -> None:
+    """Start `once` for every config at the same moment, `rounds` times (the second
+    round finds everything done and must change nothing)."""
     for _ in range(rounds):
         procs = [start_py(c, "once", "--quiet") for c in configs]
         for p in procs:

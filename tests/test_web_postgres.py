@@ -6,26 +6,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import yaml
 from console_env import PASSWORDS
 from intake_env import TZ, Nomination, export, run, submission, write_config
-from pg import INSTALL_HINT, PgCluster, pg_bindir
 from starlette.testclient import TestClient
 
 from pipeline.accounts import add_user
 from pipeline.config import load_config
 from pipeline.web.app import create_app
-
-
-@pytest.fixture(scope="module")
-def pg_cluster():
-    if pg_bindir() is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    cluster = PgCluster()
-    cluster.start()
-    yield cluster
-    cluster.stop()
 
 
 def test_console_and_worker_share_a_postgresql_ledger(

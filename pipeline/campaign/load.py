@@ -54,10 +54,12 @@ def form_from_mapping(
     if data.get("fields") is None:
         base = builtin().form
         fields = base.fields
-        defaults = {"name": base.name, "title": base.title, "identity": base.identity, "layout": base.layout}
+        defaults = {"name": base.name, "title": base.title, "identity": base.identity}
+        default_layout = base.layout
     else:
         fields = _fields(data["fields"], f"{where}.fields", report)
-        defaults = {"name": "", "title": "推荐表", "identity": "", "layout": ()}
+        defaults = {"name": "", "title": "推荐表", "identity": ""}
+        default_layout = ()
     labels = [f.label for f in fields]
     if "required" in data:  # the older way: a list of the required labels
         required = _labels(data["required"], f"{where}.required", labels, report)
@@ -66,7 +68,7 @@ def form_from_mapping(
     if identity and identity not in labels:
         report(f"{where}.identity", f"没有栏目“{identity}”", f"写 fields 中的一个栏目名，如 {labels[0]}")
         identity = ""
-    layout = defaults["layout"]
+    layout = default_layout
     if "layout" in data:
         layout = _layout(data["layout"], f"{where}.layout", labels, report)
     other = tuple(_labels(data.get("other_labels") or [], f"{where}.other_labels", None, report))

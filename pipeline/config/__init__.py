@@ -100,6 +100,9 @@ class Smtp:
     daily_cap: int = 450
     max_receipts_per_sender_hour: int = 3
     timeout_seconds: int = 60
+    # A refused (4xx) or failed connection is tried again at once within a send,
+    # after this many seconds, then twice as many (3 tries in all).
+    retry_delay_seconds: float = 2.0
     # When set, mail is only written to outbox/ and never sent (demo, dry run).
     dry_run: bool = False
     # After a crash between DATA and the ledger commit, look for the mail in

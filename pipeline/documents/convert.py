@@ -174,8 +174,12 @@ class Converter:
     def __init__(self, workdir: Path | None = None, timeout: float = 60, use_uno: bool | None = None) -> None:
         self.timeout = timeout
         # Default: an flock-ed folder under the scratch root (storage.tmp_dir), swept if we are killed.
-        self._scratch = Workdir("convert") if workdir is None else None
-        self.workdir = self._scratch.path if self._scratch else Path(workdir)
+        self._scratch: Workdir | None = None
+        if workdir is None:
+            self._scratch = Workdir("convert")
+            self.workdir = self._scratch.path
+        else:
+            self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.use_uno = uno_available() if use_uno is None else use_uno
         self._lock = threading.Lock()
@@ -300,7 +304,8 @@ class Converter:
             return
         for stream in (proc.stdin, proc.stdout):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
         try:

@@ -148,7 +148,7 @@ def main(argv: list[str]) -> int:
                 continue
             try:
                 _convert(ctx, json.loads(line))
-                reply = {"ok": True}
+                reply: dict[str, object] = {"ok": True}
             except Exception as exc:
                 text = f"{type(exc).__name__}: {exc}"
                 # soffice crashed or the bridge died: the caller must start afresh.

@@ -11,6 +11,11 @@ from __future__ import annotations
 class DocumentError(Exception):
     """A file we cannot read; `message` is Chinese and says what to do."""
 
+    # Set by some raisers only (read with getattr): English detail for the log, and
+    # whether the converter asks its caller to try once more.
+    detail: str
+    retry: bool
+
     def __init__(self, code: str, message: str) -> None:
         # args == (code, message) so the exception survives pickling across processes.
         super().__init__(code, message)

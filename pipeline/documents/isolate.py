@@ -19,6 +19,7 @@ go to an flock-ed scratch folder (scratch.py), swept at the next start.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import pickle
 import resource
@@ -225,8 +226,9 @@ BUSY_NAME = "busy"  # in the child's scratch folder while a call runs: what it i
 def _mark_busy(path: str, func: Callable, args: tuple) -> None:
     """Say what the child is doing, where anyone can see it (`cat data/tmp/sandbox-*/busy`):
     a stuck sandbox names its job, and tests wait for this event rather than for CPU time.
-    A wrapper's first argument, when it is a function, is the job itself and is named too."""
-    names = [func, *args[:1]]
+    A wrapper's first argument, when it is a function, is the job itself and is named too;
+    a functools.partial is named by the function it wraps."""
+    names = [f.func if isinstance(f, functools.partial) else f for f in (func, *args[:1])]
     job = " ".join(
         f"{f.__module__}.{f.__qualname__}" for f in names if callable(f) and hasattr(f, "__qualname__")
     )

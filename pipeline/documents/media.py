@@ -91,7 +91,8 @@ def _mutagen_duration(data: bytes) -> float | None:
     try:
         from mutagen.mp4 import MP4
 
-        return float(MP4(io.BytesIO(data)).info.length)
+        info = MP4(io.BytesIO(data)).info
+        return float(info.length) if info is not None else None
     except Exception:
         return None
 

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from rapidocr_onnxruntime import RapidOCR
 
 MAX_SIDE = 2400  # we size images ourselves; the engine must not shrink them again
+# Threads ONNX Runtime may use for one recognition (default: its own choice, one per core).
+# The tests set 1 (tests/conftest.py): two test workers on two cores, each engine's pool
+# spinning on both cores, cost ~40 % more CPU and were slower as well.
+THREADS_ENV = "INTAKE_OCR_THREADS"
 
 # Full-width letters and digits (PP-OCR's dictionary has both; a lone "5" in a
 # cell often comes back as "５") and the full-width @.
@@ -91,7 +95,9 @@ def engine() -> RapidOCR:
 
             if _engine is not None:
                 _inherited.append(_engine)
-            _engine = RapidOCR(max_side_len=MAX_SIDE, print_verbose=False)
+            threads = os.environ.get(THREADS_ENV, "")
+            chosen = {"intra_op_num_threads": int(threads)} if threads.isdigit() and int(threads) > 0 else {}
+            _engine = RapidOCR(max_side_len=MAX_SIDE, print_verbose=False, **chosen)
             _owner = os.getpid()
         return _engine
 

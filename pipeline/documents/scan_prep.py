@@ -173,7 +173,9 @@ def _largest_quad(mask: np.ndarray, min_area: float, max_area: float) -> np.ndar
 def _order(pts: np.ndarray) -> np.ndarray:
     """Corners as top-left, top-right, bottom-right, bottom-left."""
     s, d = pts.sum(axis=1), np.diff(pts, axis=1).ravel()
-    return np.float32([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]])
+    return np.array(
+        [pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], dtype=np.float32
+    )
 
 
 def _side_angles(quad: np.ndarray) -> list[float]:
@@ -205,18 +207,20 @@ def _warp_to(img: np.ndarray, quad: np.ndarray, crop: bool) -> np.ndarray:
     tl, tr, br, bl = quad
     width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
     height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
-    origin = np.float32([0, 0]) if crop else tl
-    rect = np.float32([[0, 0], [width, 0], [width, height], [0, height]]) + origin
+    origin = np.array([0, 0], dtype=np.float32) if crop else tl
+    rect = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32) + origin
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), rect)
     h, w = img.shape[:2]
     size = (round(width), round(height))
     if not crop:
-        corners = cv2.perspectiveTransform(np.float32([[[0, 0], [w, 0], [w, h], [0, h]]]), matrix)[0]
+        corners = cv2.perspectiveTransform(
+            np.array([[[0, 0], [w, 0], [w, h], [0, h]]], dtype=np.float32), matrix
+        )[0]
         x0, y0 = corners.min(axis=0)
         x1, y1 = corners.max(axis=0)
         if x1 - x0 > 2 * w or y1 - y0 > 2 * h:
             return img  # a wild homography: leave the page alone
-        matrix = np.float64([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]]) @ matrix
+        matrix = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], dtype=np.float64) @ matrix
         size = (round(x1 - x0), round(y1 - y0))
     fill = paper_colour(img) if img.ndim == 3 else 255
     return cv2.warpPerspective(

@@ -82,9 +82,12 @@ def find_grids(gray: np.ndarray, boxes: list[TextBox], text_height: float) -> li
     grids = []
     for index in range(1, count):
         ys, xs = np.nonzero(labels == index)
-        box = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+        extent = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
         grid = _grid(
-            box, [s for s in rows if _inside(s, box, True)], [s for s in cols if _inside(s, box, False)], th
+            extent,
+            [s for s in rows if _inside(s, extent, True)],
+            [s for s in cols if _inside(s, extent, False)],
+            th,
         )
         if grid is not None:
             grids.append(grid)
@@ -251,7 +254,8 @@ def _grid(
     for r in range(nrows):
         for c in range(ncols):
             groups.setdefault(find(r * ncols + c), []).append((r, c))
-    cells, taken = [], set()
+    cells: list[GridCell] = []
+    taken: set[tuple[int, int]] = set()
     for slots in sorted(groups.values()):
         r0, r1 = min(r for r, _ in slots), max(r for r, _ in slots)
         c0, c1 = min(c for _, c in slots), max(c for _, c in slots)

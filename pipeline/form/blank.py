@@ -287,7 +287,7 @@ def _value_place(
 
     right = grid.place(label.row, label.col + max(label.col_span, 1))
     below = grid.place(label.row + max(label.row_span, 1), label.col)
-    below_ok = blank(below) and (below is True or below.col == label.col)
+    below_ok = blank(below) and (below is True or (isinstance(below, Cell) and below.col == label.col))
     left = grid.place(label.row, label.col - 1)
     in_band = any(isinstance(n, Cell) and id(n) in labelish for n in (left, right))
     if isinstance(right, Cell) and _SIGNATURE.search(right.text) and not _looks_like_field(right.text):

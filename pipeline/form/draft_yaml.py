@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Sequence
 
 import yaml
 
@@ -40,7 +41,7 @@ def scalar(value: object) -> str:
     return text if plain else json.dumps(text, ensure_ascii=False)
 
 
-def flow(items: list[object] | tuple[object, ...]) -> str:
+def flow(items: Sequence[object]) -> str:
     return "[" + ", ".join(scalar(i) for i in items) + "]"
 
 

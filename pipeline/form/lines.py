@@ -113,8 +113,9 @@ def values_from_lines(lines: list[str], vocab: Vocabulary) -> dict[str, LineValu
         else:
             value, start = "", li
         out[hit.canon] = LineValue(value.strip(), start, hit.wording)
-        if combos[k]:  # "联系人及手机：张三 138…": the value is shared
-            for canon, part in split_combined(combos[k][1], value.strip(), vocab.spec).items():
+        combo = combos[k]
+        if combo:  # "联系人及手机：张三 138…": the value is shared
+            for canon, part in split_combined(combo[1], value.strip(), vocab.spec).items():
                 if canon == hit.canon or canon not in out:
                     out[canon] = LineValue(part, start, canon)
     return out
@@ -163,7 +164,7 @@ def values_from_glued(lines: list[str], vocab: Vocabulary) -> dict[str, LineValu
         canon = labels[index]
         value = text[end:stop].strip(" \t\u3000\n:：")
         if canon in vocab.long_fields:  # may run over lines, up to a non-field label such as 推荐单位（盖章）
-            kept = []
+            kept: list[str] = []
             for part in value.split("\n"):
                 if kept and vocab.is_extra_label(part.split("：")[0].split(":")[0]):
                     break
@@ -171,8 +172,8 @@ def values_from_glued(lines: list[str], vocab: Vocabulary) -> dict[str, LineValu
             value = "\n".join(kept).strip()
         else:
             value = value.split("\n", 1)[0].strip()
-        line = max(i for i, s in enumerate(starts[:-1]) if s <= end)
-        out[canon] = LineValue(value, line, canon)
+        line_no = max(i for i, s in enumerate(starts[:-1]) if s <= end)
+        out[canon] = LineValue(value, line_no, canon)
     return out
 
 

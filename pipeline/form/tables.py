@@ -243,7 +243,7 @@ def _value_cells(
             right.append(cell)
     below = grid.at.get((label.row + rows, label.col))
     below_ok = usable(below) and below is not None and below.col == label.col
-    if below_ok and _in_band(label, grid, kinds):
+    if below_ok and below is not None and _in_band(label, grid, kinds):
         return [below]
     if right:
         return right

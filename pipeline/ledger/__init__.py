@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import RawMail
 from . import journal as journal_mod
+from . import migrate
 from .migrate import upgrade_schema
 from .schema import (
     AttachmentRow,
@@ -62,7 +63,7 @@ def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         db_path = Path(url[len("sqlite:///") :])
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": migrate.SQLITE_BUSY_SECONDS})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -71,7 +72,7 @@ def _make_engine(url: str) -> Engine:
             # WAL + NORMAL: a killed process loses nothing committed; only a power
             # cut may lose the last commits (their mail is fetched again: no loss).
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(migrate.SQLITE_BUSY_SECONDS * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -231,7 +232,7 @@ class Ledger:
                     s.add(KeyValueRow(key=key, value=value))
         except IntegrityError:  # another worker inserted the key first: update it
             with self.session() as s:
-                s.get(KeyValueRow, key, with_for_update=True).value = value
+                s.get_one(KeyValueRow, key, with_for_update=True).value = value
 
     def delete_kv(self, key: str) -> None:
         with self.session() as s:
@@ -250,7 +251,7 @@ class Ledger:
                 return row
         except IntegrityError:
             with self.session() as s:
-                return s.get(MailboxStateRow, name)
+                return s.get_one(MailboxStateRow, name)
 
     def record_decision(
         self, who: str, action: str, detail: str, case_no: str | None, unit: str | None

@@ -28,6 +28,10 @@ class LedgerUnreachable(LedgerError):
     """The database server cannot be reached (PostgreSQL) or the file cannot be opened."""
 
 
+class LedgerBusy(LedgerError):
+    """Another process has held the database's write lock for longer than we wait at start."""
+
+
 class LedgerEmpty(LedgerError):
     """An empty ledger beside a raw store / outbox that says mail was processed."""
 

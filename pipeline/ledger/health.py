@@ -17,7 +17,7 @@ and answers "file is not a database".
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -111,7 +111,7 @@ def refuse_if_rebuilding(engine: Engine) -> None:
         )
 
 
-def _eml_files(root: Path, skip: set[Path] = frozenset()) -> Iterator[Path]:
+def _eml_files(root: Path, skip: Set[Path] = frozenset()) -> Iterator[Path]:
     """Mail this configuration wrote there: <root>/<folder>/<name>.eml, one level down
     (the raw store's <sha[:2]>/, the outbox's <kind>/) — never deeper, so another
     configuration's folders inside it (the demo's outbox/demo/ in the live outbox/)

@@ -41,6 +41,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
 # pg_advisory_xact_lock key: "ledger migration" (any constant shared by every worker).
 PG_LOCK_KEY = 0x1ED6E2_0001
+# SQLite's busy timeout for every ledger connection: how long one statement waits for
+# another process's lock before "database is locked" (open.connect waits longer, in rounds).
+SQLITE_BUSY_SECONDS = 30.0
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> AlembicConfig:
@@ -78,7 +81,12 @@ def _head_in(folder: Path) -> str:
             if found.get("down_revision"):
                 parents.add(found["down_revision"])
     heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else scripts().get_current_head()
+    if len(heads) == 1:
+        return heads.pop()
+    current = scripts().get_current_head()
+    if current is None:  # no revision file at all: a broken installation
+        raise RuntimeError(f"no ledger migration found in {folder}")
+    return current
 
 
 def head() -> str:
@@ -167,13 +175,13 @@ def _locking_engine(engine: Engine) -> Engine:
     whose DDL is inside them); foreign keys are off, as batch migrations need."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return engine
-    locked = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 30})
+    locked = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_SECONDS})
 
     @event.listens_for(locked, "connect")
     def _connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # we say when transactions begin, not the driver
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from ..config import Config
 from . import Ledger, MessageRow, OutboxRow, claim_record
 from . import journal as journal_mod
-from .errors import RESTORE_HINT, LedgerDamaged, LedgerUnreachable, short_db_error
+from .errors import RESTORE_HINT, LedgerBusy, LedgerDamaged, LedgerUnreachable, short_db_error
 from .health import (
     describe_url,
     raise_if_damaged,
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 
 # URLs whose start-up checks passed in this process (serve checks once, at start).
 _checked: set[str] = set()
+
+# How long a start waits for another process's write lock (a migration, a rebuild, a
+# long commit on a loaded machine) before saying so. A lock is not damage.
+LOCK_WAIT_SECONDS = 600.0
 
 
 def journal_dir(config: Config) -> Path:
@@ -63,22 +68,48 @@ def open_ledger(config: Config, *, full_check: bool = False, recovering: bool = 
     return ledger
 
 
-def connect(url: str) -> Ledger:
-    """Ledger(url), with a damaged file or an unreachable server said in Chinese."""
+def connect(url: str, lock_wait: float | None = None) -> Ledger:
+    """Ledger(url), with a damaged file or an unreachable server said in Chinese.
+
+    A SQLite file locked by another process (two workers starting together while one
+    migrates; SQLite's own busy timeout ran out on a loaded machine) is waited for, up
+    to `lock_wait` seconds, and never reported as damage."""
     path = sqlite_path(url)
-    try:
-        return Ledger(url)
-    except DBAPIError as exc:
-        log.warning("ledger %s cannot be opened: %s", describe_url(url), exc)
-        detail = short_db_error(exc)
-        if path is not None:
-            raise LedgerDamaged(f"台账文件 {path} 无法打开（{detail}），可能已损坏。{RESTORE_HINT}") from exc
-        raise LedgerUnreachable(
-            f"无法连接台账数据库 {describe_url(url)}：{detail}。请确认数据库服务在运行、地址和账号正确。"
-        ) from exc
-    except SQLAlchemyError as exc:
-        log.warning("ledger %s cannot be opened: %s", describe_url(url), exc)
-        raise LedgerUnreachable(f"无法打开台账 {describe_url(url)}（{short_db_error(exc)}）。") from exc
+    wait = LOCK_WAIT_SECONDS if lock_wait is None else lock_wait
+    started = time.monotonic()
+    pause = 0.5
+    while True:
+        try:
+            return Ledger(url)
+        except DBAPIError as exc:
+            if path is not None and _locked(exc):
+                waited = time.monotonic() - started
+                if waited < wait:
+                    log.info("ledger %s is locked by another process; waiting (%.0f s so far)", path, waited)
+                    time.sleep(min(pause, max(wait - waited, 0.01)))
+                    pause = min(pause * 2, 10.0)
+                    continue
+                raise LedgerBusy(
+                    f"台账文件 {path} 被另一个进程锁住，等了 {round(waited / 60) or 1} 分钟仍未释放。"
+                    "请确认没有卡住的 once、serve、rebuild 或 restore 在运行（python run.py status 可查看），然后重试。"
+                ) from exc
+            log.warning("ledger %s cannot be opened: %s", describe_url(url), exc)
+            detail = short_db_error(exc)
+            if path is not None:
+                raise LedgerDamaged(
+                    f"台账文件 {path} 无法打开（{detail}），可能已损坏。{RESTORE_HINT}"
+                ) from exc
+            raise LedgerUnreachable(
+                f"无法连接台账数据库 {describe_url(url)}：{detail}。请确认数据库服务在运行、地址和账号正确。"
+            ) from exc
+        except SQLAlchemyError as exc:
+            log.warning("ledger %s cannot be opened: %s", describe_url(url), exc)
+            raise LedgerUnreachable(f"无法打开台账 {describe_url(url)}（{short_db_error(exc)}）。") from exc
+
+
+def _locked(exc: DBAPIError) -> bool:
+    """SQLite's 'database is locked' / 'database table is locked' (SQLITE_BUSY, SQLITE_LOCKED)."""
+    return "is locked" in str(exc.orig or exc).lower()
 
 
 def backfill_journal(ledger: Ledger, journal: journal_mod.Journal) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -23,7 +25,7 @@ def decision_lines(rows: list[DecisionRow], config: Config) -> list[str]:
     return [f"{d.at.astimezone(config.tz):%Y-%m-%d %H:%M} {d.who}：{d.detail}" for d in rows]
 
 
-def to_view(row: MessageRow, config: Config, decisions: list[DecisionRow] = ()) -> SubmissionView:
+def to_view(row: MessageRow, config: Config, decisions: Sequence[DecisionRow] = ()) -> SubmissionView:
     return SubmissionView(
         case_no=row.case_no or f"#{row.id}",
         unit=row.unit,
@@ -111,7 +113,8 @@ def views_of(s: Session, config: Config, ids: list[int]) -> dict[int, Submission
             for d in s.scalars(
                 select(DecisionRow).where(DecisionRow.case_no.in_(cases)).order_by(DecisionRow.id)
             ):
-                decisions.setdefault(d.case_no, []).append(d)
+                if d.case_no:  # the query asked for these cases only
+                    decisions.setdefault(d.case_no, []).append(d)
         for r in rows:
             out[r.id] = to_view(r, config, decisions.get(r.case_no or "", []))
     return out
@@ -125,7 +128,10 @@ def decisions_by_case(s: Session) -> dict[str, list[DecisionRow]]:
     return out
 
 
-def current_of_unit(rows: list) -> object | None:
+_Row = TypeVar("_Row", MessageRow, "Brief")
+
+
+def current_of_unit(rows: list[_Row]) -> _Row | None:
     """The submission that represents a unit now: newest active, else newest standing.
     Works on MessageRow or Brief."""
     for wanted in (ACTIVE, STANDING):
@@ -154,9 +160,10 @@ def unit_rows(
     result = [
         UnitRow(
             unit=unit.name,
-            submission=views[current[unit.name].id] if current[unit.name] else None,
-            other_count=len(by_unit.get(unit.name, [])) - (1 if current[unit.name] else 0),
+            submission=views[chosen.id] if chosen else None,
+            other_count=len(by_unit.get(unit.name, [])) - (1 if chosen else 0),
         )
         for unit in config.units
+        for chosen in [current[unit.name]]
     ]
     return result, ([views[b.id] for b in index] if every_view else [])

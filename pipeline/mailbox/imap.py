@@ -540,6 +540,7 @@ class ImapSource:
                 return False
             renew_at = self._clock() + min(remaining, IDLE_RENEW_SECONDS)
             client.idle()
+            log.info("%s: IDLE: waiting for new mail", self.name)  # tests wait for this line
             quick_empty = 0
             try:
                 while (left := renew_at - self._clock()) > 0:

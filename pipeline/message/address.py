@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from email.errors import HeaderParseError
-from email.headerregistry import Address, HeaderRegistry
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
+from typing import cast
 
 _REGISTRY = HeaderRegistry()
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
@@ -64,7 +65,7 @@ def strict_addresses(text: str) -> list[str]:
     found: list[str] = []
     try:
         header = _REGISTRY("to", text)
-        parsed = [a.addr_spec for a in header.addresses]
+        parsed = [a.addr_spec for a in cast(AddressHeader, header).addresses]
         clean = not header.defects
     except Exception:  # the registry's parser raises on some hostile input
         parsed, clean = [], False
@@ -86,7 +87,9 @@ def strict_addresses(text: str) -> list[str]:
 
 def _elements(text: str) -> list[str]:
     """Split an address list at commas outside quotes, angle brackets and comments."""
-    parts, current, quoted, angle, comment = [], [], False, 0, 0
+    parts: list[str] = []
+    current: list[str] = []
+    quoted, angle, comment = False, 0, 0
     escaped = False
     for ch in text:
         if escaped:

@@ -156,7 +156,10 @@ def decode_mixed(data: bytes) -> tuple[str, int]:
     undecodable = 0
     j = n
     while j > 0:
-        i, text, bad = back[j]
+        step = back[j]
+        if step is None:  # cannot happen: every byte can at least be read as U+FFFD
+            raise AssertionError(f"no reading reaches byte {j}")
+        i, text, bad = step
         pieces.append(text)
         undecodable += bad
         j = i

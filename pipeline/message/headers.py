@@ -55,7 +55,7 @@ def _header_text(value: str | Header | None) -> str:
         # compat32 wraps raw 8-bit values in Header(unknown-8bit); rebuild the
         # original bytes as surrogate escapes so we decode them ourselves.
         try:
-            return "".join(str(chunk) for chunk, _charset in value._chunks)
+            return "".join(str(chunk) for chunk, _charset in value._chunks)  # type: ignore[attr-defined]
         except Exception:
             return str(value)
     return str(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from email.message import Message
+from email.utils import collapse_rfc2231_value
 
 from .headers import addresses, header_text, raw_header
 
@@ -53,7 +54,8 @@ def _reason(msg: Message, body: str, own: set[str]) -> str | None:
         return f"群发或自动邮件（Precedence: {precedence}）"
     ctype = (msg.get_content_type() or "").lower()
     if ctype == "multipart/report":
-        report = (msg.get_param("report-type") or "").lower() if _safe_params(msg) else ""
+        param = msg.get_param("report-type") if _safe_params(msg) else None
+        report = collapse_rfc2231_value(param).lower() if param else ""
         return f"退信或回执报告（multipart/report{'; ' + report if report else ''}）"
     local = sender.split("@", 1)[0] if sender else ""
     if local in _BOUNCE_SENDERS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Sequence
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -35,7 +36,7 @@ def new_message(
     references: list[str] | None = None,
     automatic: bool = True,
     case_no: str | None = None,
-    attachments: list[Path] = (),
+    attachments: Sequence[Path] = (),
 ) -> EmailMessage:
     msg = EmailMessage()
     from_addr = config.smtp.from_addr or "intake@localhost"

@@ -19,8 +19,10 @@ import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from ..config import Config
@@ -81,7 +83,8 @@ def deliver_one(
         where = [OutboxRow.id == row_id, OutboxRow.state == "pending"]
         if due_only:
             where.append(OutboxRow.next_try_at <= utcnow())
-        taken = s.execute(
+        taken = _rowcount(
+            s,
             update(OutboxRow)
             .where(*where)
             .values(
@@ -90,11 +93,11 @@ def deliver_one(
                 last_error=SENDING_MARK + WORKER_ID,
                 next_try_at=utcnow() + sending_lease(config),
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if not taken:
             return None
-        row = s.get(OutboxRow, row_id)
+        row = s.get_one(OutboxRow, row_id)
         stage(s, OUTBOX, outbox_record(row, "sending"))
         path, rcpts = Path(row.eml_path), list(row.recipients)
     try:
@@ -116,6 +119,11 @@ def deliver_one(
     return record_result(ledger, config, row_id, result)
 
 
+def _rowcount(session: Session, statement: Update) -> int:
+    """Rows a compare-and-set UPDATE changed (an UPDATE's result is a CursorResult)."""
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount
+
+
 def _missing(path: Path):
     from .smtp_send import SendResult
 
@@ -124,7 +132,7 @@ def _missing(path: Path):
 
 def record_result(ledger: Ledger, config: Config, row_id: int, result) -> SendOutcome:
     with ledger.session() as s:
-        row = s.get(OutboxRow, row_id)
+        row = s.get_one(OutboxRow, row_id)
         if result.ok:
             row.state, row.sent_at, row.last_error, row.unknown_sends = "sent", utcnow(), None, 0
             event = "sent"
@@ -170,12 +178,13 @@ def settle_uncertain(
                 continue  # another worker settled or resent it meanwhile
             unknown = (row.unknown_sends or 0) + (1 if state == "sending" else 0)
             values, event = _settlement(found, unknown)
-            changed = s.execute(
+            changed = _rowcount(
+                s,
                 update(OutboxRow)
                 .where(OutboxRow.id == row_id, OutboxRow.state == state, OutboxRow.attempts == attempts)
                 .values(**values)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+                .execution_options(synchronize_session=False),
+            )
             if not changed:
                 continue
             s.refresh(row)

@@ -52,7 +52,7 @@ def checked_addresses(texts: list[str]) -> list[str]:
     bad = [p for p in parts if not valid_address(p)]
     if bad:
         raise ResendRefused(f"“{'、'.join(bad)}”不是有效的邮箱地址，请写成 用户名@域名 的形式。")
-    return list(dict.fromkeys(valid_address(p) for p in parts))
+    return list(dict.fromkeys(a for a in (valid_address(p) for p in parts) if a))
 
 
 def refusal(row: OutboxRow, config: Config) -> str | None:

@@ -64,4 +64,4 @@ def _send_one(ledger: Ledger, config: Config, sender, row: OutboxRow) -> SendOut
         if outcome is not None:
             return outcome
     with ledger.session() as s:  # sent earlier, failed earlier, or taken by another worker
-        return outcome_of(s.get(OutboxRow, row.id))
+        return outcome_of(s.get_one(OutboxRow, row.id))

@@ -31,6 +31,8 @@ def sent_folder_checker(config: Config) -> Callable[[str], bool | None] | None:
             with IMAPClient(box.host, port=box.port, ssl=box.ssl, timeout=timeout) as client:
                 if box.starttls:
                     client.starttls()
+                if box.password is None:
+                    raise ValueError(f"mailboxes[{name}].password is not set")
                 client.login(box.user, box.password.resolve(f"mailboxes[{name}].password"))
                 if client.has_capability("ID"):
                     client.id_({"name": "nomination-intake"})

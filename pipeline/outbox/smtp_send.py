@@ -88,7 +88,7 @@ class SmtpSender:
         *,
         password: str | None = None,
         tries: int = 3,
-        retry_delay: float = 2.0,
+        retry_delay: float | None = None,
         ssl_context: ssl.SSLContext | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -107,7 +107,7 @@ class SmtpSender:
         self.sender = sender
         self._password = password
         self._tries = max(1, tries)
-        self._retry_delay = retry_delay
+        self._retry_delay = smtp.retry_delay_seconds if retry_delay is None else retry_delay
         self._ssl_context = ssl_context
         self._sleep = sleep
         self._clock = clock

@@ -50,7 +50,9 @@ def main(argv: list[str]) -> int:
             autogenerate=True,
             rev_id=rev_id,
         )
-    print(f"wrote {script.path}")
+    for made in script if isinstance(script, list) else [script]:
+        if made is not None:
+            print(f"wrote {made.path}")
     for change in diff:
         print(f"  {change[0] if isinstance(change, tuple) else change}")
     return 0

@@ -13,6 +13,8 @@ ALTER TABLE on PostgreSQL.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
@@ -20,7 +22,7 @@ from sqlalchemy.engine import Connection
 from pipeline.ledger.schema import Base, UtcDateTime
 
 
-def render_item(type_: str, obj, autogen_context) -> str | bool:
+def render_item(type_: str, obj, autogen_context) -> str | Literal[False]:
     """Our UtcDateTime is DATETIME in the database: a migration must not import app types
     (they change over time; a revision must keep meaning what it meant)."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
@@ -47,7 +49,10 @@ given = context.config.attributes.get("connection")
 if given is not None:
     run(given)
 else:
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("sqlalchemy.url is not set (make migration sets it).")
+    engine = create_engine(url)
     try:
         with engine.begin() as conn:
             run(conn)
