@@ -42,6 +42,7 @@ SLOW_FILES = {  # the costliest first: they also run first (see below)
     "test_legacy_files.py": "inputs made by LibreOffice",
     "test_pdf_reader.py": "PDFs made by LibreOffice",
     "test_serve.py": "run.py serve and the console beside it",
+    "test_printed_sheets.py": "every sheet printed to PDF by LibreOffice",
 }
 SLOW_FIXTURES = {  # wherever a test uses one of these
     "browser": "chromium",
@@ -90,7 +91,7 @@ SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwis
     },
     "test_summary.py": {
         "test_opens_in_libreoffice",
-        "test_prints_on_a4_landscape_with_every_column_on_page_one",
+        "test_prints_on_a4_landscape_readable",
     },
     "test_scoring.py": {"test_libreoffice_computes_totals_averages_and_ranking"},
     "test_form_docx.py": {"test_filled_forms_print_on_a4"},
