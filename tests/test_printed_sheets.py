@@ -1,17 +1,22 @@
 """Every sheet a person prints, printed: each worksheet converted to PDF by LibreOffice
 and measured (tests/printed.py). The body is never below 9 pt on A4, a few accounts
 print down the page like the form, long text wraps, and links print as addresses.
+(A few accounts read down the page in their filled 推荐表, the form itself.)
 The pages are kept as PDFs and PNGs under test-artifacts/printed/ to look at."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pdfplumber
+from fixtures_forms import soffice_convert
 from printed import READABLE_PT, print_workbook, render_page
 
 from pipeline.campaign import builtin
 from pipeline.model import Status
+from pipeline.reports.form_docx import render_form_docx
 from pipeline.reports.scoring import build_scoring_xlsx
 from pipeline.reports.summary import build_packet_summary, build_summary_xlsx
 from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow
@@ -78,18 +83,25 @@ def test_summary_prints_readable_with_addresses(tmp_path: Path):
     assert printed["推荐表内容"].text.count("期") == LONG.count("期") * len(VIEWS)
 
 
-def test_packet_sheet_for_one_account_reads_like_the_form(tmp_path: Path):
+def test_packet_record_for_one_account_reads_like_the_form(tmp_path: Path):
+    """One account up: its sheet prints readable, and its record laid out like the form
+    (the filled 推荐表 beside it in the packet) prints on portrait A4, body >= 9 pt,
+    the long 简介 whole."""
     path = build_packet_summary(VIEWS[:1], _accounts(VIEWS[:1]), tmp_path / "推荐账号汇总表.xlsx", form=FORM)
-    printed = print_workbook(path, tmp_path, tag="推荐账号1")
-    first = printed["推荐账号"]
-    _look(first, "推荐账号1")
-    assert first.smallest >= READABLE_PT and not first.landscape and first.pages == 1
-    # Down the page like the form: every label, then its value, on the one page.
-    for label in FORM.labels:
-        assert label.replace(" ", "") in first.text, label
-    assert LONG.replace(" ", "")[:40] in first.text
-    for sheet in printed.values():
-        assert sheet.smallest >= READABLE_PT, (sheet.name, sheet.smallest)
+    sheet = print_workbook(path, tmp_path, tag="推荐账号1")["推荐账号"]
+    _look(sheet, "推荐账号1")
+    assert sheet.smallest >= READABLE_PT, sheet.smallest
+    docx = render_form_docx(VIEWS[0].fields, VIEWS[0].unit, FORM, tmp_path / "推荐表.docx").path
+    pdf = soffice_convert({"推荐表.docx": docx.read_bytes()}, tmp_path / "form-pdf")["推荐表.docx"]
+    render_page(pdf, "推荐表-1")
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        chars = [c for p in doc.pages for c in p.chars if c["text"].strip()]
+        text = "".join(p.extract_text() for p in doc.pages).replace(" ", "").replace("\n", "")
+        assert doc.pages[0].width < doc.pages[0].height  # portrait, like the form
+    assert min(c["size"] for c in chars) >= READABLE_PT
+    for label in FORM.labels:  # (a long label wraps around its value's first line)
+        assert label.replace(" ", "")[:5] in text, label
+    assert text.count("期") == LONG.count("期")
 
 
 def test_packet_sheet_for_many_accounts_stays_readable(tmp_path: Path):

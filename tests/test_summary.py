@@ -342,10 +342,7 @@ def test_sheets_follow_the_campaigns_form(tmp_path: Path):
         form=work,
         sheet_title="推荐作品",
     )
-    # One work: laid out down the page like the form; the row-per-work sheet follows.
-    down = openpyxl.load_workbook(sheet)["推荐作品"]
-    assert [down.cell(r, 1).value for r in range(2, 4)] == ["报送单位", work.labels[0]]
-    ws = openpyxl.load_workbook(sheet)["推荐作品（每行一个）"]
+    ws = openpyxl.load_workbook(sheet)["推荐作品"]
     assert [c.value for c in ws[1]] == list(packet_headers(work))
     assert ws.cell(2, packet_headers(work).index("申报表") + 1).hyperlink.target == "1_穴位科普/申报表.docx"
     assert (

@@ -8,40 +8,28 @@ fits a page: one row per roster unit with its one clear state (UnitRow.state —
 the same as the digest and the console), including units that sent nothing; its
 columns are the form's short list (`FormSpec.summary_labels`). Every field of the
 form (the campaign's field registry) is on the second sheet, a row per unit. The
-packet's sheet lays one to `FEW` nominees out down the page like the form itself
-(label | value). Every message received is on the last sheet. All user text is
+packet's sheet is a row per nominee; each nominee's record laid out like the form
+is its filled 推荐表 in the packet. Every message received is on the last sheet. All user text is
 written as text, never as a formula; a link prints as its address (the console's
 page of the case), so the paper copy still says where to look.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..campaign import FormSpec, builtin
-from .print_layout import (
-    BODY_PT,
-    FALLBACK_WIDENING,
-    READABLE_PT,
-    breakable_url,
-    column_points,
-    print_setup,
-    printable_points,
-)
+from .print_layout import breakable_url, print_setup
 from .views import SubmissionView, UnitRow, UnitState, fmt_size, fmt_time
 from .xlsx_style import put, state_fill, status_fill, style_sheet
 
 MISSING_ZH = UnitState.MISSING.value
-FEW = 3  # up to this many records print down the page, like the form (label | value)
-LABEL_WIDTH = 14  # the label column of a record laid out like the form
-MAX_VALUE_WIDTH = 78  # a value column of a record laid out like the form (portrait A4, one record)
 LINK_WIDTH = 28  # a column that prints a web address (broken after a "/" onto a second line)
 
 
@@ -194,56 +182,6 @@ def _corrections(view: SubmissionView, form: FormSpec) -> dict[str, str]:
     }
 
 
-Value = str | tuple[str, str | None]  # text, or (text, link target)
-
-
-@dataclass
-class Record:
-    """One record laid out like the form: its heading and (label, value) rows."""
-
-    heading: str
-    rows: list[tuple[str, Value]]
-    corrected: dict[str, str] = field(default_factory=dict)  # label -> note on a corrected value
-
-
-def write_records(ws: Worksheet, corner: str, records: list[Record]) -> None:
-    """A few records side by side, each down the page like the form: a label column,
-    then one value column per record, long text wrapped. Prints portrait for one
-    record, landscape for two or three, the body at full size."""
-    n = len(records)
-    put(ws, 1, 1, corner)
-    for i, record in enumerate(records):
-        put(ws, 1, 2 + i, record.heading)
-    labels = [label for label, _ in records[0].rows]
-    for r, label in enumerate(labels, start=2):
-        put(ws, r, 1, label)
-        for i, record in enumerate(records):
-            value = dict(record.rows).get(label, "")
-            text, target = value if isinstance(value, tuple) else (value, None)
-            _link(ws, r, 2 + i, text, target)
-            if label in record.corrected:
-                ws.cell(r, 2 + i).comment = Comment(record.corrected[label], "系统")
-    style_sheet(ws, widths={1: LABEL_WIDTH} | {2 + i: value_width(n) for i in range(n)})
-    ws.auto_filter.ref = None
-    ws.freeze_panes = "B2"
-    label_look = PatternFill("solid", fgColor="F2F2F2")
-    for r in range(2, len(labels) + 2):
-        cell = ws.cell(r, 1)
-        cell.fill = label_look
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-    print_setup(ws, title_cols="A:A")
-
-
-def value_width(records: int) -> int:
-    """The widest value column that keeps `records` columns beside the label column on
-    one A4 page at a readable size wherever it is printed (print_layout's widest
-    rendering): portrait for one record, landscape for more."""
-    readable = FALLBACK_WIDENING * READABLE_PT / BODY_PT
-    page = printable_points(records > 1) / readable - column_points(LABEL_WIDTH) - 4
-    each = page / records / 0.75  # px
-    return max(12, min(MAX_VALUE_WIDTH, int((each - 5) / 7)))
-
-
 def build_summary_xlsx(
     units: list[UnitRow],
     extra: list[SubmissionView],
@@ -309,39 +247,25 @@ def build_packet_summary(
     form: FormSpec | None = None,
     sheet_title: str = "推荐账号",
 ) -> Path:
-    """The packet's sheet for the next level: each nominee's every field, its unit and
-    its files in the zip (linked). One to `FEW` nominees are laid out down the page like
-    the form (what the next level prints and reads), followed by a sheet with a row per
-    nominee for pasting into their own list; more nominees get the row-per-nominee sheet
-    alone, printed over several pages wide at a readable size.
+    """The packet's sheet for the next level: a row per nominee with its unit, every
+    field and its files in the zip (linked). Printed, it runs over several pages wide
+    at a readable size with the unit and name repeated on each; the record laid out
+    like the form is each nominee's filled 推荐表 beside it in the zip. (Not a
+    label | value sheet here: the next level's intake, this software, would take such
+    a sheet for the form itself.)
 
     `accounts[i]["files"]` are the zip paths of nominee i (its filled form first,
     `accounts[i]["form_file"]` when it was made).
     """
     form = form or builtin().form
     wb = Workbook()
-    first = wb.active
-    pairs = list(zip(selected, accounts, strict=True))
-    if 0 < len(pairs) <= FEW:
-        first.title = sheet_title[:31]
-        records = [
-            Record(
-                f"{i}. {view.fields.get(form.identity_label, '') or account['folder']}",
-                [("报送单位", view.unit or "")]
-                + [(label, view.fields.get(label, "")) for label in form.labels]
-                + _file_cells(form, account),
-            )
-            for i, (view, account) in enumerate(pairs, start=1)
-        ]
-        write_records(first, "栏目", records)
-        _packet_rows(wb.create_sheet(f"{sheet_title}（每行一个）"[:31]), pairs, form)
-    else:
-        first.title = sheet_title[:31]
-        _packet_rows(first, pairs, form)
+    ws = wb.active
+    ws.title = sheet_title[:31]
+    _packet_rows(ws, list(zip(selected, accounts, strict=True)), form)
     return _save(wb, path)
 
 
-def _file_cells(form: FormSpec, account: dict) -> list[tuple[str, Value]]:
+def _file_cells(form: FormSpec, account: dict) -> list[tuple[str, tuple[str, str | None]]]:
     files = account["files"]
     filled = account.get("form_file")
     others = [f.rpartition("/")[2] for f in files if f != filled]
