@@ -292,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("--send", action="store_true", help="发送给工作人员")
 
     commands["packet"].add_argument("--send", action="store_true", help="发送给上级")
+    commands["packet"].add_argument(
+        "--replace", action="store_true", help="确认本次替代此前已发送的上报（邮件写明“以本次为准”）"
+    )
 
     rm = commands["remind"]
     rm.add_argument(

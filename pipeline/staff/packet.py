@@ -1,12 +1,13 @@
 """The upstream packet: build it for the selected accounts, preview it, mail it.
 
 `plan_packet` says what would go (accounts, files, the cover mail) without
-sending; `run_packet` builds and (with send) queues the mail(s).
+sending; `run_packet` builds and (with send) queues the mail(s). A packet that
+replaces one already sent says so in its subject and letter (以本次为准, naming
+what changed) and goes only when staff confirm (`replace=True`; packet_history).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..reports.packet import account_folder, build_packet, form_file_name, summa
 from ..reports.views import SubmissionView, account_name
 from ..reports.wording import nominee_noun, quote_zh
 from ..templating import render
+from .packet_history import PACKET_HEADER, Replacement, fingerprint, packet_after, packet_key, replacement_for
 from .sending import send_and_report
 
 
@@ -37,6 +39,10 @@ class NothingSelected(PacketError):
     """No account chosen yet (the console says where to click instead of the command)."""
 
 
+class ReplaceNotConfirmed(PacketError):
+    """A packet already went with other accounts or contents: staff must confirm the new one replaces it."""
+
+
 @dataclass
 class PacketPlan:
     accounts: list[SubmissionView]
@@ -44,6 +50,7 @@ class PacketPlan:
     subject: str = ""
     text: str = ""
     to: list[str] = field(default_factory=list)
+    replaces: Replacement | None = None
 
 
 def selected_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
@@ -90,7 +97,14 @@ def described_by(form: FormSpec) -> tuple[str, ...]:
     )
 
 
-def cover_text(config: Config, selected: list[SubmissionView], part: int, parts: int, zip_name: str) -> str:
+def cover_text(
+    config: Config,
+    selected: list[SubmissionView],
+    part: int,
+    parts: int,
+    zip_name: str,
+    replaces: Replacement | None = None,
+) -> str:
     form = config.form
     return render(
         "packet.txt.j2",
@@ -116,12 +130,31 @@ def cover_text(config: Config, selected: list[SubmissionView], part: int, parts:
         zip_name=zip_name,
         contact=config.this_level.contact,
         today=f"{datetime.now(config.tz):%Y年%m月%d日}",
+        replaces=replaces
+        and {
+            "when": f"{replaces.previous.when:%Y年%m月%d日 %H:%M}",
+            "subject": replaces.previous.subject,
+            "change": replaces.sentence(nominee_noun(form)),
+        },
     )
 
 
-def packet_subject(config: Config, part: int = 1, parts: int = 1) -> str:
-    return f"{config.this_level.name}推荐{quote_zh(config.campaign)}{nominee_noun(config.form)}材料" + (
-        f"（{part}/{parts}）" if parts > 1 else ""
+def packet_subject(config: Config, part: int = 1, parts: int = 1, replacing: bool = False) -> str:
+    return (
+        f"{config.this_level.name}推荐{quote_zh(config.campaign)}{nominee_noun(config.form)}材料"
+        + ("（更正，以本次为准）" if replacing else "")
+        + (f"（{part}/{parts}）" if parts > 1 else "")
+    )
+
+
+def replace_question(config: Config, replacement: Replacement) -> str:
+    """What staff confirm before a packet that replaces another goes (console and CLI)."""
+    noun = nominee_noun(config.form)
+    previous = replacement.previous
+    return (
+        f"{previous.when:%Y-%m-%d %H:%M} 已向{config.upstream.name}发送过上报材料包"
+        f"（{'、'.join(previous.accounts)}；{previous.state}）。本次将替代它：{replacement.sentence(noun)}；"
+        "邮件主题和正文会写明“以本次为准”。"
     )
 
 
@@ -140,20 +173,32 @@ def plan_packet(config: Config, ledger: Ledger) -> PacketPlan:
             if a.kind != AttachmentKind.FORM:
                 files.append((f"{folder}/{a.name}", a.kind))
     zip_name = _zip_base(config)
+    replaces = replacement_for(config, ledger, selected)
     return PacketPlan(
         accounts=selected,
         files=files,
-        subject=packet_subject(config),
-        text=cover_text(config, selected, 1, 1, zip_name),
+        subject=packet_subject(config, replacing=replaces is not None),
+        text=cover_text(config, selected, 1, 1, zip_name, replaces),
         to=list(config.upstream.addresses),
+        replaces=replaces,
     )
 
 
-def run_packet(config: Config, send: bool = False) -> str:
-    """Build the packet zip(s) under outbox/reports/packet/; with send, queue and send the mail(s)."""
+def run_packet(config: Config, send: bool = False, replace: bool = False) -> str:
+    """Build the packet zip(s) under outbox/reports/packet/; with send, queue and send the mail(s).
+
+    When a packet with other accounts or contents already went, sending needs
+    `replace` (staff confirmed): otherwise ReplaceNotConfirmed says what would change.
+    """
     ledger = Ledger(config.database_url)
     selected = selected_accounts(config, ledger)
     _check(config, selected)
+    replaces = replacement_for(config, ledger, selected)
+    if send and replaces is not None and not replace:
+        raise ReplaceNotConfirmed(
+            replace_question(config, replaces)
+            + "确认后再发送：在控制台“上报”页勾选确认，或 python run.py packet --send --replace。"
+        )
     out = config.path(config.storage.reports_dir) / "packet"
     out.mkdir(parents=True, exist_ok=True)
     packet = build_packet(
@@ -167,28 +212,26 @@ def run_packet(config: Config, send: bool = False) -> str:
     result = f"上报材料包：{'、'.join(str(p) for p in packet.zip_paths)}（清单：{packet.manifest_path}）"
     for problem in packet.problems:
         result += f"\n  注意：{problem}"
+    if replaces is not None:
+        result += f"\n  注意：{replace_question(config, replaces)}"
     if not send:
         return result
     n = len(packet.zip_paths)
-    # The same selection with the same files and values is one packet, however often it is rebuilt.
-    basis = "|".join(
-        sorted(
-            f"{v.case_no}:{','.join(a.sha256 for a in v.attachments)}:{hashlib.sha256(repr(sorted(v.fields.items())).encode()).hexdigest()}"
-            for v in selected
-        )
-    )
-    fingerprint = hashlib.sha256(basis.encode()).hexdigest()[:16]
-    keys = [f"packet:{fingerprint}:{i}of{n}" for i in range(1, n + 1)]
+    keys = [
+        packet_key(fingerprint(selected), i, n, packet_after(config, ledger, selected))
+        for i in range(1, n + 1)
+    ]
     with ledger.session() as s:
         for i, path in enumerate(packet.zip_paths, 1):
             msg = new_message(
                 config,
                 config.upstream.addresses,
-                packet_subject(config, i, n),
-                cover_text(config, selected, i, n, Path(path).name),
+                packet_subject(config, i, n, replacing=replaces is not None),
+                cover_text(config, selected, i, n, Path(path).name, replaces),
                 automatic=False,
                 attachments=[path],
             )
+            msg[PACKET_HEADER] = ", ".join(v.case_no for v in selected)  # what this packet carried
             # Asked again after a failure (say the upstream address was corrected): sent again, recorded.
             enqueue(s, config, keys[i - 1], "packet", msg, again_by="工作人员（packet --send）")
     return send_and_report(config, ledger, keys, result)
