@@ -10,17 +10,23 @@ packet with its accounts, its delivery state and which one stands."""
 from __future__ import annotations
 
 import email
+import re
 from datetime import datetime
 from email import policy
 
 import pytest
+from console_env import PASSWORDS, ROLES
 from intake_env import TZ, Nomination, export, one_chinese_line, run, submission, write_config
+from starlette.testclient import TestClient
 
+from pipeline.accounts import add_user
 from pipeline.config import load_config
 from pipeline.ledger import Ledger
 from pipeline.staff.packet_history import PACKET_HEADER, packet_history
+from pipeline.web.app import create_app
 
 UPSTREAM = "xcc@cast.example.org.cn"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -104,3 +110,41 @@ def test_a_second_packet_is_confirmed_and_says_it_replaces_the_first(society):
 def first_date(msg) -> str:
     sent = email.utils.parsedate_to_datetime(msg["Date"]).astimezone(TZ)
     return f"{sent:%Y年%m月%d日 %H:%M}"
+
+
+def signed_in(config_path, name: str = "刘晶晶"):
+    config = load_config(config_path)
+    ledger = Ledger(config.database_url)
+    for who in ("刘晶晶", "王评委", "李评委"):
+        add_user(ledger, who, ROLES[who], PASSWORDS[who])
+    c = TestClient(create_app(config), follow_redirects=False)
+    token = CSRF.search(c.get("/login").text).group(1)
+    c.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf": token, "next": "/"})
+    return c
+
+
+def test_the_console_asks_before_replacing_and_lists_each_packet(society):
+    config, smtp, bj, sh = society
+    c = signed_in(config)
+    run(config, "decide", "select", bj)
+    page = c.get("/packet").text
+    assert "这是第二次上报" not in page and 'name="replace"' not in page  # the first packet: no question
+    c.post("/packet/send", data={"csrf": CSRF.search(page).group(1)})
+    run(config, "decide", "unselect", bj)
+    run(config, "decide", "select", sh)
+
+    page = c.get("/packet").text
+    assert "这是第二次上报" in page and 'name="replace" value="yes" required' in page
+    assert "撤回京针之声（北京针灸学会）；改为报送海上针灸（上海市针灸学会）" in page
+    assert "【以本次为准】" in page  # the letter shown is the one that will go
+    before = len(smtp.messages())
+    refused = c.post("/packet/send", data={"csrf": CSRF.search(page).group(1)})
+    assert "err=" in refused.headers["location"] and len(smtp.messages()) == before
+    sent = c.post("/packet/send", data={"csrf": CSRF.search(page).group(1), "replace": "yes"})
+    assert "ok=" in sent.headers["location"] and len(smtp.messages()) == before + 1
+
+    page = c.get("/packet").text
+    history = page[page.index('id="packet-history"') :]
+    rows = history.split("<tr>")[2:]
+    assert "海上针灸（上海市针灸学会）" in rows[0] and "以此为准" in rows[0] and "已送达" in rows[0]
+    assert "京针之声（北京针灸学会）" in rows[1] and "已被" in rows[1] and "替代" in rows[1]
