@@ -44,7 +44,7 @@ class Secret:
 
 @dataclass
 class ThisLevel:
-    name: str
+    name: str  # who runs the intake and signs receipts (a department: 中国针灸学会信息与会员部)
     deadline: datetime
     grace_minutes: int = 0
     quota_per_unit: int = 1
@@ -55,6 +55,13 @@ class ThisLevel:
     reminders_days_before: list[int] = field(default_factory=lambda: [3, 1])
     reminder_time: time = time(9, 0)
     alert_after_failed_polls: int = 3
+    # The organisation that recommends to the next level (中国针灸学会): the packet, its
+    # 推荐函 and its file names speak for it, not for the department. Empty: `name`.
+    organisation: str = ""
+
+    @property
+    def recommender(self) -> str:
+        return self.organisation.strip() or self.name
 
 
 @dataclass

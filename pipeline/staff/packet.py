@@ -23,7 +23,15 @@ from ..ledger.views import decisions_by_case, to_view
 from ..model import AttachmentKind, Status
 from ..outbox import enqueue, new_message
 from ..reports.blank_form import tag_of
-from ..reports.packet import account_folder, build_packet, form_file_name, summary_name
+from ..reports.packet import (
+    SCAN_SUFFIXES,
+    LetterInfo,
+    account_folder,
+    build_packet,
+    form_file_name,
+    summary_name,
+)
+from ..reports.recommendation import LETTER_NAME
 from ..reports.views import SubmissionView, account_name
 from ..reports.wording import nominee_noun, quote_zh
 from ..templating import render
@@ -84,7 +92,7 @@ def _check(config: Config, selected: list[SubmissionView]) -> None:
 def _zip_base(config: Config) -> str:
     from ..reports.packet import _part_names
 
-    return _part_names(config.this_level.name, 1)[0]
+    return _part_names(config.this_level.recommender, 1)[0]
 
 
 def described_by(form: FormSpec) -> tuple[str, ...]:
@@ -109,7 +117,9 @@ def cover_text(
     return render(
         "packet.txt.j2",
         upstream=config.upstream.name,
-        level_name=config.this_level.name,
+        level_name=config.this_level.recommender,
+        department=config.this_level.name if config.this_level.name != config.this_level.recommender else "",
+        letter_name=LETTER_NAME,
         campaign=quote_zh(config.campaign),
         noun=nominee_noun(form),
         form_title=form.title,
@@ -141,7 +151,7 @@ def cover_text(
 
 def packet_subject(config: Config, part: int = 1, parts: int = 1, replacing: bool = False) -> str:
     return (
-        f"{config.this_level.name}推荐{quote_zh(config.campaign)}{nominee_noun(config.form)}材料"
+        f"{config.this_level.recommender}推荐{quote_zh(config.campaign)}{nominee_noun(config.form)}材料"
         + ("（更正，以本次为准）" if replacing else "")
         + (f"（{part}/{parts}）" if parts > 1 else "")
     )
@@ -164,7 +174,10 @@ def plan_packet(config: Config, ledger: Ledger) -> PacketPlan:
     _check(config, selected)
     form = config.form
     noun = nominee_noun(form)
-    files = [(summary_name(form), f"各{noun}{form.title}内容一览")]
+    files = [
+        (LETTER_NAME, f"{config.this_level.recommender}的推荐函（打印、盖章处已留出）"),
+        (summary_name(form), f"各{noun}{form.title}内容一览"),
+    ]
     for i, v in enumerate(selected, 1):
         folder = account_folder(i, v, form)
         checked = "工作人员核对后的" if v.fields_read and v.fields_read != v.fields else "受理的"
@@ -172,6 +185,11 @@ def plan_packet(config: Config, ledger: Ledger) -> PacketPlan:
         for a in v.attachments:
             if a.kind != AttachmentKind.FORM:
                 files.append((f"{folder}/{a.name}", a.kind))
+            elif Path(a.name).suffix.lower() in SCAN_SUFFIXES:
+                original = f"{form.title}_单位原件{Path(a.name).suffix.lower()}"
+                files.append(
+                    (f"{folder}/{original}", f"{v.unit or '单位'}报送的{form.title}原件（盖章扫描件）")
+                )
     zip_name = _zip_base(config)
     replaces = replacement_for(config, ledger, selected)
     return PacketPlan(
@@ -204,7 +222,13 @@ def run_packet(config: Config, send: bool = False, replace: bool = False) -> str
     packet = build_packet(
         selected,
         out,
-        level_name=config.this_level.name,
+        level_name=config.this_level.recommender,
+        letter=LetterInfo(
+            upstream=config.upstream.name,
+            campaign=quote_zh(config.campaign),
+            contact=config.this_level.contact,
+            describe=described_by(config.form),
+        ),
         form=config.form,
         # Base64 grows attachments by 4/3: keep each zip at 70% of the mail limit.
         max_mail_bytes=int(config.upstream.max_mail_mb * 1024 * 1024 * 0.7),
