@@ -63,6 +63,7 @@ SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwis
         "test_flatten_undoes_a_photo_perspective",
     },
     "test_dispatch.py": {"test_mutated_files_never_raise"},
+    "test_packet_recommender.py": {"test_the_letter_prints_readable_and_a_scanned_original_goes_up"},
     "test_big_messages.py": {"test_40mb_message_through_dovecot_is_fetched_in_pieces_and_parsed_identically"},
     "test_mime_fuzz.py": {"test_structured_messages_never_raise"},
     "test_notices.py": {"test_scan_receipt_is_for_staff_to_check_and_accept_repeats_nothing"},
