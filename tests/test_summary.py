@@ -90,7 +90,7 @@ def test_sheets_rows_and_values(workbook):
     col = {h: i + 1 for i, h in enumerate(UNIT_HEADERS)}
     assert [ws.cell(r, col["状态"]).value for r in range(2, 6)] == [
         "已受理",
-        "已报送待补正",
+        "需补正",
         "逾期",
         "未报送",
     ]

@@ -49,7 +49,7 @@ def test_console_and_worker_share_a_postgresql_ledger(
         == 303
     )
     overview = c.get("/")
-    assert overview.status_code == 200 and "已报送待补正" in overview.text
+    assert overview.status_code == 200 and "需补正" in overview.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', overview.text).group(1)
     r = c.post(
         f"/case/{case}/correct",

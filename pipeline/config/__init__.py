@@ -168,7 +168,7 @@ class Web:
     host: str = "127.0.0.1"
     port: int = 8080
     # How staff reach the console (e.g. https://intake.example.cn), for the links
-    # in digests and sheets; empty = commands are shown instead of links.
+    # in digests and sheets; empty = the digest links to http://host:port (console_url).
     base_url: str = ""
     session_hours: int = 12
     login_attempts_per_15min: int = 5
@@ -200,11 +200,19 @@ class Config:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def case_link(self, case_no: str) -> str:
-        """Where staff open a case: the console page, or the command that shows it."""
+    @property
+    def console_url(self) -> str:
+        """How staff reach the console: web.base_url, else the address `run.py web` listens on
+        (a wildcard host is reached on this machine as 127.0.0.1)."""
         if self.web.base_url:
-            return f"{self.web.base_url.rstrip('/')}/case/{case_no}"
-        return f"python run.py show {case_no}"
+            return self.web.base_url.rstrip("/")
+        host = "127.0.0.1" if self.web.host in ("", "0.0.0.0", "::") else self.web.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.web.port}"
+
+    def case_link(self, case_no: str) -> str:
+        """Where staff open a case: its console page (never a command: staff do not use a terminal)."""
+        return f"{self.console_url}/case/{case_no}"
 
     def quota_for(self, unit: str | None) -> int:
         """How many accounts `unit` may nominate (its own `quota`, else the level's)."""

@@ -55,7 +55,7 @@ class UnitState(StrEnum):
     """Where a roster unit stands: one clear state each, the same in every output."""
 
     MISSING = "未报送"
-    NEEDS_FIX = "已报送待补正"
+    NEEDS_FIX = "需补正"
     REVIEW = "待人工核对"
     LATE = "逾期"
     REJECTED = "不予受理"

@@ -157,7 +157,7 @@ def style_sheet(ws: Worksheet, widths: dict[int | str, float] | None = None) -> 
 
 _STATE_COLOR = {
     "未报送": "missing",
-    "已报送待补正": "yellow",
+    "需补正": "yellow",
     "待人工核对": "yellow",
     "逾期": "red",
     "不予受理": "grey",

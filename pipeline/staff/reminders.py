@@ -1,7 +1,7 @@
 """催报: remind roster units before the deadline; remind staff to select for upstream.
 
 A reminder goes only before the deadline, and only to units that have
-nothing on file (未报送) or something to fix (已报送待补正); each is told
+nothing on file (未报送) or something to fix (需补正); each is told
 the right thing (what is missing, or which problems are still open). Units
 whose submission waits for staff (待人工核对), is accepted, or came late are
 not reminded.
