@@ -10,7 +10,14 @@ from ...accounts import Permission
 from ...errors import UserFacingError
 from ...reports.wording import nominee_noun
 from ...staff.decisions import DecisionRequest, apply_decision
-from ...staff.packet import NothingSelected, PacketError, plan_packet, replace_question, run_packet
+from ...staff.packet import (
+    NothingSelected,
+    PacketError,
+    ReplaceNotConfirmed,
+    plan_packet,
+    replace_question,
+    run_packet,
+)
 from ...staff.packet_history import packet_history
 from ...staff.scoring import scoring_board
 from ..http import Area, console, current_user, flash, page, read_form, redirect
@@ -71,6 +78,10 @@ async def packet_send(request: Request):
     try:
         # Replacing a packet that went needs the box ticked (the page says what changes).
         result = await run_in_threadpool(run_packet, c.config, True, form.one("replace") == "yes")
+    except ReplaceNotConfirmed:
+        return redirect(
+            "/packet", err="这次上报将替代此前发送的上报：请在下面勾选“我确认以本次为准”后再发送。"
+        )
     except UserFacingError as exc:
         return redirect("/packet", err=str(exc))
     return redirect("/packet", ok=result.replace("\n", "；"))
