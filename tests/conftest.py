@@ -43,6 +43,7 @@ SLOW_FILES = {  # the costliest first: they also run first (see below)
     "test_pdf_reader.py": "PDFs made by LibreOffice",
     "test_serve.py": "run.py serve and the console beside it",
     "test_printed_sheets.py": "every sheet printed to PDF by LibreOffice",
+    "test_packet_scoring_pages.py": "chromium against the console",
 }
 SLOW_FIXTURES = {  # wherever a test uses one of these
     "browser": "chromium",

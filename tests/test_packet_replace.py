@@ -128,13 +128,13 @@ def test_the_console_asks_before_replacing_and_lists_each_packet(society):
     c = signed_in(config)
     run(config, "decide", "select", bj)
     page = c.get("/packet").text
-    assert "这是第二次上报" not in page and 'name="replace"' not in page  # the first packet: no question
+    assert "此前已发过上报" not in page and 'name="replace"' not in page  # the first packet: no question
     c.post("/packet/send", data={"csrf": CSRF.search(page).group(1)})
     run(config, "decide", "unselect", bj)
     run(config, "decide", "select", sh)
 
     page = c.get("/packet").text
-    assert "这是第二次上报" in page and 'name="replace" value="yes" required' in page
+    assert "此前已发过上报" in page and 'name="replace" value="yes" required' in page
     assert "撤回京针之声（北京针灸学会）；改为报送海上针灸（上海市针灸学会）" in page
     assert "【以本次为准】" in page  # the letter shown is the one that will go
     before = len(smtp.messages())

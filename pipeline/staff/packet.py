@@ -236,10 +236,13 @@ def run_packet(config: Config, send: bool = False, replace: bool = False) -> str
     result = f"上报材料包：{'、'.join(str(p) for p in packet.zip_paths)}（清单：{packet.manifest_path}）"
     for problem in packet.problems:
         result += f"\n  注意：{problem}"
-    if replaces is not None:
+    if replaces is not None and not send:
         result += f"\n  注意：{replace_question(config, replaces)}"
     if not send:
         return result
+    if replaces is not None:
+        when = f"{replaces.previous.when:%Y-%m-%d %H:%M}"
+        result += f"\n  本次上报替代 {when} 的上报（{replaces.sentence(nominee_noun(config.form))}），邮件中已写明“以本次为准”。"
     n = len(packet.zip_paths)
     keys = [
         packet_key(fingerprint(selected), i, n, packet_after(config, ledger, selected))
