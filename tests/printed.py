@@ -26,6 +26,7 @@ class PrintedSheet:
     smallest: float  # pt, over every character printed
     landscape: bool
     text: str  # every page's text, spaces removed
+    overflow: float  # pt a character reaches past the table's right edge (the header's fill); <= 0 is fine
 
     def page_text(self, number: int) -> str:
         import pdfplumber
@@ -65,12 +66,29 @@ def print_workbook(path: Path, workdir: Path, *, tag: str = "") -> dict[str, Pri
             text = "".join((p.extract_text() or "") for p in doc.pages).replace(" ", "")
             first = doc.pages[0]
             out[name] = PrintedSheet(
-                name, data, len(doc.pages), min(sizes, default=0.0), first.width > first.height, text
+                name,
+                data,
+                len(doc.pages),
+                min(sizes, default=0.0),
+                first.width > first.height,
+                text,
+                max((_overflow(p) for p in doc.pages), default=0.0),
             )
         if tag:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             (ARTIFACTS / f"{tag}-{name}.pdf").write_bytes(data)
     return out
+
+
+def _overflow(page) -> float:
+    """How far text runs past the table's right edge (a clipped cell still has its glyphs
+    in the PDF): the right edge is the header row's fill."""
+    fills = [r for r in page.rects if r.get("fill") and r["top"] < 80]
+    if not fills:
+        return 0.0
+    edge = max(r["x1"] for r in fills)
+    body = [c for c in page.chars if c["text"].strip() and c["top"] < page.height - 60]  # not the footer
+    return max((c["x1"] for c in body), default=0.0) - edge
 
 
 def render_page(pdf: bytes, name: str, page: int = 0, scale: float = 1.4) -> Path:

@@ -65,6 +65,9 @@ def _accounts(views: list[SubmissionView]) -> list[dict]:
 def _look(sheet, tag: str) -> None:
     for page in range(min(sheet.pages, 2)):
         render_page(sheet.pdf, f"{tag}-{sheet.name}", page)
+    # Nothing runs past the table's edge (a linked address is one unbreakable line: its
+    # column must hold it, or LibreOffice clips it).
+    assert sheet.overflow <= 1.0, (tag, sheet.name, sheet.overflow)
 
 
 def test_summary_prints_readable_with_addresses(tmp_path: Path):

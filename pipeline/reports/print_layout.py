@@ -126,33 +126,7 @@ def print_setup(ws: Worksheet, title_rows: str | None = "1:1", title_cols: str |
     return choice
 
 
-def breakable_url(url: str, width: float) -> str:
-    """`url` as printed in a column `width` units wide: broken after a "/" onto a new
-    line where it would overflow (a spreadsheet does not break inside a word; the
-    cell's link keeps the whole address)."""
-    limit = max(1.0, width - 1)
-    lines: list[str] = []
-    line = ""
-    for part in _url_parts(url):
-        if line and display_width(line + part) > limit:
-            lines.append(line)
-            line = ""
-        line += part
-    return "\n".join([*lines, line]) if line else "\n".join(lines)
-
-
-def _url_parts(url: str) -> list[str]:
-    """The URL cut after each "/" (the scheme's "//" stays with it)."""
-    head, sep, rest = url.partition("://")
-    parts = [head + sep] if sep else []
-    chunk = ""
-    for ch in rest if sep else url:
-        chunk += ch
-        if ch == "/":
-            parts.append(chunk)
-            chunk = ""
-    if chunk:
-        parts.append(chunk)
-    if sep and len(parts) > 1:
-        parts[:2] = [parts[0] + parts[1]]
-    return parts
+def link_width(urls: list[str], least: float = 12, most: float = 60) -> float:
+    """A column wide enough to print its addresses on one line: a linked cell prints as
+    one unbreakable field (LibreOffice clips it at the column's edge, newlines and all)."""
+    return max(least, min(most, max((display_width(u) for u in urls), default=0) + 2))

@@ -24,8 +24,8 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..campaign import FormSpec, Kind, ScoringItem, ScoringSpec, builtin
-from .print_layout import breakable_url, print_setup
-from .summary import LINK_FONT, LINK_WIDTH
+from .print_layout import link_width, print_setup
+from .summary import LINK_FONT
 from .views import SubmissionView, account_name
 from .wording import nominee_noun
 from .xlsx_style import put, put_formula, style_sheet
@@ -249,12 +249,12 @@ def build_scoring_xlsx(
         put(summary, row, 4, view.case_no)
         # Links print as their addresses: on paper a word that was a link says nothing.
         text, target = _link(view, form)
-        cell = put(summary, row, 5, breakable_url(text, LINK_WIDTH) if target else text)
+        cell = put(summary, row, 5, text)
         if target:
             cell.hyperlink, cell.font = target, LINK_FONT
         if link_base:
             case = f"{link_base.rstrip('/')}/case/{view.case_no}"
-            cell = put(summary, row, 6, breakable_url(case, LINK_WIDTH))
+            cell = put(summary, row, 6, case)
             cell.hyperlink, cell.font = case, LINK_FONT
         else:
             put(summary, row, 6, "、".join(a.name for a in view.attachments))
@@ -269,7 +269,13 @@ def build_scoring_xlsx(
         put_formula(summary, row, avg_col + 1, f'=IF({avg}="","",RANK({avg},{span}))')
     style_sheet(
         summary,
-        widths={1: 5, 5: LINK_WIDTH, 6: LINK_WIDTH if link_base else 16}
+        widths={
+            1: 5,
+            5: link_width([_link(v, form)[0] for v in accounts if _link(v, form)[1]]),
+            6: link_width([f"{link_base.rstrip('/')}/case/{v.case_no}" for v in accounts])
+            if link_base
+            else 16,
+        }
         | {c: 10 for c in range(first_total, avg_col + 2)},
     )
     for cell in summary[1]:

@@ -25,12 +25,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..campaign import FormSpec, builtin
-from .print_layout import breakable_url, print_setup
+from .print_layout import link_width, print_setup
 from .views import SubmissionView, UnitRow, UnitState, fmt_size, fmt_time
 from .xlsx_style import put, state_fill, status_fill, style_sheet
 
 MISSING_ZH = UnitState.MISSING.value
-LINK_WIDTH = 28  # a column that prints a web address (broken after a "/" onto a second line)
 
 
 def unit_headers(form: FormSpec) -> tuple[str, ...]:
@@ -130,12 +129,12 @@ def _unit_sheet(ws: Worksheet, units: list[UnitRow], link_base: str, form: FormS
         )
         if view is not None:
             target = case_url(link_base, view.case_no)
-            text = breakable_url(target, LINK_WIDTH) if target else f"{len(view.attachments)} 个附件"
-            _link(ws, row, len(headers), text, target or None)
+            _link(ws, row, len(headers), target or f"{len(view.attachments)} 个附件", target or None)
         ws.cell(row=row, column=3).fill = state_fill(unit_row.state)
     fixed = {"序号": 5, "单位": 14, "状态": 10, "受理编号": 17, "收到时间": 17, "待办 / 问题": 30}
     fixed |= {label: form.field(label).sheet_width for label in form.summary_labels}
-    fixed["原件"] = LINK_WIDTH if link_base else 10
+    links = [case_url(link_base, u.submission.case_no) for u in units if u.submission is not None]
+    fixed["原件"] = link_width(links) if link_base else 10
     style_sheet(ws, widths={headers.index(k) + 1: v for k, v in fixed.items()})
     print_setup(ws, title_cols="A:B")
 
@@ -271,7 +270,8 @@ def _file_cells(form: FormSpec, account: dict) -> list[tuple[str, tuple[str, str
     others = [f.rpartition("/")[2] for f in files if f != filled]
     return [
         (form.title, (filled or "", filled)),
-        ("工作材料", ("、".join(others) or "（无）", f"{account['folder']}/" if others else None)),
+        # Not a link: a linked cell prints as one unbreakable line, and this list wraps.
+        ("工作材料", ("、".join(others) or "（无）", None)),
     ]
 
 
@@ -283,7 +283,8 @@ def _packet_rows(ws: Worksheet, pairs: list[tuple[SubmissionView, dict]], form: 
         _write_row(ws, row, [row - 1, view.unit or "", *(view.fields.get(lbl, "") for lbl in form.labels)])
         for col, (_, (text, target)) in enumerate(_file_cells(form, account), start=len(headers) - 1):
             _link(ws, row, col, text, target)
-    widths = {"序号": 5, "报送单位": 12, form.title: 24, "工作材料": 24}
+    forms = [a.get("form_file") or "" for _, a in pairs]
+    widths = {"序号": 5, "报送单位": 12, form.title: link_width(forms, least=24, most=40), "工作材料": 24}
     widths |= {f.label: f.sheet_width for f in form.fields}
     style_sheet(ws, widths={headers.index(k) + 1: v for k, v in widths.items()})
     print_setup(ws, title_cols=f"A:{get_column_letter(headers.index(form.identity_label) + 1)}")
