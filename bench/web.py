@@ -30,7 +30,6 @@ ROUNDS = 30
 def _ledger(tmp: Path):
     from pipeline.config import load_config
     from pipeline.ledger import AttachmentRow, DecisionRow, Ledger, MessageRow
-    from pipeline.model import FORM_LABELS
 
     config_path = tmp / "inbox_rules.yaml"
     data = {
@@ -66,7 +65,7 @@ def _ledger(tmp: Path):
     with ledger.session() as s:
         for i in range(SUBMISSIONS):
             unit = i % UNITS
-            fields = {label: f"{label}的值{i}" for label in FORM_LABELS}
+            fields = {label: f"{label}的值{i}" for label in config.form.labels}
             row = MessageRow(
                 mailbox="m",
                 folder="INBOX",
@@ -91,7 +90,7 @@ def _ledger(tmp: Path):
                 fields=fields,
                 fields_read=fields,
                 normalized={},
-                sources={label: "推荐表.docx 表格1" for label in FORM_LABELS},
+                sources={label: "推荐表.docx 表格1" for label in config.form.labels},
                 account_key=f"账号{i}",
                 reply_to_ids=[],
                 big_links=[],

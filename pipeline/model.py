@@ -12,43 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-# The 15 labels of the notice's 附件1 推荐表, in form order. These are the
-# exact keys of `fields` in every output (extract JSON, export, 汇总表).
-FORM_LABELS: tuple[str, ...] = (
-    "账号名称",
-    "注册时间",
-    "粉丝数量",
-    "运营主体",
-    "账号ID/网页链接",
-    "运营人数",
-    "发布数量",
-    "账号简介",
-    "传播实效",
-    "推荐理由",
-    "联系人",
-    "手机",
-    "电子邮箱",
-    "邮编",
-    "联系地址",
-)
-
-
-# The notice's 附件1 as printed: label/value pairs per row, a single label's value
-# spanning the three other columns. Everything that draws or generates the form
-# (the rendered 推荐表, the demo, the test corpora) uses this layout.
-FORM_GRID: tuple[tuple[str, ...], ...] = (
-    ("账号名称", "注册时间"),
-    ("粉丝数量", "运营主体"),
-    ("账号ID/网页链接",),
-    ("运营人数", "发布数量"),
-    ("账号简介",),
-    ("传播实效",),
-    ("推荐理由",),
-    ("联系人", "手机"),
-    ("电子邮箱", "邮编"),
-    ("联系地址",),
-)
-
 
 class Status(StrEnum):
     """Final status of a message/submission; `.zh` is what users read."""
@@ -176,6 +139,9 @@ class ParsedMessage:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     body_text: str = ""
+    # What the sender wrote in this mail: body_text without the quoted mail and the
+    # signature (message/quotes.py); a reply's "栏目：内容" lines are read from it only.
+    new_text: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     big_links: list[BigAttachmentLink] = field(default_factory=list)
     automatic: str | None = None  # reason when auto-reply/bounce/list mail
@@ -240,7 +206,7 @@ class FormResult:
     """
 
     file: str
-    fields: dict[str, str]  # every label of FORM_LABELS, "" when absent
+    fields: dict[str, str]  # every label of the campaign's form (config.form.labels), "" when absent
     sources: dict[str, str] = field(default_factory=dict)  # label -> "表格1 第3行第2列"
     labels_found: int = 0  # field labels seen in the document, whether or not it is the form
     is_scan: bool = False

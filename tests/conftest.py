@@ -44,6 +44,7 @@ SLOW_FILES = {  # the costliest first: they also run first (see below)
     "test_serve.py": "run.py serve and the console beside it",
     "test_printed_sheets.py": "every sheet printed to PDF by LibreOffice",
     "test_packet_scoring_pages.py": "chromium against the console",
+    "test_second_campaign_end_to_end.py": "a second campaign through dovecot and SMTP (a .doc by LibreOffice)",
 }
 SLOW_FIXTURES = {  # wherever a test uses one of these
     "browser": "chromium",

@@ -19,7 +19,7 @@ import pytest
 from intake_env import TZ, Nomination, export, run, submission, write_config
 from mailservers import SmtpServer
 
-from pipeline.model import FORM_LABELS
+from pipeline.campaign import builtin
 
 
 def society_with(tmp_path, dovecot, account, smtp, accounts: int, cast: str):
@@ -119,10 +119,10 @@ def test_cast_reads_the_societys_packet(
         rec = by_name[want["账号名称"]]
         assert rec["unit"] == "中国针灸学会"
         assert rec["status"] == "accepted", rec["problems"]
-        assert {label: rec["fields"][label] for label in FORM_LABELS} == {
-            label: want[label] for label in FORM_LABELS
+        assert {label: rec["fields"][label] for label in builtin().form.labels} == {
+            label: want[label] for label in builtin().form.labels
         }
-        assert all("推荐表.docx" in rec["sources"][label] for label in FORM_LABELS), rec["sources"]
+        assert all("推荐表.docx" in rec["sources"][label] for label in builtin().form.labels), rec["sources"]
         assert not any("汇总" in s for s in rec["sources"].values())
     receipts = [email.message_from_bytes(m.data, policy=policy.default) for m in cast_smtp.messages()]
     assert len(receipts) == accounts

@@ -318,3 +318,11 @@ def test_both_missing_password_variables_are_named(tmp_path, monkeypatch):
         resolve_secrets(config)
     assert [p.key for p in err.value.problems] == ["mailboxes[0].password", "smtp.password"]
     assert "NO_SUCH_PW" in str(err.value) and "NO_SUCH_SMTP_PW" in str(err.value)
+
+
+def test_every_mailbox_kind_is_known_to_the_config_check():
+    """A new mailbox kind is a module in pipeline/mailbox/, one entry in sources.KINDS and its name here."""
+    from pipeline.config.checks import MAILBOX_KINDS
+    from pipeline.mailbox.sources import KINDS
+
+    assert tuple(KINDS) == MAILBOX_KINDS

@@ -76,7 +76,7 @@ def small_plan():
 def test_dovecot_restarted_mid_fetch_loses_nothing(tmp_path, private_dovecot, smtp_server):
     user, password = "restart@example.org", "restart-pw-1"
     private_dovecot.add_user(user, password)
-    plan, unit_list = mixed_messages(120, tag="rs")
+    plan, unit_list = mixed_messages(60, tag="rs")
     # Make the mailbox large enough that reading it spans many FETCH batches.
     plan = padded(plan)
     deliver(private_dovecot, user, password, plan)

@@ -99,13 +99,20 @@ def test_the_pipeline_is_named_steps_in_order_each_described_in_chinese_and_engl
         "read_form",
         "file_case",
         "apply_rules",
+        "apply_reply",
         "record",
         "answer",
     ]
     for s in PIPELINE:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in s.zh) and s.description.isascii()
     # The decision, the record and the receipt are one transaction; nothing before it is.
-    assert [s.name for s in PIPELINE if s.transaction] == ["file_case", "apply_rules", "record", "answer"]
+    assert [s.name for s in PIPELINE if s.transaction] == [
+        "file_case",
+        "apply_rules",
+        "apply_reply",
+        "record",
+        "answer",
+    ]
     assert step("record") is record.STEP
 
 

@@ -96,6 +96,7 @@ FAILURES = {
     "read_form": KeyError("normaliser bug"),
     "file_case": ValueError("roster bug"),
     "apply_rules": ValueError("rule bug"),
+    "apply_reply": LookupError("reply bug"),
     "record": OSError(errno.ENAMETOOLONG, "File name too long"),
     "answer": UnicodeEncodeError("utf-8", "x", 0, 1, "bad"),
 }

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pipeline.campaign import builtin
 from pipeline.config import Config, Mailbox, Smtp, ThisLevel, Unit
-from pipeline.model import FORM_LABELS, Attachment, AttachmentKind, FormResult, ParsedMessage, Problem, Status
+from pipeline.model import Attachment, AttachmentKind, FormResult, ParsedMessage, Problem, Status
 from pipeline.roster import Roster
 from pipeline.rules import RULES, ActiveSubmission, Context, FormFound, account_key, decide
 from pipeline.rules.audience import split
@@ -28,7 +29,7 @@ def config(grace: int = 0) -> Config:
 
 
 def form(account: str = "北京针灸", problems: list[Problem] | None = None, scan: bool = False) -> FormFound:
-    fields = dict.fromkeys(FORM_LABELS, "x")
+    fields = dict.fromkeys(builtin().form.labels, "x")
     fields["账号名称"] = account
     result = FormResult(file="a.docx", fields=fields, labels_found=15, is_scan=scan)
     return FormFound(Attachment("a.docx", b"x"), result, {}, problems or [], "账号名称")

@@ -17,6 +17,8 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
+from ..model import AttachmentKind
+
 
 class Kind(StrEnum):
     """What a field holds; decides how it is normalised, checked and shown."""
@@ -106,6 +108,19 @@ class FormSpec:
             raise ValueError("a form needs at least one field")
         if self.identity and self.identity not in labels:
             raise ValueError(f"identity {self.identity!r} is not a field")
+
+    @cached_property
+    def noun(self) -> str:
+        """What one nomination is called in sentences: 账号 for 账号名称, 作品 for 作品名称."""
+        label = self.identity_label
+        for suffix in ("名称", "名字", "题目", "标题"):
+            if label.endswith(suffix) and len(label) > len(suffix):
+                return label[: -len(suffix)]
+        return "推荐对象"
+
+    def kind_name(self, kind: str) -> str:
+        """An attachment's kind as this campaign says it: the form is its title (申报表), not 推荐表."""
+        return self.title if kind == AttachmentKind.FORM else kind
 
     @cached_property
     def labels(self) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from .parser import build_parser
 # Commands that read or write the ledger: it is checked before they start (status: in full).
 LEDGER_COMMANDS = {
     "once", "serve", "status", "export", "digest", "packet", "remind", "scoring", "decide", "show", "reply",
+    "reply-fix",
     "web", "user",
 }  # fmt: skip
 
@@ -273,6 +274,15 @@ def cmd_reply(args) -> int:
     return reply(config, args)
 
 
+def cmd_reply_fix(args) -> int:
+    from ..staff.commands import reply_fix
+
+    config = _config(args)
+    if args.send:
+        resolve_secrets(config)
+    return reply_fix(config, args)
+
+
 def cmd_web(args) -> int:
     from ..web.server import serve_web
 
@@ -301,6 +311,7 @@ COMMANDS = {
     "decide": cmd_decide,
     "show": cmd_show,
     "reply": cmd_reply,
+    "reply-fix": cmd_reply_fix,
     "web": cmd_web,
     "user": cmd_user,
     **ledger_commands.COMMANDS,

@@ -232,6 +232,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         '例如：\n  python run.py reply TJ-20210801-0011 --text "可以，请把网盘链接写在正文里。" --preview\n'
         "  python run.py reply TJ-20210801-0011 --text-file 回复.txt --send",
     ),
+    "reply-fix": (
+        "采用或不采用单位回复中要求的修改",
+        "单位回复回执、在正文中写“栏目：新内容”时，未受理的报送自动更新；已受理或已选定上报的报送、"
+        "以及发件地址不是该单位登记邮箱的回复，要由工作人员确认。不加编号时列出等待确认的回复；"
+        "--apply 采用（按报送现在的内容重新核对，只采用格式正确的内容，并通知单位），--decline 不采用（可写 --reason）。\n\n"
+        "例如：\n  python run.py reply-fix\n  python run.py reply-fix TJ-20210801-0012 --apply --by 刘晶晶\n"
+        "  python run.py reply-fix TJ-20210801-0012 --decline --reason 请附盖章的推荐表",
+    ),
     "web": (
         "启动工作人员控制台（网页）",
         "启动工作人员控制台：在浏览器里查看每份报送、更正、处理、回复、催报、评分、上报。默认只允许本机访问。\n\n"
@@ -362,6 +370,19 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--preview", action="store_true", help="只预览，不发送")
     rp.add_argument("--send", action="store_true", help="立即发送")
     rp.add_argument("--seen", type=int, metavar="版本", help=SEEN_HELP)
+
+    rf = commands["reply-fix"]
+    rf.add_argument(
+        "letter", nargs="?", metavar="来信编号", help="单位回复的受理编号；不写时列出等待确认的回复"
+    )
+    choice = rf.add_mutually_exclusive_group()
+    choice.add_argument("--apply", action="store_true", help="采用回复中的修改")
+    choice.add_argument("--decline", action="store_true", help="不采用")
+    rf.add_argument("--reason", default="", metavar="意见", help="意见（写入处理记录和给单位的通知）")
+    rf.add_argument("--by", default="工作人员", metavar="姓名", help="操作人姓名")
+    rf.add_argument("--no-notify", action="store_true", help="不通知单位（记入处理记录）")
+    rf.add_argument("--send", action="store_true", help="立即发送通知邮件")
+    rf.add_argument("--seen", type=int, metavar="版本", help=SEEN_HELP)
 
     web = commands["web"]
     web.add_argument("--host", metavar="地址", help="监听地址（默认 web.host，即 127.0.0.1，只允许本机访问）")

@@ -14,6 +14,10 @@ from pathlib import Path
 
 from .problems import Problems
 
+# The mailbox kinds `kind:` may name; each is a module of pipeline/mailbox/ listed in
+# mailbox/sources.py KINDS (tests/test_config.py checks the two agree).
+MAILBOX_KINDS = ("imap", "folder")
+
 # What separates two addresses that were typed into one list item.
 _SEPARATORS = re.compile(r"[，,；;、\s]+")
 _PASSWORD_ENV = {"mailboxes": "INTAKE_IMAP_PASSWORD", "smtp": "INTAKE_SMTP_PASSWORD"}
@@ -99,8 +103,8 @@ def check_mailboxes(problems: Problems, mailboxes) -> set[str] | None:
         if box.name in names:
             problems.add(f"{key}.name", f"邮箱名称 {box.name} 重复", "每个邮箱起一个不同的名称")
         names.add(box.name)
-        if box.kind not in ("imap", "folder"):
-            problems.add(f"{key}.kind", "只能是 imap 或 folder", "收件邮箱写 kind: imap")
+        if box.kind not in MAILBOX_KINDS:
+            problems.add(f"{key}.kind", f"只能是 {' 或 '.join(MAILBOX_KINDS)}", "收件邮箱写 kind: imap")
         elif box.kind == "imap":
             for attr, example in (("host", "imap.qq.com"), ("user", "1187093@qq.com")):
                 if not getattr(box, attr):

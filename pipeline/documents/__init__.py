@@ -48,6 +48,7 @@ _CODE_ALIASES = {
     "not_zip": "corrupt",
     "missing_part": "corrupt",
     "not_pdf": "corrupt",
+    "not_wordml": "corrupt",
     "zip_bomb": "too_large",
 }
 
@@ -89,6 +90,8 @@ def _read(
         return _relabel(_parse(_read_docx, data, name, limits), found)
     if kind == kinds.XLSX:
         return _relabel(_parse(_read_xlsx, data, name, limits), found)
+    if kind == kinds.WORDML:
+        return _relabel(_parse(_read_wordml, data, name, limits), found)
     if kind in (kinds.DOC, kinds.RTF, kinds.HTML, kinds.ODT):
         return _via_converter(name, data, found, "docx", limits, converter)
     if kind == kinds.XLS:
@@ -114,6 +117,12 @@ def _read_docx(data: bytes, name: str, limits: Limits) -> Document:
     from .docx_reader import read_docx
 
     return read_docx(data, name, limits)
+
+
+def _read_wordml(data: bytes, name: str, limits: Limits) -> Document:
+    from .wordml_reader import read_wordml
+
+    return read_wordml(data, name, limits)
 
 
 def _read_xlsx(data: bytes, name: str, limits: Limits) -> Document:

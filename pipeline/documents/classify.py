@@ -62,6 +62,7 @@ _DOCUMENT_KINDS = {
     kinds.PDF,
     kinds.RTF,
     kinds.HTML,
+    kinds.WORDML,
     kinds.ODT,
     kinds.ODS,
     kinds.ENCRYPTED,

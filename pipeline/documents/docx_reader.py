@@ -6,19 +6,25 @@ word/document.xml ourselves. Every merged cell appears once with its spans;
 deleted/moved-away text (runs, and rows deleted as a whole), field codes and
 mc:Fallback duplicates are skipped. A content control showing its
 placeholder reads as empty; a legacy drop-down field reads as its chosen
-entry, which Word keeps only in w:ffData. Macros are never run: we only
-read XML.
+entry, which Word keeps only in w:ffData. A floating text box is read where
+it prints, not where it is anchored (docx_layout.py); a row that shows only
+deleted text is a deleted row (what a .doc round trip leaves of one).
+Macros are never run: we only read XML.
 """
 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from lxml import etree
 
 from ..config import Limits
 from ..model import Cell, Document, Table
+from .docx_boxes import VML_SHAPES, Measure, drawing_geometry, vml_geometry
+from .docx_layout import CELL_PAD, Anchor, Block, Box, Frame, Layout, place
 from .errors import DocumentError
 from .safe_zip import has_member, open_zip, parse_xml, read_member
 
@@ -32,6 +38,7 @@ R_NS = (
     "http://purl.oclc.org/ooxml/officeDocument/relationships",
 )
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+WP_ANCHOR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}anchor"
 
 # Cap on spans so a hostile gridSpan cannot blow up the grid.
 MAX_SPAN = 64
@@ -47,15 +54,28 @@ def read_docx(data: bytes, name: str, limits: Limits | None = None) -> Document:
     rels = _rels(zf, main, name, limits)
     ext = PurePosixPath(name.lower()).suffix.lstrip(".")
     doc = Document(file=name, format=ext if ext in ("docx", "docm") else "docx")
+    walk_document(root, lambda: _styles(zf, main, name, limits), doc)
+    doc.image_count = _count_images(root, rels)
+    return doc
+
+
+def walk_document(root: etree._Element, styles: Callable[[], etree._Element | None], doc: Document) -> None:
+    """Read a WordprocessingML main part (its w:body) into `doc`'s tables and paragraphs.
+
+    The page layout is estimated only when the body has text boxes to place; `styles`
+    then gives the w:styles part (default font size and spacing)."""
     walker = _Walker(root, doc)
     body = root.find(f"{{{walker.w}}}body")
     try:
         if body is not None:
+            walker.measuring = next(body.iter(walker.t["txbxContent"]), None) is not None
+            if walker.measuring:
+                walker.measure = Measure(walker.w, body, styles())
+                walker.layout.page = walker.measure.page
             walker.blocks(body, top=True)
-        doc.image_count = _count_images(root, rels)
+        walker.finish()
     except (RecursionError, ValueError, TypeError) as exc:  # absurd nesting or attribute values
-        raise DocumentError("corrupt", f"文件“{name}”结构异常，无法读取，请重新保存后发送。") from exc
-    return doc
+        raise DocumentError("corrupt", f"文件“{doc.file}”结构异常，无法读取，请重新保存后发送。") from exc
 
 
 def _main_part(zf, name: str, limits: Limits | None) -> str:
@@ -70,8 +90,8 @@ def _main_part(zf, name: str, limits: Limits | None) -> str:
     return "word/document.xml"
 
 
-def _rels(zf, main: str, name: str, limits: Limits | None) -> dict[str, str]:
-    """rId -> target for internal relationships of the main part."""
+def _rels(zf, main: str, name: str, limits: Limits | None, kind: str = "") -> dict[str, str]:
+    """rId -> target for internal relationships of the main part (of one `kind`, e.g. "/styles")."""
     folder, base = posixpath.split(main)
     path = posixpath.join(folder, "_rels", base + ".rels")
     if not has_member(zf, path):
@@ -79,10 +99,18 @@ def _rels(zf, main: str, name: str, limits: Limits | None) -> dict[str, str]:
     root = parse_xml(read_member(zf, path, name, limits), name)
     out = {}
     for rel in root.iter(f"{{{PKG_REL}}}Relationship"):
-        if rel.get("TargetMode") == "External":
+        if rel.get("TargetMode") == "External" or not rel.get("Type", "").endswith(kind):
             continue
         out[rel.get("Id", "")] = posixpath.normpath(posixpath.join(folder, rel.get("Target", "")))
     return out
+
+
+def _styles(zf, main: str, name: str, limits: Limits | None) -> etree._Element | None:
+    """The styles part (default font size and spacing, for the layout estimate); None if absent."""
+    for target in _rels(zf, main, name, limits, "/styles").values():
+        if has_member(zf, target):
+            return parse_xml(read_member(zf, target, name, limits), name)
+    return None
 
 
 def _count_images(root: etree._Element, rels: dict[str, str]) -> int:
@@ -103,8 +131,20 @@ def _count_images(root: etree._Element, rels: dict[str, str]) -> int:
     return len(targets)
 
 
+@dataclass
+class _CellPlace:
+    """A cell being walked: boxes anchored in its paragraphs start from here."""
+
+    anchor: Anchor
+    width: float  # text width inside the cell (twips)
+    y: float = 0.0  # height of the paragraphs walked so far
+
+
 class _Walker:
-    """Turns body XML into paragraphs and tables (numbered in document order)."""
+    """Turns body XML into paragraphs and tables (numbered in document order).
+
+    Floating text boxes are collected with their anchor and position, and placed
+    by `finish` where a printed page shows them (docx_layout.py)."""
 
     def __init__(self, root: etree._Element, doc: Document) -> None:
         ns = etree.QName(root).namespace
@@ -116,7 +156,7 @@ class _Walker:
                 "p r t tab br cr tbl tr tc sdt sdtContent sdtPr showingPlcHdr customXml del moveFrom "
                 "instrText delText delInstrText txbxContent gridSpan vMerge gridBefore tcPr trPr val "
                 "hMerge noBreakHyphen smartTag hyperlink ins moveTo fldSimple fldChar ffData ddList result "
-                "listEntry default checkBox checked cellDel"
+                "listEntry default checkBox checked cellDel tcW w"
             ).split()
         }
         self.field_depth = 0  # fields opened inside a legacy drop-down (its result runs are skipped)
@@ -132,34 +172,80 @@ class _Walker:
             self.t["tcPr"],
             self.t["trPr"],
         }
+        self.measure = Measure(self.w, None, None)
+        self.measuring = False  # estimate the layout (only when there are text boxes to place)
+        self.layout = Layout(self.measure.page)
+        self.boxes: list[Box] = []
+        self.anchor = Anchor(block=0)  # where a box met now is anchored
+        self.body_texts: list[str | None] = []  # per layout block: a paragraph's text, None for a table
+        self.grids: dict[int, dict[tuple[int, int], Cell]] = {}  # id(Table) -> grid position -> Cell
+        self.table_height = 0.0  # estimated height of the table walked last
 
     # ---------------------------------------------------------- blocks
 
-    def blocks(self, parent: etree._Element, top: bool) -> list[str]:
+    def blocks(self, parent: etree._Element, top: bool, place: _CellPlace | None = None) -> list[str]:
         """Walk block-level content; return its text lines (for cells/text boxes)."""
         lines: list[str] = []
         for child in parent:
             tag = child.tag
             if tag == self.t["p"]:
-                text = self.para_text(child)
+                if top:
+                    self.anchor = Anchor(block=len(self.layout.blocks))
+                    text = self.para_text(child)
+                    height = (
+                        self.measure.paragraph(child, text, self.measure.page.text_width)
+                        if self.measuring
+                        else 0.0
+                    )
+                    self.layout.blocks.append(Block(height))
+                    self.body_texts.append(text)
+                elif place is not None:
+                    if self.measuring:
+                        self.anchor = replace(place.anchor, y=place.y)
+                    text = self.para_text(child)
+                    if self.measuring:
+                        place.y += self.measure.paragraph(child, text, place.width)
+                else:
+                    text = self.para_text(child)
                 lines.append(text)
-                if top and text.strip():
-                    self.doc.paragraphs.append(text.strip())
             elif tag == self.t["tbl"]:
-                lines.extend(self.table(child))
+                lines.extend(self.table(child, top, place))
+                if place is not None:
+                    place.y += self.table_height
             elif tag == self.t["sdt"]:
                 if self._placeholder(child):
                     continue
                 content = child.find(self.t["sdtContent"])
                 if content is not None:
-                    lines.extend(self.blocks(content, top))
+                    lines.extend(self.blocks(content, top, place))
             elif tag in (self.t["customXml"], self.t["ins"], self.t["moveTo"]):
-                lines.extend(self.blocks(child, top))
+                lines.extend(self.blocks(child, top, place))
         return lines
 
     def _placeholder(self, sdt: etree._Element) -> bool:
         pr = sdt.find(self.t["sdtPr"])
         return pr is not None and pr.find(self.t["showingPlcHdr"]) is not None
+
+    def finish(self) -> None:
+        """Put each floating box's text where it shows, then list the body paragraphs."""
+        empty = {id(c) for t in self.doc.tables for c in t.cells if not c.text.strip()}
+        for box in self.boxes:
+            _, where = place(box, self.layout, empty) or self._home(box.anchor)
+            if isinstance(where, Cell):
+                where.text = f"{where.text}\n{box.text}".strip()
+            elif isinstance(where, int) and self.body_texts[where] is not None:
+                self.body_texts[where] = f"{self.body_texts[where]}\n{box.text}"
+            else:
+                self.body_texts.append(box.text)
+        self.doc.paragraphs.extend(t.strip() for t in self.body_texts if t is not None and t.strip())
+
+    def _home(self, anchor: Anchor) -> tuple[str, Cell | int | None]:
+        """The anchor's own cell or paragraph: where a box goes when the layout cannot tell."""
+        if anchor.table is not None:
+            cell = self.grids.get(id(anchor.table), {}).get((anchor.row, anchor.col))
+            if cell is not None:
+                return ("cell", cell)
+        return ("block", anchor.block) if anchor.block < len(self.body_texts) else ("end", None)
 
     # ---------------------------------------------------------- text
 
@@ -193,12 +279,18 @@ class _Walker:
                     if content is not None:
                         self._inline(content, out)
             elif tag == t["txbxContent"]:
-                lines = [x for x in self.blocks(child, top=False) if x.strip()]
-                if lines:
+                text = self._box_text(child)
+                if text:
                     if out and not out[-1].endswith("\n"):
                         out.append("\n")
-                    out.append("\n".join(lines))
+                    out.append(text)
                     out.append("\n")
+            elif tag == WP_ANCHOR:
+                if not self._floating_drawing(child):
+                    self._inline(child, out)
+            elif tag in VML_SHAPES:
+                if not self._floating_vml(child, el):
+                    self._inline(child, out)
             elif tag == f"{{{MC}}}AlternateContent":
                 choice = child.find(f"{{{MC}}}Choice")
                 if choice is not None:
@@ -208,9 +300,44 @@ class _Walker:
                     if fallback is not None:
                         self._inline(fallback, out)
             elif tag == t["tbl"]:
-                out.append("\n".join(self.table(child)))
+                out.append("\n".join(self.table(child, top=False, place=None)))
             else:
                 self._inline(child, out)
+
+    def _box_text(self, content: etree._Element) -> str:
+        anchor = self.anchor
+        lines = [x for x in self.blocks(content, top=False) if x.strip()]
+        self.anchor = anchor  # a table inside the box must not move the box's own anchor
+        return "\n".join(lines)
+
+    def _floating_drawing(self, anchor: etree._Element) -> bool:
+        """A floating DrawingML text box: collected for placement. False for pictures and groups."""
+        contents = list(anchor.iter(self.t["txbxContent"]))
+        if len(contents) != 1:
+            return False  # a picture (nothing to read) or a group of boxes: read where anchored
+        h, v, width, height, in_cell, insets = drawing_geometry(anchor)
+        self._collect(contents[0], h, v, width, height, in_cell, insets)
+        return True
+
+    def _floating_vml(self, shape: etree._Element, parent: etree._Element) -> bool:
+        """An absolutely positioned VML text box (Word 2003-style files, LibreOffice's fallback)."""
+        if parent.tag == f"{{{V}}}group":
+            return False
+        textbox = shape.find(f"{{{V}}}textbox")
+        content = textbox.find(self.t["txbxContent"]) if textbox is not None else None
+        if content is None:
+            return False
+        geometry = vml_geometry(shape, textbox)
+        if geometry is None:
+            return False
+        self._collect(content, *geometry)
+        return True
+
+    def _collect(self, content, h, v, width, height, in_cell, insets) -> None:
+        anchor = self.anchor
+        text = self._box_text(content)
+        if text.strip():
+            self.boxes.append(Box(text, anchor, h, v, width, height, in_cell, insets))
 
     def _field_char(self, fld: etree._Element, out: list[str]) -> None:
         """Legacy form fields: a drop-down's chosen entry, a check box as ☑/☐."""
@@ -273,10 +400,23 @@ class _Walker:
         except ValueError:
             return default
 
-    def table(self, tbl: etree._Element) -> list[str]:
-        """Add `tbl` as a Table (nested ones after it); return its text lines."""
+    def table(self, tbl: etree._Element, top: bool, place: _CellPlace | None) -> list[str]:
+        """Add `tbl` as a Table (nested ones after it); return its text lines.
+
+        Its layout (column edges, estimated row heights) is recorded so floating
+        boxes can be placed over a top-level table's cells."""
         table = Table(name=f"表格{sum(1 for _ in self.doc.tables) + 1}")
         self.doc.tables.append(table)
+        left, edges = self.measure.table_columns(tbl)
+        frame = Frame(table, left, edges)
+        self.grids[id(table)] = frame.at
+        if top:
+            block = len(self.layout.blocks)
+            self.layout.blocks.append(Block(0.0, frame))
+            self.layout.frames[id(table)] = frame
+            self.body_texts.append(None)
+        else:
+            block = place.anchor.block if place is not None else self.anchor.block
         open_v: dict[int, Cell] = {}  # column -> cell still open for vMerge
         lines: list[str] = []
         r = -1
@@ -284,6 +424,8 @@ class _Walker:
             trpr = tr.find(self.t["trPr"])
             if trpr is not None and trpr.find(self.t["del"]) is not None:
                 continue  # a row deleted with Track Changes on: accepting the changes removes it
+            if self._deleted_row(tr):
+                continue  # the same, after a .doc round trip kept only its text's deletion
             r += 1
             if r >= MAX_ROWS:
                 break
@@ -291,6 +433,7 @@ class _Walker:
             row_texts: list[str] = []
             still_open: dict[int, Cell] = {}
             prev: Cell | None = None
+            content = 0.0
             for k, (tc, placeholder) in enumerate(self._unwrap(tr, self.t["tc"])):
                 if k >= MAX_CELLS_PER_ROW:
                     break
@@ -299,7 +442,20 @@ class _Walker:
                 vmerge = tcpr.find(self.t["vMerge"]) if tcpr is not None else None
                 hmerge = tcpr.find(self.t["hMerge"]) if tcpr is not None else None
                 deleted_cell = tcpr is not None and tcpr.find(self.t["cellDel"]) is not None
-                text = "" if placeholder or deleted_cell else "\n".join(self.blocks(tc, top=False)).strip()
+                cell_place = (
+                    _CellPlace(
+                        Anchor(block, table, r, col, placed=top), self._cell_width(edges, col, span, tcpr)
+                    )
+                    if self.measuring
+                    else None
+                )
+                text = (
+                    ""
+                    if placeholder or deleted_cell
+                    else "\n".join(self.blocks(tc, top=False, place=cell_place)).strip()
+                )
+                if vmerge is None and cell_place is not None:
+                    content = max(content, cell_place.y)
                 if hmerge is not None and hmerge.get(self.t["val"]) != "restart" and prev is not None:
                     prev.col_span += span
                     if text:
@@ -319,7 +475,42 @@ class _Walker:
                     prev = cell
                     if text:
                         row_texts.append(text)
+                if self.measuring:
+                    for c in range(col, col + span):
+                        frame.at.setdefault((r, c), prev)
                 col += span
             open_v = still_open
+            frame.row_heights.append(self.measure.row_height(tr, content) if self.measuring else 0.0)
             lines.append("\t".join(row_texts))
+        self.table_height = sum(frame.row_heights)
+        if top:
+            self.layout.blocks[block].height = self.table_height
         return [x for x in lines if x]
+
+    def _deleted_row(self, tr: etree._Element) -> bool:
+        """True when all the row shows is deleted text: Word deleted the row with Track Changes
+        on, and LibreOffice's .doc round trip kept the deletion of its text but not of the row."""
+        if not any((d.text or "").strip() for d in tr.iter(self.t["delText"])):
+            return False
+        gone = (self.t["del"], self.t["moveFrom"])
+        for t in tr.iter(self.t["t"]):
+            if not (t.text or "").strip():
+                continue
+            for ancestor in t.iterancestors():
+                if ancestor is tr:
+                    return False  # live text
+                if ancestor.tag in gone:
+                    break
+        return True
+
+    def _cell_width(self, edges: list[float], col: int, span: int, tcpr: etree._Element | None) -> float:
+        """The text width of a cell: its grid columns, else its w:tcW, less the cell margins."""
+        if col + span < len(edges):
+            width = edges[col + span] - edges[col]
+        else:
+            tcw = tcpr.find(self.t["tcW"]) if tcpr is not None else None
+            try:
+                width = float(tcw.get(self.t["w"], "0")) if tcw is not None else 0.0
+            except ValueError:
+                width = 0.0
+        return max(width - 2 * CELL_PAD, 200.0)

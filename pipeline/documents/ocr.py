@@ -46,21 +46,22 @@ LINE_PX = 30  # detected line height to recognise at
 MIN_SIDE, MAX_SIDE = 1000, 2400  # long side of the page we recognise
 
 
-def scan_problem(name: str) -> Problem:
+def scan_problem(name: str, title: str = "推荐表") -> Problem:
+    """`title`: what the campaign calls its form (推荐表, 申报表)."""
     return Problem(
         None,
         "scan",
-        f"《{name}》是扫描件或照片，推荐表内容由文字识别预填，工作人员将人工核对；"
+        f"《{name}》是扫描件或照片，{title}内容由文字识别预填，工作人员将人工核对；"
         "如有 Word/WPS 电子版，请一并发送以免识别错误",
     )
 
 
-def _unread_problem(name: str, pages: int, seen: int) -> Problem:
+def _unread_problem(name: str, pages: int, seen: int, title: str) -> Problem:
     return Problem(
         None,
         "scan_incomplete",
-        f"《{name}》是 {pages} 页的扫描件，系统在限定时间内只查看了前 {seen} 页，未在其中找到推荐表；"
-        "如推荐表在后面的页中，请将推荐表单独扫描或拍照后发送",
+        f"《{name}》是 {pages} 页的扫描件，系统在限定时间内只查看了前 {seen} 页，未在其中找到{title}；"
+        f"如{title}在后面的页中，请将{title}单独扫描或拍照后发送",
     )
 
 
@@ -193,7 +194,8 @@ def read_scan(
     `whole`, even pages without form labels: a scanned article must yield its
     text); a long one is searched for the form (_find_form). `form` is the
     campaign's form whose labels are looked for (None: the built-in 附件1)."""
-    doc = Document(file=name, format=fmt, is_scan=True, problems=[scan_problem(name)])
+    title = form.title if form is not None else "推荐表"
+    doc = Document(file=name, format=fmt, is_scan=True, problems=[scan_problem(name, title)])
     scan = _Scan(doc, pages, budget, ScanLog(pages=pages.count), form=form)
     if pages.count <= READ_WHOLE:
         for index in range(pages.count):
@@ -204,7 +206,7 @@ def read_scan(
         scan.find_form(whole)
     if scan.log.out_of_budget and not scan.form_pages:
         seen = max(scan.log.checked + scan.log.read + [0])
-        doc.problems.append(_unread_problem(name, pages.count, seen))
+        doc.problems.append(_unread_problem(name, pages.count, seen, title))
     log.info(
         "OCR %s: %d pages, surveyed %s, read %s%s",
         name,

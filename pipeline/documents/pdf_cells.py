@@ -63,27 +63,37 @@ def _lines(chars: list[dict]) -> list[list[dict]]:
     return lines
 
 
-def _line_text(line: list[dict]) -> str:
+def _line_text(line: list[dict], struck: set[int] | frozenset[int] = frozenset()) -> str:
+    """A line's text; struck glyphs are left out and so is the room they took ("1380025[0000]5678"
+    reads "13800255678", not "1380025 5678")."""
     out: list[str] = []
     prev = None
+    skipped = 0.0  # width of struck glyphs since `prev`
     for ch in line:
         text = ch["text"]
+        if id(ch) in struck:
+            skipped += ch["x1"] - ch["x0"]
+            continue
         if prev is not None and text != " " and prev["text"] != " ":
-            gap = ch["x0"] - prev["x1"]
+            gap = ch["x0"] - prev["x1"] - skipped
             if gap > X_TOLERANCE and not is_cjk(prev["text"][-1:]) and not is_cjk(text[:1]):
                 out.append(" ")
         out.append(text)
         prev = ch
+        skipped = 0.0
     return _AUTOSPACE.sub("", " ".join("".join(out).split()))
 
 
-def cell_text(chars: list[dict], left: float, right: float) -> str:
-    """The text of one cell spanning [left, right], wrapped lines joined."""
+def cell_text(
+    chars: list[dict], left: float, right: float, struck: set[int] | frozenset[int] = frozenset()
+) -> str:
+    """The text of one cell spanning [left, right], wrapped lines joined; `struck` glyphs left out."""
     if not chars:
         return ""
     lines = [ln for ln in _lines(chars)]
-    texts = [_line_text(ln) for ln in lines]
-    pad = max(0.0, min(ln[0]["x0"] for ln in lines) - left)
+    texts = [_line_text(ln, struck) for ln in lines]
+    lines = [[c for c in ln if id(c) not in struck] for ln in lines]
+    pad = max(0.0, min(ln[0]["x0"] for ln in lines if ln) - left) if any(lines) else 0.0
     limit = right - pad - EDGE_SLACK
     out = ""
     prev_line: list[dict] | None = None
@@ -126,7 +136,7 @@ def table_from(tbl, name: str, chars: list[dict], struck: set[int]) -> Table:
             cell = Cell(
                 row=tops.index(top),
                 col=xs.index(left),
-                text=cell_text(kept, bbox[0], bbox[2]),
+                text=cell_text(mine, bbox[0], bbox[2], struck),
                 row_span=max(1, sum(1 for y in tops if top <= y < bottom - 0.5)),
                 col_span=max(1, sum(1 for x in xs if left <= x < right - 0.5)),
             )

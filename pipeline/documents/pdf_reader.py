@@ -18,6 +18,7 @@ import re
 from ..config import Limits
 from ..model import Document, Problem
 from .errors import DocumentError
+from .pdf_boxes import find_tables
 from .pdf_cells import line_separator, table_from
 from .pdf_glyphs import cid_chars, decode_cids
 from .pdf_revisions import struck_chars
@@ -95,7 +96,7 @@ def read_pdf(data: bytes, name: str, limits: Limits | None = None) -> Document:
                 if pdfium_doc is not None:
                     decode_cids(pdfium_doc, number, page.chars)
             struck = struck_chars(page)
-            found = page.find_tables()
+            found = find_tables(page)
             for tbl in found:
                 table = table_from(tbl, f"表格{len(doc.tables) + 1}", page.chars, struck)
                 doc.tables.append(table)

@@ -23,7 +23,7 @@ MAX_FRAMES = 20  # pages of a multi-page TIFF
 
 
 def image_frames(data: bytes, max_side: int = MAX_SIDE) -> Iterator[np.ndarray]:
-    """Decode a photo/scan (JPEG, PNG, BMP, TIFF, WebP, HEIC) into upright BGR pages.
+    """Decode a photo/scan (JPEG, PNG, GIF, BMP, TIFF, WebP, HEIC) into upright BGR pages.
 
     EXIF orientation is applied, transparency is laid on white, and big
     photos are decoded at a reduced size (JPEG DCT scaling) and bounded to
@@ -36,7 +36,8 @@ def image_frames(data: bytes, max_side: int = MAX_SIDE) -> Iterator[np.ndarray]:
     with Image.open(io.BytesIO(data)) as img:
         if img.format == "JPEG":
             img.draft("RGB", (max_side, max_side))
-        for index, frame in enumerate(ImageSequence.Iterator(img)):
+        frames = [img] if img.format == "GIF" else ImageSequence.Iterator(img)  # an animation is one picture
+        for index, frame in enumerate(frames):
             if index >= MAX_FRAMES:
                 break
             page = ImageOps.exif_transpose(frame)

@@ -28,6 +28,7 @@ XLS = "xls"
 PPT = "ppt"
 RTF = "rtf"
 HTML = "html"
+WORDML = "wordml"  # Word 2003 XML / Flat OPC: one XML file
 PDF = "pdf"
 IMAGE = "image"
 VIDEO = "video"
@@ -38,7 +39,7 @@ CORRUPT = "corrupt"
 UNKNOWN = "unknown"
 
 IMAGE_SUBTYPES = ("jpeg", "png", "gif", "bmp", "tiff", "webp", "heic", "avif")
-OCR_IMAGES = ("jpeg", "png", "bmp", "tiff", "webp", "heic")
+OCR_IMAGES = ("jpeg", "png", "gif", "bmp", "tiff", "webp", "heic")
 
 # ISO BMFF brands (bytes 8..12 after "ftyp") of still images.
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
@@ -96,6 +97,8 @@ def _sniff(data: bytes, ext: str) -> Sniffed:
     text = _text_head(data)
     if text.startswith(b"{\\rtf"):
         return Sniffed(RTF, "wps" if ext == "wps" else "rtf")
+    if _looks_like_wordml(text):
+        return Sniffed(WORDML, "xml")
     if _looks_like_html(text):
         # Word/WPS/Excel "save as web page" files are often sent as .doc/.xls.
         return Sniffed(HTML, ext if ext in ("doc", "wps", "xls", "et") else "html")
@@ -124,6 +127,13 @@ def _text_head(data: bytes) -> bytes:
     if encoding:
         head = head[: len(head) // 2 * 2].decode(encoding, errors="replace").encode("utf-8", errors="replace")
     return head[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+
+
+def _looks_like_wordml(text: bytes) -> bool:
+    """Word's one-file XML: a 2003 w:wordDocument, or a Flat OPC package marked as a Word document."""
+    if not text.startswith((b"<?xml", b"<?mso-application", b"<w:worddocument", b"<pkg:package")):
+        return False
+    return b"<w:worddocument" in text or (b"<pkg:package" in text and b'progid="word.document"' in text)
 
 
 def _looks_like_html(text: bytes) -> bool:

@@ -5,6 +5,7 @@ its labels and how units write them, each field's kind, which are required.
 
     spec = config.form                             # or builtin().form: the notice's 附件1
     form = extract_form(doc, spec)                 # the fields + sources, and form.score
+    forms = extract_forms(doc, spec)               # the same, one per account of a several-account form
     forms = choose_forms(candidates, score)        # which of a mail's documents are the form
     normalized = normalize_fields(form.fields, spec)   # typed values or None
     problems = validate_fields(form.fields, normalized, spec)
@@ -17,12 +18,20 @@ from __future__ import annotations
 
 from ..campaign import FormSpec, vocabulary
 from ..model import Document, FormResult, Problem
+from .columns import account_views, confirmed
 from .judge import choose_forms, form_score
 from .locate import locate
 from .normalize import normalize_fields
 from .validate import validate_fields
 
-__all__ = ["analyze_document", "choose_forms", "extract_form", "normalize_fields", "validate_fields"]
+__all__ = [
+    "analyze_document",
+    "choose_forms",
+    "extract_form",
+    "extract_forms",
+    "normalize_fields",
+    "validate_fields",
+]
 
 FORM_NOT_FOUND = "form_not_found"
 
@@ -43,6 +52,17 @@ def extract_form(doc: Document, spec: FormSpec) -> FormResult:
         result.fields = found.fields
         result.sources = {label: found.sources[label] for label in spec.labels if label in found.sources}
     return result
+
+
+def extract_forms(doc: Document, spec: FormSpec) -> list[FormResult]:
+    """extract_form for each account a document holds: usually one; several when the form
+    was widened to "标签 | 账号一 | 账号二" (form/columns.py). Each is its own nomination;
+    a column of notes beside the values is not an account (columns.confirmed)."""
+    views = account_views(doc, vocabulary(spec))
+    if len(views) == 1:
+        return [extract_form(doc, spec)]
+    forms = [extract_form(view, spec) for view in views]
+    return forms if confirmed(forms, spec) else [extract_form(doc, spec)]
 
 
 def analyze_document(

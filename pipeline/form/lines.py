@@ -161,6 +161,11 @@ def values_from_glued(lines: list[str], vocab: Vocabulary) -> dict[str, LineValu
     out: dict[str, LineValue] = {}
     for k, (index, _start, end) in enumerate(chain):
         stop = chain[k + 1][1] if k + 1 < len(chain) else len(text)
+        if k + 1 < len(chain) and labels[index] not in vocab.long_fields:
+            # The next label written twice after a short value (a tracked row kept after its
+            # deletion was lost): the value ends at its first occurrence, the later one is read.
+            # Free text may quote a label ("联系人民群众"), so a long field runs to the chain's hit.
+            stop = min([stop] + [s for i, s, _ in found if i == chain[k + 1][0] and end <= s])
         canon = labels[index]
         value = text[end:stop].strip(" \t\u3000\n:：")
         if canon in vocab.long_fields:  # may run over lines, up to a non-field label such as 推荐单位（盖章）

@@ -1,7 +1,9 @@
 """Label→value pairs inside one table, never by position alone.
 
 A cell whose text is a label takes the next non-label cell to its right
-(one per row the label spans), else the aligned cell below. Labels standing
+(one per row the label spans), else the aligned cell below; when the
+cells on its right are blank and the cell below holds text, that cell
+(a long field's label heading a row, its field in the row under it). Labels standing
 side by side in a row ("账号名称 | 注册时间 | 照片说明") are a band over a
 row of values, so each takes the cell below even when the row has other
 text on its right (Word's visa-style layout). A cell "标签：值" is read
@@ -67,6 +69,7 @@ class CellKind:
     combo: tuple[str, ...] = ()  # a combined label's fields
     inline: dict[str, str] = field(default_factory=dict)  # "标签：值" cells
     inline_wording: dict[str, str] = field(default_factory=dict)
+    shared: bool = False  # "账号名称 针灸之窗": a label and its value with only a gap between (canon set)
 
     @property
     def is_label(self) -> bool:
@@ -75,7 +78,7 @@ class CellKind:
     @property
     def is_heading(self) -> bool:
         """A label standing alone in its cell (not an inline "标签：值")."""
-        return bool(self.canon or self.extra or self.combo)
+        return bool(self.canon or self.extra or self.combo) and not self.shared
 
 
 def _classify(cell: Cell, vocab: Vocabulary) -> CellKind:
@@ -91,7 +94,7 @@ def _classify(cell: Cell, vocab: Vocabulary) -> CellKind:
     if combo:
         return CellKind(combo=combo)
     if ":" not in text and "：" not in text and "\n" not in text:
-        return CellKind()  # inline values need a colon or a line break
+        return _shared(text, vocab)  # inline values need a colon, a line break or a gap
     lines = text.split("\n")
     hits = scan_lines(lines, vocab)
     if hits and hits[0].line == 0 and hits[0].start == 0 and (hits[0].colon or hits[0].canon == ""):
@@ -112,9 +115,53 @@ def _classify(cell: Cell, vocab: Vocabulary) -> CellKind:
     return CellKind()
 
 
+def _shared(text: str, vocab: Vocabulary, glued: bool = False) -> CellKind:
+    """ "账号名称 针灸之窗" (or, with `glued`, "账号名称针灸之窗"): a field label at the start of
+    the cell, a gap, then its value. The cell is that field's label, with its own value."""
+    if glued:
+        m = vocab.glued.match(text)
+        if m is None or norm_label(m.group(0)) not in vocab.canonical or not text[m.end() :].strip():
+            return CellKind()
+        canon = vocab.spec.labels[int(next(k for k, v in m.groupdict().items() if v is not None)[1:])]
+        value = text[m.end() :].strip()
+        return CellKind(
+            canon=canon, wording=canon, inline={canon: value}, inline_wording={canon: canon}, shared=True
+        )
+    if not any(ch.isspace() for ch in text):
+        return CellKind()
+    hits = scan_lines([text], vocab)
+    if not hits or hits[0].start != 0 or not hits[0].canon or not text[hits[0].end :].strip():
+        return CellKind()
+    vals = values_from_lines([text], vocab)
+    own = vals.get(hits[0].canon)
+    if own is None or not own.value:
+        return CellKind()
+    return CellKind(
+        canon=hits[0].canon,
+        wording=hits[0].wording,
+        inline={k: v.value for k, v in vals.items()},
+        inline_wording={k: v.wording for k, v in vals.items()},
+        shared=True,
+    )
+
+
+SHARED_TABLE = 3  # cells of "标签 值" in a table before a label glued to its value is trusted
+
+
 def classify_cells(table: Table, vocab: Vocabulary) -> dict[int, CellKind]:
-    """id(cell) -> what the cell is (label, extra label, combined label, inline value, plain)."""
-    return {id(c): _classify(c, vocab) for c in table.cells}
+    """id(cell) -> what the cell is (label, extra label, combined label, inline value, plain).
+
+    In a table whose fields are written label and value together ("账号名称：…", "注册时间 …"),
+    a cell whose value runs straight on from its label (a gap lost where a printed cell
+    wrapped) is read the same way."""
+    kinds = {id(c): _classify(c, vocab) for c in table.cells}
+    if sum(1 for k in kinds.values() if k.inline) >= SHARED_TABLE:
+        for cell in table.cells:
+            if not kinds[id(cell)].is_label and cell.text.strip():
+                glued = _shared(cell.text.strip(), vocab, glued=True)
+                if glued.canon:
+                    kinds[id(cell)] = glued
+    return kinds
 
 
 def table_labels(table: Table, kinds: dict[int, CellKind]) -> set[str]:
@@ -166,7 +213,11 @@ def locate_in_table(
     best: dict[str, Cell] = {}
     for cell in order:
         kind = kinds[id(cell)]
-        if kind.canon and (kind.canon not in best or kind.score > kinds[id(best[kind.canon])].score):
+        if kind.canon and (
+            kind.canon not in best
+            or kind.score > kinds[id(best[kind.canon])].score
+            or (kind.score == kinds[id(best[kind.canon])].score and _retyped(best[kind.canon], cell))
+        ):
             best[kind.canon] = cell
 
     for cell in order:
@@ -174,6 +225,11 @@ def locate_in_table(
         if kind.canon and (best.get(kind.canon) is cell or kind.canon in links):
             found.located.add(kind.canon)
             value_cells = _value_cells(cell, {kind.canon}, grid, kinds, used)
+            if kind.shared:
+                found.paired.setdefault(kind.canon, kind.wording)
+                found.values[kind.canon] = clean_value(kind.inline[kind.canon])
+                found.sources[kind.canon] = where(cell)
+                continue
             if not value_cells:
                 continue
             found.paired.setdefault(kind.canon, kind.wording)
@@ -221,6 +277,12 @@ def locate_in_table(
     return found
 
 
+def _retyped(first: Cell, again: Cell) -> bool:
+    """The same label in the row right under it: a row retyped under the one it replaces
+    (Track Changes' deleted and inserted rows, once the markup is lost); the later one counts."""
+    return again.col == first.col and again.row == first.row + max(first.row_span, 1)
+
+
 def _value_cells(
     label: Cell, canons: set[str], grid: _Grid, kinds: dict[int, CellKind], used: set[int]
 ) -> list[Cell]:
@@ -245,6 +307,8 @@ def _value_cells(
     below_ok = usable(below) and below is not None and below.col == label.col
     if below_ok and below is not None and _in_band(label, grid, kinds):
         return [below]
+    if below_ok and below is not None and below.text.strip() and not any(c.text.strip() for c in right):
+        return [below]  # the label's row is blank on its right; its field fills the row below
     if right:
         return right
     return [below] if below_ok and below is not None else []

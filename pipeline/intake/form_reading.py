@@ -10,10 +10,29 @@ from __future__ import annotations
 from ..campaign import FormSpec
 from ..config import Limits
 from ..documents import read_document
-from ..form import analyze_document, choose_forms, extract_form, normalize_fields, validate_fields
+from ..form import (
+    analyze_document,
+    choose_forms,
+    extract_form,
+    extract_forms,
+    normalize_fields,
+    validate_fields,
+)
+from ..form.reply_lines import ReplyValue
+from ..form.reply_lines import reply_values as read_reply_values
 from ..model import Document, FormResult, Problem
 
-__all__ = ["analyze", "choose", "extract", "normalize", "read", "validate"]
+__all__ = [
+    "ReplyValue",
+    "analyze",
+    "choose",
+    "extract",
+    "extract_all",
+    "normalize",
+    "read",
+    "reply_values",
+    "validate",
+]
 
 
 def read(name: str, data: bytes, limits: Limits, converter, spec: FormSpec) -> Document:
@@ -24,6 +43,11 @@ def read(name: str, data: bytes, limits: Limits, converter, spec: FormSpec) -> D
 def extract(doc: Document, spec: FormSpec) -> FormResult:
     """The form's fields found by their labels, and how surely `doc` is the form."""
     return extract_form(doc, spec)
+
+
+def extract_all(doc: Document, spec: FormSpec) -> list[FormResult]:
+    """The same, once per account: a form widened to "栏目 | 账号一 | 账号二" holds several."""
+    return extract_forms(doc, spec)
 
 
 def analyze(doc: Document, spec: FormSpec, form: FormResult) -> tuple[FormResult, dict, list[Problem]]:
@@ -40,3 +64,8 @@ def validate(fields: dict[str, str], normalized: dict, spec: FormSpec) -> list[P
 
 
 choose = choose_forms  # which of a mail's documents are the form (no campaign data involved)
+
+
+def reply_values(text: str, spec: FormSpec) -> list[ReplyValue]:
+    """The "栏目：内容" corrections a unit wrote in a mail's own text."""
+    return read_reply_values(text, spec)

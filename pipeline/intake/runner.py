@@ -142,6 +142,8 @@ class Intake:
                     state.begin_transaction(s)
                     for step in inside:
                         apply(step, state)
+                for done in state.after_commit:
+                    done()
                 return state.row
             except StepFailed as failure:
                 # Another worker recorded the same Message-ID at the same moment:

@@ -8,6 +8,7 @@ the message, opens the one transaction of the last steps and records failures.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,6 +93,12 @@ class MailState:
     late_allowed: bool = False
     quota: int = 1
     submissions: list[Submission] = field(default_factory=list)
+    # apply_reply: what a reply's "栏目：内容" lines did to its case (intake/replies.py), and
+    # for a mail that carries files, what the receipt says about the lines it did not need
+    reply: object | None = None  # replies.ReplyResult
+    reply_notes: list[str] = field(default_factory=list)
+    # Run by the runner once the transaction committed (journal lines about it).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def config(self) -> Config:
@@ -105,3 +112,6 @@ class MailState:
         self.late_allowed = False
         self.quota = 1
         self.submissions = []
+        self.reply = None
+        self.reply_notes = []
+        self.after_commit = []

@@ -192,6 +192,8 @@ _KIND_ZH = {
     "reply": "回复",
     "score": "评分",
     "account": "控制台账号变更",
+    "unit_reply": "单位回复更正",
+    "reply_change": "处理单位回复的修改",
 }
 _ACTION_ZH = {
     "accept": "受理",

@@ -229,6 +229,32 @@ class CorrectionRow(Base):
     why: Mapped[str] = mapped_column(Text, default="")
 
 
+class ReplyChangeRow(Base):
+    """A unit's reply that asks to change fields of its case ("手机：139…" under our receipt).
+
+    One row per reply (`letter_no`, the reply's own case number): what it asked, per field
+    the old and new value and what became of it, and whether it was applied at once
+    (`applied`), waits for staff (`proposed`: the case is accepted or selected, or the
+    sender is not the unit's registered address), or staff took it (`confirmed`) or
+    not (`declined`). The fields' history is in corrections and decisions as for staff."""
+
+    __tablename__ = "reply_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    letter_no: Mapped[str] = mapped_column(String(40), unique=True)
+    case_no: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)  # the reply's arrival
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    unit: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    trusted: Mapped[bool] = mapped_column(Boolean, default=True)  # the unit's own (or assigned) address
+    state: Mapped[str] = mapped_column(String(20), index=True)  # applied | proposed | confirmed | declined
+    # [{"field", "old", "new", "outcome"}]; outcome: see intake/replies.py OUTCOME_ZH
+    changes: Mapped[list] = mapped_column(JSON, default=list)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 class ScoreRow(Base):
     """One reviewer's points for one 附件2 item of one accepted account."""
 

@@ -14,5 +14,5 @@ def open_source(box) -> MailSource:
     """Build the source for a configured mailbox (`config.Mailbox`)."""
     kind = KINDS.get(box.kind)
     if kind is None:
-        raise MailboxConfigError(f"邮箱 {box.name}：未知的来源类型 {box.kind}（只能是 imap 或 folder）")
+        raise MailboxConfigError(f"邮箱 {box.name}：未知的来源类型 {box.kind}（只能是 {' 或 '.join(KINDS)}）")
     return kind(box)

@@ -26,6 +26,7 @@ from .bigparts import attach_big_bodies, split_big_bodies
 from .charset import decode_bytes
 from .filenames import split_params
 from .headers import addresses, header_text, raw_header, raw_headers
+from .quotes import new_text
 from .robots import automatic_reason
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def _parse(raw: bytes, limits: Limits, own: list[str], headers_only: bool = Fals
         in_reply_to=_first_id(raw_header(msg, "In-Reply-To")),
         references=_MSGID.findall(" ".join(raw_headers(msg, "References")))[:100],
         body_text=body_text,
+        new_text=new_text(text, html),
         attachments=collected.attachments,
         big_links=find_big_links(html, text),
         automatic=automatic_reason(msg, body_text, own),

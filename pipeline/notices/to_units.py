@@ -23,6 +23,7 @@ from ..templating import render
 
 RECEIPT = "receipt"  # the first answer to a unit's mail
 DECISION = "decision"  # a later notice after a staff decision
+REPLY = "reply"  # the answer to a unit's reply that fixed (or asked to fix) fields: intake/replies.py
 
 
 @dataclass
@@ -42,9 +43,13 @@ def notice_subject(kind: str, case_no: str, status: Status, subject: str) -> str
     return f"{tag}{case_no} {status.zh}：{subject or '（无主题）'}"[:180]
 
 
-def _fields_heading(status: Status, is_scan: bool, corrected: bool, title: str = "推荐表") -> str | None:
+def _fields_heading(
+    status: Status, is_scan: bool, corrected: bool, title: str = "推荐表", by_reply: bool = False
+) -> str | None:
     if status is Status.ACCEPTED:
-        return f"受理的{title}内容" + ("（已经工作人员核对）：" if corrected or is_scan else "：")
+        if corrected or is_scan:
+            return f"受理的{title}内容（已经工作人员核对）："
+        return f"受理的{title}内容" + ("（含按贵单位回复更新的栏目）：" if by_reply else "：")
     if status is Status.NEEDS_FIX:
         return f"系统识别的{title}内容（请核对，补正时如有误请一并更正）："
     if status is Status.MANUAL_REVIEW:
@@ -62,8 +67,11 @@ def notice_text(
     staff_note: str = "",
     superseded: list[str] = (),
     now: datetime | None = None,
+    reply_lines: list[str] = (),
+    replied_at: datetime | None = None,
 ) -> str:
-    """The letter for `row` as it stands now (see the module docstring)."""
+    """The letter for `row` as it stands now (see the module docstring). `reply_lines`: what
+    became of the "栏目：内容" lines of the unit's mail (intake/replies.py), said first."""
     tz = config.tz
     status = Status(row.status)
     groups = split(row.problems or [], bool(row.is_scan))
@@ -87,11 +95,18 @@ def notice_text(
     deadline = config.this_level.deadline
     now = now or datetime.now(tz)
     resend_by = f"在报送截止时间（{deadline.astimezone(tz):%m月%d日 %H:%M}）前" if now <= deadline else "尽快"
-    heading = _fields_heading(
-        status, bool(row.is_scan), bool(row.fields_read and row.fields_read != row.fields), config.form.title
+    sources = [str(v) for v in (row.sources or {}).values()]
+    by_reply = any(v.startswith("单位回复") for v in sources)
+    by_staff = any(v.startswith("工作人员") for v in sources) or (
+        not by_reply and bool(row.fields_read and row.fields_read != row.fields)
     )
+    heading = _fields_heading(status, bool(row.is_scan), by_staff, config.form.title, by_reply)
     if kind == RECEIPT:
         opening = f"{config.this_level.name}已收到贵单位报送{quote_zh(config.campaign)}推荐材料的邮件，处理结果如下。"
+    elif kind == REPLY:
+        local = replied_at.astimezone(tz) if replied_at else None
+        when = f"{local.month}月{local.day}日 {local:%H:%M}" if local else ""
+        opening = f"已收到贵单位{when}关于{quote_zh(config.campaign)}推荐材料的回复，处理结果如下。"
     else:
         opening = f"关于贵单位报送的{quote_zh(config.campaign)}推荐材料，工作人员已处理，最新结果如下。"
     return render(
@@ -106,6 +121,8 @@ def notice_text(
         arrival=row.arrival.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         deadline=deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         staff_note=" ".join((staff_note or "").split()),
+        reply_lines=list(reply_lines),
+        fix_by_reply=_reply_example(config, to_fix),
         to_fix=to_fix,
         reasons=reasons,
         notes=notes,
@@ -115,9 +132,23 @@ def notice_text(
         fields=config.form.ordered(row.fields),
         form_title=config.form.title,
         identity=config.form.identity_label,
-        attachments=[{"name": a.name, "kind": a.kind} for a in row.attachments],
+        attachments=[{"name": a.name, "kind": config.form.kind_name(a.kind)} for a in row.attachments],
         contact=config.this_level.contact or "、".join(config.this_level.staff),
     )
+
+
+def _reply_example(config: Config, to_fix: list) -> str:
+    """An example "栏目：内容" line for the fields the unit must fix, when all of its fixes are
+    fields (a missing picture or file still needs the file); "" otherwise."""
+    from ..rules.audience import is_field_problem
+
+    labels = [p.get("field") for p in to_fix if is_field_problem(p) or p.get("code") == "staff_request"]
+    if not to_fix or len(labels) != len(to_fix) or not all(lbl in config.form.labels for lbl in labels):
+        return ""
+    examples = {"phone": "13912345678", "postcode": "100029", "email": "name@example.com"}
+    label = labels[0]
+    kind = config.form.field(label).kind.value
+    return f"{label}：{examples.get(kind, '……')}"
 
 
 def compose_notice(
@@ -129,13 +160,26 @@ def compose_notice(
     superseded: list[str] = (),
     in_reply_to: str | None = None,
     references: list[str] | None = None,
+    reply_lines: list[str] = (),
+    replied_at: datetime | None = None,
+    to: list[str] | None = None,
 ) -> Notice:
-    """Subject, text and threading of the letter for `row` as it stands now."""
+    """Subject, text and threading of the letter for `row` as it stands now (to its sender,
+    unless `to` names who wrote the mail it answers)."""
     status = Status(row.status)
+    text = notice_text(
+        config,
+        row,
+        kind=kind,
+        staff_note=staff_note,
+        superseded=superseded,
+        reply_lines=reply_lines,
+        replied_at=replied_at,
+    )
     return Notice(
-        to=[row.sender] if row.sender else [],
+        to=to if to is not None else ([row.sender] if row.sender else []),
         subject=notice_subject(kind, row.case_no, status, row.subject),
-        text=notice_text(config, row, kind=kind, staff_note=staff_note, superseded=superseded),
+        text=text,
         in_reply_to=in_reply_to if in_reply_to is not None else row.message_id,
         references=list(references if references is not None else row.reply_to_ids or []),
         case_no=row.case_no,
@@ -163,9 +207,45 @@ def enqueue_receipt(
     in_reply_to: str,
     references: list[str],
     superseded: list[str] = (),
+    notes: list[str] = (),
 ) -> bool:
-    """The first answer to a unit's mail (one per case, whatever restarts happen)."""
+    """The first answer to a unit's mail (one per case, whatever restarts happen); `notes`:
+    what became of "栏目：内容" lines in a mail that came with files."""
     notice = compose_notice(
-        config, row, kind=RECEIPT, superseded=superseded, in_reply_to=in_reply_to, references=references
+        config,
+        row,
+        kind=RECEIPT,
+        superseded=superseded,
+        in_reply_to=in_reply_to,
+        references=references,
+        reply_lines=notes,
     )
     return enqueue_notice(s, config, notice, f"receipt:{row.case_no}", "receipt")
+
+
+def enqueue_reply_notice(
+    s: Session,
+    config: Config,
+    case_no: str,
+    letter_no: str,
+    lines: list[str],
+    parsed,
+    arrival: datetime,
+) -> bool:
+    """The one notice answering a unit's reply that fixed (or asked to fix) fields of
+    `case_no`: threaded to the reply, to its sender, `lines` (what became of each value)
+    first, then the case as it stands after the reply. One per reply (`letter_no`)."""
+    from sqlalchemy import select
+
+    row = s.scalar(select(MessageRow).where(MessageRow.case_no == case_no))
+    notice = compose_notice(
+        config,
+        row,
+        kind=REPLY,
+        in_reply_to=parsed.message_id,
+        references=list(parsed.references),
+        reply_lines=lines,
+        replied_at=arrival,
+        to=[parsed.from_addr],
+    )
+    return enqueue_notice(s, config, notice, f"reply-fix:{letter_no}", "notice")

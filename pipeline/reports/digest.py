@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..campaign import builtin
 from ..model import Status
 from .views import DigestData, SubmissionView, UnitRow, UnitState, account_name, fmt_time
 from .wording import days_phrase
@@ -83,6 +84,9 @@ def digest_fingerprint(data: DigestData) -> str:
             [u.unit, u.state.value, *(_view_key(u.submission) if u.submission else []), u.other_count]
             for u in data.units
         ],
+        "replies": [data.replies.fixed, data.replies.accepted, data.replies.waiting]
+        if data.replies
+        else None,
         "upstream": (
             [[v.case_no for v in data.upstream.selected], bool(data.upstream.packet_sent)]
             if data.upstream
@@ -128,6 +132,7 @@ def _context(data: DigestData) -> dict:
     return {
         "subject": digest_subject(data),
         "campaign": data.campaign,
+        "form_title": (data.form or builtin().form).title,
         "level_name": data.level_name,
         "generated_at": fmt_time(data.generated_at),
         "deadline": fmt_time(data.deadline),
@@ -169,9 +174,18 @@ def _context(data: DigestData) -> dict:
             }
             for m in data.mailboxes
         ],
+        "replies": data.replies if data.replies and (data.replies.fixed or data.replies.waiting) else None,
         "received": sum(data.counts.values()),
         "counts": [(s.zh, data.counts.get(s, 0)) for s in Status if data.counts.get(s, 0)],
     }
+
+
+def reply_line(r) -> str:
+    """按回复更正的报送 3 份（其中 2 份现已受理）；等待工作人员确认的回复 1 条。"""
+    line = f"单位回复回执更正的报送 {r.fixed} 份（其中 {r.accepted} 份现已受理）"
+    if r.waiting:
+        line += f"；等待工作人员确认的回复 {r.waiting} 条"
+    return line + "。"
 
 
 def render_digest_html(data: DigestData, template_dir: Path) -> str:
@@ -183,7 +197,7 @@ def render_digest_html(data: DigestData, template_dir: Path) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    html = env.get_template(TEMPLATE_NAME).render(_context(data))
+    html = env.get_template(TEMPLATE_NAME).render(_context(data), reply_line=reply_line)
     # Lone surrogates from badly decoded mail would make the UTF-8 mail body fail to encode.
     return html.encode("utf-8", "replace").decode("utf-8")
 
@@ -231,6 +245,9 @@ def digest_text(data: DigestData) -> str:
             lines.append(
                 f"  {ch['label']}：{ch['case_no']} {ch['unit']}{('「' + ch['account'] + '」') if ch['account'] else ''}"
             )
+    if c["replies"]:
+        lines.append("")
+        lines.append(reply_line(c["replies"]))
     lines.append("")
     lines.append("详细内容见 HTML 版本和附件 汇总表.xlsx。")
     return "\n".join(lines) + "\n"

@@ -41,7 +41,6 @@ from .form_docx import render_form_docx
 from .recommendation import LETTER_NAME, Nominee, build_recommendation_docx
 from .summary import build_packet_summary
 from .views import BEIJING, SubmissionView, account_name, fmt_size, iso_beijing
-from .wording import nominee_noun
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +166,7 @@ def _part_names(level: str, count: int) -> list[str]:
 def account_folder(index: int, view: SubmissionView, form: FormSpec | None = None) -> str:
     """The folder of the index-th (1-based) nominee in the packet."""
     form = form or builtin().form
-    return safe_name(f"{index}_{account_name(view, form)}", f"{index}_{nominee_noun(form)}")
+    return safe_name(f"{index}_{account_name(view, form)}", f"{index}_{form.noun}")
 
 
 def form_file_name(form: FormSpec | None = None) -> str:
@@ -177,7 +176,7 @@ def form_file_name(form: FormSpec | None = None) -> str:
 
 def summary_name(form: FormSpec | None = None) -> str:
     """The packet's sheet: 推荐账号汇总表.xlsx (账号: what the campaign nominates)."""
-    return safe_name(f"推荐{nominee_noun(form or builtin().form)}汇总表.xlsx", "推荐汇总表.xlsx")
+    return safe_name(f"推荐{(form or builtin().form).noun}汇总表.xlsx", "推荐汇总表.xlsx")
 
 
 def _collect(
@@ -368,7 +367,7 @@ def build_packet(
         entries, accounts = _collect(selected, work, form, problems)
         name = summary_name(form)
         summary_path = build_packet_summary(
-            selected, accounts, work / name, form=form, sheet_title=f"推荐{nominee_noun(form)}"
+            selected, accounts, work / name, form=form, sheet_title=f"推荐{form.noun}"
         )
         sha, size = _hash_file(summary_path)
         entries.insert(0, _Entry(name, summary_path, sha, size, kind="汇总表"))
@@ -378,7 +377,7 @@ def build_packet(
                 organisation=level_name,
                 upstream=letter.upstream,
                 campaign=letter.campaign,
-                noun=nominee_noun(form),
+                noun=form.noun,
                 nominees=[
                     Nominee(
                         account_name(v, form),

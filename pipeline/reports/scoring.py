@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -27,7 +26,6 @@ from ..campaign import FormSpec, Kind, ScoringItem, ScoringSpec, builtin
 from .print_layout import link_width, print_setup
 from .summary import LINK_FONT
 from .views import SubmissionView, account_name
-from .wording import nominee_noun
 from .xlsx_style import put, put_formula, style_sheet
 
 UNFINISHED = "未评完"  # a reviewer's sheet with some items scored, not all (never totalled or ranked)
@@ -83,7 +81,7 @@ def prefill(accounts: list[SubmissionView], scoring: ScoringSpec) -> dict[tuple[
 
 def prefill_rule(item: ScoringItem, form: FormSpec) -> str:
     """The pre-fill rule of an objective item in words (for the 说明 sheet and the console)."""
-    field, noun = item.prefill.field, nominee_noun(form)
+    field, noun = item.prefill.field, form.noun
     return (
         f"按{field}折算：{field}最多的{noun}得 {item.points} 分，其余{noun}按“{field}的对数 ÷ 最多{field}的对数"
         f" × {item.points}”四舍五入取整；{field}为 0 或未填写时不预填，由评委打分。评委可以修改预填的分数。"
@@ -225,7 +223,7 @@ def build_scoring_xlsx(
         )
 
     ids = id_headers(form, scoring)
-    noun = nominee_noun(form)
+    noun = form.noun
     headers = [
         *ids[:4],
         f"{noun}链接",
@@ -339,18 +337,3 @@ def _write_notes(ws, reviewers: list[str], form: FormSpec, scoring: ScoringSpec)
             put(ws, r, c, value)
     style_sheet(ws, widths={1: 16, 2: 56, 3: 8})
     print_setup(ws)
-
-
-# ---------------------------------------------------------------- until the console reads config.scoring
-
-
-@dataclass(frozen=True)
-class _ConsoleItem:
-    standard: str
-    name: str
-    rule: str
-    max_points: int
-
-
-# Deprecated: web/ still imports this; it goes when the console reads `config.scoring` (console helper).
-ITEMS = tuple(_ConsoleItem(i.group, i.name, i.rule, i.points) for i in builtin().scoring.items)

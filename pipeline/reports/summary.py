@@ -71,9 +71,9 @@ def problems_text(view: SubmissionView) -> str:
     return "\n".join(p.message for p in view.problems)
 
 
-def attachments_text(view: SubmissionView) -> str:
-    """One attachment per line: "推荐表：xx.docx（12 KB）"."""
-    return "\n".join(f"{a.kind}：{a.name}（{fmt_size(a.size)}）" for a in view.attachments)
+def attachments_text(view: SubmissionView, form: FormSpec) -> str:
+    """One attachment per line: "推荐表：xx.docx（12 KB）" (the form under its campaign's title)."""
+    return "\n".join(f"{form.kind_name(a.kind)}：{a.name}（{fmt_size(a.size)}）" for a in view.attachments)
 
 
 def _write_row(ws: Worksheet, row: int, values: list) -> None:
@@ -217,7 +217,7 @@ def build_summary_xlsx(
                 fmt_time(view.arrival),
                 *(view.fields.get(label, "") for label in form.labels),
                 problems_text(view),
-                attachments_text(view),
+                attachments_text(view, form),
                 "\n".join(view.big_links),
                 "是" if view.is_scan else "",
                 "\n".join(view.decisions),

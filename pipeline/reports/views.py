@@ -125,6 +125,15 @@ class UpstreamInfo:
     packet_sent: datetime | None  # when the packet mail went out (None: not yet)
 
 
+@dataclass(frozen=True)
+class ReplyCounts:
+    """Units fixing their submission by replying ("手机：139…" under a receipt)."""
+
+    fixed: int = 0  # cases a reply changed (at once, or staff took the proposal)
+    accepted: int = 0  # of those, now 已受理
+    waiting: int = 0  # replies waiting for staff to take or leave them
+
+
 @dataclass
 class DigestData:
     campaign: str
@@ -142,6 +151,7 @@ class DigestData:
     upstream: UpstreamInfo | None = None
     more_tasks: int = 0  # waiting items beyond those listed in `tasks`
     form: FormSpec | None = None  # the campaign's form (the built-in 附件1 when None)
+    replies: ReplyCounts | None = None  # cases the units fixed by replying to a notice
 
     def units_in(self, *states: UnitState) -> list[UnitRow]:
         return [u for u in self.units if u.state in states]

@@ -35,15 +35,6 @@ def no_address_problem(name: str) -> Problem:
     return Problem(None, "no_address", msg)
 
 
-def nominee_noun(form: FormSpec) -> str:
-    """What one nomination is called in sentences: 账号 for 账号名称, 作品 for 作品名称."""
-    label = form.identity_label
-    for tail in ("名称", "名字"):
-        if label.endswith(tail) and len(label) > len(tail):
-            return label[: -len(tail)]
-    return "推荐对象"
-
-
 def late_problem(config: Config, arrival: datetime) -> Problem:
     due = config.this_level.deadline.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
     when = arrival.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
@@ -56,17 +47,20 @@ def is_late(config: Config, arrival: datetime) -> bool:
     return arrival > level.deadline + timedelta(minutes=level.grace_minutes)
 
 
-def over_quota_problem(form: FormSpec, quota: int, cases: list[str]) -> Problem:
-    noun = nominee_noun(form)
+def over_quota_problem(form: FormSpec, quota: int, cases: list[str], nominee: str = "") -> Problem:
+    """`nominee` names the account this case holds: one mail may carry several (a widened
+    form), and their receipts share the subject and the file, so the unit must see which."""
+    noun = form.noun
+    this = f"本次报送的{noun}“{nominee}”暂不能受理。" if nominee else ""
     msg = (
-        f"贵单位已推荐其他{noun}（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个{noun}。"
+        f"贵单位已推荐其他{noun}（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个{noun}。{this}"
         f"如需更换推荐{noun}，请先联系学会工作人员撤回原推荐。"
     )
     return Problem(form.identity_label, "over_quota", msg)
 
 
 def several_accounts_problem(form: FormSpec, quota: int, names: list[str]) -> Problem:
-    noun = nominee_noun(form)
+    noun = form.noun
     msg = (
         f"一封邮件中包含多个{noun}的{form.title}（{'、'.join(names)}），每单位限推荐 {quota} 个{noun}，"
         f"请只保留所推荐的{noun}后重新发送。"
@@ -74,11 +68,20 @@ def several_accounts_problem(form: FormSpec, quota: int, names: list[str]) -> Pr
     return Problem(form.identity_label, "several_accounts", msg)
 
 
-SCAN_NOTE = Problem(
-    "推荐表",
-    "scan",
-    "推荐表为扫描件或照片，内容由系统识别预填，工作人员将对照原件核对；如方便，请另发送可编辑的 Word/Excel 版本。",
-)
+def scan_note(form: FormSpec) -> Problem:
+    msg = f"{form.title}为扫描件或照片，内容由系统识别预填，工作人员将对照原件核对；如方便，请另发送可编辑的 Word/Excel 版本。"
+    return Problem(form.title, "scan", msg)
+
+
+def form_missing_problem(form: FormSpec) -> Problem:
+    """附件中未找到推荐表（附件1）… in the built-in campaign; the notice's annex as the campaign names it."""
+    annex = form.name.split()[0] if form.name.startswith("附件") else ""
+    msg = (
+        f"附件中未找到{form.title}（{annex}）。请按通知{annex}的格式填写{form.title}"
+        if annex
+        else f"附件中未找到{form.title}。请按通知中的格式填写{form.title}"
+    )
+    return Problem(form.title, "form_missing", msg + "，作为 Word、WPS、Excel 或 PDF 附件发送。")
 
 
 def _automatic(ctx: Context) -> Outcome | None:
@@ -117,9 +120,9 @@ def _correspondence(ctx: Context) -> Outcome | None:
     if ctx.forms or ctx.has_documents:
         return None
     if ctx.related_case:
-        msg = f"来信回复受理编号 {ctx.related_case}，未附新的推荐表，已转工作人员处理。"
+        msg = f"来信回复受理编号 {ctx.related_case}，未附新的{ctx.config.form.title}，已转工作人员处理。"
     else:
-        msg = "来信未附推荐表或材料，已转工作人员处理。"
+        msg = f"来信未附{ctx.config.form.title}或材料，已转工作人员处理。"
     return Outcome(Status.CORRESPONDENCE, [Problem(None, "correspondence", msg)], final=True)
 
 
@@ -148,13 +151,7 @@ def _form_missing(ctx: Context) -> Outcome | None:
     problems.extend(ctx.message.problems)
     if not ctx.message.big_links:
         # With a download link the form may be in the linked file: staff look first.
-        problems.append(
-            Problem(
-                "推荐表",
-                "form_missing",
-                "附件中未找到推荐表（附件1）。请按通知附件1的格式填写推荐表，作为 Word、WPS、Excel 或 PDF 附件发送。",
-            )
-        )
+        problems.append(form_missing_problem(ctx.config.form))
     return Outcome(None, problems)
 
 
@@ -173,7 +170,7 @@ def _scan(ctx: Context) -> Outcome | None:
     # A scan is always checked by a person: OCR can misread a value that still looks valid.
     # The reader's own note names the file; add ours only when it has none (never twice).
     has_note = any(p.code == "scan" for p in primary.problems)
-    return Outcome(Status.MANUAL_REVIEW, [] if has_note else [SCAN_NOTE])
+    return Outcome(Status.MANUAL_REVIEW, [] if has_note else [scan_note(ctx.config.form)])
 
 
 def _several_accounts(ctx: Context) -> Outcome | None:
@@ -197,7 +194,8 @@ def _over_quota(ctx: Context) -> Outcome | None:
     others = [a for a in ctx.active if a.account_key != primary.account_key]
     quota = ctx.quota
     if len(others) >= quota:
-        problem = over_quota_problem(ctx.config.form, quota, [a.case_no for a in others])
+        cases = [a.case_no for a in others]
+        problem = over_quota_problem(ctx.config.form, quota, cases, primary.nominee)
         return Outcome(Status.OVER_QUOTA, [problem])
     return None
 

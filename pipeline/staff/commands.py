@@ -1,10 +1,11 @@
-"""The staff commands of `run.py` (decide, show, reply): thin wrappers that
+"""The staff commands of `run.py` (decide, show, reply, reply-fix): thin wrappers that
 print what the shared staff functions did, in Chinese."""
 
 from __future__ import annotations
 
 import sys
 
+from ..campaign import FormSpec
 from ..config import Config
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow
 from ..model import Status
@@ -20,9 +21,9 @@ from .decisions import (
 from .sending import send_and_report
 
 
-def _fix_keys(row: MessageRow, picks: list[str]) -> list[str]:
+def _fix_keys(row: MessageRow, picks: list[str], form: FormSpec) -> list[str]:
     """--fix takes the numbers `show` prints (1, 2…) or the keys themselves."""
-    options = returnable(row)
+    options = returnable(row, form)
     keys = []
     for pick in picks:
         if pick.isdigit() and 1 <= int(pick) <= len(options):
@@ -58,7 +59,7 @@ def decide(config: Config, args, out=None) -> int:
             row = s.query(MessageRow).filter(MessageRow.case_no == args.case).one_or_none()
             if row is None:
                 raise DecisionError(f"找不到受理编号 {args.case}")
-            fixes = _fix_keys(row, args.fix)
+            fixes = _fix_keys(row, args.fix, config.form)
     req = DecisionRequest(
         action=args.action,
         case_no=args.case,
@@ -122,7 +123,7 @@ def show(config: Config, args, out=None) -> int:
                 print(f"\n{title}：", file=out)
                 for p in groups[key]:
                     print(f"  - {staff_text(p, bool(row.is_scan))}", file=out)
-        options = returnable(row)
+        options = returnable(row, config.form)
         if options:
             print("\n可退回补正的问题（decide 退回补正 编号 --fix 序号）：", file=out)
             for i, r in enumerate(options, 1):
@@ -136,7 +137,7 @@ def show(config: Config, args, out=None) -> int:
         if row.attachments:
             print("\n附件：", file=out)
             for a in row.attachments:
-                print(f"  - {a.name}（{a.kind}）  {a.path}", file=out)
+                print(f"  - {a.name}（{config.form.kind_name(a.kind)}）  {a.path}", file=out)
         history = (
             s.query(DecisionRow).filter(DecisionRow.case_no == row.case_no).order_by(DecisionRow.id).all()
         )
@@ -144,6 +145,20 @@ def show(config: Config, args, out=None) -> int:
             print("\n处理记录：", file=out)
             for d in history:
                 print(f"  {d.at.astimezone(tz):%Y-%m-%d %H:%M} {d.who}：{d.detail}", file=out)
+        from .reply_changes import reply_changes_of
+
+        answers = reply_changes_of(s, config, row.case_no)
+        if answers:
+            print("\n单位回复中的修改：", file=out)
+            for v in answers:
+                flag = "" if v.trusted else "（发件地址不是该单位登记的邮箱）"
+                print(
+                    f"  来信 {v.letter_no}（{v.at:%Y-%m-%d %H:%M}，{v.sender}{flag}）：{v.state_zh}", file=out
+                )
+                for line in v.lines():
+                    print(f"    {line}", file=out)
+                if v.pending:
+                    print(f"    采用：python run.py reply-fix {v.letter_no} --apply", file=out)
         corrections = s.query(CorrectionRow).filter(CorrectionRow.case_no == row.case_no).count()
         if corrections and row.fields_read:
             changed = [
@@ -177,4 +192,42 @@ def reply(config: Config, args, out=None) -> int:
     print(f"已写入发件箱：{result.subject}（收件人：{'、'.join(result.to)}）", file=out)
     if args.send and result.outbox_key:
         print(send_and_report(config, ledger, [result.outbox_key], "回复"), file=out)
+    return 0
+
+
+def reply_fix(config: Config, args, out=None) -> int:
+    """List the replies waiting for staff, or take / leave one."""
+    from .reply_changes import decide_reply_change, pending_changes
+
+    out = out or sys.stdout
+    ledger = Ledger(config.database_url)
+    if not args.letter or not (args.apply or args.decline):
+        waiting = [
+            v for v in pending_changes(ledger, config) if not args.letter or v.letter_no == args.letter
+        ]
+        if not waiting:
+            print("没有等待确认的单位回复。", file=out)
+            return 0
+        for v in waiting:
+            who = v.sender + ("" if v.trusted else "（不是该单位登记的邮箱，请先核实）")
+            print(f"来信 {v.letter_no}（{v.at:%Y-%m-%d %H:%M}，{who}）要求修改 {v.case_no}：", file=out)
+            for line in v.lines():
+                print(f"  {line}", file=out)
+        print("\n采用：python run.py reply-fix 来信编号 --apply；不采用：--decline --reason 意见", file=out)
+        return 0
+    result = decide_reply_change(
+        ledger,
+        config,
+        args.letter,
+        args.by,
+        apply=args.apply,
+        reason=args.reason,
+        seen=args.seen,
+        notify=not args.no_notify,
+    )
+    print(result.summary, file=out)
+    if result.notice:
+        print(f"已写入发件箱：{result.notice.subject}（收件人：{'、'.join(result.notice.to)}）", file=out)
+        if args.send and result.outbox_key:
+            print(send_and_report(config, ledger, [result.outbox_key], "通知单位"), file=out)
     return 0

@@ -18,27 +18,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from ..campaign import FormSpec
 from ..config import Config
-from ..errors import UserFacingError
+from ..intake.assessment import reassess, refresh_fields
 from ..intake.cases import ALLOW_LATE, other_accounts, supersede_older
+from ..intake.cases import DecisionError as DecisionError  # where callers have always found them
+from ..intake.cases import StaleCase as StaleCase
+from ..intake.cases import stale_message as stale_message
+from ..intake.cases import take as take
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
 from ..ledger import staff_journal as journal
 from ..model import QUOTA_STATUSES, Problem, Status
 from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
 from ..rules.audience import audience, is_field_problem, split
-from ..rules.catalog import nominee_noun
-from .assessment import reassess, refresh_fields
-
-
-class DecisionError(UserFacingError):
-    """A decision that cannot be applied; the message says why in Chinese."""
-
-
-class StaleCase(DecisionError):
-    """Someone changed the case after the person looked at it: nothing was done."""
 
 
 @dataclass(frozen=True)
@@ -124,51 +119,7 @@ def _row(s: Session, case_no: str, lock: bool = True) -> MessageRow:
     return row
 
 
-def take(s: Session, case_no: str, seen: int | None) -> MessageRow:
-    """The case's row, taken for one staff change: its version moves on only while
-    it is still `seen` (what the person's page or `show` displayed; None: the
-    version as it is now). One compare-and-swap UPDATE, the transaction's first
-    write, so of two changes made on the same view exactly one goes through, on
-    SQLite and PostgreSQL alike; the other raises StaleCase and changes nothing."""
-    found = s.execute(select(MessageRow.id, MessageRow.version).where(MessageRow.case_no == case_no)).first()
-    if found is None:
-        raise DecisionError(f"找不到受理编号 {case_no}")
-    row_id, current = found
-    expected = (current or 0) if seen is None else seen
-    version = func.coalesce(MessageRow.version, 0)
-    done = s.execute(
-        update(MessageRow)
-        .where(MessageRow.id == row_id, version == expected)
-        .values(version=version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:
-        raise StaleCase(stale_message(s, row_id))
-    row = s.scalars(
-        select(MessageRow).where(MessageRow.id == row_id).execution_options(populate_existing=True)
-    ).one()
-    return row
-
-
-def stale_message(s: Session, row_id: int) -> str:
-    """这份报送刚被某某处理为…: who made the latest change, and the state it left."""
-    row = s.scalars(
-        select(MessageRow).where(MessageRow.id == row_id).execution_options(populate_existing=True)
-    ).one()
-    last = s.scalar(
-        select(DecisionRow).where(DecisionRow.case_no == row.case_no).order_by(DecisionRow.id.desc()).limit(1)
-    )
-    # Besides staff, only intake changes a recorded case: a newer version supersedes it.
-    newer = None
-    if row.status == Status.SUPERSEDED.value and row.superseded_by:
-        newer = s.scalar(select(MessageRow.processed_at).where(MessageRow.case_no == row.superseded_by))
-    by_intake = last is None or (newer is not None and newer >= last.at)
-    who = "系统" if by_intake else last.who
-    status = Status(row.status).zh if row.status else "处理中"
-    return f"这份报送刚被{who}处理为“{status}”，请刷新后再决定。"
-
-
-def returnable(row: MessageRow) -> list[Returnable]:
+def returnable(row: MessageRow, form: FormSpec) -> list[Returnable]:
     """What staff can choose to send back: the unit's problems, and OCR gaps
     re-worded for the unit (they did fill the form in; staff could not read it)."""
     out: list[Returnable] = []
@@ -183,7 +134,7 @@ def returnable(row: MessageRow) -> list[Returnable]:
                 Returnable(
                     key,
                     f,
-                    f"推荐表扫描件中「{f}」一栏无法辨认，请填写清楚或另发送可编辑的 Word/Excel 推荐表。",
+                    f"{form.title}扫描件中「{f}」一栏无法辨认，请填写清楚或另发送可编辑的 Word/Excel {form.title}。",
                 )
             )
     return out
@@ -210,7 +161,7 @@ def _check_quota(config: Config, s: Session, row: MessageRow) -> None:
     quota = config.quota_for(row.unit)
     if row.unit and len(others) >= quota:
         cases = "、".join(f"{o.case_no}（{Status(o.status).zh}）" for o in others)
-        noun = nominee_noun(config.form)
+        noun = config.form.noun
         raise DecisionError(f"{row.unit} 已有其他{noun}的推荐（{cases}），每单位限 {quota} 个；请先撤回。")
 
 
@@ -231,7 +182,7 @@ def _select(config: Config, s: Session, row: MessageRow, on: bool) -> None:
     _selection_lock(s)
     if on:
         if config.upstream is None:
-            raise DecisionError("配置中没有 upstream（上级），无需选定上报账号。")
+            raise DecisionError(f"配置中没有 upstream（上级），无需选定上报{config.form.noun}。")
         if row.status != Status.ACCEPTED.value:
             raise DecisionError(f"只能选定已受理的推荐（{row.case_no} 当前为“{Status(row.status).zh}”）")
         limit = config.upstream.accounts
@@ -239,7 +190,9 @@ def _select(config: Config, s: Session, row: MessageRow, on: bool) -> None:
             select(MessageRow.case_no).where(MessageRow.selected.is_(True), MessageRow.id != row.id)
         ).all()
         if len(chosen) >= limit:
-            raise DecisionError(f"上级名额为 {limit} 个，已选定 {'、'.join(chosen)}；请先取消选定其他账号。")
+            raise DecisionError(
+                f"上级名额为 {limit} 个，已选定 {'、'.join(chosen)}；请先取消选定其他{config.form.noun}。"
+            )
     row.selected = on
 
 
@@ -268,7 +221,9 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
         if not row.unit:
             raise DecisionError(f"{row.case_no} 的发件人不在名单中：请先“指定单位”。")
         if not row.fields:
-            raise DecisionError(f"{row.case_no} 没有读到推荐表，不能受理；请退回补正或不予受理。")
+            raise DecisionError(
+                f"{row.case_no} 没有读到{config.form.title}，不能受理；请退回补正或不予受理。"
+            )
         waived = [
             p.get("message", "") for p in row.problems or [] if audience(p, bool(row.is_scan)) != "note"
         ]
@@ -283,7 +238,7 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
     elif req.action == "return":
         if not row.unit:
             raise DecisionError(f"{row.case_no} 的发件人不在名单中：请先“指定单位”。")
-        options = {r.key: r for r in returnable(row)}
+        options = {r.key: r for r in returnable(row, config.form)}
         unknown = [k for k in req.fixes if k not in options]
         if unknown:
             raise DecisionError(f"没有这些问题：{'、'.join(unknown)}（可选：{'、'.join(options) or '无'}）")
@@ -457,7 +412,9 @@ def correct_field(
         row = take(s, case_no, seen)
         if not row.fields and not row.fields_read:
             if Status(row.status) in (Status.CORRESPONDENCE, Status.IGNORED, Status.DUPLICATE):
-                raise DecisionError(f"{case_no} 不是报送（{Status(row.status).zh}），没有推荐表可更正。")
+                raise DecisionError(
+                    f"{case_no} 不是报送（{Status(row.status).zh}），没有{config.form.title}可更正。"
+                )
         fields = dict(row.fields or config.form.empty_fields())
         if row.fields_read is None:
             row.fields_read = dict(row.fields or {})

@@ -15,14 +15,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from ..config import Config
-from ..ledger import Ledger, MailboxStateRow, OutboxRow
+from ..ledger import Ledger, MailboxStateRow, OutboxRow, ReplyChangeRow
 from ..ledger.views import ACTIVE, Brief, briefs, unit_rows, views_of
 from ..model import Status
 from ..outbox import enqueue, new_message
 from ..reports.digest import digest_fingerprint, digest_subject, digest_text, render_digest_html
 from ..reports.summary import build_summary_xlsx
-from ..reports.views import DigestData, MailboxHealth, StaffTask, SubmissionView, UpstreamInfo
-from ..reports.wording import days_phrase, nominee_noun
+from ..reports.views import DigestData, MailboxHealth, ReplyCounts, StaffTask, SubmissionView, UpstreamInfo
+from ..reports.wording import days_phrase
 from ..templating import TEMPLATE_DIR
 from .sending import now_local, send_and_report
 
@@ -54,7 +54,7 @@ def review_task(config: Config, view: SubmissionView) -> StaffTask:
     elif "big_attachment_link" in codes:
         what = "材料在超大附件/网盘链接中：请在链接过期前下载核对，然后受理或退回补正。"
     elif view.is_scan:
-        what = "推荐表是扫描件或照片：对照原件核对系统识别的各栏（识别不出的请更正），然后受理或退回补正。"
+        what = f"{config.form.title}是扫描件或照片：对照原件核对系统识别的各栏（识别不出的请更正），然后受理或退回补正。"
     else:
         what = "核对后受理或退回补正。"
     return StaffTask("待人工核对", what, where, view)
@@ -68,8 +68,11 @@ def staff_tasks(
     health: list[MailboxHealth],
     upstream: UpstreamInfo | None,
     now: datetime,
+    proposals: dict[str, str] | None = None,
 ) -> list[StaffTask]:
-    """Everything that waits for a person, most urgent first."""
+    """Everything that waits for a person, most urgent first. `proposals`: letters (by case
+    number) that ask to change a case staff must confirm, with that case's number."""
+    proposals = proposals or {}
     tasks: list[StaffTask] = []
     for to, subject, error in failed:
         tasks.append(
@@ -89,7 +92,7 @@ def staff_tasks(
     if upstream is not None and not upstream.selected:
         accepted = sum(1 for r in rows if r.status == Status.ACCEPTED.value)
         if accepted:
-            noun = nominee_noun(config.form)
+            noun = config.form.noun
             tasks.append(
                 StaffTask(
                     "上报",
@@ -134,6 +137,17 @@ def staff_tasks(
                     f"{v.unit or v.sender} 的报送在截止后才收到（{v.arrival.astimezone(config.tz):%m-%d %H:%M}）："
                     "决定是否允许逾期提交（受理），或不予受理，并通知该单位。",
                     config.case_link(v.case_no),
+                    v,
+                )
+            )
+        elif status is Status.CORRESPONDENCE and not r.answered and r.case_no in proposals:
+            target = proposals[r.case_no]
+            tasks.append(
+                StaffTask(
+                    "回复待确认",
+                    f"单位回复要求修改 {target} 的栏目（该报送已受理，或发件地址不是登记的邮箱）："
+                    "在该报送页核对后采用或不采用。",
+                    config.case_link(target),
                     v,
                 )
             )
@@ -239,7 +253,18 @@ def build_digest_data(
         upstream = _upstream(config, s, [known[b.id] for b in chosen])
         shown = {b.id for b in waiting}
         queue = [b for b in index if b.id in shown or b.status not in WAITING]
-        tasks = staff_tasks(config, queue, known, failed, health, upstream, now)
+        replied = s.execute(
+            select(ReplyChangeRow.letter_no, ReplyChangeRow.case_no, ReplyChangeRow.state)
+        ).all()
+        fixed = {r.case_no for r in replied if r.state in ("applied", "confirmed")}
+        proposals = {r.letter_no: r.case_no for r in replied if r.state == "proposed"}
+        status_of = {b.case_no: b.status for b in index}
+        replies = ReplyCounts(
+            fixed=len(fixed),
+            accepted=sum(1 for c in fixed if status_of.get(c) == Status.ACCEPTED.value),
+            waiting=len(proposals),
+        )
+        tasks = staff_tasks(config, queue, known, failed, health, upstream, now, proposals)
     counts: dict[Status, int] = {}
     for b in index:
         status = Status(b.status) if b.status else Status.MANUAL_REVIEW
@@ -261,6 +286,7 @@ def build_digest_data(
             units=units,
             upstream=upstream,
             form=config.form,
+            replies=replies,
         ),
         views,
     )

@@ -94,6 +94,23 @@ def _apply(config: Config, ledger, kind: str | None, entry: dict, entry_id: str)
         reply_to_unit(
             ledger, config, entry["case_no"], entry["text"], entry.get("by", "工作人员"), replay=entry_id
         )
+    elif kind == "unit_reply":
+        from ..intake.replies import replay_entry
+
+        replay_entry(ledger, config, entry, entry_id)
+    elif kind == "reply_change":
+        from .reply_changes import decide_reply_change
+
+        decide_reply_change(
+            ledger,
+            config,
+            entry["letter_no"],
+            entry.get("by", "工作人员"),
+            apply=bool(entry.get("apply")),
+            reason=entry.get("reason", ""),
+            notify=entry.get("notify", True),
+            replay=entry_id,
+        )
     elif kind == "account":
         from ..accounts import restore_account
 

@@ -33,7 +33,7 @@ from ..reports.packet import (
 )
 from ..reports.recommendation import LETTER_NAME
 from ..reports.views import SubmissionView, account_name
-from ..reports.wording import nominee_noun, quote_zh
+from ..reports.wording import quote_zh
 from ..templating import render
 from .packet_history import PACKET_HEADER, Replacement, fingerprint, packet_after, packet_key, replacement_for
 from .sending import send_and_report
@@ -78,7 +78,7 @@ def selected_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
 def _check(config: Config, selected: list[SubmissionView]) -> None:
     if config.upstream is None:
         raise PacketError("配置中没有 upstream（上级），无需生成上报材料包。")
-    noun = nominee_noun(config.form)
+    noun = config.form.noun
     if not selected:
         raise NothingSelected(
             f"尚未选定上报{noun}：请先选定（python run.py decide 选定上报 受理编号，或在控制台“上报”页）。"
@@ -121,7 +121,7 @@ def cover_text(
         department=config.this_level.name if config.this_level.name != config.this_level.recommender else "",
         letter_name=LETTER_NAME,
         campaign=quote_zh(config.campaign),
-        noun=nominee_noun(form),
+        noun=form.noun,
         form_title=form.title,
         form_tag=tag_of(form),
         summary_name=summary_name(form),
@@ -144,14 +144,14 @@ def cover_text(
         and {
             "when": f"{replaces.previous.when:%Y年%m月%d日 %H:%M}",
             "subject": replaces.previous.subject,
-            "change": replaces.sentence(nominee_noun(form)),
+            "change": replaces.sentence(form.noun),
         },
     )
 
 
 def packet_subject(config: Config, part: int = 1, parts: int = 1, replacing: bool = False) -> str:
     return (
-        f"{config.this_level.recommender}推荐{quote_zh(config.campaign)}{nominee_noun(config.form)}材料"
+        f"{config.this_level.recommender}推荐{quote_zh(config.campaign)}{config.form.noun}材料"
         + ("（更正，以本次为准）" if replacing else "")
         + (f"（{part}/{parts}）" if parts > 1 else "")
     )
@@ -159,7 +159,7 @@ def packet_subject(config: Config, part: int = 1, parts: int = 1, replacing: boo
 
 def replace_question(config: Config, replacement: Replacement) -> str:
     """What staff confirm before a packet that replaces another goes (console and CLI)."""
-    noun = nominee_noun(config.form)
+    noun = config.form.noun
     previous = replacement.previous
     return (
         f"{previous.when:%Y-%m-%d %H:%M} 已向{config.upstream.name}发送过上报材料包"
@@ -173,7 +173,7 @@ def plan_packet(config: Config, ledger: Ledger) -> PacketPlan:
     selected = selected_accounts(config, ledger)
     _check(config, selected)
     form = config.form
-    noun = nominee_noun(form)
+    noun = form.noun
     files = [
         (LETTER_NAME, f"{config.this_level.recommender}的推荐函（打印、盖章处已留出）"),
         (summary_name(form), f"各{noun}{form.title}内容一览"),
@@ -242,7 +242,7 @@ def run_packet(config: Config, send: bool = False, replace: bool = False) -> str
         return result
     if replaces is not None:
         when = f"{replaces.previous.when:%Y-%m-%d %H:%M}"
-        result += f"\n  本次上报替代 {when} 的上报（{replaces.sentence(nominee_noun(config.form))}），邮件中已写明“以本次为准”。"
+        result += f"\n  本次上报替代 {when} 的上报（{replaces.sentence(config.form.noun)}），邮件中已写明“以本次为准”。"
     n = len(packet.zip_paths)
     keys = [
         packet_key(fingerprint(selected), i, n, packet_after(config, ledger, selected))

@@ -22,7 +22,7 @@ from ..ledger.views import unit_rows
 from ..outbox import enqueue, new_message
 from ..reports.blank_form import tag_of
 from ..reports.views import UnitState
-from ..reports.wording import days_phrase, nominee_noun, quote_zh
+from ..reports.wording import days_phrase, quote_zh
 from ..rules.audience import split
 from ..templating import render
 from .sending import flush_if, now_local, send_and_report
@@ -105,7 +105,7 @@ def plan_reminders(config: Config, ledger: Ledger, now: datetime) -> ReminderPla
                 contact=level.contact or "、".join(level.staff),
                 form_title=config.form.title,
                 form_tag=tag_of(config.form),
-                noun=nominee_noun(config.form),
+                noun=config.form.noun,
             )
             subject = (
                 f"【补正提醒】{view.case_no} 请于 {due_phrase(deadline)}补正"
@@ -189,15 +189,16 @@ def remind_upstream_selection(config: Config, send: bool = False, now=None) -> s
     with ledger.session() as s:
         if s.scalar(select(MessageRow.id).where(MessageRow.selected.is_(True)).limit(1)):
             return None
+        noun = config.form.noun
         where = (
-            f"请在控制台 {config.web.base_url.rstrip('/')}/packet 选定账号并发送上报材料包。"
+            f"请在控制台 {config.web.base_url.rstrip('/')}/packet 选定{noun}并发送上报材料包。"
             if config.web.base_url
             else "请运行：python run.py decide 选定上报 <受理编号>，然后 python run.py packet --send。"
         )
-        text = f"距上报{config.upstream.name}的截止时间（{due:%Y-%m-%d %H:%M}）已不足两天，尚未选定上报账号。\n{where}"
+        text = f"距上报{config.upstream.name}的截止时间（{due:%Y-%m-%d %H:%M}）已不足两天，尚未选定上报{noun}。\n{where}"
         msg = new_message(
-            config, config.this_level.staff, f"【提醒】尚未选定上报{config.upstream.name}的账号", text
+            config, config.this_level.staff, f"【提醒】尚未选定上报{config.upstream.name}的{noun}", text
         )
         enqueue(s, config, f"upstream-reminder:{due:%Y-%m-%d}", "alert", msg)
     flush_if(config, ledger, send)
-    return "已提醒工作人员选定上报账号。"
+    return f"已提醒工作人员选定上报{config.form.noun}。"

@@ -18,7 +18,6 @@ from ..ledger.views import to_view
 from ..model import Status
 from ..reports.scoring import UNFINISHED, build_scoring_xlsx, prefill
 from ..reports.views import SubmissionView
-from ..reports.wording import nominee_noun
 
 
 class ScoringError(UserFacingError):
@@ -143,7 +142,7 @@ def save_scores(
             raise journal.AlreadyApplied(entry_id)
         row = s.scalar(select(MessageRow).where(MessageRow.case_no == case_no))
         if row is None or row.status != Status.ACCEPTED.value:
-            noun = nominee_noun(config.form if config is not None else builtin().form)
+            noun = (config.form if config is not None else builtin().form).noun
             raise ScoringError(f"{case_no} 不是已受理的{noun}，不能评分。")
         existing = {
             r.item: r
@@ -221,7 +220,7 @@ def run_scoring(config: Config) -> str:
         scoring=config.scoring,
     )
     scored = sum(1 for r in board.rows if r.average is not None)
-    noun = nominee_noun(config.form)
+    noun = config.form.noun
     progress = "；".join(f"{p.reviewer}{p.phrase}" for p in board.progress())
     return (
         f"评分表已生成（{len(board.rows)} 个已受理{noun}，{len(board.reviewers) or 3} 位评委，"

@@ -93,6 +93,7 @@ def export_records(config: Config, ledger: Ledger) -> list[dict]:
                     "superseded_by": r.superseded_by,
                     "related_case": r.related_case,
                     "selected": r.selected,
+                    "answered": bool(r.answered),  # a letter staff (or the system's notice) answered
                 }
             )
     return records

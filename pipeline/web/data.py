@@ -154,6 +154,7 @@ class FileInfo:
     origin: str
     facts: dict
     is_video: bool
+    shown_kind: str = ""  # the kind as the campaign says it (申报表 for its form)
 
 
 @dataclass
@@ -195,6 +196,8 @@ class CaseView:
     others: list[tuple[str, str]] = field(default_factory=list)  # other messages of the unit: (case, status)
     notices: list[MailLine] = field(default_factory=list)  # mails to the unit about this case
     version: int = 0  # sent back with every decision, correction and reply (staff.decisions.take)
+    # Replies of the unit that changed this case or ask to (on a letter: what it asked).
+    reply_changes: list = field(default_factory=list)  # staff.reply_changes.ReplyChangeView
 
 
 def available_actions(row: MessageRow, config: Config) -> list[str]:
@@ -263,7 +266,17 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
                 by_field.setdefault(p["field"], []).append(staff_text(p, scan))
         fields = field_lines(config, row, by_field) if (row.fields or row.fields_read) else []
         files = [
-            FileInfo(a.id, a.name, a.kind, a.size, a.sha256, a.origin, dict(a.facts or {}), a.kind == "视频")
+            FileInfo(
+                a.id,
+                a.name,
+                a.kind,
+                a.size,
+                a.sha256,
+                a.origin,
+                dict(a.facts or {}),
+                a.kind == "视频",
+                config.form.kind_name(a.kind),
+            )
             for a in row.attachments
         ]
         history = [(d.at.astimezone(config.tz), d.who, d.action, d.detail) for d in decisions]
@@ -301,7 +314,7 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
             superseded_by=row.superseded_by,
             related_case=row.related_case,
             groups=groups,
-            returnable=returnable(row),
+            returnable=returnable(row, config.form),
             fields=fields,
             files=files,
             history=history,
@@ -310,7 +323,21 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
             others=others,
             notices=notices,
             version=row.version or 0,
+            reply_changes=reply_changes_about(s, config, case_no),
         )
+
+
+def reply_changes_about(s, config: Config, case_no: str) -> list:
+    """The unit's replies that changed (or ask to change) `case_no`; on a letter, its own."""
+    from ..ledger import ReplyChangeRow
+    from ..staff.reply_changes import view
+
+    rows = s.scalars(
+        select(ReplyChangeRow)
+        .where(or_(ReplyChangeRow.case_no == case_no, ReplyChangeRow.letter_no == case_no))
+        .order_by(ReplyChangeRow.id)
+    )
+    return [view(r, config) for r in rows]
 
 
 def attachment(ledger: Ledger, case_no: str, attachment_id: int):

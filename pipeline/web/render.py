@@ -10,7 +10,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..campaign import FormSpec, Kind, ScoringSpec
 from ..config import Config
 from ..reports.views import UnitState, fmt_size, fmt_time
-from ..reports.wording import nominee_noun
 from ..templating import TEMPLATE_DIR
 
 STATE_CLASS = {
@@ -85,7 +84,7 @@ class Renderer:
             # The campaign's form and scoring rules: pages name fields only through these.
             form=config.form,
             identity=config.form.identity_label,
-            noun=nominee_noun(config.form),  # 账号 (账号名称), 作品 (作品名称)…
+            noun=config.form.noun,  # 账号 (账号名称), 作品 (作品名称)…
             link_label=link_label(config.form),
             scoring=config.scoring,
             scoring_summary=scoring_summary(config.scoring),

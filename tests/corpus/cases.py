@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import forms, others
+from .wordml2003 import to_flat_opc
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Case:
     # Per-variant differences from `expected` (e.g. what a .doc round trip keeps).
     variant_expected: dict[str, dict[str, str]] = field(default_factory=dict)
     note: str = ""
+    # A form holding several accounts: every account's fields, `expected` being the first's.
+    accounts: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def positive(self) -> bool:
@@ -45,14 +48,23 @@ def _case(name: str, func: Callable[[], tuple[bytes, dict[str, str]]], **kw) -> 
     return Case(name, lambda: data, dict(expected), note=(func.__doc__ or "").strip(), **kw)
 
 
+def _flat_opc(func: Callable[[], tuple[bytes, dict[str, str]]]) -> Callable[[], tuple[bytes, dict[str, str]]]:
+    def build() -> tuple[bytes, dict[str, str]]:
+        data, expected = func()
+        return to_flat_opc(data), expected
+
+    build.__doc__ = f'{(func.__doc__ or "").strip()} Saved by Word 2016 as "Word XML 文档" (Flat OPC, .xml).'
+    return build
+
+
 def all_cases() -> list[Case]:
     """Every corpus case, positives first."""
     return [
-        _case("word2016_tracked", forms.word2016_tracked, variants=("pdf",)),
-        _case("row_deleted_unmarked", forms.row_deleted_unmarked),
+        _case("word2016_tracked", forms.word2016_tracked, variants=("doc", "pdf", "xml")),
+        _case("row_deleted_unmarked", forms.row_deleted_unmarked, variants=("doc", "pdf")),
         _case("word2016_controls", forms.word2016_controls, variants=("pdf",)),
         _case("saved_as_word97", forms.saved_as_word97, variants=("doc",)),
-        _case("legacy_fields", forms.legacy_fields, variants=("doc",)),
+        _case("legacy_fields", forms.legacy_fields, variants=("doc", "xml")),
         _case("wps_textboxes", forms.wps_textboxes, variants=("pdf",)),
         _case("vmerge_photo_column", forms.vmerge_photo_column, variants=("doc", "pdf")),
         _case("visa_label_above", forms.visa_label_above, variants=("pdf",)),
@@ -63,6 +75,19 @@ def all_cases() -> list[Case]:
         _case("narrow_cells", forms.narrow_cells, variants=("pdf",)),
         _case("cid_glyphs", forms.cid_glyphs, ext="pdf"),
         _case("summary_one_record", others.summary_one_record, ext="xlsx"),
+        # Word structures of issue 19: text boxes, fields below labels, shared cells, revisions, two accounts
+        _case("textboxes_over_cells", forms.textboxes_over_cells, variants=("doc", "pdf", "xml")),
+        _case("wps_textboxes_beside_labels", forms.wps_textboxes_beside_labels, variants=("doc", "pdf")),
+        _case("legacy_fields_below", forms.legacy_fields_below, variants=("doc", "pdf")),
+        _case("label_and_value_in_one_cell", forms.label_and_value_in_one_cell, variants=("doc", "pdf")),
+        _case("tracked_email_changed", forms.tracked_email_changed, variants=("doc", "pdf")),
+        _case(
+            "two_accounts_side_by_side",
+            forms.two_accounts_side_by_side,
+            variants=("doc", "pdf"),
+            accounts=forms.two_accounts_values(),
+        ),
+        _case("word2016_controls_flat_opc", _flat_opc(forms.word2016_controls), ext="xml"),
         # negatives
         _case("设计大赛报名表", others.design_contest_form, variants=("doc", "pdf")),
         _case("竞赛报名表", others.team_contest_form, variants=("pdf",)),

@@ -307,3 +307,195 @@ def cid_glyphs() -> tuple[bytes, dict[str, str]]:
     """A PDF whose text layer pdfminer shows as (cid:N) codes but PDFium decodes."""
     v = values("营口", 20)
     return cid_form_pdf([(label, v[label]) for label in FORM.labels]), v
+
+
+TWIP = 635  # EMU per twip
+NO_WRAP = "<wp:wrapNone/>"  # "浮于文字上方", as a box dragged over a table is left
+
+
+def textboxes_over_cells() -> tuple[bytes, dict[str, str]]:
+    """Values typed into Word text boxes dragged over their empty value cells, anchored elsewhere:
+    in the label's cell (one with Word's default border), in the title above the table, in the
+    line under it (positioned from the page), and a VML-only box (Word 2003 compatibility mode)."""
+    w = Writer("word2016")
+    v = values("长春", 21)
+    size = (2400 * TWIP, 400 * TWIP)
+
+    def box(label: str, shape: int, **kw) -> str:
+        return w.textbox(v[label], shape, size=size, wrap=NO_WRAP, **kw)
+
+    right_column = sum(WIDTHS[:3]) + 80  # the right value column, from the margin (twips)
+    in_label_cell = ("column", (WIDTHS[0] + 80) * TWIP)
+    labels = {
+        "账号名称": w.para(w.run("账号名称") + box("账号名称", 11, h=in_label_cell, line=True)),
+        "粉丝数量": w.para(w.run("粉丝数量") + box("粉丝数量", 12, h=in_label_cell)),
+        "联系地址": w.para(
+            w.run("联系地址")
+            + w.vml_textbox(
+                v["联系地址"],
+                13,
+                f"position:absolute;margin-left:{(WIDTHS[0] + 80) / 20:g}pt;margin-top:1pt;width:300pt;"
+                "height:20pt;z-index:251661312;mso-position-horizontal-relative:text;"
+                "mso-position-vertical-relative:text",
+            )
+        ),
+    }
+    table = grid(
+        w, v, {label: para(w, "") for label in ("账号名称", "粉丝数量", "运营主体", "手机", "联系地址")}
+    )
+    for label, xml in labels.items():
+        table = _swap_label(table, label, xml)
+    # 运营主体 (row 3) from the title paragraph; 手机 (third row from the bottom) from the line under the table.
+    title = w.para(
+        w.run("推荐表", '<w:b/><w:sz w:val="36"/>')
+        + box("运营主体", 14, h=("margin", right_column * TWIP), v=("paragraph", 1600 * TWIP)),
+        '<w:jc w:val="center"/>',
+    )
+    under = w.para(
+        w.run("推荐单位（盖章）：")
+        + box("手机", 15, h=("page", (1800 + right_column) * TWIP), v=("paragraph", -1320 * TWIP))
+    )
+    body = para(w, "附件1") + title + table + under + para(w, "填表日期：2021年7月30日")
+    return w.package(body), v
+
+
+def _swap_label(table: str, label: str, xml: str) -> str:
+    """Replace the paragraph of `label`'s label cell with `xml`."""
+    at = table.index(f">{label}<")
+    start = max(table.rfind("<w:p ", 0, at), table.rfind("<w:p>", 0, at))
+    end = table.index("</w:p>", at) + len("</w:p>")
+    return table[:start] + xml + table[end:]
+
+
+def wps_textboxes_beside_labels() -> tuple[bytes, dict[str, str]]:
+    """A WPS form of "标签：" lines (no table) with five values typed into borderless text boxes
+    beside their labels; each box is anchored to the line above its label (where it was drawn)."""
+    w = Writer("wps")
+    v = values("吉林", 22)
+    boxed = ("账号名称", "粉丝数量", "联系人", "手机", "邮编")
+    pitch = 312  # the document grid's line pitch: one line per paragraph
+    lines = [w.text_para("推荐表", center=True)]
+    for i, label in enumerate(FORM.labels):
+        text = f"{label}：" if label in boxed else f"{label}：{v[label]}"
+        lines.append(para(w, text))
+        if label in boxed:
+            beside = (len(label) + 1) * 210 + 60  # after "标签：" at 五号 size
+            box = w.textbox(
+                v[label],
+                30 + i,
+                h=("column", beside * TWIP),
+                v=("paragraph", (pitch - 60) * TWIP),
+                size=(3000 * TWIP, 330 * TWIP),
+                wrap=NO_WRAP,
+            )
+            before = lines[-2]
+            lines[-2] = before[: before.rindex("</w:p>")] + box + "</w:p>"
+    body = para(w, "附件1") + "".join(lines) + para(w, "推荐单位（盖章）：")
+    return w.package(body), v
+
+
+def legacy_fields_below() -> tuple[bytes, dict[str, str]]:
+    """A protected Word 97-2003 form (FORMTEXT fields): the long fields' labels head a row whose
+    right part is left blank, and their fields fill the row below; one short field is left empty
+    (Word shows five en spaces) and one label's field sits under it in a two-line cell pair."""
+    w = Writer("word2016")
+    v = values("通化", 23)
+    n = iter(range(1, 40))
+
+    def field(label: str) -> str:
+        return w.para(w.formtext(v[label], f"Text{next(n)}"))
+
+    v["运营人数"] = ""
+    rows = [w.row(w.cell(w.text_para("推荐表", center=True, size=32), sum(WIDTHS), span=4), height=680)]
+    for row in GRID_ROWS:
+        if len(row) == 2:
+            cells = "".join(
+                w.cell(para(w, t), WIDTHS[0], shade=True) + w.cell(field(t), WIDTHS[1]) for t in row
+            )
+            rows.append(w.row(cells))
+            continue
+        (label,) = row
+        rows.append(
+            w.row(
+                w.cell(para(w, label), WIDTHS[0], shade=True) + w.cell(para(w, ""), sum(WIDTHS[1:]), span=3)
+            )
+        )
+        rows.append(
+            w.row(w.cell(field(label), sum(WIDTHS), span=4), height=900 if len(v[label]) > 30 else 454)
+        )
+    return framed(w, w.table(rows, WIDTHS)), v
+
+
+def label_and_value_in_one_cell() -> tuple[bytes, dict[str, str]]:
+    """A retyped form of one cell per field, label and value together: "账号名称：…" with a
+    colon, "注册时间　…" with a gap only, long values wrapping inside their cells, and a
+    narrow cell where the line breaks right at the gap ("运营主体　" / "四平市针灸学会")."""
+    w = Writer("wps")
+    v = values("四平", 24)
+    v["账号简介"] = "四平市针灸学会官方科普账号，普及针灸知识，传播中医药文化，每周发布原创科普文章三篇以上。"
+    widths = [1300, 2853, 4153]
+    spaced = {"注册时间", "运营主体", "运营人数", "手机", "邮编"}
+
+    def one(label: str, span: int, width: int) -> str:
+        gap = "\u3000" if label in spaced else "："
+        return w.cell(para(w, f"{label}{gap}{v[label]}"), width, span=span)
+
+    rows = [w.row(w.cell(w.text_para("推荐表", center=True, size=32), sum(widths), span=3), height=680)]
+    for row in GRID_ROWS:
+        if row == ("粉丝数量", "运营主体"):
+            rows.append(w.row(one("运营主体", 1, widths[0]) + one("粉丝数量", 2, sum(widths[1:]))))
+        elif len(row) == 2:
+            rows.append(w.row(one(row[0], 2, sum(widths[:2])) + one(row[1], 1, widths[2])))
+        else:
+            rows.append(w.row(one(row[0], 3, sum(widths))))
+    return framed(w, w.table(rows, widths)), v
+
+
+def tracked_email_changed() -> tuple[bytes, dict[str, str]]:
+    """Word with Track Changes on: the e-mail retyped (old one deleted, new one inserted), a
+    deleted paragraph in 推荐理由, the phone replaced digit by digit, the address partly rewritten."""
+    w = Writer("word2016")
+    v = values("辽源", 25)
+    v["电子邮箱"] = "liaoyuan_zj@163.com"
+    inner = {
+        "电子邮箱": w.para(w.deleted("old@example.com") + w.inserted(v["电子邮箱"])),
+        "手机": w.para(w.run(v["手机"][:7]) + w.deleted("0000") + w.inserted(v["手机"][7:])),
+        "推荐理由": w.para(w.deleted("（此栏请删除后填写）")) + w.para(w.run(v["推荐理由"])),
+        "联系地址": w.para(w.run(v["联系地址"][:4]) + w.deleted("西安区") + w.inserted(v["联系地址"][4:])),
+    }
+    return framed(w, grid(w, v, inner), track=True), v
+
+
+def two_accounts_values() -> list[dict[str, str]]:
+    """The two accounts of two_accounts_side_by_side (one contact for both)."""
+    first, second = values("白山", 26), values("白山", 27)
+    second["账号名称"] = "白山中医针灸科普"
+    second["运营主体"] = "白山市中医院"
+    for label in ("联系人", "手机", "电子邮箱", "邮编", "联系地址"):
+        second[label] = first[label]
+    return [first, second]
+
+
+def two_accounts_side_by_side() -> tuple[bytes, dict[str, str]]:
+    """WPS: a unit widened the form by a column to nominate two accounts, "栏目 | 账号一 | 账号二";
+    the contact rows are merged across both accounts."""
+    w = Writer("wps")
+    first, second = two_accounts_values()
+    widths = [1906, 3200, 3200]
+    rows = [
+        w.row(w.cell(w.text_para("推荐表", center=True, size=32), sum(widths), span=3), height=680),
+        w.row(
+            w.cell(para(w, "栏目"), widths[0], shade=True)
+            + w.cell(para(w, "推荐账号一"), widths[1], shade=True)
+            + w.cell(para(w, "推荐账号二"), widths[2], shade=True)
+        ),
+    ]
+    shared = ("联系人", "手机", "电子邮箱", "邮编", "联系地址")
+    for label in FORM.labels:
+        cells = w.cell(para(w, label), widths[0], shade=True)
+        if label in shared:
+            cells += w.cell(para(w, first[label]), widths[1] + widths[2], span=2)
+        else:
+            cells += w.cell(para(w, first[label]), widths[1]) + w.cell(para(w, second[label]), widths[2])
+        rows.append(w.row(cells))
+    return framed(w, w.table(rows, widths)), first

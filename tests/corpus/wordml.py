@@ -43,6 +43,8 @@ WPS_NS = WORD2016_NS.replace(
     'xmlns:wpsCustomData="http://www.wps.cn/officeDocument/2013/wpsCustomData" mc:Ignorable="w14 w15 wp14"',
 )
 DATE = "2021-07-28T09:30:00Z"
+# DrawingML relativeFrom -> VML mso-position-*-relative
+_VML_REL = {"column": "text", "paragraph": "text", "margin": "margin", "page": "page"}
 ZIP_TIME = (2021, 7, 28, 9, 30, 0)
 
 
@@ -172,30 +174,74 @@ class Writer:
             f'<w:r>{self.rpr()}<w:fldChar w:fldCharType="end"/></w:r>'
         )
 
-    def textbox(self, text: str, shape_id: int) -> str:
-        """A floating text box: DrawingML in mc:Choice, the same text again as VML in mc:Fallback."""
-        inner = "".join(self.para(self.run(line)) for line in text.split("\n"))
+    def textbox(
+        self,
+        text: str,
+        shape_id: int,
+        *,
+        h: tuple[str, int] = ("column", 0),
+        v: tuple[str, int] = ("paragraph", 0),
+        size: tuple[int, int] = (3600000, 540000),
+        wrap: str = "<wp:wrapTopAndBottom/>",
+        line: bool = False,
+        layout_in_cell: bool = True,
+    ) -> str:
+        """A floating text box: DrawingML in mc:Choice, the same text again as VML in mc:Fallback.
+
+        `h`/`v` are (relativeFrom, offset in EMU) as Word writes wp:positionH/V; `line` draws
+        Word's default 0.75 pt black border (a box inserted from the ribbon has one, WPS's not)."""
+        inner = "".join(self.para(self.run(line_)) for line_ in text.split("\n"))
         name = "文本框 " + str(shape_id)
+        cx, cy = size
+        border = (
+            '<a:ln w="9525"><a:solidFill><a:srgbClr val="000000"/></a:solidFill></a:ln>'
+            if line
+            else '<a:ln w="6350"><a:noFill/></a:ln>'
+        )
+        stroke = "" if line else ' stroked="f"'
+        vml_style = (
+            f"position:absolute;margin-left:{h[1] / 12700:g}pt;margin-top:{v[1] / 12700:g}pt;"
+            f"width:{cx / 12700:g}pt;height:{cy / 12700:g}pt;z-index:251659264"
+            if (h, v, size) != (("column", 0), ("paragraph", 0), (3600000, 540000))
+            else "position:absolute;margin-left:0;margin-top:0;width:283.5pt;height:42.5pt;z-index:251659264"
+        )
+        if h[0] != "column" or v[0] != "paragraph":
+            vml_style += (
+                f";mso-position-horizontal-relative:{_VML_REL.get(h[0], h[0])}"
+                f";mso-position-vertical-relative:{_VML_REL.get(v[0], v[0])}"
+            )
         return (
             f'<w:r>{self.rpr("<w:noProof/>")}<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
             '<wp:anchor distT="45720" distB="45720" distL="114300" distR="114300" simplePos="0" '
-            f'relativeHeight="{251659264 + shape_id}" behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1">'
-            '<wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="column"><wp:posOffset>0</wp:posOffset>'
-            '</wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0</wp:posOffset></wp:positionV>'
-            '<wp:extent cx="3600000" cy="540000"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
-            f'<wp:wrapTopAndBottom/><wp:docPr id="{shape_id}" name="{name}"/><wp:cNvGraphicFramePr/>'
+            f'relativeHeight="{251659264 + shape_id}" behindDoc="0" locked="0" '
+            f'layoutInCell="{1 if layout_in_cell else 0}" allowOverlap="1">'
+            f'<wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="{h[0]}"><wp:posOffset>{h[1]}</wp:posOffset>'
+            f'</wp:positionH><wp:positionV relativeFrom="{v[0]}"><wp:posOffset>{v[1]}</wp:posOffset></wp:positionV>'
+            f'<wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
+            f'{wrap}<wp:docPr id="{shape_id}" name="{name}"/><wp:cNvGraphicFramePr/>'
             f'<a:graphic xmlns:a="{A_NS}"><a:graphicData '
             'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
-            '<wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="3600000" cy="540000"/>'
-            '</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln w="6350"><a:noFill/>'
-            f"</a:ln></wps:spPr><wps:txbx><w:txbxContent>{inner}</w:txbxContent></wps:txbx>"
+            f'<wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/>'
+            f'</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/>{border}</wps:spPr>'
+            f"<wps:txbx><w:txbxContent>{inner}</w:txbxContent></wps:txbx>"
             '<wps:bodyPr rot="0" vert="horz" wrap="square" lIns="91440" tIns="45720" rIns="91440" '
             'bIns="45720" anchor="t" anchorCtr="0"><a:spAutoFit/></wps:bodyPr></wps:wsp></a:graphicData>'
             "</a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict>"
             f'<v:shape id="{name}" o:spid="_x0000_s{1025 + shape_id}" type="#_x0000_t202" '
-            'style="position:absolute;margin-left:0;margin-top:0;width:283.5pt;height:42.5pt;z-index:251659264" '
-            f'stroked="f"><v:textbox><w:txbxContent>{inner}</w:txbxContent></v:textbox>'
+            f'style="{vml_style}"{stroke}>'
+            f"<v:textbox><w:txbxContent>{inner}</w:txbxContent></v:textbox>"
             "</v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+        )
+
+    def vml_textbox(self, text: str, shape_id: int, style: str) -> str:
+        """A VML-only text box (w:pict/v:shape/v:textbox), as Word 2003-compatible documents keep them."""
+        inner = "".join(self.para(self.run(line_)) for line_ in text.split("\n"))
+        return (
+            f'<w:r>{self.rpr("<w:noProof/>")}<w:pict><v:shapetype id="_x0000_t202" coordsize="21600,21600" '
+            'o:spt="202" path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
+            '<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+            f'<v:shape id="_x0000_s{1025 + shape_id}" type="#_x0000_t202" style="{style}">'
+            f"<v:textbox><w:txbxContent>{inner}</w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
         )
 
     # ------------------------------------------------------------ blocks

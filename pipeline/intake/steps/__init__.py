@@ -8,7 +8,17 @@ and `run(state)`. Steps don't call each other; they read and add to the
 from __future__ import annotations
 
 from ..step import Step
-from . import answer, apply_rules, file_case, parse, read_attachments, read_form, record, store_raw
+from . import (
+    answer,
+    apply_reply,
+    apply_rules,
+    file_case,
+    parse,
+    read_attachments,
+    read_form,
+    record,
+    store_raw,
+)
 
 PIPELINE: tuple[Step, ...] = (
     store_raw.STEP,
@@ -17,6 +27,7 @@ PIPELINE: tuple[Step, ...] = (
     read_form.STEP,
     file_case.STEP,
     apply_rules.STEP,
+    apply_reply.STEP,
     record.STEP,
     answer.STEP,
 )

@@ -1,6 +1,7 @@
-"""回执: the receipt each submission earns, queued in the outbox with its record.
+"""回执: the receipt each submission earns, queued in the outbox with its record;
+and the one notice that answers a unit's reply the apply_reply step took.
 
-Robots, duplicates and letters never get one. A sender not on the roster gets
+Robots, duplicates and letters never get a receipt. A sender not on the roster gets
 one only when the mail is recognisably a submission — a 推荐表 found by its
 labels, or materials named for the campaign — so spam from forged addresses
 (a .docx "个人劳动补贴通知", a picture of a "补贴领取小程序") makes no backscatter:
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from ...config import Config
 from ...model import ParsedMessage, Status
-from ...notices.to_units import enqueue_receipt
+from ...notices.to_units import enqueue_receipt, enqueue_reply_notice
+from ..replies import unit_lines
 from ..state import IntakeEnv, MailState, Submission
 from ..step import Step
 
@@ -74,16 +76,34 @@ def run(state: MailState) -> None:
             continue
         if may_answer(state.env, state.session, parsed.from_addr):
             enqueue_receipt(
-                state.session, state.config, sub.row, parsed.message_id, parsed.references, sub.superseded
+                state.session,
+                state.config,
+                sub.row,
+                parsed.message_id,
+                parsed.references,
+                sub.superseded,
+                notes=state.reply_notes,
             )
         else:
             log.warning("receipt to %r suppressed (no address, cap or own address)", parsed.from_addr)
+    if state.reply is not None:
+        # A unit's reply that changed (or asked to change) its case: one notice answers it,
+        # threaded to the reply, with the case's state after the change.
+        if may_answer(state.env, state.session, parsed.from_addr):
+            reply = state.reply
+            lines = unit_lines(reply)
+            enqueue_reply_notice(
+                state.session, state.config, reply.case_no, reply.letter_no, lines, parsed, state.arrival
+            )
+        else:
+            log.warning("notice to %r suppressed (no address, cap or own address)", parsed.from_addr)
 
 
 STEP = Step(
     "answer",
     "发送回执",
-    "queue each submission's receipt in the outbox (never to robots, letters or unrecognisable strangers)",
+    "queue each submission's receipt, and the notice answering a unit's reply, in the outbox "
+    "(never to robots, letters or unrecognisable strangers)",
     run,
     transaction=True,
 )

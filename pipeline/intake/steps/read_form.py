@@ -32,9 +32,10 @@ def run(state: MailState) -> None:
     for item in state.reads:
         files.append((item.attachment, item.kind, item.doc))
         if item.kind is AttachmentKind.FORM and item.doc is not None:
-            found = item.form if item.form is not None else form_reading.extract(item.doc, spec)
-            form, normalized, problems = form_reading.analyze(item.doc, spec, found)
-            forms.append(FormFound(item.attachment, form, normalized, problems, spec.identity_label))
+            # One per account: a form widened to two accounts is two nominations (split in file_case).
+            for found in form_reading.extract_all(item.doc, spec):
+                form, normalized, problems = form_reading.analyze(item.doc, spec, found)
+                forms.append(FormFound(item.attachment, form, normalized, problems, spec.identity_label))
     state.forms = choose(forms, files)
     state.files = files
     materials = [f for f in files if f[1] is not AttachmentKind.FORM]

@@ -12,6 +12,7 @@ from ...accounts import Permission
 from ...errors import UserFacingError
 from ...model import Status
 from ...staff.decisions import ACTIONS, DecisionRequest, apply_decision, correct_field, preview_decision
+from ...staff.reply_changes import decide_reply_change
 from .. import data
 from ..console import Console
 from ..http import (
@@ -129,6 +130,33 @@ async def correct(request: Request):
         return redirect(f"/case/{case_no}", err=str(exc))
     tail = ("；该栏仍有问题：" + "；".join(result.problems)) if result.problems else ""
     return redirect(f"/case/{case_no}", ok=result.summary + tail)
+
+
+@area.post("/case/{case}/reply-change", Permission.DECIDE)
+async def reply_change(request: Request):
+    """One click: take (or leave) the changes a unit's reply asks for (staff/reply_changes.py)."""
+    c = console(request)
+    case_no = request.path_params["case"]
+    form = await read_form(request)
+    apply = form.one("decision") == "apply"
+    try:
+        result = await run_in_threadpool(
+            lambda: decide_reply_change(
+                c.ledger,
+                c.config,
+                form.one("letter"),
+                current_user(request).name,
+                apply=apply,
+                reason=form.one("reason").strip(),
+                seen=seen_version(form),
+            )
+        )
+    except UserFacingError as exc:
+        return redirect(f"/case/{case_no}", err=str(exc))
+    message = result.summary
+    if result.outbox_key:
+        message += "；通知" + await run_in_threadpool(c.send_now, [result.outbox_key])
+    return redirect(f"/case/{case_no}", ok=message)
 
 
 # ---------------------------------------------------------------- files

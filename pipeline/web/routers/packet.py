@@ -8,7 +8,6 @@ from starlette.requests import Request
 
 from ...accounts import Permission
 from ...errors import UserFacingError
-from ...reports.wording import nominee_noun
 from ...staff.decisions import DecisionRequest, apply_decision
 from ...staff.packet import (
     NothingSelected,
@@ -39,7 +38,7 @@ async def packet(request: Request):
     try:
         plan, problem = await run_in_threadpool(plan_packet, c.config, c.ledger), ""
     except NothingSelected:
-        plan, problem = None, nothing_selected(nominee_noun(c.config.form))
+        plan, problem = None, nothing_selected(c.config.form.noun)
     except PacketError as exc:
         plan, problem = None, str(exc)
     history = await run_in_threadpool(packet_history, c.config, c.ledger)

@@ -11,14 +11,17 @@ it — says only what still applies, in the same words.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.orm import Session
 
 from ..config import Config
-from ..intake import form_reading
-from ..intake.cases import active_submissions
 from ..ledger import MessageRow
 from ..model import Attachment, FormResult, ParsedMessage, Status
 from ..rules import Context, FormFound, account_key, recheck
+from ..rules.audience import FIELD_CODES
+from . import form_reading
+from .cases import active_submissions
 
 
 def stored_form(config: Config, row: MessageRow) -> FormFound | None:
@@ -69,9 +72,19 @@ def reassess(s: Session, config: Config, row: MessageRow) -> Status:
     return status
 
 
-def refresh_fields(s: Session, config: Config, row: MessageRow) -> None:
-    """After a correction: re-normalise, and run the fields rule again; the status is left to staff."""
+def refresh_fields(s: Session, config: Config, row: MessageRow, only: Collection[str] | None = None) -> None:
+    """After a correction: re-normalise, and run the fields rule again; the status is left
+    to the caller. `only`: the labels that changed — the other fields' problems stay as
+    recorded (staff may have waived them, or not returned them to the unit)."""
     spec = config.form
     row.normalized = form_reading.normalize(row.fields, spec)
     row.account_key = account_key(row.fields.get(spec.identity_label, "") or "") or None
-    _, row.problems = recheck(stored_context(s, config, row), row.problems or [], rules=("fields",))
+    recorded = list(row.problems or [])
+    _, problems = recheck(stored_context(s, config, row), recorded, rules=("fields",))
+    if only is not None:
+
+        def elsewhere(p) -> bool:
+            return p.get("code") in FIELD_CODES and p.get("field") not in only
+
+        problems = [p for p in problems if not elsewhere(p)] + [p for p in recorded if elsewhere(p)]
+    row.problems = problems
