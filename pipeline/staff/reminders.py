@@ -225,7 +225,7 @@ def run_reminders(config: Config, send: bool = False, force_days: int | None = N
     written = len(keys)
     lines = [
         f"催报（截止前 {point} 天这一档）：新写入 {written} 封（未报送 "
-        f"{sum(1 for r in plan.reminders if r.state is UnitState.MISSING)} 个单位，待补正 "
+        f"{sum(1 for r in plan.reminders if r.state is UnitState.MISSING)} 个单位，需补正 "
         f"{sum(1 for r in plan.reminders if r.state is UnitState.NEEDS_FIX)} 个单位）。"
     ]
     lines += [f"  未催报：{unit}（{why}）" for unit, why in plan.skipped]

@@ -530,10 +530,3 @@ def raw_mail_path(config: Config, ledger: Ledger, case_no: str) -> Path | None:
     if path.is_symlink() or not path.resolve().is_relative_to(raw_root) or not path.is_file():
         return None
     return path
-
-
-def packet_mails(config: Config, ledger: Ledger) -> list[MailLine]:
-    """Packets sent (or on their way) to the next level, newest first."""
-    with ledger.session() as s:
-        rows = s.scalars(select(OutboxRow).where(OutboxRow.kind == "packet").order_by(OutboxRow.id.desc()))
-        return [mail_line(o, config, "%Y-%m-%d %H:%M") for o in rows]
