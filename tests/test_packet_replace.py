@@ -15,7 +15,7 @@ from datetime import datetime
 from email import policy
 
 import pytest
-from console_env import PASSWORDS, ROLES
+from console_env import PASSWORDS, ROLES, flashed
 from intake_env import TZ, Nomination, export, one_chinese_line, run, submission, write_config
 from starlette.testclient import TestClient
 
@@ -139,9 +139,9 @@ def test_the_console_asks_before_replacing_and_lists_each_packet(society):
     assert "【以本次为准】" in page  # the letter shown is the one that will go
     before = len(smtp.messages())
     refused = c.post("/packet/send", data={"csrf": CSRF.search(page).group(1)})
-    assert "err=" in refused.headers["location"] and len(smtp.messages()) == before
+    assert "我确认以本次为准" in flashed(c, refused)["err"] and len(smtp.messages()) == before
     sent = c.post("/packet/send", data={"csrf": CSRF.search(page).group(1), "replace": "yes"})
-    assert "ok=" in sent.headers["location"] and len(smtp.messages()) == before + 1
+    assert flashed(c, sent)["ok"] and len(smtp.messages()) == before + 1
 
     page = c.get("/packet").text
     history = page[page.index('id="packet-history"') :]
