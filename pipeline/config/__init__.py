@@ -46,6 +46,9 @@ class Secret:
 class ThisLevel:
     name: str  # who runs the intake and signs receipts (a department: 中国针灸学会信息与会员部)
     deadline: datetime
+    # When the campaign began (the notice's date): mail that arrived earlier (last year's
+    # campaign in the same mailbox) is kept but neither processed as a submission nor answered.
+    opens: datetime | None = None
     grace_minutes: int = 0
     quota_per_unit: int = 1
     staff: list[str] = field(default_factory=list)

@@ -111,6 +111,18 @@ def _duplicate(ctx: Context) -> Outcome | None:
     return None
 
 
+def _before_opening(ctx: Context) -> Outcome | None:
+    """Mail from before the campaign began (last year's, left in the mailbox) is not a submission."""
+    opens = ctx.config.this_level.opens
+    if opens is not None and ctx.arrival < opens:
+        msg = (
+            f"邮件在本次活动开始（{opens.astimezone(ctx.config.tz):%Y-%m-%d %H:%M}）之前到达，不属于本次活动，"
+            "未作处理、未回复；原邮件已保存。"
+        )
+        return Outcome(Status.IGNORED, [Problem(None, "before_opening", msg)], final=True)
+    return None
+
+
 UNOPENED = ("message_too_large", "message_unreadable")
 
 
@@ -226,6 +238,7 @@ def _late(ctx: Context) -> Outcome | None:
 RULES: tuple[Rule, ...] = (
     Rule("automatic", "自动回复、退信、群发邮件不予处理", _automatic),
     Rule("duplicate", "同一封邮件重复投递只处理一次", _duplicate),
+    Rule("before_opening", "活动开始前到达的邮件不处理、不回复", _before_opening),
     Rule("no_address", "没有发件地址的来信照常登记，标明无法回复", _no_address),
     Rule("unopened", "无法拆读的邮件（过大或结构损坏）转工作人员", _unopened),
     Rule("correspondence", "没有推荐表或材料的来信转工作人员", _correspondence),
