@@ -29,10 +29,11 @@ from ..intake.cases import DecisionError as DecisionError  # where callers have 
 from ..intake.cases import StaleCase as StaleCase
 from ..intake.cases import stale_message as stale_message
 from ..intake.cases import take as take
-from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
+from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, unit_addresses, utcnow
 from ..ledger import staff_journal as journal
 from ..model import QUOTA_STATUSES, Problem, Status
 from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
+from ..roster import Roster
 from ..rules.audience import audience, is_field_problem, split
 
 
@@ -84,6 +85,8 @@ class DecisionRequest:
     fixes: list[str] = field(default_factory=list)  # keys from returnable() for "return"
     ask: str = ""  # one more problem in staff's words, for "return"
     notify: bool = True  # staff may decide silently (recorded in the audit row)
+    # 指定单位: also remember the sender's address for the unit, so its later mail is recognised.
+    remember: bool = False
     # The case's version the person saw (the console's page, `show`); None: as it is now.
     seen: int | None = None
 
@@ -174,6 +177,19 @@ def _selection_lock(s: Session) -> None:
 
 
 SELECTION_LOCK = 0x54_4A_53_45  # "TJSE": the advisory lock key of the packet selection
+
+
+def _remember_sender(s: Session, config: Config, row: MessageRow, req: DecisionRequest) -> str:
+    """Remember the sender's address for the assigned unit; the audit's words for it."""
+    address = unit_addresses.normalise(row.sender or "")
+    configured = Roster(config.units).configured(address)
+    if configured and configured != req.unit:
+        raise DecisionError(f"{address} 在配置中是{configured}的地址，不能记为{req.unit}的地址。")
+    if configured:
+        return ""
+    before = unit_addresses.remember(s, address, req.unit or "", req.by, row.case_no)
+    moved = f"（原记为{before}的地址）" if before else ""
+    return f"；记住发件地址 {address} 为{req.unit}的地址{moved}"
 
 
 def _select(config: Config, s: Session, row: MessageRow, on: bool) -> None:
@@ -281,6 +297,8 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
             raise DecisionError(f"{row.case_no} 已选定上报，请先取消选定再改单位。")
         detail += f"：{row.sender} → {req.unit}"
         row.unit = req.unit
+        if req.remember and row.sender:
+            detail += _remember_sender(s, config, row, req)
         if undo_spam:
             row.problems = [p for p in row.problems or [] if p.get("code") != SPAM]
             detail += "（撤销垃圾邮件标记）"
@@ -364,6 +382,7 @@ def apply_decision(
             fixes=list(req.fixes),
             ask=req.ask,
             notify=req.notify,
+            remember=req.remember,
         )
     return outcome
 

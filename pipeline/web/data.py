@@ -479,6 +479,7 @@ def audit(
         "correct": "更正",
         "reply": "回复来信",
         "dismiss": "无需处理",
+        "forget_address": "移除单位的发件地址",
     }
     with ledger.session() as s:
         q = select(DecisionRow).order_by(DecisionRow.id.desc())
@@ -530,3 +531,40 @@ def raw_mail_path(config: Config, ledger: Ledger, case_no: str) -> Path | None:
     if path.is_symlink() or not path.resolve().is_relative_to(raw_root) or not path.is_file():
         return None
     return path
+
+
+@dataclass(frozen=True)
+class RememberedAddress:
+    address: str
+    by: str
+    at: datetime
+    case_no: str | None
+
+
+@dataclass(frozen=True)
+class RosterUnit:
+    """One roster unit as the 单位名单 page shows it."""
+
+    name: str
+    quota: int
+    addresses: list[str]  # from the configuration
+    domains: list[str]  # from the configuration
+    remembered: list[RememberedAddress]  # staff remembered them (指定单位)
+
+
+def roster(config: Config, ledger: Ledger) -> list[RosterUnit]:
+    """Every roster unit with its configured addresses and domains and the remembered ones."""
+    from ..ledger.unit_addresses import all_remembered
+
+    with ledger.session() as s:
+        by_unit: dict[str, list[RememberedAddress]] = {}
+        for r in all_remembered(s):
+            by_unit.setdefault(r.unit, []).append(
+                RememberedAddress(r.address, r.added_by, r.added_at.astimezone(config.tz), r.case_no)
+            )
+    return [
+        RosterUnit(
+            u.name, config.quota_for(u.name), list(u.addresses), list(u.domains), by_unit.get(u.name, [])
+        )
+        for u in config.units
+    ]
