@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, or_, select
@@ -471,20 +471,58 @@ def attachment(ledger: Ledger, case_no: str, attachment_id: int):
         return att, Status(msg.status)
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the 处理记录 page (and its .xlsx) shows: all conditions given must hold."""
+
+    q: str = ""  # any words: case, unit, person, content
+    who: str = ""  # exactly this person
+    action: str = ""  # exactly this action (its English name)
+    case: str = ""  # a case number, or part of one
+    since: date | None = None  # local dates, both included
+    until: date | None = None
+
+    @classmethod
+    def from_query(cls, params) -> AuditFilter:
+        def day(key: str) -> date | None:
+            try:
+                return date.fromisoformat(params.get(key, "").strip())
+            except ValueError:
+                return None
+
+        return cls(
+            q=params.get("q", "").strip(),
+            who=params.get("who", "").strip(),
+            action=params.get("action", "").strip(),
+            case=params.get("case", "").strip(),
+            since=day("since"),
+            until=day("until"),
+        )
+
+    @property
+    def any(self) -> bool:
+        return any((self.q, self.who, self.action, self.case, self.since, self.until))
+
+
+AUDIT_NAMES = {a.name: a.zh for a in ACTIONS.values()} | {
+    "correct": "更正",
+    "reply": "回复来信",
+    "dismiss": "无需处理",
+    "forget_address": "移除单位的发件地址",
+}
+AUDIT_LIMIT = 1000  # rows on the page; the .xlsx holds every matching row
+
+
 def audit(
-    config: Config, ledger: Ledger, query: str = ""
+    config: Config, ledger: Ledger, wanted: AuditFilter | str = "", *, limit: int | None = AUDIT_LIMIT
 ) -> list[tuple[datetime, str, str, str | None, str | None, str]]:
-    """Every decision and correction, newest first: (at, who, action zh, case, unit, detail)."""
-    names = {a.name: a.zh for a in ACTIONS.values()} | {
-        "correct": "更正",
-        "reply": "回复来信",
-        "dismiss": "无需处理",
-        "forget_address": "移除单位的发件地址",
-    }
+    """Every decision and correction that matches, newest first: (at, who, action zh, case, unit, detail)."""
+    if isinstance(wanted, str):
+        wanted = AuditFilter(q=wanted)
     with ledger.session() as s:
         q = select(DecisionRow).order_by(DecisionRow.id.desc())
-        if query.strip():
-            like = f"%{query.strip()}%"
+        if wanted.q:
+            like = f"%{wanted.q}%"
             q = q.where(
                 or_(
                     DecisionRow.case_no.ilike(like),
@@ -493,10 +531,39 @@ def audit(
                     DecisionRow.detail.ilike(like),
                 )
             )
+        if wanted.who:
+            q = q.where(DecisionRow.who == wanted.who)
+        if wanted.action:
+            q = q.where(DecisionRow.action == wanted.action)
+        if wanted.case:
+            q = q.where(DecisionRow.case_no.ilike(f"%{wanted.case}%"))
+        if wanted.since:
+            q = q.where(DecisionRow.at >= datetime.combine(wanted.since, time.min, config.tz))
+        if wanted.until:
+            q = q.where(
+                DecisionRow.at < datetime.combine(wanted.until + timedelta(days=1), time.min, config.tz)
+            )
+        if limit is not None:
+            q = q.limit(limit)
         return [
-            (d.at.astimezone(config.tz), d.who, names.get(d.action, d.action), d.case_no, d.unit, d.detail)
-            for d in s.scalars(q.limit(1000))
+            (
+                d.at.astimezone(config.tz),
+                d.who,
+                AUDIT_NAMES.get(d.action, d.action),
+                d.case_no,
+                d.unit,
+                d.detail,
+            )
+            for d in s.scalars(q)
         ]
+
+
+def audit_choices(ledger: Ledger) -> tuple[list[str], list[tuple[str, str]]]:
+    """The people and the actions the audit holds, for the filter's lists."""
+    with ledger.session() as s:
+        people = sorted(s.scalars(select(DecisionRow.who).distinct()))
+        actions = sorted(s.scalars(select(DecisionRow.action).distinct()))
+    return people, [(a, AUDIT_NAMES.get(a, a)) for a in actions]
 
 
 def corrections_count(ledger: Ledger, case_no: str) -> int:

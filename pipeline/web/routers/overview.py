@@ -28,10 +28,22 @@ async def overview(request: Request):
 
 @area.get("/audit", Permission.READ_MAIL)
 async def audit(request: Request):
+    """处理记录, filtered by words, person, action, case and dates; the same filter downloads
+    as 处理记录.xlsx (downloads.audit_sheet)."""
     c = console(request)
-    q = request.query_params.get("q", "")
-    rows = await run_in_threadpool(data.audit, c.config, c.ledger, q)
-    return page(request, "audit.html", rows=rows, q=q)
+    wanted = data.AuditFilter.from_query(request.query_params)
+    rows = await run_in_threadpool(data.audit, c.config, c.ledger, wanted)
+    people, actions = await run_in_threadpool(data.audit_choices, c.ledger)
+    return page(
+        request,
+        "audit.html",
+        rows=rows,
+        f=wanted,
+        people=people,
+        actions=actions,
+        limit=data.AUDIT_LIMIT,
+        query=request.url.query,
+    )
 
 
 @area.get("/healthz", PUBLIC)
