@@ -115,3 +115,16 @@ def test_reviewers_see_no_audit(decided):
     c = client(config, "王评委")
     assert c.get("/audit").status_code == 403
     assert c.get("/downloads/audit.xlsx").status_code == 403
+
+
+def test_the_audit_sheet_prints_readably(decided, tmp_path):
+    from printed import READABLE_PT, print_workbook, render_page
+
+    config, bj, sh = decided
+    c = client(config)
+    path = tmp_path / "处理记录.xlsx"
+    path.write_bytes(c.get("/downloads/audit.xlsx").content)
+    (sheet,) = print_workbook(path, tmp_path, tag="audit").values()
+    assert sheet.smallest >= READABLE_PT, sheet.smallest
+    assert sheet.landscape and sheet.overflow <= 0 and bj in sheet.text and sh in sheet.text
+    render_page(sheet.pdf, "audit")

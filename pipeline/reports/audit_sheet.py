@@ -35,13 +35,13 @@ def build_audit_xlsx(
         put(ws, number, 4, case or "")
         put(ws, number, 5, unit or "")
         put(ws, number, 6, detail)
-    style_sheet(ws, widths={1: 17, 2: 12, 3: 12, 4: 18, 5: 18, 6: 60})
+    style_sheet(ws, widths={1: 16, 2: 12, 3: 12, 4: 17, 5: 14, 6: 50})
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.5)
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.8, bottom=0.6, header=0.3, footer=0.3)
     ws.print_title_rows = "1:1"
     ws.oddHeader.center.text = ("处理记录" + (f"（{condition}）" if condition else "")).replace("&", "&&")
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
