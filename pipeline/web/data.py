@@ -75,6 +75,9 @@ class Overview:
     counts: dict[UnitState, int]
     failed: list[MailLine] = field(default_factory=list)
     shared: list[SharedAccount] = field(default_factory=list)  # one account, several units
+    # Cases the overview offers to accept or remind together (待人工核对/需补正): case -> version
+    # as the page showed it, sent back with the choice (staff.decisions.take).
+    pickable: dict[str, int] = field(default_factory=dict)
 
 
 def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", state: str = "") -> Overview:
@@ -104,7 +107,21 @@ def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", sta
         counts=data.state_counts,
         failed=failed_mails(config, ledger),
         shared=shared_accounts(config, ledger),
+        pickable=_versions(
+            ledger, [u.submission.case_no for u in units if u.state in BULK_STATES and u.submission]
+        ),
     )
+
+
+BULK_STATES = (UnitState.REVIEW, UnitState.NEEDS_FIX)
+
+
+def _versions(ledger: Ledger, cases: list[str]) -> dict[str, int]:
+    if not cases:
+        return {}
+    with ledger.session() as s:
+        rows = s.execute(select(MessageRow.case_no, MessageRow.version).where(MessageRow.case_no.in_(cases)))
+        return {case: version or 0 for case, version in rows}
 
 
 @dataclass
