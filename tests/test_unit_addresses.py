@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from console_env import PASSWORDS, ROLES, flashed
@@ -137,3 +138,41 @@ def test_without_the_tick_nothing_is_remembered(society):
     assert CONTACT not in c.get("/roster").text
     second = deliver(society, "js-2@qq.example.com", 14)
     assert record(config, second)["unit"] is None
+
+
+def remembered(config_path) -> dict[str, str]:
+    from pipeline.ledger import UnitAddressRow
+
+    config = load_config(config_path)
+    with Ledger(config.database_url).session() as s:
+        return {r.address: r.unit for r in s.query(UnitAddressRow)}
+
+
+def lose_the_ledger_and_rebuild(config_path) -> str:
+    config = load_config(config_path)
+    path = Path(config.database_url.removeprefix("sqlite:///"))
+    assert path.is_absolute() and path.exists(), path
+    for extra in ("", "-wal", "-shm"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
+    return run(config_path, "rebuild").stdout
+
+
+def test_a_rebuilt_ledger_remembers_and_forgets_as_staff_did(society):
+    from pipeline.staff.decisions import DecisionRequest, apply_decision
+    from pipeline.staff.unit_addresses import forget_address
+
+    config_path = society[0]
+    first = deliver(society, "js-1@qq.example.com", 12)
+    config = load_config(config_path)
+    ledger = Ledger(config.database_url)
+    apply_decision(ledger, config, DecisionRequest("assign", first, "刘晶晶", unit=UNIT, remember=True))
+    assert remembered(config_path) == {CONTACT: UNIT}
+
+    out = lose_the_ledger_and_rebuild(config_path)
+    assert remembered(config_path) == {CONTACT: UNIT}, out
+    assert record(config_path, first)["unit"] == UNIT
+
+    forget_address(Ledger(config.database_url), config, CONTACT, "刘晶晶")
+    out = lose_the_ledger_and_rebuild(config_path)
+    assert remembered(config_path) == {}, out
+    assert run(config_path, "check").returncode == 0
