@@ -176,3 +176,11 @@ def test_a_rebuilt_ledger_remembers_and_forgets_as_staff_did(society):
     out = lose_the_ledger_and_rebuild(config_path)
     assert remembered(config_path) == {}, out
     assert run(config_path, "check").returncode == 0
+
+
+def test_the_command_line_can_remember_too(society):
+    config_path = society[0]
+    first = deliver(society, "js-1@qq.example.com", 12)
+    out = run(config_path, "decide", "assign", first, "--unit", UNIT, "--remember", "--by", "刘晶晶").stdout
+    assert f"记住发件地址 {CONTACT} 为{UNIT}的地址" in out, out
+    assert remembered(config_path) == {CONTACT: UNIT}
