@@ -167,10 +167,13 @@ def test_a_rebuilt_ledger_remembers_and_forgets_as_staff_did(society):
     ledger = Ledger(config.database_url)
     apply_decision(ledger, config, DecisionRequest("assign", first, "刘晶晶", unit=UNIT, remember=True))
     assert remembered(config_path) == {CONTACT: UNIT}
+    second = deliver(society, "js-2@qq.example.com", 14)  # recognised by the remembered address
+    assert record(config_path, second)["unit"] == UNIT
 
     out = lose_the_ledger_and_rebuild(config_path)
     assert remembered(config_path) == {CONTACT: UNIT}, out
     assert record(config_path, first)["unit"] == UNIT
+    assert record(config_path, second)["unit"] == UNIT, out
 
     forget_address(Ledger(config.database_url), config, CONTACT, "刘晶晶")
     out = lose_the_ledger_and_rebuild(config_path)

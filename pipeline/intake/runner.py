@@ -177,7 +177,7 @@ class Intake:
                     envelope.from_addr,
                     envelope.from_name,
                 )
-                row.unit = sender_unit(s, self.env.roster, envelope.from_addr)
+                row.unit = sender_unit(s, self.env.roster, envelope.from_addr, row.id)
             row.status = Status.MANUAL_REVIEW.value
             row.problems = [
                 Problem(

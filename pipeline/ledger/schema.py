@@ -270,6 +270,9 @@ class UnitAddressRow(Base):
     added_by: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     case_no: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the mail it was learned from
+    # The newest message row when it was remembered: mail claimed after it is recognised, so a
+    # rebuild (same row ids, claim order) judges each mail as it was judged when it came.
+    after_message: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ScoreRow(Base):

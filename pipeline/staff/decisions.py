@@ -103,6 +103,8 @@ class DecisionOutcome:
     warnings: list[str] = field(default_factory=list)  # for staff to see before confirming
     outbox_key: str | None = None  # the queued notice (apply_decision), to send and report on
     version: int = 0  # the case's version after the decision
+    remembered: str | None = None  # 指定单位 with 记住: the address remembered for the unit
+    remembered_after: int = 0  # the newest message row then (ledger/unit_addresses.py)
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,8 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
     detail = action.zh
     new_status: Status | None = None
     warnings: list[str] = []
+    remembered: str | None = None
+    remembered_after = 0
     spam_marked = any(p.get("code") == SPAM for p in row.problems or [])
     if req.action == "dismiss" and before is not Status.UNKNOWN_UNIT:
         raise DecisionError("只有名单外发件人的邮件可以标记为无需处理。")
@@ -298,7 +302,10 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
         detail += f"：{row.sender} → {req.unit}"
         row.unit = req.unit
         if req.remember and row.sender:
-            detail += _remember_sender(s, config, row, req)
+            said = _remember_sender(s, config, row, req)
+            detail += said
+            remembered = unit_addresses.normalise(row.sender) if said else None
+            remembered_after = unit_addresses.newest_message(s)
         if undo_spam:
             row.problems = [p for p in row.problems or [] if p.get("code") != SPAM]
             detail += "（撤销垃圾邮件标记）"
@@ -343,6 +350,8 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
     summary = f"{row.case_no}：{detail}；当前状态：{status.zh}"
     outcome = DecisionOutcome(row.case_no, req.action, before, status, summary, notice, detail, warnings)
     outcome.version = row.version or 0
+    outcome.remembered = remembered
+    outcome.remembered_after = remembered_after
     return outcome, (f"decision:{row.case_no}:{audit.id}" if notice else None)
 
 
@@ -383,6 +392,8 @@ def apply_decision(
             ask=req.ask,
             notify=req.notify,
             remember=req.remember,
+            address=outcome.remembered,  # what a rebuild seeds before it reads the mail again
+            after_message=outcome.remembered_after,
         )
     return outcome
 

@@ -115,7 +115,14 @@ def _apply(config: Config, ledger, kind: str | None, entry: dict, entry_id: str)
     elif kind == "unit_address":
         from .unit_addresses import forget_address
 
-        forget_address(ledger, config, entry["address"], entry.get("by", "工作人员"), replay=entry_id)
+        forget_address(
+            ledger,
+            config,
+            entry["address"],
+            entry.get("by", "工作人员"),
+            replay=entry_id,
+            replay_unit=entry.get("unit") or "（未记录单位）",
+        )
     elif kind == "account":
         from ..accounts import restore_account
 

@@ -19,7 +19,13 @@ class AddressError(UserFacingError):
 
 
 def forget_address(
-    ledger: Ledger, config: Config, address: str, by: str, *, replay: str | None = None
+    ledger: Ledger,
+    config: Config,
+    address: str,
+    by: str,
+    *,
+    replay: str | None = None,
+    replay_unit: str | None = None,
 ) -> str:
     """Forget a remembered address; later mail from it is matched by the configuration only.
     Returns the Chinese line for staff."""
@@ -29,10 +35,12 @@ def forget_address(
         if not journal.claim(s, entry_id):
             raise journal.AlreadyApplied(entry_id)
         row = unit_addresses.forget(s, address)
-        if row is None:
+        # A rebuild seeds only what was never removed: the replayed removal finds nothing.
+        unit = row.unit if row is not None else (replay_unit if replay else None)
+        if unit is None:
             raise AddressError(f"{address or '（空）'} 不是记住的单位地址。")
-        detail = f"移除{row.unit}的发件地址 {address}（以后来信不再自动认作{row.unit}）"
-        s.add(DecisionRow(at=utcnow(), who=by, action=FORGET, case_no=None, unit=row.unit, detail=detail))
+        detail = f"移除{unit}的发件地址 {address}（以后来信不再自动认作{unit}）"
+        s.add(DecisionRow(at=utcnow(), who=by, action=FORGET, case_no=None, unit=unit, detail=detail))
     if not replay:
-        journal.record(config, "unit_address", entry_id, op="remove", address=address, by=by)
+        journal.record(config, "unit_address", entry_id, op="remove", address=address, unit=unit, by=by)
     return detail

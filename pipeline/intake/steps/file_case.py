@@ -35,7 +35,7 @@ def fill_envelope(s: Session, env: IntakeEnv, row: MessageRow, parsed: ParsedMes
     row.big_links = [
         {"provider": b.provider, "url": b.url, "name": b.name, "expires": b.expires} for b in parsed.big_links
     ]
-    row.unit = sender_unit(s, env.roster, parsed.from_addr)
+    row.unit = sender_unit(s, env.roster, parsed.from_addr, row.id)
 
 
 def first_copy(s: Session, row: MessageRow, message_id: str) -> str | None:

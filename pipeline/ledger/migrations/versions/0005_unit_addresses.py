@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("added_by", sa.String(length=200), nullable=False),
         sa.Column("added_at", sa.DateTime(), nullable=False),
         sa.Column("case_no", sa.String(length=40), nullable=True),
+        sa.Column("after_message", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("address"),
     )
