@@ -317,6 +317,17 @@ def _when(value: str | None) -> datetime | None:
         return None
 
 
+def seed_unit_addresses(ctx: RebuildContext) -> str:
+    """The addresses staff remembered for units, before the mail is read again: the unit's
+    later mail from such an address is recognised as it was (指定单位 → 记住)."""
+    from .ledger.staff_journal import entries
+    from .ledger.unit_addresses import seed_from_journal
+
+    with ctx.ledger.session() as s:
+        added = seed_from_journal(s, entries(ctx.config))
+    return f"恢复工作人员记住的单位发件地址 {added} 个"
+
+
 def reprocess(ctx: RebuildContext) -> str:
     """Judge the restored messages again through the normal pipeline, in claim order."""
     from .intake import Intake
@@ -374,6 +385,7 @@ def replay_staff(ctx: RebuildContext) -> str:
 STEPS: list[RestoreStep] = [
     restore_claims,
     restore_outbox,
+    seed_unit_addresses,
     reprocess,
     replay_staff,
     restore_resends,

@@ -320,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     dec.add_argument("case", metavar="受理编号", help="如 TJ-20210801-0007（见 status 或每日汇总）")
     dec.add_argument("--unit", metavar="单位", help="指定单位时：名单中的单位名称")
     dec.add_argument(
+        "--remember",
+        action="store_true",
+        help="指定单位时：记住发件地址为该单位的地址，以后从这个地址来信自动认作该单位",
+    )
+    dec.add_argument(
         "--reason",
         default="",
         metavar="意见",

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Config
 from ..ledger import CorrectionRow, DecisionRow, MessageRow, ReplyChangeRow, utcnow
+from ..ledger.unit_addresses import sender_unit
 from ..model import Status
 from ..roster import Roster
 from ..rules.audience import audience, derive_status
@@ -124,7 +125,7 @@ def may_change(s: Session, roster: Roster, case: MessageRow, sender: str) -> boo
     sender = (sender or "").lower()
     if not sender or not case.unit:
         return False
-    if roster.unit_for(sender) == case.unit:
+    if sender_unit(s, roster, sender) == case.unit:
         return True
     assigned = (
         select(MessageRow.id)

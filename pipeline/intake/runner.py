@@ -25,6 +25,7 @@ from ..case_numbers import case_number
 from ..config import Config
 from ..errors import is_machine_trouble
 from ..ledger import Ledger, MessageRow, utcnow
+from ..ledger.unit_addresses import sender_unit
 from ..message import parse_message
 from ..model import ParsedMessage, Problem, RawMail, Status
 from .cases import touch
@@ -176,7 +177,7 @@ class Intake:
                     envelope.from_addr,
                     envelope.from_name,
                 )
-                row.unit = self.env.roster.unit_for(envelope.from_addr) if envelope.from_addr else None
+                row.unit = sender_unit(s, self.env.roster, envelope.from_addr, row.id)
             row.status = Status.MANUAL_REVIEW.value
             row.problems = [
                 Problem(

@@ -194,6 +194,7 @@ _KIND_ZH = {
     "account": "控制台账号变更",
     "unit_reply": "单位回复更正",
     "reply_change": "处理单位回复的修改",
+    "unit_address": "移除单位的发件地址",
 }
 _ACTION_ZH = {
     "accept": "受理",
@@ -206,6 +207,7 @@ _ACTION_ZH = {
     "unselect": "取消选定",
     "answered": "标记已回复",
     "dismiss": "无需处理",
+    "forget_address": "移除单位的发件地址",
 }
 # The kinds staff/journal.replay applies (each claims its id in the ledger with its change).
 REPLAYED_KINDS = frozenset(_KIND_ZH)

@@ -255,6 +255,26 @@ class ReplyChangeRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class UnitAddressRow(Base):
+    """A sender address staff remembered for a roster unit ("指定单位" → 记住此地址).
+
+    The configuration's addresses and domains stay as they are; these are the ones staff
+    learned from the unit's mail (a contact writing from a personal mailbox). The intake
+    recognises them like the roster's own (ledger/unit_addresses.py)."""
+
+    __tablename__ = "unit_addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)  # lower case
+    unit: Mapped[str] = mapped_column(String(200), index=True)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    case_no: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the mail it was learned from
+    # The newest message row when it was remembered: mail claimed after it is recognised, so a
+    # rebuild (same row ids, claim order) judges each mail as it was judged when it came.
+    after_message: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ScoreRow(Base):
     """One reviewer's points for one 附件2 item of one accepted account."""
 

@@ -62,7 +62,7 @@ class AlreadyApplied(Exception):
 
 
 def record(config: Config, kind: str, entry_id: str, **fields) -> None:
-    """Append one entry (kind: decision | correction | reply | score | account | unit_reply | reply_change)."""
+    """Append one entry (kind: decision | correction | reply | score | account | unit_reply | reply_change | unit_address)."""
     entry = {"kind": kind, "id": entry_id, "at": datetime.now(UTC).isoformat(timespec="seconds"), **fields}
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "replace")
     path = journal_path(config)

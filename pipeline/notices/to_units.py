@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ..config import Config
 from ..ledger import MessageRow
+from ..ledger.unit_addresses import remembered_for
 from ..ledger.views import uncertain_fields
 from ..model import Status
 from ..outbox import enqueue, new_message
@@ -81,8 +82,13 @@ def _as_read(fields: dict[str, str], status: Status, uncertain: list[str]) -> di
 def on_roster(config: Config, row: MessageRow) -> bool:
     """Whether the mail came from an address or domain the roster gives its unit. Only
     then may a notice name the unit's other submissions: a sender staff assigned to
-    the unit by hand is told about this mail alone."""
-    return bool(row.unit) and Roster(config.units).unit_for(row.sender or "") == row.unit
+    the unit by hand is told about this mail alone, unless staff remembered the address
+    for the unit (ledger/unit_addresses.py)."""
+    if not row.unit:
+        return False
+    s = object_session(row)
+    remembered = remembered_for(s, row.sender or "") if s is not None else {}
+    return Roster(config.units).unit_for(row.sender or "", remembered) == row.unit
 
 
 def _for_sender(config: Config, row: MessageRow, p, known: bool) -> dict:

@@ -69,6 +69,7 @@ def decide(config: Config, args, out=None) -> int:
         fixes=fixes,
         ask=args.ask or "",
         notify=not args.no_notify,
+        remember=bool(getattr(args, "remember", False)),
         seen=args.seen,
     )
     if args.preview:

@@ -29,10 +29,11 @@ from ..intake.cases import DecisionError as DecisionError  # where callers have 
 from ..intake.cases import StaleCase as StaleCase
 from ..intake.cases import stale_message as stale_message
 from ..intake.cases import take as take
-from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, utcnow
+from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, unit_addresses, utcnow
 from ..ledger import staff_journal as journal
 from ..model import QUOTA_STATUSES, Problem, Status
 from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
+from ..roster import Roster
 from ..rules.audience import audience, is_field_problem, split
 
 
@@ -84,6 +85,8 @@ class DecisionRequest:
     fixes: list[str] = field(default_factory=list)  # keys from returnable() for "return"
     ask: str = ""  # one more problem in staff's words, for "return"
     notify: bool = True  # staff may decide silently (recorded in the audit row)
+    # 指定单位: also remember the sender's address for the unit, so its later mail is recognised.
+    remember: bool = False
     # The case's version the person saw (the console's page, `show`); None: as it is now.
     seen: int | None = None
 
@@ -100,6 +103,8 @@ class DecisionOutcome:
     warnings: list[str] = field(default_factory=list)  # for staff to see before confirming
     outbox_key: str | None = None  # the queued notice (apply_decision), to send and report on
     version: int = 0  # the case's version after the decision
+    remembered: str | None = None  # 指定单位 with 记住: the address remembered for the unit
+    remembered_after: int = 0  # the newest message row then (ledger/unit_addresses.py)
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,19 @@ def _selection_lock(s: Session) -> None:
 SELECTION_LOCK = 0x54_4A_53_45  # "TJSE": the advisory lock key of the packet selection
 
 
+def _remember_sender(s: Session, config: Config, row: MessageRow, req: DecisionRequest) -> str:
+    """Remember the sender's address for the assigned unit; the audit's words for it."""
+    address = unit_addresses.normalise(row.sender or "")
+    configured = Roster(config.units).configured(address)
+    if configured and configured != req.unit:
+        raise DecisionError(f"{address} 在配置中是{configured}的地址，不能记为{req.unit}的地址。")
+    if configured:
+        return ""
+    before = unit_addresses.remember(s, address, req.unit or "", req.by, row.case_no)
+    moved = f"（原记为{before}的地址）" if before else ""
+    return f"；记住发件地址 {address} 为{req.unit}的地址{moved}"
+
+
 def _select(config: Config, s: Session, row: MessageRow, on: bool) -> None:
     if on == bool(row.selected):
         raise DecisionError(f"{row.case_no} {'已经选定上报' if on else '没有选定上报'}。")
@@ -208,6 +226,8 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
     detail = action.zh
     new_status: Status | None = None
     warnings: list[str] = []
+    remembered: str | None = None
+    remembered_after = 0
     spam_marked = any(p.get("code") == SPAM for p in row.problems or [])
     if req.action == "dismiss" and before is not Status.UNKNOWN_UNIT:
         raise DecisionError("只有名单外发件人的邮件可以标记为无需处理。")
@@ -281,6 +301,11 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
             raise DecisionError(f"{row.case_no} 已选定上报，请先取消选定再改单位。")
         detail += f"：{row.sender} → {req.unit}"
         row.unit = req.unit
+        if req.remember and row.sender:
+            said = _remember_sender(s, config, row, req)
+            detail += said
+            remembered = unit_addresses.normalise(row.sender) if said else None
+            remembered_after = unit_addresses.newest_message(s)
         if undo_spam:
             row.problems = [p for p in row.problems or [] if p.get("code") != SPAM]
             detail += "（撤销垃圾邮件标记）"
@@ -325,6 +350,8 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
     summary = f"{row.case_no}：{detail}；当前状态：{status.zh}"
     outcome = DecisionOutcome(row.case_no, req.action, before, status, summary, notice, detail, warnings)
     outcome.version = row.version or 0
+    outcome.remembered = remembered
+    outcome.remembered_after = remembered_after
     return outcome, (f"decision:{row.case_no}:{audit.id}" if notice else None)
 
 
@@ -364,6 +391,9 @@ def apply_decision(
             fixes=list(req.fixes),
             ask=req.ask,
             notify=req.notify,
+            remember=req.remember,
+            address=outcome.remembered,  # what a rebuild seeds before it reads the mail again
+            after_message=outcome.remembered_after,
         )
     return outcome
 

@@ -77,6 +77,7 @@ def _apply(config: Config, ledger, kind: str | None, entry: dict, entry_id: str)
             fixes=list(entry.get("fixes", [])),
             ask=entry.get("ask", ""),
             notify=entry.get("notify", True),
+            remember=bool(entry.get("remember", False)),
         )
         apply_decision(ledger, config, req, replay=entry_id)
     elif kind == "correction":
@@ -110,6 +111,17 @@ def _apply(config: Config, ledger, kind: str | None, entry: dict, entry_id: str)
             reason=entry.get("reason", ""),
             notify=entry.get("notify", True),
             replay=entry_id,
+        )
+    elif kind == "unit_address":
+        from .unit_addresses import forget_address
+
+        forget_address(
+            ledger,
+            config,
+            entry["address"],
+            entry.get("by", "工作人员"),
+            replay=entry_id,
+            replay_unit=entry.get("unit") or "（未记录单位）",
         )
     elif kind == "account":
         from ..accounts import restore_account

@@ -9,9 +9,12 @@ not reminded.
 
 from __future__ import annotations
 
+import email
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from email import policy
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -43,6 +46,7 @@ class SentReminder:
     state: str  # outbox state: pending, sending, sent, failed, unknown
     at: datetime  # when it went (or was written, while it waits)
     outbox_id: int
+    text: str = ""  # the letter as it went (read from the outbox's .eml)
 
 
 @dataclass
@@ -92,9 +96,20 @@ def sent_reminders(config: Config, s) -> list[SentReminder]:
                 state=row.state,
                 at=(row.sent_at or row.created_at).astimezone(config.tz),
                 outbox_id=row.id,
+                text=_letter_text(row.eml_path),
             )
         )
     return out
+
+
+def _letter_text(eml_path: str) -> str:
+    """The plain text of a written mail ("" when its file is gone or unreadable)."""
+    try:
+        msg = email.message_from_bytes(Path(eml_path).read_bytes(), policy=policy.default)
+        body = msg.get_body(("plain",))
+        return body.get_content() if body is not None else ""
+    except (OSError, LookupError, ValueError):
+        return ""
 
 
 def due_phrase(deadline: datetime) -> str:
@@ -171,18 +186,40 @@ def plan_reminders(config: Config, ledger: Ledger, now: datetime) -> ReminderPla
     return plan
 
 
+MAX_TEXT = 20000  # characters of a reminder staff edited; more is a mistake, not a letter
+
+
+def edited_text(text: str | None) -> str | None:
+    """Staff's version of a letter, with line ends made plain; None when they left it empty."""
+    if text is None:
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        return None
+    if len(text) > MAX_TEXT:
+        raise UserFacingError(f"催报内容过长（{len(text)} 字，最多 {MAX_TEXT} 字）。")
+    return text
+
+
 def queue_reminders(
-    config: Config, ledger: Ledger, plan: ReminderPlan, point: str, units: set[str] | None = None
+    config: Config,
+    ledger: Ledger,
+    plan: ReminderPlan,
+    point: str,
+    units: set[str] | None = None,
+    texts: dict[str, str] | None = None,
 ) -> list[str]:
     """Write the planned reminders (of `units`, or all) to the outbox, copied to staff;
     at most one per unit and `point` (a schedule point, or a day for the console's button).
+    `texts`: a unit's letter as staff edited it (what goes, and what the outbox keeps).
     Returns the keys of the mails newly written."""
     keys = []
     with ledger.session() as s:
         for r in plan.reminders:
             if units is not None and r.unit not in units:
                 continue
-            msg = new_message(config, r.to, r.subject, r.text)
+            text = edited_text((texts or {}).get(r.unit)) or r.text
+            msg = new_message(config, r.to, r.subject, text)
             if config.this_level.staff:
                 msg["Cc"] = ", ".join(config.this_level.staff)
             key = f"reminder:{point}:{r.unit}"
@@ -191,15 +228,18 @@ def queue_reminders(
     return keys
 
 
-def remind_now(config: Config, ledger: Ledger, now: datetime, units: set[str]) -> list[str]:
+def remind_now(
+    config: Config, ledger: Ledger, now: datetime, units: set[str], texts: dict[str, str] | None = None
+) -> list[str]:
     """Staff chose units to remind now (the console's button): at most one reminder per unit
-    per campaign day (counting the scheduled ones), however often it is pressed. Returns the keys newly written; raises when the
-    deadline has passed."""
+    per campaign day (counting the scheduled ones), however often it is pressed. `texts`: the
+    letters as staff edited them, by unit (a unit not in it gets the planned letter). Returns
+    the keys newly written; raises when the deadline has passed."""
     plan = plan_reminders(config, ledger, now)
     if plan.refused:
         raise UserFacingError(plan.refused)
     units = {r.unit for r in plan.reminders if r.unit in units and not r.sent_today}
-    return queue_reminders(config, ledger, plan, f"manual-{now:%Y%m%d}", units)
+    return queue_reminders(config, ledger, plan, f"manual-{now:%Y%m%d}", units, texts)
 
 
 def run_reminders(config: Config, send: bool = False, force_days: int | None = None, now=None) -> str:

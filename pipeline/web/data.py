@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, or_, select
@@ -75,6 +75,9 @@ class Overview:
     counts: dict[UnitState, int]
     failed: list[MailLine] = field(default_factory=list)
     shared: list[SharedAccount] = field(default_factory=list)  # one account, several units
+    # Cases the overview offers to accept or remind together (待人工核对/需补正): case -> version
+    # as the page showed it, sent back with the choice (staff.decisions.take).
+    pickable: dict[str, int] = field(default_factory=dict)
 
 
 def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", state: str = "") -> Overview:
@@ -104,7 +107,21 @@ def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", sta
         counts=data.state_counts,
         failed=failed_mails(config, ledger),
         shared=shared_accounts(config, ledger),
+        pickable=_versions(
+            ledger, [u.submission.case_no for u in units if u.state in BULK_STATES and u.submission]
+        ),
     )
+
+
+BULK_STATES = (UnitState.REVIEW, UnitState.NEEDS_FIX)
+
+
+def _versions(ledger: Ledger, cases: list[str]) -> dict[str, int]:
+    if not cases:
+        return {}
+    with ledger.session() as s:
+        rows = s.execute(select(MessageRow.case_no, MessageRow.version).where(MessageRow.case_no.in_(cases)))
+        return {case: version or 0 for case, version in rows}
 
 
 @dataclass
@@ -488,19 +505,58 @@ def attachment(ledger: Ledger, case_no: str, attachment_id: int):
         return att, Status(msg.status)
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the 处理记录 page (and its .xlsx) shows: all conditions given must hold."""
+
+    q: str = ""  # any words: case, unit, person, content
+    who: str = ""  # exactly this person
+    action: str = ""  # exactly this action (its English name)
+    case: str = ""  # a case number, or part of one
+    since: date | None = None  # local dates, both included
+    until: date | None = None
+
+    @classmethod
+    def from_query(cls, params) -> AuditFilter:
+        def day(key: str) -> date | None:
+            try:
+                return date.fromisoformat(params.get(key, "").strip())
+            except ValueError:
+                return None
+
+        return cls(
+            q=params.get("q", "").strip(),
+            who=params.get("who", "").strip(),
+            action=params.get("action", "").strip(),
+            case=params.get("case", "").strip(),
+            since=day("since"),
+            until=day("until"),
+        )
+
+    @property
+    def any(self) -> bool:
+        return any((self.q, self.who, self.action, self.case, self.since, self.until))
+
+
+AUDIT_NAMES = {a.name: a.zh for a in ACTIONS.values()} | {
+    "correct": "更正",
+    "reply": "回复来信",
+    "dismiss": "无需处理",
+    "forget_address": "移除单位的发件地址",
+}
+AUDIT_LIMIT = 1000  # rows on the page; the .xlsx holds every matching row
+
+
 def audit(
-    config: Config, ledger: Ledger, query: str = ""
+    config: Config, ledger: Ledger, wanted: AuditFilter | str = "", *, limit: int | None = AUDIT_LIMIT
 ) -> list[tuple[datetime, str, str, str | None, str | None, str]]:
-    """Every decision and correction, newest first: (at, who, action zh, case, unit, detail)."""
-    names = {a.name: a.zh for a in ACTIONS.values()} | {
-        "correct": "更正",
-        "reply": "回复来信",
-        "dismiss": "无需处理",
-    }
+    """Every decision and correction that matches, newest first: (at, who, action zh, case, unit, detail)."""
+    if isinstance(wanted, str):
+        wanted = AuditFilter(q=wanted)
     with ledger.session() as s:
         q = select(DecisionRow).order_by(DecisionRow.id.desc())
-        if query.strip():
-            like = f"%{query.strip()}%"
+        if wanted.q:
+            like = f"%{wanted.q}%"
             q = q.where(
                 or_(
                     DecisionRow.case_no.ilike(like),
@@ -509,10 +565,39 @@ def audit(
                     DecisionRow.detail.ilike(like),
                 )
             )
+        if wanted.who:
+            q = q.where(DecisionRow.who == wanted.who)
+        if wanted.action:
+            q = q.where(DecisionRow.action == wanted.action)
+        if wanted.case:
+            q = q.where(DecisionRow.case_no.ilike(f"%{wanted.case}%"))
+        if wanted.since:
+            q = q.where(DecisionRow.at >= datetime.combine(wanted.since, time.min, config.tz))
+        if wanted.until:
+            q = q.where(
+                DecisionRow.at < datetime.combine(wanted.until + timedelta(days=1), time.min, config.tz)
+            )
+        if limit is not None:
+            q = q.limit(limit)
         return [
-            (d.at.astimezone(config.tz), d.who, names.get(d.action, d.action), d.case_no, d.unit, d.detail)
-            for d in s.scalars(q.limit(1000))
+            (
+                d.at.astimezone(config.tz),
+                d.who,
+                AUDIT_NAMES.get(d.action, d.action),
+                d.case_no,
+                d.unit,
+                d.detail,
+            )
+            for d in s.scalars(q)
         ]
+
+
+def audit_choices(ledger: Ledger) -> tuple[list[str], list[tuple[str, str]]]:
+    """The people and the actions the audit holds, for the filter's lists."""
+    with ledger.session() as s:
+        people = sorted(s.scalars(select(DecisionRow.who).distinct()))
+        actions = sorted(s.scalars(select(DecisionRow.action).distinct()))
+    return people, [(a, AUDIT_NAMES.get(a, a)) for a in actions]
 
 
 def corrections_count(ledger: Ledger, case_no: str) -> int:
@@ -547,3 +632,40 @@ def raw_mail_path(config: Config, ledger: Ledger, case_no: str) -> Path | None:
     if path.is_symlink() or not path.resolve().is_relative_to(raw_root) or not path.is_file():
         return None
     return path
+
+
+@dataclass(frozen=True)
+class RememberedAddress:
+    address: str
+    by: str
+    at: datetime
+    case_no: str | None
+
+
+@dataclass(frozen=True)
+class RosterUnit:
+    """One roster unit as the 单位名单 page shows it."""
+
+    name: str
+    quota: int
+    addresses: list[str]  # from the configuration
+    domains: list[str]  # from the configuration
+    remembered: list[RememberedAddress]  # staff remembered them (指定单位)
+
+
+def roster(config: Config, ledger: Ledger) -> list[RosterUnit]:
+    """Every roster unit with its configured addresses and domains and the remembered ones."""
+    from ..ledger.unit_addresses import all_remembered
+
+    with ledger.session() as s:
+        by_unit: dict[str, list[RememberedAddress]] = {}
+        for r in all_remembered(s):
+            by_unit.setdefault(r.unit, []).append(
+                RememberedAddress(r.address, r.added_by, r.added_at.astimezone(config.tz), r.case_no)
+            )
+    return [
+        RosterUnit(
+            u.name, config.quota_for(u.name), list(u.addresses), list(u.domains), by_unit.get(u.name, [])
+        )
+        for u in config.units
+    ]

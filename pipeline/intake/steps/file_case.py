@@ -15,6 +15,7 @@ from ...case_numbers import case_number, case_number_in
 from ...documents.materials import check_materials
 from ...ledger import MessageRow, OutboxRow, SeenMessageId, claim_record
 from ...ledger import journal as journal_mod
+from ...ledger.unit_addresses import sender_unit
 from ...model import AttachmentKind, ParsedMessage
 from ...rules.accounts import split_by_account
 from ..cases import late_allowed_for
@@ -22,7 +23,7 @@ from ..state import IntakeEnv, MailState, Submission
 from ..step import Step
 
 
-def fill_envelope(env: IntakeEnv, row: MessageRow, parsed: ParsedMessage) -> None:
+def fill_envelope(s: Session, env: IntakeEnv, row: MessageRow, parsed: ParsedMessage) -> None:
     """Who sent it, about what, and its case number (kept when it already has one)."""
     row.case_no = row.case_no or case_number(row.arrival, row.id, env.config.tz)
     row.message_id = parsed.message_id
@@ -34,7 +35,7 @@ def fill_envelope(env: IntakeEnv, row: MessageRow, parsed: ParsedMessage) -> Non
     row.big_links = [
         {"provider": b.provider, "url": b.url, "name": b.name, "expires": b.expires} for b in parsed.big_links
     ]
-    row.unit = env.roster.unit_for(parsed.from_addr) if parsed.from_addr else None
+    row.unit = sender_unit(s, env.roster, parsed.from_addr, row.id)
 
 
 def first_copy(s: Session, row: MessageRow, message_id: str) -> str | None:
@@ -117,7 +118,7 @@ def part_row(env: IntakeEnv, s: Session, parent: MessageRow, index: int) -> Mess
 def run(state: MailState) -> None:
     s, parsed, env = state.session, state.parsed, state.env
     row = s.get(MessageRow, state.row_id)
-    fill_envelope(env, row, parsed)
+    fill_envelope(s, env, row, parsed)
     state.row = row
     state.unit = row.unit
     state.duplicate_of = first_copy(s, row, parsed.message_id)

@@ -46,7 +46,7 @@ async def case_page(request: Request):
 
 
 # What a preview's 返回修改 brings back into the page's forms (nothing else is echoed).
-DRAFT_KEYS = ("action", "fix", "ask", "reason", "unit", "notify", "text")
+DRAFT_KEYS = ("action", "fix", "ask", "reason", "unit", "notify", "remember", "text")
 
 
 @area.post("/case/{case}/edit", Permission.DECIDE)
@@ -111,6 +111,7 @@ def _request_from(form: FormData, case_no: str, who: str) -> DecisionRequest:
         fixes=form.all("fix"),
         ask=form.one("ask").strip(),
         notify=form.one("notify", "1") == "1",
+        remember=form.one("remember") == "1",
         seen=seen_version(form),
     )
 

@@ -13,6 +13,7 @@ from ...errors import UserFacingError
 from ...model import Status
 from ...staff.replies import reply_to_unit
 from ...staff.resend import resend_mail
+from ...staff.unit_addresses import forget_address
 from .. import data
 from ..http import Area, console, current_user, int_param, local_path, page, read_form, redirect, seen_version
 
@@ -90,3 +91,24 @@ async def resend(request: Request):
         return redirect(back, err=str(exc))
     said = f"重新发送邮件 #{mail_id}：{outcome.describe(c.config.tz)}"
     return redirect(back, ok=said) if outcome.delivered else redirect(back, err=said)
+
+
+@area.get("/roster", Permission.READ_MAIL)
+async def roster_page(request: Request):
+    """单位名单: each unit's addresses and domains, and the addresses staff remembered."""
+    c = console(request)
+    units = await run_in_threadpool(data.roster, c.config, c.ledger)
+    return page(request, "roster.html", units=units)
+
+
+@area.post("/roster/forget", Permission.DECIDE)
+async def roster_forget(request: Request):
+    """Remove a remembered address (audited and journaled by staff.unit_addresses)."""
+    c = console(request)
+    form = await read_form(request)
+    who = current_user(request).name
+    try:
+        said = await run_in_threadpool(forget_address, c.ledger, c.config, form.one("address"), who)
+    except UserFacingError as exc:
+        return redirect("/roster", err=str(exc))
+    return redirect("/roster", ok=said)

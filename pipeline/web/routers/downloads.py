@@ -17,10 +17,12 @@ from starlette.responses import FileResponse
 from ...accounts import Permission
 from ...config import Config
 from ...ledger import Ledger
+from ...reports.audit_sheet import build_audit_xlsx
 from ...reports.packet import build_packet
 from ...reports.summary import build_summary_xlsx
 from ...staff.digest import build_digest_data
 from ...staff.packet import NothingSelected, PacketError, plan_packet
+from .. import data
 from ..http import Area, console, redirect
 
 area = Area("downloads")
@@ -100,3 +102,38 @@ async def packet(request: Request):
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return _send(path, name, "application/zip", folder)
+
+
+def audit_workbook(config: Config, ledger: Ledger, wanted: data.AuditFilter, folder: Path) -> Path:
+    """处理记录.xlsx: every row the filter matches (the page shows at most AUDIT_LIMIT)."""
+    rows = data.audit(config, ledger, wanted, limit=None)
+    return build_audit_xlsx(rows, folder / "处理记录.xlsx", condition=audit_condition(wanted, ledger))
+
+
+def audit_condition(wanted: data.AuditFilter, ledger: Ledger) -> str:
+    """The filter in words, for the sheet's print header."""
+    parts = []
+    if wanted.who:
+        parts.append(f"处理人：{wanted.who}")
+    if wanted.action:
+        parts.append(f"操作：{data.AUDIT_NAMES.get(wanted.action, wanted.action)}")
+    if wanted.case:
+        parts.append(f"受理编号：{wanted.case}")
+    if wanted.since or wanted.until:
+        parts.append(f"日期：{wanted.since or '…'} 至 {wanted.until or '…'}")
+    if wanted.q:
+        parts.append(f"含“{wanted.q}”")
+    return "；".join(parts)
+
+
+@area.get("/downloads/audit.xlsx", Permission.READ_MAIL)
+async def audit_sheet(request: Request):
+    c = console(request)
+    wanted = data.AuditFilter.from_query(request.query_params)
+    folder = _scratch(c.config)
+    try:
+        path = await run_in_threadpool(audit_workbook, c.config, c.ledger, wanted, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return _send(path, f"处理记录_{c.now():%Y-%m-%d}.xlsx", XLSX, folder)

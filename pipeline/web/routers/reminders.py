@@ -35,7 +35,10 @@ async def reminders_send(request: Request):
     c = console(request)
     form = await read_form(request)
     try:
-        keys = await run_in_threadpool(remind_now, c.config, c.ledger, c.now(), set(form.all("unit")))
+        units = set(form.all("unit"))
+        # Each unit's letter as staff left it in its box (text:<unit>); what goes is that text.
+        texts = {u: form.one(f"text:{u}") for u in units if f"text:{u}" in form}
+        keys = await run_in_threadpool(remind_now, c.config, c.ledger, c.now(), units, texts)
     except UserFacingError as exc:
         return redirect("/reminders", err=str(exc))
     if not keys:
