@@ -51,6 +51,8 @@ def extract_file(path: Path, config: Config | None, converter=None) -> dict:
         "normalized": normalized,
         "problems": [p.as_dict() for p in problems],
         "sources": form.sources,
+        "uncertain": form.uncertain,  # read from a scan: the labels a person must check
+        "boxes": form.boxes,  # ... and where each value lies on the original page
         "format": doc.format,
         "is_scan": doc.is_scan,
         "form_score": form.score,  # 0 when the file is not the form (see form/judge.py)

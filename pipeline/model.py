@@ -153,15 +153,49 @@ class ParsedMessage:
 # ---------------------------------------------------------------- documents
 
 
+@dataclass(frozen=True)
+class PageBox:
+    """Where something lies on a scanned page or photo: the 1-based page and a box in
+    pixels of that page as decoded (a photo after its EXIF turn, a PDF page rendered
+    at 200 dpi), with the page's size so it can be scaled to any rendering."""
+
+    page: int
+    x: int
+    y: int
+    w: int
+    h: int
+    page_width: int
+    page_height: int
+
+    def as_dict(self) -> dict:
+        return {
+            "page": self.page,
+            "x": self.x,
+            "y": self.y,
+            "w": self.w,
+            "h": self.h,
+            "page_width": self.page_width,
+            "page_height": self.page_height,
+        }
+
+
 @dataclass
 class Cell:
-    """One real (not repeated) cell of a table; spans are explicit."""
+    """One real (not repeated) cell of a table; spans are explicit.
+
+    Cells read by OCR also say how sure the recogniser was (its lowest line
+    score, None when the cell held no ink), what their geometry showed (`flags`:
+    a stamp over the text, ink cut off at the border ...; documents/ocr_cells.py)
+    and where they lie on the original page (`box`)."""
 
     row: int  # 0-based top row
     col: int  # 0-based left column
     text: str
     row_span: int = 1
     col_span: int = 1
+    confidence: float | None = None
+    flags: tuple[str, ...] = ()
+    box: PageBox | None = None
 
 
 @dataclass
@@ -182,6 +216,10 @@ class Document:
     paragraphs: list[str] = field(default_factory=list)
     image_count: int = 0  # pictures embedded in the document
     is_scan: bool = False  # text came from OCR
+    # OCR saw the form on a page (its labels, or its title over a ruled table) even if
+    # the values cannot be paired with their labels: the form stage then hands it to
+    # staff as an unread form rather than tell the unit no form was sent.
+    form_seen: bool = False
     duration_seconds: float | None = None  # for videos
     problems: list[Problem] = field(default_factory=list)
 
@@ -212,6 +250,11 @@ class FormResult:
     is_scan: bool = False
     problems: list[Problem] = field(default_factory=list)
     score: float = 0.0
+    # Read from a scan: the labels whose values a person must check (form order), and
+    # where each value lies on the original page (label -> PageBox.as_dict()), for the
+    # crop staff see beside it (documents/ocr_confidence.py).
+    uncertain: list[str] = field(default_factory=list)
+    boxes: dict[str, dict] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:

@@ -31,6 +31,8 @@ os.environ.setdefault("INTAKE_OCR_THREADS", "1")
 SLOW_FILES = {  # the costliest first: they also run first (see below)
     "test_ocr.py": "PP-OCR of whole scans and photos",
     "test_ocr_pages.py": "PP-OCR of a 40-page scanned PDF",
+    "test_ocr_corpus.py": "PP-OCR of 15 copies and photos of the stamped Word form",
+    "test_ocr_resources.py": "OCR under a memory cap, scans through the mail pipeline",
     "test_scale.py": "concurrent run.py workers, a 300-mail backlog",
     "test_crash_harness.py": "24 SIGKILLed run.py processes over 120 mails",
     "test_web_security.py": "a whole console installation (a scan read by OCR)",
@@ -102,6 +104,7 @@ SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwis
     "test_form_init.py": {"test_example_blank_form_as_doc_and_pdf", "test_the_command"},
     "test_second_campaign_reading.py": {
         "test_ocr_looks_for_the_campaign_form",
+        "test_a_grey_200_dpi_picture_of_the_filled_form_reads_every_field",
         "test_extract_command_with_the_config",
     },
     "test_word_structures.py": {"test_gif_scan_is_read_by_ocr"},

@@ -9,7 +9,14 @@ JPEG q70, EXIF orientation), a HEIC photo, and scanned PDFs where the form
 is one page among pages of dense government text. Everything is
 deterministic (seeded), so a failing value is reproducible.
 
-    python tests/scan_corpus.py OUTDIR   # writes every variant, to look at
+The second half (WORD_CONDITIONS) starts from the Word form itself, printed
+by LibreOffice (checked in), and makes what office copiers and phones make
+of it: grey and 1-bit copies at 150-300 dpi with the 公章 over 推荐单位 and
+the date or over values, a colour scan, WeChat photos; WORD_VALUES is their
+truth (tests/test_ocr_corpus.py, bench/ocr.py).
+
+    python tests/scan_corpus.py OUTDIR      # writes every variant, to look at
+    python tests/scan_corpus.py --word-pdf  # prints the Word form to tests/scans/word_form.pdf again
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import functools
 import io
 import math
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -134,7 +143,7 @@ def stamp(size: int = 330, unit: str = STAMP_UNIT, seed: int = 1) -> Image.Image
     draw = ImageDraw.Draw(img)
     red = (214, 32, 44)
     c = size / 2
-    draw.ellipse([6, 6, size - 6, size - 6], outline=red, width=10)
+    draw.ellipse([6, 6, size - 6, size - 6], outline=red, width=max(2, round(size * 0.03)))
     r_star, points = size * 0.17, []
     for k in range(10):
         r = r_star if k % 2 == 0 else r_star * 0.4
@@ -148,8 +157,9 @@ def stamp(size: int = 330, unit: str = STAMP_UNIT, seed: int = 1) -> Image.Image
         glyph = Image.new("L", (font.size * 2, font.size * 2), 0)
         ImageDraw.Draw(glyph).text((font.size / 2, font.size / 3), ch, font=font, fill=255)
         glyph = glyph.rotate(-math.degrees(a) - 90, resample=Image.BICUBIC)
-        gx = c + (c - 22 - font.size * 0.6) * math.cos(a) - glyph.width / 2
-        gy = c + (c - 22 - font.size * 0.6) * math.sin(a) - glyph.height / 2
+        inset = size / 15 + font.size * 0.6
+        gx = c + (c - inset) * math.cos(a) - glyph.width / 2
+        gy = c + (c - inset) * math.sin(a) - glyph.height / 2
         img.paste(Image.new("RGB", glyph.size, red), (round(gx), round(gy)), glyph)
     label = _font(SANS_BOLD, round(size * 0.09))
     text = "推荐专用章"
@@ -303,6 +313,358 @@ def image_pdf(img: Image.Image, dpi: int = DPI) -> bytes:
     return buf.getvalue()
 
 
+# ---------------------------------------------------------------- the Word form, printed (issue 19)
+#
+# What units really send: the notice's 附件1 typed in Word, printed, stamped
+# with the unit's 公章 over 推荐单位 and the date (the ring crossing the table's
+# last rows), then put on an office copier (grey or black-and-white, 150-300
+# dpi) or photographed with a phone and sent over WeChat (1080 px wide, JPEG
+# q60, tilted, in perspective, with a shadow). The Word file is made by
+# word_form_docx() and printed to PDF by LibreOffice once: that PDF is checked
+# in (tests/scans/word_form.pdf; `python tests/scan_corpus.py --word-pdf`
+# makes it again), so every machine rasterises the same print. Everything
+# after the print is drawn here, seeded.
+
+WORD_PDF = Path(__file__).resolve().parent / "scans" / "word_form.pdf"
+WORD_UNIT = "浙江省针灸学会"
+WORD_DATE = "2021年7月28日"
+
+# The truth of every page below (the values the Word form holds).
+WORD_VALUES: dict[str, str] = {
+    "账号名称": "浙江针灸",
+    "注册时间": "2017年5月8日",
+    "粉丝数量": "3.2万",
+    "运营主体": "浙江省针灸学会",
+    "账号ID/网页链接": "https://weibo.com/zjszjxh",
+    "运营人数": "6人",
+    "发布数量": "2318篇",
+    "账号简介": "浙江省针灸学会官方账号，宣传针灸防病治病知识，发布学会学术活动与义诊信息。",
+    "传播实效": "累计阅读量超过420万次，单篇最高阅读量6.7万，多篇文章被浙江日报、健康报转载。",
+    "推荐理由": (
+        "账号坚持群众导向，常年开展线上健康咨询，及时回应群众关切；内容权威，形式新颖，"
+        "以图文和短视频普及针灸知识，传播效果突出，特此推荐。"
+    ),
+    "联系人": "陈立群",
+    "手机": "13857106284",
+    "电子邮箱": "chenliqun@zjzjxh.org.cn",
+    "邮编": "310007",
+    "联系地址": "浙江省杭州市西湖区天目山路219号",
+}
+
+
+def word_form_docx(values: dict[str, str] | None = None) -> bytes:
+    """附件1 as a unit types it in Word: A4, 小四 宋体-like serif, the four-column grid
+    with narrow label columns (so 账号ID/网页链接 wraps as on the notice), tall rows
+    for the long texts, and 推荐单位（盖章） and the date under the table."""
+    import docx
+    from docx.enum.table import WD_ALIGN_VERTICAL, WD_ROW_HEIGHT_RULE
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    values = values or WORD_VALUES
+
+    def typeface(target, east_asia: str, size: float, bold: bool = False) -> None:
+        target.font.name = "Times New Roman"
+        target.font.size = Pt(size)
+        target.font.bold = bold
+        rpr = target.element.get_or_add_rPr()
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.append(fonts)
+        fonts.set(qn("w:eastAsia"), east_asia)
+
+    d = docx.Document()
+    section = d.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.6)
+    section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.2)
+    typeface(d.styles["Normal"], "Noto Serif CJK SC", 12)
+    typeface(d.add_paragraph().add_run("附件1"), "Noto Sans CJK SC", 16)
+    title = d.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    typeface(title.add_run("推荐表"), "Noto Sans CJK SC", 22, bold=True)
+    widths = [Cm(2.4), Cm(5.5), Cm(2.4), Cm(5.5)]
+    table = d.add_table(rows=len(GRID), cols=4)
+    table.style = "Table Grid"
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for labels, row in zip(GRID, table.rows, strict=True):
+        row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+        row.height = Cm(3.0 if labels[0] in ("账号简介", "传播实效", "推荐理由") else 1.1)
+        cells = row.cells
+        for cell, width in zip(cells, widths, strict=True):
+            cell.width = width
+        if len(labels) == 1:
+            pairs = [(cells[0], labels[0]), (cells[1].merge(cells[3]), values[labels[0]])]
+        else:
+            a, b = labels
+            pairs = [(cells[0], a), (cells[1], values[a]), (cells[2], b), (cells[3], values[b])]
+        for cell, text in pairs:
+            cell.text = text
+            cell.vertical_alignment = WD_ALIGN_VERTICAL.CENTER
+    d.add_paragraph()
+    d.add_paragraph(f"推荐单位（盖章）：{WORD_UNIT}").paragraph_format.left_indent = Cm(7.5)
+    d.add_paragraph(WORD_DATE).paragraph_format.left_indent = Cm(10.5)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def make_word_pdf() -> bytes:
+    """Print word_form_docx() to PDF with LibreOffice (what `--word-pdf` checks in)."""
+    import tempfile
+
+    from fixtures_forms import soffice_to_pdf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return soffice_to_pdf({"word_form.docx": word_form_docx()}, Path(tmp))["word_form.docx"]
+
+
+@functools.cache
+def printed_page(dpi: int) -> Image.Image:
+    """The checked-in print of the Word form as paper at `dpi` (RGB, white)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(WORD_PDF.read_bytes())
+    try:
+        return pdf[0].render(scale=dpi / 72).to_pil().convert("RGB")
+    finally:
+        pdf.close()
+
+
+@functools.cache
+def _anchor_mm(text: str) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) in mm of `text` on the printed page (from its text layer)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(WORD_PDF.read_bytes())
+    try:
+        page = pdf[0]
+        height = page.get_height()
+        textpage = page.get_textpage()
+        found = textpage.search(text).get_next()
+        if found is None:
+            raise LookupError(f"{text!r} is not on the printed form")
+        first, count = found
+        boxes = [textpage.get_charbox(i) for i in range(first, first + count)]
+        mm = 25.4 / 72
+        return (
+            min(b[0] for b in boxes) * mm,
+            (height - max(b[3] for b in boxes)) * mm,
+            max(b[2] for b in boxes) * mm,
+            (height - min(b[1] for b in boxes)) * mm,
+        )
+    finally:
+        pdf.close()
+
+
+def stamp_spot(spot: str) -> tuple[float, float]:
+    """Where the 公章's centre lands (mm from the page's top left).
+
+    seal:   on 推荐单位（盖章）：浙江省针灸学会 and the date, as units stamp; the
+            ring crosses the table's last rule and the 联系地址 row.
+    values: pressed higher, over the 手机/邮编 values and the rules between them.
+    """
+    if spot == "seal":
+        _, top, right, _ = _anchor_mm("（盖章）")  # the unit's name follows it, the date below
+        return right + 14, top + 3
+    if spot == "values":
+        left, top, right, bottom = _anchor_mm("310007")
+        return left - 4, top - 3
+    raise ValueError(spot)
+
+
+def press_stamp(page: Image.Image, dpi: int, spot: str = "seal", seed: int = 5) -> Image.Image:
+    """The unit's 40 mm 公章, turned a little as a hand presses it, multiplied into the page."""
+    rng = np.random.default_rng(seed)
+    size = round(40 / 25.4 * dpi)
+    seal = stamp(size=size, unit=WORD_UNIT, seed=seed).rotate(
+        float(rng.uniform(-25, 25)), resample=Image.BICUBIC, fillcolor="white"
+    )
+    x_mm, y_mm = stamp_spot(spot)
+    x, y = round(x_mm / 25.4 * dpi - size / 2), round(y_mm / 25.4 * dpi - size / 2)
+    region = page.crop((x, y, x + size, y + size))
+    inked = Image.fromarray(
+        (np.asarray(region, np.uint16) * np.asarray(seal, np.uint16) // 255).astype(np.uint8)
+    )
+    out = page.copy()
+    out.paste(inked, (x, y))
+    return out
+
+
+def copier(page: Image.Image, dpi: int, seed: int = 7) -> np.ndarray:
+    """An office copier's grey scan (float luminance, 0-255): ITU-R 601 weights (a
+    公章 red becomes a mid grey ~90), optics blur, paper tone, sensor noise."""
+    rng = np.random.default_rng(seed)
+    rgb = np.asarray(page.convert("RGB"), np.float32)
+    lum = rgb @ np.float32([0.299, 0.587, 0.114])
+    lum = cv2.GaussianBlur(lum, (0, 0), 0.45 * dpi / 150)
+    lum = 18 + lum * (232 - 18) / 255  # the copier's black point and paper white
+    return lum + rng.standard_normal(lum.shape, dtype=np.float32) * 3
+
+
+def grey_scan(page: Image.Image, dpi: int, seed: int = 7) -> Image.Image:
+    return Image.fromarray(copier(page, dpi, seed).clip(0, 255).astype(np.uint8))
+
+
+def bw_scan(page: Image.Image, dpi: int, seed: int = 7, threshold: int = 140) -> Image.Image:
+    """Black-and-white (1-bit) copy: one fixed threshold, so the red ink turns black
+    and its light specks white."""
+    return Image.fromarray(copier(page, dpi, seed) < threshold).point(lambda v: 0 if v else 255).convert("1")
+
+
+def phone_shot(
+    page: Image.Image,
+    *,
+    tilt: float,
+    width: int = 1080,
+    shadow: bool = False,
+    blur: float = 0.0,
+    quality: int = 60,
+    seed: int = 11,
+) -> bytes:
+    """A phone photo of the page on a desk, as WeChat delivers it: the page in
+    perspective (far edge narrower), turned `tilt`° clockwise, light falling off
+    across it (with `shadow`, the phone's and a hand's shadow over part of the
+    table), a soft lens (`blur` adds defocus at the final size), scaled to
+    `width` px and saved as JPEG `quality`."""
+    rng = np.random.default_rng(seed)
+    w, h = 2 * width, round(2 * width * 4 / 3)
+    src = np.float32([[0, 0], [page.width, 0], [page.width, page.height], [0, page.height]])
+    mw, mh = w * 0.07, h * 0.05
+    dst = np.float32(
+        [[mw + 0.045 * w, mh + 0.01 * h], [w - mw - 0.03 * w, mh], [w - mw, h - mh], [mw, h - mh - 0.008 * h]]
+    )
+    centre = dst.mean(axis=0)
+    a = math.radians(tilt)
+    rot = np.float32([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    dst = (dst - centre) @ rot.T * 0.9 + centre
+    matrix = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    desk = (52, 70, 92)  # BGR, a brown desk
+    photo = cv2.warpPerspective(
+        np.asarray(page.convert("RGB"))[:, :, ::-1], matrix, (w, h), flags=cv2.INTER_AREA, borderValue=desk
+    ).astype(np.float32)
+    yy, xx = np.mgrid[0:64, 0:64].astype(np.float32) / 63
+    ramp = 1.0 - 0.3 * (0.7 * xx + 0.3 * yy)
+    if shadow:
+        # The phone's shadow: a soft dark band from the right edge over the lower third.
+        band = ((xx > 0.55 + 0.25 * yy) & (yy > 0.55)).astype(np.float32)
+        ramp *= 1 - 0.5 * cv2.GaussianBlur(band, (0, 0), 2.0)
+    light = cv2.resize(ramp, (w, h), interpolation=cv2.INTER_CUBIC)
+    photo *= cv2.merge([light * 0.9, light * 0.97, light])
+    photo += rng.standard_normal((h, w), dtype=np.float32)[..., None] * 4
+    photo = cv2.GaussianBlur(photo.clip(0, 255), (0, 0), 1.2)
+    small = cv2.resize(photo, (width, round(width * 4 / 3)), interpolation=cv2.INTER_AREA)
+    if blur:
+        small = cv2.GaussianBlur(small, (0, 0), blur)
+    return jpeg(Image.fromarray(small.clip(0, 255).astype(np.uint8)[:, :, ::-1]), quality=quality)
+
+
+def _pdf_of(img: Image.Image, dpi: int) -> bytes:
+    """Scan to PDF: grey pages as JPEG, 1-bit pages as CCITT G4 (what copiers write)."""
+    buf = io.BytesIO()
+    img.save(buf, "PDF", resolution=dpi, **({} if img.mode == "1" else {"quality": 75}))
+    return buf.getvalue()
+
+
+def _tiff_g4(img: Image.Image, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "TIFF", compression="group4", dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def _jpeg_scan(img: Image.Image, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=75, dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def _png_scan(img: Image.Image, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG", dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One way a unit's form reaches us: a key for bench rows, the file name it is
+    sent under, and how it is made."""
+
+    key: str
+    name: str
+    make: Callable[[], bytes]
+    photo: bool = False
+
+
+def _scan(
+    kind: str, dpi: int, spot: str | None, save: Callable[[Image.Image, int], bytes]
+) -> Callable[[], bytes]:
+    def make() -> bytes:
+        page = printed_page(dpi)
+        if spot:
+            page = press_stamp(page, dpi, spot)
+        return save(grey_scan(page, dpi) if kind == "grey" else bw_scan(page, dpi), dpi)
+
+    return make
+
+
+def _colour_scan(dpi: int) -> bytes:
+    page = press_stamp(printed_page(dpi), dpi)
+    return _jpeg_scan(scanned(page, gray=False), dpi)
+
+
+def _photo(ruled: bool = True, **kwargs) -> Callable[[], bytes]:
+    def make() -> bytes:
+        page = printed_page(220) if ruled else without_rules(printed_page(220))
+        return phone_shot(press_stamp(page, 220), **kwargs)
+
+    return make
+
+
+def without_rules(page: Image.Image) -> Image.Image:
+    """The form as typed without table borders (or with borders too faint to print):
+    the long straight rules painted over in paper white, the text left as it is."""
+    ink = (np.asarray(page.convert("L")) < 160).astype(np.uint8)
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, 120), np.uint8))
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((120, 1), np.uint8))
+    rules = cv2.dilate(across | down, np.ones((5, 5), np.uint8)).astype(bool)
+    out = np.asarray(page.convert("RGB")).copy()
+    out[rules] = 255
+    return Image.fromarray(out)
+
+
+WORD_CONDITIONS: tuple[Condition, ...] = (
+    Condition("grey150", "推荐表扫描_灰度150.pdf", _scan("grey", 150, "seal", _pdf_of)),
+    Condition("grey200", "推荐表扫描_灰度200.jpg", _scan("grey", 200, "seal", _jpeg_scan)),
+    Condition("grey300", "推荐表扫描_灰度300.pdf", _scan("grey", 300, "seal", _pdf_of)),
+    Condition("grey200_over_values", "推荐表扫描_章压字.jpg", _scan("grey", 200, "values", _jpeg_scan)),
+    Condition("grey200_unstamped", "推荐表扫描_未盖章.png", _scan("grey", 200, None, _png_scan)),
+    Condition("bw150", "推荐表扫描_黑白150.png", _scan("bw", 150, "seal", _png_scan)),
+    Condition("bw200", "推荐表扫描_黑白200.tif", _scan("bw", 200, "seal", _tiff_g4)),
+    Condition("bw300", "推荐表扫描_黑白300.pdf", _scan("bw", 300, "seal", _pdf_of)),
+    Condition("bw200_over_values", "推荐表扫描_黑白章压字.tif", _scan("bw", 200, "values", _tiff_g4)),
+    Condition("colour200", "推荐表扫描_彩色200.jpg", lambda: _colour_scan(200)),
+    Condition("photo_tilt3", "微信图片_倾斜3度.jpg", _photo(tilt=3.0), photo=True),
+    Condition("photo_tilt6", "微信图片_倾斜6度.jpg", _photo(tilt=-6.0, seed=12), photo=True),
+    Condition("photo_shadow", "微信图片_阴影.jpg", _photo(tilt=4.0, shadow=True, seed=13), photo=True),
+    Condition("photo_no_rules", "微信图片_无表格线.jpg", _photo(ruled=False, tilt=3.0, seed=15), photo=True),
+    Condition(
+        "photo_small_blurred",
+        "微信图片_小图模糊.jpg",
+        _photo(tilt=3.5, width=720, blur=1.0, seed=14),
+        photo=True,
+    ),
+)
+
+
+def word_corpus() -> dict[str, bytes]:
+    """key -> file bytes of every WORD_CONDITIONS entry (a few seconds)."""
+    return {c.key: c.make() for c in WORD_CONDITIONS}
+
+
 # ---------------------------------------------------------------- the corpus
 
 
@@ -324,8 +686,13 @@ def corpus() -> dict[str, bytes]:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--word-pdf"]:
+        WORD_PDF.write_bytes(make_word_pdf())
+        print(f"{WORD_PDF.stat().st_size / 1024:8.0f} KB  {WORD_PDF}")
+        sys.exit(0)
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "scan_corpus")
     out.mkdir(parents=True, exist_ok=True)
-    for name, data in corpus().items():
+    files = corpus() | {c.name: c.make() for c in WORD_CONDITIONS}
+    for name, data in files.items():
         (out / name).write_bytes(data)
         print(f"{len(data) / 1024:8.0f} KB  {out / name}")

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from pipeline.documents.ocr_engine import TextBox
+from pipeline.documents.ocr_labels import LOOSE, label_table
 from pipeline.documents.ocr_layout import page_layout, paragraphs, text_rows
 from pipeline.documents.table_grid import find_grids
 
@@ -61,6 +62,19 @@ def test_stamp_ring_does_not_split_cells():
     )
 
 
+def test_a_rule_through_a_text_line_is_still_a_rule():
+    """The detector's box for a label set to its cell's edge reaches over the column
+    rule (kepu's "作品名称" row in a 200-dpi grey copy); the rule under the blanked line
+    is one rule again, so label and value stay in their own cells. A line over a
+    place with no rule (the merged row 1) joins nothing."""
+    crossing = [box(110, 112, 330, 158, "作品名称艾"), box(315, 185, 700, 225, "https://weibo.com/u/58214")]
+    (grid,) = find_grids(table_image(), crossing, 28.0)
+    (plain,) = find_grids(table_image(), [], 28.0)
+    assert sorted((c.row, c.col, c.row_span, c.col_span) for c in grid.cells) == sorted(
+        (c.row, c.col, c.row_span, c.col_span) for c in plain.cells
+    )
+
+
 def test_text_goes_to_its_cell_and_wrapped_lines_join():
     boxes = [
         box(115, 115, 250, 150, "账号名称"),
@@ -108,3 +122,46 @@ def test_running_text_is_reflowed_into_paragraphs():
 def test_borderless_rows_keep_cells_apart():
     boxes = [box(100, 100, 220, 130, "账号名称"), box(400, 100, 520, 130, "安徽针灸")]
     assert page_layout(boxes, [], "表格{}") == ([], ["账号名称  安徽针灸"])
+
+
+def is_label(text: str) -> bool:
+    return text in ("账号名称", "注册时间", "账号ID/网页链接", "账号简介", "联系人", "手机")
+
+
+def test_a_label_wrapped_over_two_lines_is_one_label_without_a_grid():
+    """The photo lost its rules: "账号ID/网" over "页链接" in the label column."""
+    boxes = [
+        box(100, 100, 220, 130, "账号ID/网"),
+        box(400, 100, 900, 130, "https://weibo.com/zjszjxh"),
+        box(100, 136, 170, 166, "页链接"),
+    ]
+    _, paras = page_layout(boxes, [], "表格{}", is_label)
+    assert paras == ["账号ID/网页链接  https://weibo.com/zjszjxh"]
+
+
+def test_labels_lay_out_a_form_without_a_grid():
+    """Rows run halfway between the left labels; a value centred in its tall cell
+    (first line above its label's line) stays with its label, a second label in
+    the row takes what is to its right."""
+    boxes = [
+        box(300, 20, 500, 50, "推荐表"),
+        box(100, 100, 220, 130, "账号名称"),
+        box(300, 100, 420, 130, "浙江针灸"),
+        box(600, 100, 720, 130, "注册时间"),
+        box(800, 100, 980, 130, "2017年5月8日"),
+        box(300, 160, 980, 190, "浙江省针灸学会官方账号，宣传针灸防病治病知识，发布学会学术活"),
+        box(100, 180, 220, 210, "账号简介"),
+        box(300, 200, 500, 230, "动与义诊信息。"),
+        box(100, 260, 220, 290, "联系人"),
+        box(300, 260, 400, 290, "陈立群"),
+        box(600, 260, 680, 290, "手机"),
+        box(800, 260, 980, 290, "13857106284"),
+        box(500, 400, 900, 430, "推荐单位（盖章）：浙江省针灸学会"),
+    ]
+    table, rest = label_table(boxes, is_label, "表格1")
+    cells = {(c.row, c.col): c for c in table.cells}
+    assert cells[(0, 1)].text == "浙江针灸" and cells[(0, 3)].text == "2017年5月8日"
+    assert cells[(1, 1)].text == "浙江省针灸学会官方账号，宣传针灸防病治病知识，发布学会学术活动与义诊信息。"
+    assert cells[(1, 1)].flags == (LOOSE,)  # several lines placed by geometry: staff check it
+    assert cells[(2, 3)].text == "13857106284" and cells[(2, 3)].flags == ()
+    assert [b.text for b in rest] == ["推荐表", "推荐单位（盖章）：浙江省针灸学会"]

@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.campaign import builtin
 from pipeline.config import Config, Mailbox, Smtp, ThisLevel, Unit
-from pipeline.model import Attachment, AttachmentKind, FormResult, ParsedMessage, Problem, Status
+from pipeline.documents.ocr import incomplete_problem
+from pipeline.model import Attachment, AttachmentKind, Document, FormResult, ParsedMessage, Problem, Status
 from pipeline.roster import Roster
 from pipeline.rules import RULES, ActiveSubmission, Context, FormFound, account_key, decide
 from pipeline.rules.audience import split
@@ -113,6 +114,19 @@ def test_attachments_without_a_form_need_fixing():
     d = decide(ctx(forms=[], files=[(att, AttachmentKind.ARTICLE, None)]))
     assert d.status is Status.NEEDS_FIX
     assert any(p.code == "form_missing" for p in d.problems)
+
+
+def test_a_long_scan_searched_in_part_is_one_sentence():
+    """Issue 17.6: a 2,000-page scan got two notes that disagreed. Its reader's note
+    (pages it has, pages seen, send the form apart) is the only word on the missing form."""
+    att = Attachment("扫描汇编.pdf", b"x")
+    doc = Document(
+        "扫描汇编.pdf", "pdf", problems=[incomplete_problem("扫描汇编.pdf", 2000, 51)], is_scan=True
+    )
+    d = decide(ctx(forms=[], files=[(att, AttachmentKind.OTHER, doc)]))
+    assert d.status is Status.NEEDS_FIX
+    assert [p.code for p in d.problems] == ["scan_incomplete"]
+    assert "2000 页的扫描件，系统只查看了前 51 页，未在其中找到推荐表" in d.problems[0].message
 
 
 @pytest.mark.parametrize("valid", [True, False])

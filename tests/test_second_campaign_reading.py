@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pypdfium2
 import pytest
 import yaml
 from corpus.layout import framed, grid, values
@@ -235,6 +236,24 @@ def test_ocr_looks_for_the_campaign_form(config):
     assert form.found and form.fields["作品名称"] == "艾灸那些事" and form.fields["发布平台"] == "抖音"
     other = read_document("照片.png", png)
     assert other.problems == [] and other.tables == [] and other.paragraphs == []
+
+
+def test_a_grey_200_dpi_picture_of_the_filled_form_reads_every_field(config):
+    """The filled 申报表 PDF rendered at 200 dpi in grey, as a copier or a "print to image"
+    makes it: its label column is shaded and the detector's box for "作品简介（300 字以内）"
+    reaches over the column rule; every cell still reads apart, all 16 values right
+    (it read 0/16 when that rule was lost: "作品名称艾灸那些事" in one cell)."""
+    name = "申报表-江苏省针灸学会.pdf"
+    pdf = pypdfium2.PdfDocument((KEPU / "filled" / name).read_bytes())
+    picture = pdf[0].render(scale=200 / 72, grayscale=True).to_pil()
+    buf = io.BytesIO()
+    picture.save(buf, "PNG")
+    doc = read_document("申报表.png", buf.getvalue(), form=config.form)
+    assert doc.is_scan and [p.code for p in doc.problems] == ["scan"]
+    form = extract_form(doc, config.form)
+    assert form.found
+    wrong = {k: form.fields.get(k) for k, v in EXPECTED[name]["fields"].items() if form.fields.get(k) != v}
+    assert wrong == {}
 
 
 # ---------------------------------------------------------------- one form is not another

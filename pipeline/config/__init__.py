@@ -148,6 +148,9 @@ class Limits:
     max_archive_depth: int = 3
     max_archive_members: int = 200
     document_timeout_seconds: int = 60
+    # Memory (address space, MB) a document's reader may use beyond the worker's own;
+    # OCR that runs out is retried smaller, then left to staff (never "damaged").
+    document_memory_mb: int = 2048
     # OCR of one scanned PDF/photo stops looking at further pages after this.
     ocr_budget_seconds: int = 30
 

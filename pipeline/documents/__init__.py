@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 MB = 1024 * 1024
-MEMORY_MB = 2048  # address-space cap for a parser child
 ISOLATE = True  # set False to debug readers in-process
 
 # Reader codes that mean the same thing to a sender as ours.
@@ -147,16 +146,20 @@ def _read_pdf(data: bytes, name: str, limits: Limits) -> Document:
     return read_pdf(data, name, limits)
 
 
-def _ocr_pdf(data: bytes, name: str, limits: Limits, form: FormSpec | None = None) -> Document:
+def _ocr_pdf(
+    data: bytes, name: str, limits: Limits, form: FormSpec | None = None, lean: bool = False
+) -> Document:
     from .ocr import ocr_pdf
 
-    return ocr_pdf(data, name, limits, form=form)
+    return ocr_pdf(data, name, limits, form=form, lean=lean)
 
 
-def _ocr_image(data: bytes, name: str, limits: Limits, form: FormSpec | None = None) -> Document:
+def _ocr_image(
+    data: bytes, name: str, limits: Limits, form: FormSpec | None = None, lean: bool = False
+) -> Document:
     from .ocr import ocr_image
 
-    return ocr_image(data, name, limits, form=form)
+    return ocr_image(data, name, limits, form=form, lean=lean)
 
 
 def _guarded(func: Callable[..., Document], data: bytes, name: str, limits: Limits) -> tuple:
@@ -167,14 +170,48 @@ def _guarded(func: Callable[..., Document], data: bytes, name: str, limits: Limi
         return ("error", exc.code, exc.message)
 
 
+def _isolated(func: Callable[..., Document], data: bytes, name: str, limits: Limits) -> tuple:
+    timeout = float(limits.document_timeout_seconds)
+    if ISOLATE:
+        memory = limits.document_memory_mb  # address space beyond the worker's own
+        return run_isolated(_guarded, func, data, name, limits, timeout=timeout, memory_mb=memory)
+    return _guarded(func, data, name, limits)
+
+
+def _scan(func: Callable[..., Document], data: bytes, name: str, limits: Limits, fmt: str) -> Document:
+    """OCR in the sandbox. The machine running short (memory, time, the engine
+    failing) is never the file's fault: a second try reads smaller pages, and
+    when that fails too the file goes to staff unread (never "damaged"). Only a
+    file no decoder opens is reported as damaged."""
+    from .ocr_confidence import unread_problem
+
+    for lean in (False, True):
+        try:
+            result = _isolated(partial(func, lean=lean), data, name, limits)
+        except IsolationError as exc:
+            log.warning(
+                "OCR of %r ran short (%s), %s", name, exc, "left to staff" if lean else "trying smaller"
+            )
+            continue
+        except Exception as exc:  # MemoryError, ONNX Runtime's std::bad_alloc, an engine bug
+            log.warning("OCR of %r failed (%r), %s", name, exc, "left to staff" if lean else "trying smaller")
+            continue
+        if result[0] == "ok":
+            return result[1]
+        _, code, message = result
+        return _problem_doc(name, fmt, _CODE_ALIASES.get(code, code), f"附件“{name}”{message}")
+    return Document(
+        file=name,
+        format=fmt,
+        is_scan=True,
+        problems=[unread_problem(name, "系统暂时未能自动识别（文件本身没有问题）")],
+    )
+
+
 def _parse(func: Callable[..., Document], data: bytes, name: str, limits: Limits) -> Document:
     """Run a reader isolated; any failure becomes a Document with one Problem."""
-    timeout = float(limits.document_timeout_seconds)
     try:
-        if ISOLATE:
-            result = run_isolated(_guarded, func, data, name, limits, timeout=timeout, memory_mb=MEMORY_MB)
-        else:
-            result = _guarded(func, data, name, limits)
+        result = _isolated(func, data, name, limits)
     except IsolationError as exc:
         if exc.reason == "timeout":
             return _problem_doc(
@@ -247,17 +284,21 @@ def _convert_with_fallback(conv: Converter, name: str, data: bytes, src_ext: str
         raise first from exc
 
 
+# The text reader's notes that OCR replaces: no text, and "only the first 60 pages"
+# (OCR counts its own pages and says once how many it looked at).
+_SUPERSEDED_BY_OCR = ("pdf_no_text", "pdf_truncated")
+
+
 def _read_pdf_or_ocr(name: str, data: bytes, limits: Limits, form: FormSpec | None) -> Document:
     doc = _parse(_read_pdf, data, name, limits)
     if not any(p.code == "pdf_no_text" for p in doc.problems):
         return _relabel(doc, Sniffed(kinds.PDF, "pdf"))
-    scanned = _parse(partial(_ocr_pdf, form=form), data, name, limits)
-    if not scanned.is_scan:  # OCR itself failed: keep the reader's explanation too
-        scanned.problems = [p for p in doc.problems if p.code != "pdf_no_text"] + scanned.problems
-        scanned.format = "pdf"
+    scanned = _scan(partial(_ocr_pdf, form=form), data, name, limits, "pdf")
+    scanned.format = "pdf"
+    scanned.problems = [p for p in doc.problems if p.code not in _SUPERSEDED_BY_OCR] + scanned.problems
+    if not scanned.is_scan:  # a file the scan reader could not open: the reader's own words
         return scanned
     scanned.image_count = doc.image_count
-    scanned.problems = [p for p in doc.problems if p.code != "pdf_no_text"] + scanned.problems
     _drop_scan_notice_unless_form(scanned, form)
     return scanned
 
@@ -265,7 +306,7 @@ def _read_pdf_or_ocr(name: str, data: bytes, limits: Limits, form: FormSpec | No
 def _read_image(name: str, data: bytes, found: Sniffed, limits: Limits, form: FormSpec | None) -> Document:
     if found.subtype not in kinds.OCR_IMAGES:
         return Document(file=name, format=found.label)  # e.g. GIF: a picture we do not OCR
-    doc = _parse(partial(_ocr_image, form=form), data, name, limits)
+    doc = _scan(partial(_ocr_image, form=form), data, name, limits, found.label)
     if not doc.is_scan:
         return doc  # unreadable picture: the problem says so
     doc.format = found.label
@@ -289,6 +330,8 @@ def _drop_scan_notice_unless_form(doc: Document, form: FormSpec | None) -> None:
 
 def _looks_like_form(doc: Document, form: FormSpec | None) -> bool:
     """Two of the form's labels are enough to tell the sender their form was OCR'd."""
+    if doc.form_seen:
+        return True
     try:
         return len(labels_shown(doc, form)) >= 2
     except Exception:

@@ -190,6 +190,7 @@ def _serve(req_fd: int, res_fd: int, memory_mb: int, pgid: int, tmpdir: str) -> 
         os.environ["TMPDIR"] = tmpdir  # tools they run
         # The cap is on top of what the fork already maps (a big parent with many
         # thread stacks may already use gigabytes of address space).
+        _one_malloc_arena()
         limit = _mapped_bytes() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         while True:
@@ -300,6 +301,19 @@ def _read_exact(fd: int, size: int, deadline: float | None) -> bytes | None:
             chunks.append(chunk)
             got += len(chunk)
     return b"".join(chunks)
+
+
+def _one_malloc_arena() -> None:
+    """One glibc malloc arena for every thread of the child. The cap counts address
+    space, and each thread that allocates (ONNX Runtime's pool) would otherwise
+    reserve an arena of 64 MB of it: a busy machine, where threads overlap more,
+    then runs a valid scan out of its cap (std::bad_alloc) by reservations alone."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, 1)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
 
 
 def _mapped_bytes() -> int:

@@ -1,11 +1,13 @@
 """OCR of scanned PDFs and photos of the 推荐表 with PP-OCR (rapidocr-onnxruntime).
 
-Per page: drop the red stamp, flatten a photographed page, take a cheap
-first look (ocr_survey: orientation, skew, text size, which labels show),
-turn and scale the page so lines are ~30 px high (~150 dpi for 小四 print),
-recognise it, and rebuild the ruled table from the text boxes' geometry
-(table_grid, ocr_layout) so pipeline/form/ finds the 15 fields by label as
-in a Word table.
+Each page is read by ocr_page: the stamp's red dropped, a photographed page
+flattened, a cheap first look (ocr_survey: orientation, skew, text size,
+which labels show), the page turned upright, round stamps found and their ink
+taken off (ocr_stamp), the ruled grid found (table_grid) and read cell by
+cell (ocr_cells), or, without a grid, the page recognised whole and laid out
+by its labels (ocr_labels), so pipeline/form/ finds the fields by label as in
+a Word table. Cells carry the recogniser's score, geometry flags and their box
+on the original page; ocr_confidence turns them into the form's `uncertain`.
 
 Cost control: a long scanned PDF (a bundle of notices with the form on
 page 31) is searched on ~1000 px renders: a few-millisecond test for a
@@ -14,7 +16,9 @@ recognition only for pages that show form labels; pages of running text
 cost a render. Everything stops at the per-document budget
 (Limits.ocr_budget_seconds). A short scan (≤ 3 pages) is read whole, since
 a scanned 图文案例 needs its text to be recognised as one. Accuracy is not
-guaranteed: results are marked is_scan for staff.
+guaranteed: results are marked is_scan for staff. Running out of memory or
+time is the machine's trouble, not the file's: documents/__init__.py retries
+`lean` (smaller pages), then hands the scan to staff unread.
 """
 
 from __future__ import annotations
@@ -29,12 +33,12 @@ import numpy as np
 
 from ..campaign import FormSpec
 from ..config import Limits
-from ..model import Document, Problem, Table
-from . import ocr_engine, scan_prep
+from ..model import Document, Problem
+from . import ocr_page, scan_prep
+from .errors import DocumentError
 from .form_labels import form_vocabulary, labels_shown
-from .ocr_layout import page_layout
-from .ocr_survey import SIDE, Survey, survey
-from .table_grid import find_grids, looks_ruled
+from .ocr_survey import SIDE, survey
+from .table_grid import looks_ruled
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +46,8 @@ MAX_PAGES = 200  # pages of one scanned PDF we will even look at
 READ_WHOLE = 3  # a scan this short is read in full
 MAX_FORM_PAGES = 4  # pages read in full because they show form labels
 RENDER_DPI = 200
-LINE_PX = 30  # detected line height to recognise at
-MIN_SIDE, MAX_SIDE = 1000, 2400  # long side of the page we recognise
+# The second try, after the sandbox ran out of memory or time: smaller pages.
+LEAN_SIDE, LEAN_DPI = 2000, 150
 
 
 def scan_problem(name: str, title: str = "推荐表") -> Problem:
@@ -56,11 +60,14 @@ def scan_problem(name: str, title: str = "推荐表") -> Problem:
     )
 
 
-def _unread_problem(name: str, pages: int, seen: int, title: str) -> Problem:
+def incomplete_problem(name: str, pages: int, seen: int, title: str = "推荐表") -> Problem:
+    """The one note for a long scan searched only in part (the time ran out, or it
+    has more pages than we look at): how many pages it has, how many were seen.
+    `title`: what the campaign calls its form."""
     return Problem(
         None,
         "scan_incomplete",
-        f"《{name}》是 {pages} 页的扫描件，系统在限定时间内只查看了前 {seen} 页，未在其中找到{title}；"
+        f"《{name}》是 {pages} 页的扫描件，系统只查看了前 {seen} 页，未在其中找到{title}；"
         f"如{title}在后面的页中，请将{title}单独扫描或拍照后发送",
     )
 
@@ -94,9 +101,11 @@ class ScanLog:
 
 
 class Pages(Protocol):
-    """A scanned document's pages as BGR arrays."""
+    """A scanned document's pages as BGR arrays: `count` of them are looked at, of
+    `total` (a PDF beyond MAX_PAGES pages)."""
 
     count: int
+    total: int
 
     def preview(self, index: int) -> np.ndarray:
         """About SIDE px on the long side, cheap to make."""
@@ -108,11 +117,20 @@ class Pages(Protocol):
 
 
 class ImagePages:
-    """The frames of a photo or (multi-page TIFF) scan, decoded once."""
+    """The frames of a photo or (multi-page TIFF) scan, decoded once. Bytes no
+    decoder accepts are a damaged file (DocumentError); running out of memory
+    is not (MemoryError goes up as it is)."""
 
-    def __init__(self, data: bytes) -> None:
-        self.frames = list(scan_prep.image_frames(data))
-        self.count = len(self.frames)
+    def __init__(self, data: bytes, max_side: int = scan_prep.MAX_SIDE) -> None:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            self.frames = list(scan_prep.image_frames(data, max_side))
+        except Image.DecompressionBombError as exc:
+            raise DocumentError("too_large", "像素过多，无法识别，请缩小图片后重新发送") from exc
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise DocumentError("corrupt", "无法打开（图片已损坏或不完整），请重新导出后发送") from exc
+        self.count = self.total = len(self.frames)
 
     def preview(self, index: int) -> np.ndarray:
         return scan_prep.fit(self.frames[index], SIDE, enlarge=False)
@@ -124,17 +142,19 @@ class ImagePages:
 class PdfPages:
     """Pages of a text-less PDF, rendered by pdfium on demand."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, dpi: int = RENDER_DPI) -> None:
         import pypdfium2 as pdfium
 
         self.pdf = pdfium.PdfDocument(data)
-        self.count = min(len(self.pdf), MAX_PAGES)
+        self.total = len(self.pdf)
+        self.count = min(self.total, MAX_PAGES)
+        self.dpi = dpi
 
     def _render(self, index: int, long_side: float) -> np.ndarray:
         page = self.pdf[index]
         try:
             width, height = page.get_size()
-            scale = min(long_side / max(width, height), RENDER_DPI / 72)
+            scale = min(long_side / max(width, height), self.dpi / 72)
             return page.render(scale=scale).to_numpy()[:, :, :3]
         finally:
             page.close()
@@ -157,10 +177,14 @@ def ocr_image(
     name: str,
     limits: Limits | None = None,
     clock: Callable[[], float] = time.monotonic,
+    lean: bool = False,
     form: FormSpec | None = None,
 ) -> Document:
-    """OCR a photo/scan (JPEG, PNG, BMP, TIFF, WebP, HEIC) into a Document."""
-    doc, _ = read_scan(ImagePages(data), name, "image", _budget(limits, clock), whole=False, form=form)
+    """OCR a photo/scan (JPEG, PNG, BMP, TIFF, WebP, HEIC) into a Document.
+    `lean`: the second try after the machine ran short (smaller pages); `form`: the
+    campaign's form whose labels are looked for (None: the built-in 附件1)."""
+    pages = ImagePages(data, LEAN_SIDE if lean else scan_prep.MAX_SIDE)
+    doc, _ = read_scan(pages, name, "image", _budget(limits, clock), whole=False, lean=lean, form=form)
     return doc
 
 
@@ -169,12 +193,13 @@ def ocr_pdf(
     name: str,
     limits: Limits | None = None,
     clock: Callable[[], float] = time.monotonic,
+    lean: bool = False,
     form: FormSpec | None = None,
 ) -> Document:
     """OCR a PDF without a text layer: the pages that can hold the form, within budget."""
-    pages = PdfPages(data)
+    pages = PdfPages(data, LEAN_DPI if lean else RENDER_DPI)
     try:
-        doc, _ = read_scan(pages, name, "pdf", _budget(limits, clock), whole=True, form=form)
+        doc, _ = read_scan(pages, name, "pdf", _budget(limits, clock), whole=True, lean=lean, form=form)
     finally:
         pages.close()
     return doc
@@ -188,7 +213,13 @@ def _budget(limits: Limits | None, clock: Callable[[], float]) -> Budget:
 
 
 def read_scan(
-    pages: Pages, name: str, fmt: str, budget: Budget, whole: bool, form: FormSpec | None = None
+    pages: Pages,
+    name: str,
+    fmt: str,
+    budget: Budget,
+    whole: bool,
+    lean: bool = False,
+    form: FormSpec | None = None,
 ) -> tuple[Document, ScanLog]:
     """Read the pages that matter. A short document is read page by page (with
     `whole`, even pages without form labels: a scanned article must yield its
@@ -196,7 +227,7 @@ def read_scan(
     campaign's form whose labels are looked for (None: the built-in 附件1)."""
     title = form.title if form is not None else "推荐表"
     doc = Document(file=name, format=fmt, is_scan=True, problems=[scan_problem(name, title)])
-    scan = _Scan(doc, pages, budget, ScanLog(pages=pages.count), form=form)
+    scan = _Scan(doc, pages, budget, ScanLog(pages=pages.total), lean=lean, form=form)
     if pages.count <= READ_WHOLE:
         for index in range(pages.count):
             if scan.spent():
@@ -204,16 +235,18 @@ def read_scan(
             scan.read(index, pages.full(index), always=whole)
     else:
         scan.find_form(whole)
-    if scan.log.out_of_budget and not scan.form_pages:
+    searched_part = scan.log.out_of_budget or pages.total > pages.count
+    if searched_part and not scan.form_pages:
         seen = max(scan.log.checked + scan.log.read + [0])
-        doc.problems.append(_unread_problem(name, pages.count, seen, title))
+        doc.problems.append(incomplete_problem(name, pages.total, seen, title))
     log.info(
-        "OCR %s: %d pages, surveyed %s, read %s%s",
+        "OCR %s: %d pages, surveyed %s, read %s%s%s",
         name,
-        pages.count,
+        pages.total,
         scan.log.surveyed,
         scan.log.read,
         " (budget spent)" if scan.log.out_of_budget else "",
+        " (lean)" if lean else "",
     )
     return doc, scan.log
 
@@ -227,6 +260,7 @@ class _Scan:
     budget: Budget
     log: ScanLog
     form_pages: int = 0
+    lean: bool = False
     form: FormSpec | None = None
 
     def spent(self) -> bool:
@@ -275,35 +309,32 @@ class _Scan:
         """Prepare and recognise one page into the document. Without `always`, a
         page whose first look shows no form label in legible text (a case
         photo) is not recognised in full."""
-        page, first = prepare(img, self.form)
-        if not always and not first.may_hold_form:
+        prepared = ocr_page.first_look(img, self.form)
+        if not always and not prepared[2].may_hold_form:
             return
         self.log.read.append(index + 1)
         many = self.pages.count > 1
-        tables, paragraphs = read_page(page, first, f"第{index + 1}页表格{{}}" if many else "表格{}")
-        self.doc.tables.extend(tables)
-        self.doc.paragraphs.extend(paragraphs)
+        name = f"第{index + 1}页表格{{}}" if many else "表格{}"
+        page = ocr_page.read_page(img, index + 1, name, prepared, lean=self.lean, form=self.form)
+        self.doc.tables.extend(page.tables)
+        self.doc.paragraphs.extend(page.paragraphs)
+        if _shows_form(page, self.form):
+            self.doc.form_seen = True
 
 
-def prepare(img: np.ndarray, form: FormSpec | None = None) -> tuple[np.ndarray, Survey]:
-    """Stamp dropped, page flattened, then the first look at a ~SIDE px copy."""
-    page = scan_prep.flatten(scan_prep.drop_red(img))
-    return page, survey(scan_prep.fit(page, SIDE, enlarge=False), form)
-
-
-def read_page(page: np.ndarray, look: Survey, table_name: str = "表格{}") -> tuple[list[Table], list[str]]:
-    """Turn, level and scale the page as the survey says, recognise it, lay it out."""
-    upright = scan_prep.turn(page, look.quarter, look.skew)
-    small_long = min(SIDE, max(page.shape[:2]))
-    line = look.text_height * max(page.shape[:2]) / small_long if look.text_height else 0
-    long_side = max(upright.shape[:2]) * (LINE_PX / line if line else 1.0)
-    upright = scan_prep.fit(upright, int(min(MAX_SIDE, max(MIN_SIDE, long_side))))
-    boxes = ocr_engine.read_text(upright)
-    if not boxes:
-        return [], []
-    height = float(np.median([b.height for b in boxes]))
-    grids = find_grids(scan_prep.grey(upright), boxes, height)
-    return page_layout(boxes, grids, table_name)
+def _shows_form(page: ocr_page.PageText, form: FormSpec | None) -> bool:
+    """Whether a page shows the form, however poorly it reads: its first look named
+    a label only this form has and another one, or the page is a ruled table under
+    the form's title (推荐表). Contact labels alone (联系人, 手机, 地址: every form and
+    many a leaflet has them) are not enough: a stranger's picture must not pass
+    for a submission."""
+    spec = form_vocabulary(form).spec
+    labels = page.look.labels
+    distinctive = [label for label in labels if (f := spec.field(label)) is not None and not f.weak_evidence]
+    if len(labels) >= 2 and distinctive:
+        return True
+    title = spec.title
+    return page.grid and any(title in "".join(p.split()) for p in page.paragraphs[:6])
 
 
 def _form_complete(doc: Document, form: FormSpec | None) -> bool:

@@ -42,6 +42,11 @@ _WIDE = str.maketrans(
 # Full-width punctuation inside an ASCII run (a URL, an e-mail, 1．1万) is ASCII too;
 # between Chinese characters it stays as typed (，：（）).
 _WIDE_PUNCT = re.compile(r"(?<=[!-~])[．／：－＿](?=[!-~．／：－＿])")
+# ...and an ASCII comma, semicolon or colon between Chinese characters is the
+# full-width one the unit typed (PP-OCR often answers "," for "，").
+_CJK_PUNCT = re.compile(r"(?<=[\u3400-\u9fff）])([,;:!?])(?=[\u3400-\u9fff（])")
+_AT = re.compile(r"(?<=\w) *@ *(?=\w)")  # "name@ example.com": an address has no spaces
+_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
 
 _lock = threading.Lock()
 _engine: RapidOCR | None = None
@@ -114,8 +119,10 @@ def read_text(img: np.ndarray) -> list[TextBox]:
 
 
 def ascii_forms(text: str) -> str:
-    """Full-width letters, digits and in-word punctuation as ASCII (see _WIDE)."""
-    text = text.translate(_WIDE)
+    """Full-width letters, digits and in-word punctuation as ASCII (see _WIDE);
+    ASCII punctuation between Chinese characters full-width (see _CJK_PUNCT)."""
+    text = _CJK_PUNCT.sub(lambda m: _FULL[m.group(1)], text.translate(_WIDE))
+    text = _AT.sub("@", text)
     while True:  # "：／／" turns one character per pass, left to right
         narrowed = _WIDE_PUNCT.sub(lambda m: chr(ord(m.group()) - 0xFEE0), text)
         if narrowed == text:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 
-from ..model import Cell, Table
+from ..model import Cell, PageBox, Table
 from .ocr_engine import TextBox
 from .pdf_reader import join_lines
 from .table_grid import Grid
@@ -25,8 +26,17 @@ from .table_grid import Grid
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
-def page_layout(boxes: list[TextBox], grids: list[Grid], table_name: str) -> tuple[list[Table], list[str]]:
-    """(tables, paragraphs) of one page; tables are named table_name.format(n)."""
+def page_layout(
+    boxes: list[TextBox],
+    grids: list[Grid],
+    table_name: str,
+    is_label: Callable[[str], bool] | None = None,
+    to_page: Callable[[tuple[float, float, float, float]], PageBox] | None = None,
+) -> tuple[list[Table], list[str]]:
+    """(tables, paragraphs) of one page; tables are named table_name.format(n).
+    `is_label` (the form's label lookup) lets a label wrapped over two lines
+    outside any grid be read as one ("账号ID/网" over "页链接"); `to_page` maps a
+    cell's rectangle onto the original page (each cell's `box`)."""
     tables: list[Table] = []
     loose = list(boxes)
     for grid in grids:
@@ -34,8 +44,42 @@ def page_layout(boxes: list[TextBox], grids: list[Grid], table_name: str) -> tup
         if not inside:
             continue
         loose = [b for b in loose if not grid.holds(b.cx, b.cy)]
-        tables.append(_table(grid, inside, table_name.format(len(tables) + 1)))
+        tables.append(_table(grid, inside, table_name.format(len(tables) + 1), to_page))
+    if is_label is not None:
+        loose = join_wrapped_labels(loose, is_label)
     return tables, paragraphs(text_rows(loose))
+
+
+def join_wrapped_labels(boxes: list[TextBox], is_label: Callable[[str], bool]) -> list[TextBox]:
+    """A label broken over two lines in a narrow column becomes one box on its
+    first line: the lower piece starts under the upper one, close below it, and
+    only together do they read as a label (so the row reads "标签  值")."""
+    out = list(boxes)
+    for upper in sorted(boxes, key=lambda b: b.cy):
+        if upper not in out or is_label(upper.text):
+            continue
+        h = upper.height
+        below = [
+            b
+            for b in out
+            if b is not upper
+            and 0 <= b.y0 - upper.y1 + 0.2 * h < 0.9 * h
+            and abs(b.x0 - upper.x0) < 0.8 * h
+            and not is_label(b.text)
+            and is_label(upper.text + b.text)
+        ]
+        if not below:
+            continue
+        lower = min(below, key=lambda b: b.y0)
+        quad = (
+            (upper.x0, upper.y0),
+            (max(upper.x1, lower.x1), upper.y0),
+            (max(upper.x1, lower.x1), upper.y1),
+            (upper.x0, upper.y1),
+        )
+        joined = TextBox(quad, upper.text + lower.text, min(upper.score, lower.score))
+        out = [joined if b is upper else b for b in out if b is not lower]
+    return out
 
 
 def paragraphs(rows: list[list[TextBox]]) -> list[str]:
@@ -63,7 +107,7 @@ def paragraphs(rows: list[list[TextBox]]) -> list[str]:
     return out
 
 
-def _table(grid: Grid, boxes: list[TextBox], name: str) -> Table:
+def _table(grid: Grid, boxes: list[TextBox], name: str, to_page: Callable | None = None) -> Table:
     by_cell: dict[int, list[TextBox]] = {}
     index = {id(c): i for i, c in enumerate(grid.cells)}
     for box in boxes:
@@ -72,8 +116,11 @@ def _table(grid: Grid, boxes: list[TextBox], name: str) -> Table:
             by_cell.setdefault(index[id(cell)], []).append(box)
     cells = []
     for i, gc in enumerate(grid.cells):
-        rows = text_rows(by_cell.get(i, []))
+        inside = by_cell.get(i, [])
+        rows = text_rows(inside)
         text = join_lines("\n".join(_row_text(r) for r in rows))
+        # A line the detector drew across the cell's border was cut by the grid.
+        crossing = any(b.x0 < gc.x0 - 0.3 * b.height or b.x1 > gc.x1 + 0.3 * b.height for b in inside)
         cells.append(
             Cell(
                 row=gc.row,
@@ -81,6 +128,9 @@ def _table(grid: Grid, boxes: list[TextBox], name: str) -> Table:
                 text=unicodedata.normalize("NFC", text),
                 row_span=gc.row_span,
                 col_span=gc.col_span,
+                confidence=min((b.score for b in inside), default=None),
+                flags=("crowded",) if crossing else (),
+                box=to_page((gc.x0, gc.y0, gc.x1, gc.y1)) if to_page is not None else None,
             )
         )
     return Table(name=name, cells=cells)

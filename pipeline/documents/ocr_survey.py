@@ -24,9 +24,11 @@ from .form_labels import form_vocabulary
 
 SIDE = 1000  # long side of the surveyed copy (~85 dpi for A4)
 SHORT_LINE = 8.0  # max length/height of a line worth recognising here
-MAX_SHORT_LINES = 60
+MAX_SHORT_LINES = 36  # a form shows its labels among its first short lines
 MIN_LEGIBLE = 11.0  # px: shorter lines may be misread at this scale
 FORM_LABELS_MIN = 2
+ENOUGH_LABELS = 4  # labels that settle "this page shows the form" (the rest costs recognition)
+CHUNK = 12  # short lines recognised per batch of the first look
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Survey:
     text_height: float = 0.0  # median line height
     lines: int = 0
     labels: set[str] = field(default_factory=set)  # form labels read
+    quads: list[np.ndarray] = field(default_factory=list, repr=False)  # every detected line
 
     @property
     def legible(self) -> bool:
@@ -49,8 +52,9 @@ class Survey:
         return len(self.labels) >= FORM_LABELS_MIN or (self.lines >= 5 and not self.legible)
 
 
-def survey(img: np.ndarray, form: FormSpec | None = None) -> Survey:
-    """Look at `img` (already about SIDE px long); never reads long lines. `form`:
+def survey(img: np.ndarray, form: FormSpec | None = None, enough: int | None = ENOUGH_LABELS) -> Survey:
+    """Look at `img` (already about SIDE px long); never reads long lines, and stops
+    reading short ones once `enough` labels are seen (None: read them all). `form`:
     the campaign's form whose labels are looked for (None: the built-in 附件1)."""
     match_label = form_vocabulary(form).match_label
 
@@ -72,17 +76,22 @@ def survey(img: np.ndarray, form: FormSpec | None = None) -> Survey:
         quarter = 2 if upside_down else 0
     short = [i for i, (w, h) in enumerate(sizes) if max(w, h) <= SHORT_LINE * max(1.0, min(w, h))]
     short = short[:MAX_SHORT_LINES]
-    labels = set()
-    for (text, score), _ in zip(ocr_engine.recognise([lines[i] for i in short]), short, strict=True):
-        hit = match_label(text) if score >= 0.5 else None
-        if hit:
-            labels.add(hit[0])
+    labels: set[str] = set()
+    for start in range(0, len(short), CHUNK):  # top to bottom, until enough labels are seen
+        chunk = short[start : start + CHUNK]
+        for text, score in ocr_engine.recognise([lines[i] for i in chunk]):
+            hit = match_label(text) if score >= 0.5 else None
+            if hit:
+                labels.add(hit[0])
+        if enough is not None and len(labels) >= enough:
+            break
     return Survey(
         quarter=quarter,
         skew=_skew(quads, sizes),
         text_height=float(np.median([min(w, h) for w, h in sizes])),
         lines=len(quads),
         labels=labels,
+        quads=quads,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -113,17 +114,30 @@ def flatten(img: np.ndarray) -> np.ndarray:
     """Warp a photographed page flat: crop to the page if its edges show on a
     darker desk, else straighten by the table's outline; unchanged when the
     page is already square to the image (a flatbed scan)."""
+    warp = flatten_warp(img)
+    return img if warp is None else warp.apply(img)
+
+
+def flatten_warp(img: np.ndarray) -> Warp | None:
+    """The perspective correction flatten() applies, or None for a square page."""
     small_side = 900
     factor = max(img.shape[:2]) / small_side
     small = grey(fit(img, small_side, enlarge=False)) if factor > 1 else grey(img)
     factor = max(factor, 1.0)
     page = _page_quad(small)
-    if page is not None:
-        return _warp_to(img, page * factor, crop=True)
     table = _table_quad(small)
+    if page is not None:
+        warp = _warp_to(img, page * factor, crop=True)
+        if table is None or warp is None:
+            return warp
+        # A shadow across the paper bends its outline; the table's ruled border
+        # does not. When the page's warp leaves the table askew, trust the table.
+        moved = cv2.perspectiveTransform((table * factor).reshape(-1, 1, 2).astype(np.float64), warp.matrix)
+        if max(abs(a) for a in _side_angles(moved.reshape(4, 2))) < 1.0:
+            return warp
     if table is not None and not _square(table):
         return _warp_to(img, table * factor, crop=False)
-    return img
+    return None
 
 
 def _page_quad(small: np.ndarray) -> np.ndarray | None:
@@ -150,7 +164,27 @@ def _table_quad(small: np.ndarray) -> np.ndarray | None:
     if count < 2:
         return None
     biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT]))
-    return _largest_quad((labels == biggest).astype(np.uint8) * 255, min_area=0.12, max_area=0.99)
+    blob = (labels == biggest).astype(np.uint8) * 255
+    quad = _largest_quad(blob, min_area=0.12, max_area=0.99)
+    if quad is None or not _ruled_sides(blob, quad):
+        return None  # a stamp or a signature stuck to the outline, not a border in perspective
+    return quad
+
+
+def _ruled_sides(blob: np.ndarray, quad: np.ndarray, share: float = 0.85) -> bool:
+    """Whether ink runs along every side of `quad`, as a table's border does. A
+    stamp pressed on the table's corner joins its blob and bends the hull: the
+    side from the stamp's edge to the next corner crosses blank paper."""
+    near = cv2.dilate(blob, np.ones((5, 5), np.uint8)) > 0
+    h, w = blob.shape
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        t = np.linspace(0.05, 0.95, 60)[:, None]
+        pts = (a + (b - a) * t).round().astype(int)
+        xs, ys = pts[:, 0].clip(0, w - 1), pts[:, 1].clip(0, h - 1)
+        if near[ys, xs].mean() < share:
+            return False
+    return True
 
 
 def _largest_quad(mask: np.ndarray, min_area: float, max_area: float) -> np.ndarray | None:
@@ -202,9 +236,9 @@ def _square(quad: np.ndarray) -> bool:
     return max(abs(a) for a in _side_angles(quad)) < 0.4
 
 
-def _warp_to(img: np.ndarray, quad: np.ndarray, crop: bool) -> np.ndarray:
-    """Map `quad` to an upright rectangle; with crop=False keep the whole image
-    around it (the title and signature lines outside the table)."""
+def _warp_to(img: np.ndarray, quad: np.ndarray, crop: bool) -> Warp | None:
+    """The warp mapping `quad` to an upright rectangle; with crop=False it keeps the
+    whole image around it (the title and signature lines outside the table)."""
     tl, tr, br, bl = quad
     width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
     height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
@@ -220,13 +254,51 @@ def _warp_to(img: np.ndarray, quad: np.ndarray, crop: bool) -> np.ndarray:
         x0, y0 = corners.min(axis=0)
         x1, y1 = corners.max(axis=0)
         if x1 - x0 > 2 * w or y1 - y0 > 2 * h:
-            return img  # a wild homography: leave the page alone
+            return None  # a wild homography: leave the page alone
         matrix = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], dtype=np.float64) @ matrix
         size = (round(x1 - x0), round(y1 - y0))
-    fill = paper_colour(img) if img.ndim == 3 else 255
-    return cv2.warpPerspective(
-        img, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
-    )
+    return Warp(np.asarray(matrix, np.float64), size)
+
+
+@dataclass(frozen=True)
+class Warp:
+    """A projective map from one image to the next (3x3 matrix) and the result's
+    (width, height). Steps compose, so a box found on the prepared page can be
+    mapped back onto the image as decoded (for staff's crop of the original)."""
+
+    matrix: np.ndarray
+    size: tuple[int, int]
+
+    def apply(self, img: np.ndarray) -> np.ndarray:
+        fill = paper_colour(img) if img.ndim == 3 else int(np.median(img[::7, ::7]))
+        flags = cv2.INTER_LINEAR
+        if _is_affine(self.matrix):
+            return cv2.warpAffine(img, self.matrix[:2], self.size, flags=flags, borderValue=fill)
+        return cv2.warpPerspective(
+            img, self.matrix, self.size, flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+        )
+
+    def then(self, other: Warp) -> Warp:
+        """This warp followed by `other`."""
+        return Warp(other.matrix @ self.matrix, other.size)
+
+    def back(self, points: np.ndarray) -> np.ndarray:
+        """Points of the result (N x 2) on the source image."""
+        pts = np.asarray(points, np.float64).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(pts, np.linalg.inv(self.matrix)).reshape(-1, 2)
+
+    @staticmethod
+    def identity(width: int, height: int) -> Warp:
+        return Warp(np.eye(3), (width, height))
+
+    @staticmethod
+    def scale(factor: float, width: int, height: int) -> Warp:
+        """Resizing by `factor` (the result's size is given)."""
+        return Warp(np.diag([factor, factor, 1.0]), (width, height))
+
+
+def _is_affine(matrix: np.ndarray) -> bool:
+    return abs(matrix[2, 0]) < 1e-12 and abs(matrix[2, 1]) < 1e-12 and abs(matrix[2, 2] - 1) < 1e-12
 
 
 # ---------------------------------------------------------------- rotation
@@ -236,13 +308,28 @@ def turn(img: np.ndarray, quarter: int, skew: float = 0.0) -> np.ndarray:
     """Rotate by `quarter` counter-clockwise quarter turns, then by `skew` degrees
     counter-clockwise (small angles, canvas grown, new corners in paper colour)."""
     out = np.ascontiguousarray(np.rot90(img, quarter % 4)) if quarter % 4 else img
+    warp = skew_warp(out.shape, skew)
+    return out if warp is None else warp.apply(out)
+
+
+def quarter_warp(shape: tuple[int, ...], quarter: int) -> Warp:
+    """np.rot90(img, quarter) as a Warp (exact: rot90 itself turns the pixels)."""
+    h, w = shape[:2]
+    matrix = np.eye(3)
+    for _ in range(quarter % 4):  # one counter-clockwise quarter: (x, y) -> (y, w - 1 - x)
+        matrix = np.array([[0, 1, 0], [-1, 0, w - 1], [0, 0, 1]], np.float64) @ matrix
+        w, h = h, w
+    return Warp(matrix, (w, h))
+
+
+def skew_warp(shape: tuple[int, ...], skew: float) -> Warp | None:
+    """A small counter-clockwise rotation by `skew` degrees on a grown canvas; None below 0.15°."""
     if abs(skew) < 0.15:
-        return out
-    h, w = out.shape[:2]
+        return None
+    h, w = shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), skew, 1.0)
     cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
     nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
     matrix[0, 2] += nw / 2 - w / 2
     matrix[1, 2] += nh / 2 - h / 2
-    fill = paper_colour(out) if out.ndim == 3 else 255
-    return cv2.warpAffine(out, matrix, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=fill)
+    return Warp(np.vstack([matrix, [0, 0, 1]]).astype(np.float64), (nw, nh))

@@ -11,12 +11,14 @@ the cells are merged, which gives the spans.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .ocr_engine import TextBox
+from .ocr_stamp import Stamp
 
 
 @dataclass(frozen=True)
@@ -63,26 +65,45 @@ class _Segment:
     at_end: float
 
 
-def find_grids(gray: np.ndarray, boxes: list[TextBox], text_height: float) -> list[Grid]:
-    """Ruled tables in `gray`, largest first; [] when the page has none."""
+def find_grids(
+    gray: np.ndarray, boxes: list[TextBox], text_height: float, stamps: Sequence[Stamp] = ()
+) -> list[Grid]:
+    """Ruled tables in `gray`, largest first; [] when the page has none.
+
+    `boxes` (text lines) are blanked first so that text never passes for rules;
+    a rule that runs through a blanked line (a label set to the cell's edge, the
+    detector's box reaching over the column rule) or under a stamp (`stamps`:
+    its ink was wiped with the rule's bits under it) is joined again across it."""
     th = max(8.0, text_height)
     ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    blanked: list[tuple[int, int, int, int]] = []
     for box in boxes:  # text must not pass for rules ("一", "——", underscores)
         dx, dy = 0.3 * box.height, 0.2 * box.height
         x0, x1 = int(box.x0 + dx), int(box.x1 - dx)
         y0, y1 = int(box.y0 + dy), int(box.y1 - dy)
         if x1 > x0 and y1 > y0:
             ink[y0:y1, x0:x1] = 0
+            blanked.append((x0, y0, x1, y1))
     horizontal = _rules(ink, (int(max(25, 2 * th)), 1), (int(th), 1))
     vertical = _rules(ink, (1, int(max(10, 0.8 * th))), (1, int(th / 2)))
-    rows = _segments(horizontal, axis=0, min_length=1.5 * th)
-    cols = _segments(vertical, axis=1, min_length=0.8 * th)
-    rows, cols = _joined(rows, cols, max(6.0, 0.5 * th))
-    count, labels = cv2.connectedComponents(cv2.dilate(horizontal | vertical, np.ones((7, 7), np.uint8)))
+    tol = max(6.0, 0.5 * th)
+
+    def hidden(x0: float, y0: float, x1: float, y1: float) -> bool:
+        """Whether the gap (x0, y0)-(x1, y1) between two pieces of one rule is where
+        the rule was taken off: wholly inside a blanked line, or under a stamp."""
+        slack = 3
+        if any(
+            bx0 <= x0 + slack and x1 - slack <= bx1 and by0 <= y0 + slack and y1 - slack <= by1
+            for bx0, by0, bx1, by1 in blanked
+        ):
+            return True
+        return any(st.holds((x0 + x1) / 2, (y0 + y1) / 2, margin=tol) for st in stamps)
+
+    rows = _bridged(_segments(horizontal, axis=0, min_length=1.5 * th), tol, hidden, True)
+    cols = _bridged(_segments(vertical, axis=1, min_length=0.8 * th), tol, hidden, False)
+    rows, cols = _joined(rows, cols, tol)
     grids = []
-    for index in range(1, count):
-        ys, xs = np.nonzero(labels == index)
-        extent = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+    for extent in _tables(rows, cols, tol):
         grid = _grid(
             extent,
             [s for s in rows if _inside(s, extent, True)],
@@ -93,6 +114,57 @@ def find_grids(gray: np.ndarray, boxes: list[TextBox], text_height: float) -> li
             grids.append(grid)
     grids.sort(key=lambda g: -(g.x1 - g.x0) * (g.y1 - g.y0))
     return grids
+
+
+def _bridged(
+    segments: list[_Segment],
+    tol: float,
+    hidden: Callable[[float, float, float, float], bool],
+    horizontal: bool,
+) -> list[_Segment]:
+    """Collinear pieces of one rule joined across a gap where the rule was `hidden`
+    (taken off with a text line or a stamp), not where the table has none."""
+    out: list[_Segment] = []
+    for seg in sorted(segments, key=lambda s: (round(s.at / tol), s.start)):
+        prev = out[-1] if out else None
+        if prev is not None and abs(prev.at - seg.at) <= tol / 2 and seg.start > prev.end:
+            at = (prev.at + seg.at) / 2
+            gap = (prev.end, at, seg.start, at) if horizontal else (at, prev.end, at, seg.start)
+            if hidden(*gap):
+                out[-1] = _Segment((prev.at + seg.at) / 2, prev.start, seg.end, prev.at_start, seg.at_end)
+                continue
+        out.append(seg)
+    return out
+
+
+def _tables(
+    rows: list[_Segment], cols: list[_Segment], tol: float
+) -> list[tuple[float, float, float, float]]:
+    """Outlines of the sets of rules that touch one another (one per table)."""
+    segs: list[tuple[_Segment, bool]] = [(s, True) for s in rows] + [(s, False) for s in cols]
+    parent = list(range(len(segs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, (a, a_row) in enumerate(segs):
+        for j in range(i + 1, len(segs)):
+            b, b_row = segs[j]
+            if a_row != b_row and _touch(a if a_row else b, b if a_row else a, tol):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[tuple[_Segment, bool]]] = {}
+    for i, (seg, row) in enumerate(segs):
+        groups.setdefault(find(i), []).append((seg, row))
+    out = []
+    for members in groups.values():
+        xs = [v for seg, row in members for v in ((seg.start, seg.end) if row else (seg.at,))]
+        ys = [v for seg, row in members for v in ((seg.at,) if row else (seg.start, seg.end))]
+        if len(members) >= 4:
+            out.append((min(xs), min(ys), max(xs), max(ys)))
+    return out
 
 
 def _rules(ink: np.ndarray, kernel: tuple[int, int], bridge: tuple[int, int]) -> np.ndarray:
@@ -123,35 +195,28 @@ def _segments(mask: np.ndarray, axis: int, min_length: float) -> list[_Segment]:
 
 
 def _joined(rows: list[_Segment], cols: list[_Segment], tol: float) -> tuple[list[_Segment], list[_Segment]]:
-    """Keep rules whose both ends meet a crossing rule, as cell borders do.
+    """Keep rules that touch at least two crossing rules, as cell borders do.
 
     A stamp's ring, a signature or a struck-through word leaves short straight
-    pieces floating inside a cell; taken as rules, they would split it.
-    """
-    for _ in range(3):
-        keep_cols = [
-            c for c in cols if _meets(c.start, c.at_start, rows, tol) and _meets(c.end, c.at_end, rows, tol)
-        ]
-        keep_rows = [
-            r for r in rows if _meets(r.start, r.at_start, cols, tol) and _meets(r.end, r.at_end, cols, tol)
-        ]
+    pieces floating inside a cell, touching one rule at most; taken as rules,
+    they would split it. (Requiring both ends to meet a rule instead lets one
+    broken border unravel the whole table.)"""
+    for _ in range(4):
+        keep_rows = [r for r in rows if sum(_touch(r, c, tol) for c in cols) >= 2]
+        keep_cols = [c for c in cols if sum(_touch(r, c, tol) for r in keep_rows) >= 2]
         if len(keep_cols) == len(cols) and len(keep_rows) == len(rows):
             break
         rows, cols = keep_rows, keep_cols
     return rows, cols
 
 
-def _meets(end: float, along: float, crossing: list[_Segment], tol: float) -> bool:
-    """Whether a rule ending at `end` (and lying at `along` there) touches one of
-    `crossing`, which lie at `at` ... along their own length."""
-    for c in crossing:
-        if not c.start - tol <= along <= c.end + tol:
-            continue
-        share = (along - c.start) / max(1.0, c.end - c.start)
-        here = c.at_start + (c.at_end - c.at_start) * min(1.0, max(0.0, share))
-        if abs(here - end) <= tol:
-            return True
-    return False
+def _touch(row: _Segment, col: _Segment, tol: float) -> bool:
+    """Whether a horizontal and a vertical rule meet or cross (ends within `tol`)."""
+    if not row.start - tol <= col.at <= row.end + tol:
+        return False
+    share = (col.at - row.start) / max(1.0, row.end - row.start)
+    y = row.at_start + (row.at_end - row.at_start) * min(1.0, max(0.0, share))
+    return col.start - tol <= y <= col.end + tol
 
 
 def looks_ruled(gray: np.ndarray) -> bool:

@@ -17,6 +17,7 @@ its labels and how units write them, each field's kind, which are required.
 from __future__ import annotations
 
 from ..campaign import FormSpec, vocabulary
+from ..documents.ocr_confidence import judge_scan
 from ..model import Document, FormResult, Problem
 from .columns import account_views, confirmed
 from .judge import choose_forms, form_score
@@ -51,6 +52,8 @@ def extract_form(doc: Document, spec: FormSpec) -> FormResult:
     if score > 0:
         result.fields = found.fields
         result.sources = {label: found.sources[label] for label in spec.labels if label in found.sources}
+    if doc.is_scan:  # which values staff must check; an unread scan is still the form
+        judge_scan(doc, result, found.fields, found.sources, spec)
     return result
 
 

@@ -167,3 +167,23 @@ def unit_rows(
         for chosen in [current[unit.name]]
     ]
     return result, ([views[b.id] for b in index] if every_view else [])
+
+
+STAFF_CORRECTED = "工作人员更正"  # how staff/decisions.correct_field marks a corrected field's source
+
+
+def uncertain_fields(row: MessageRow) -> list[str]:
+    """Labels of a scanned submission whose values a person must still check: those
+    the OCR was not sure of (the facts of the form file the values came from, see
+    documents/ocr_confidence.py), less the fields staff have corrected since."""
+    if not row.is_scan:
+        return []
+    sources = {label: str(where) for label, where in (row.sources or {}).items()}
+    corrected = {label for label, where in sources.items() if where.startswith(STAFF_CORRECTED)}
+    for attachment in row.attachments:
+        facts = attachment.facts or {}
+        if "uncertain" not in facts:
+            continue
+        if any(where.startswith(f"{attachment.name} ") for where in sources.values()) or not sources:
+            return [label for label in facts["uncertain"] if label not in corrected]
+    return []

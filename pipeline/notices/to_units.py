@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, object_session
 from ..config import Config
 from ..ledger import MessageRow
 from ..ledger.unit_addresses import remembered_for
+from ..ledger.views import uncertain_fields
 from ..model import Status
 from ..outbox import enqueue, new_message
 from ..reports.wording import quote_zh
@@ -60,6 +61,22 @@ def _fields_heading(
             return f"系统从扫描件中识别的{title}内容（工作人员将对照原件核对，无需重新发送）："
         return f"系统识别的{title}内容："
     return None
+
+
+UNSURE = "（待工作人员对照原件核对）"
+UNREAD = "（未能识别，待工作人员对照原件填写）"
+
+
+def _as_read(fields: dict[str, str], status: Status, uncertain: list[str]) -> dict[str, str]:
+    """The values a notice may show: a value read from a scan that staff still have to
+    check is never presented as what the unit wrote (a garbled reading would look like
+    the unit's own mistake); once staff accepted the submission they have checked it."""
+    if status is Status.ACCEPTED:
+        return fields
+    return {
+        label: (UNSURE if value else UNREAD) if label in uncertain else value
+        for label, value in fields.items()
+    }
 
 
 def on_roster(config: Config, row: MessageRow) -> bool:
@@ -149,7 +166,7 @@ def notice_text(
         resend_by=resend_by,
         superseded_by=row.superseded_by if known else None,
         fields_heading=heading if row.fields else None,
-        fields=config.form.ordered(row.fields),
+        fields=_as_read(config.form.ordered(row.fields), status, uncertain_fields(row)),
         form_title=config.form.title,
         identity=config.form.identity_label,
         attachments=[{"name": a.name, "kind": config.form.kind_name(a.kind)} for a in row.attachments],

@@ -37,6 +37,7 @@ REASON_CODES = frozenset(
 NOTE_CODES = frozenset(
     {
         "scan",
+        "scan_unread",  # a scan staff will read themselves (OCR could not, or the machine ran short)
         "big_attachment_link",
         "message_too_large",
         "message_unreadable",

@@ -175,8 +175,12 @@ def _form_missing(ctx: Context) -> Outcome | None:
         return None
     problems = [p for _, _, doc in ctx.files if doc for p in doc.problems]
     problems.extend(ctx.message.problems)
-    if not ctx.message.big_links:
+    searched_in_part = any(p.code == "scan_incomplete" for p in problems)
+    if not ctx.message.big_links and not searched_in_part:
         # With a download link the form may be in the linked file: staff look first.
+        # A long scan searched in part already says so in one sentence (how many pages
+        # it has, how many were seen, what to send): a second, generic one would
+        # contradict it (issue 17.6).
         problems.append(form_missing_problem(ctx.config.form))
     return Outcome(None, problems)
 
@@ -195,7 +199,7 @@ def _scan(ctx: Context) -> Outcome | None:
         return None
     # A scan is always checked by a person: OCR can misread a value that still looks valid.
     # The reader's own note names the file; add ours only when it has none (never twice).
-    has_note = any(p.code == "scan" for p in primary.problems)
+    has_note = any(p.code in ("scan", "scan_unread") for p in primary.problems)
     return Outcome(Status.MANUAL_REVIEW, [] if has_note else [scan_note(ctx.config.form)])
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..config import Config
 from ..ledger import Ledger, OutboxRow
-from ..ledger.views import all_rows, unit_rows
+from ..ledger.views import all_rows, uncertain_fields, unit_rows
 
 
 def _width(text: str) -> int:
@@ -84,6 +84,7 @@ def export_records(config: Config, ledger: Ledger) -> list[dict]:
                     "fields": config.form.ordered(r.fields) if r.fields else {},
                     "normalized": dict(r.normalized or {}),
                     "sources": dict(r.sources or {}),  # where each value was read, for staff to check
+                    "uncertain": uncertain_fields(r),  # read from a scan: values a person must check
                     "fields_read": dict(r.fields_read) if r.fields_read is not None else None,
                     "is_scan": bool(r.is_scan),
                     "attachments": [

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from ..campaign import FieldSpec, Kind
 from ..config import Config
 from ..ledger import AttachmentRow, CorrectionRow, DecisionRow, Ledger, MessageRow, OutboxRow
-from ..ledger.views import to_view
+from ..ledger.views import to_view, uncertain_fields
 from ..model import Status
 from ..reports.views import DigestData, SubmissionView, UnitRow, UnitState
 from ..reports.wording import days_phrase
@@ -281,6 +281,8 @@ class FieldLine:
     source: str
     problems: list[str]
     multiline: bool = False  # corrected in a text box of several lines
+    uncertain: bool = False  # read from a scan without certainty: staff check it against the original
+    crop: int | None = None  # the scanned file whose page shows this value (its box is in the file's facts)
 
 
 def is_multiline(spec: FieldSpec) -> bool:
@@ -367,16 +369,31 @@ def available_actions(row: MessageRow, config: Config) -> list[str]:
 
 def field_lines(config: Config, row: MessageRow, problems: dict[str, list[str]]) -> list[FieldLine]:
     """Every field of the campaign's form, in form order: the value now, what was read when
-    staff changed it, where it was read, and its problems."""
+    staff changed it, where it was read, and its problems; on a scan, whether staff must
+    still check it, and which file's page holds the crop that shows it."""
     now, read = row.fields or {}, row.fields_read or {}
+    unsure = set(uncertain_fields(row))
+    scan_file, boxes = _scan_boxes(row)
     lines = []
     for spec in config.form.fields:
         label = spec.label
         value = now.get(label, "")
         was = read.get(label, "") if row.fields_read is not None and read.get(label, "") != value else None
         source = (row.sources or {}).get(label, "")
-        lines.append(FieldLine(label, value, was, source, problems.get(label, []), is_multiline(spec)))
+        line = FieldLine(label, value, was, source, problems.get(label, []), is_multiline(spec))
+        line.uncertain = label in unsure
+        line.crop = scan_file if line.uncertain and label in boxes else None
+        lines.append(line)
     return lines
+
+
+def _scan_boxes(row: MessageRow) -> tuple[int | None, dict]:
+    """(attachment id, label -> box on its page) of the scanned form file the values came from."""
+    for att in row.attachments:
+        facts = att.facts or {}
+        if facts.get("boxes") and "uncertain" in facts:
+            return att.id, dict(facts["boxes"])
+    return None, {}
 
 
 def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:

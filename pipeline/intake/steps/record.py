@@ -7,20 +7,28 @@ from ...documents.classify import article_chars
 from ...documents.media import video_info
 from ...ledger import AttachmentRow, MessageRow, utcnow
 from ...message.filenames import storage_name
-from ...model import Attachment, AttachmentKind, Document
+from ...model import Attachment, AttachmentKind, Document, FormResult
+from ...rules import FormFound
 from ..cases import supersede_older, touch
 from ..state import FileItem, IntakeEnv, MailState, Submission
 from ..step import Step
 from .store_raw import owner_only
 
 
-def file_facts(att: Attachment, kind: AttachmentKind, doc: Document | None) -> dict:
-    """What staff see beside each file: its format and what the material checks measured."""
+def file_facts(
+    att: Attachment, kind: AttachmentKind, doc: Document | None, form: FormResult | None = None
+) -> dict:
+    """What staff see beside each file: its format and what the material checks measured;
+    for a scanned form, the labels whose values staff must check (`uncertain`) and where
+    each value lies on the original page (`boxes`: label -> page, x, y, w, h ...)."""
     facts: dict = {}
     if doc is not None:
         facts["format"] = doc.format
         if doc.is_scan:
             facts["scan"] = True
+            if form is not None and form.found:
+                facts["uncertain"] = list(form.uncertain)
+                facts["boxes"] = dict(form.boxes)
         if kind is AttachmentKind.ARTICLE:
             facts["chars"] = article_chars(doc)
             facts["pictures"] = doc.image_count
@@ -33,12 +41,13 @@ def file_facts(att: Attachment, kind: AttachmentKind, doc: Document | None) -> d
     return facts
 
 
-def store_files(env: IntakeEnv, row: MessageRow, files: list[FileItem]) -> None:
+def store_files(env: IntakeEnv, row: MessageRow, files: list[FileItem], forms: list[FormFound] = ()) -> None:
     """Keep each attachment under files/<case>/ for staff and the packet, under a
     name that fits on disk (the original name is what staff and units see).
-    A mail without files leaves no folder."""
+    A mail without files leaves no folder. `forms`: the forms read among them."""
     if row.attachments or not files:
         return
+    read = {id(f.attachment): f.form for f in forms}
     folder = env.config.path(env.config.storage.files_dir) / row.case_no
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     used: set[str] = set()
@@ -55,7 +64,7 @@ def store_files(env: IntakeEnv, row: MessageRow, files: list[FileItem]) -> None:
                 size=att.size,
                 path=str(path),
                 raw_name=att.raw_name,
-                facts=file_facts(att, kind, doc),
+                facts=file_facts(att, kind, doc, read.get(id(att))),
             )
         )
 
@@ -73,7 +82,7 @@ def record(state: MailState, sub: Submission) -> None:
         row.sources = dict(primary.form.sources)
         row.account_key = primary.account_key or None
         row.is_scan = primary.form.is_scan
-    store_files(state.env, row, sub.files)
+    store_files(state.env, row, sub.files, ctx.forms)
     sub.superseded = supersede_older(state.session, row)
     row.state = "done"
     row.error = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, Response
 
 from ...accounts import Permission
 from ...errors import UserFacingError
@@ -29,6 +29,7 @@ from ..http import (
     seen_version,
 )
 from ..previews import build_preview, page_path, stored_file
+from ..previews import value_crop as crop_of_value
 
 area = Area("cases")
 
@@ -249,3 +250,21 @@ async def file_page(request: Request):
     if image is None:
         raise HTTPException(404)
     return FileResponse(image, media_type="image/jpeg", content_disposition_type="inline")
+
+
+@area.get("/case/{case}/file/{att}/crop/{field}", Permission.VIEW_ACCEPTED)
+async def value_crop(request: Request):
+    """The part of a scanned form's page where one value lies (`field`: its 1-based place
+    in the campaign's form), shown beside a value staff must check."""
+    c, att, path = await _attachment(request)
+    fields = c.config.form.fields
+    number = int_param(request.path_params["field"])
+    if not 1 <= number <= len(fields):
+        raise HTTPException(404)
+    box = ((att.facts or {}).get("boxes") or {}).get(fields[number - 1].label)
+    if not box:
+        raise HTTPException(404)
+    image = await run_in_threadpool(crop_of_value, c.config, att.sha256, path, att.name, box)
+    if image is None:
+        raise HTTPException(404)
+    return Response(image, media_type="image/jpeg", headers={"Content-Disposition": "inline"})

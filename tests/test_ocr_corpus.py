@@ -1,0 +1,160 @@
+"""The Word 推荐表 as units really send it: printed, stamped, copied or photographed.
+
+The corpus (tests/scan_corpus.py, WORD_CONDITIONS) starts from a LibreOffice
+print of the Word form (tests/scans/word_form.pdf) and makes what office
+copiers and phones make of it: grey and black-and-white copies at 150, 200
+and 300 dpi with the unit's red 公章 over 推荐单位 and the date (its ring
+crossing the table), the stamp pressed over values, a colour scan, WeChat
+photos (1080 px, JPEG q60) tilted 3-6° in perspective, one with a shadow,
+one of the form typed without table borders, and a small blurred photo. Each is read through read_document (the sandbox,
+as in production) and judged against the 15 values the Word form holds:
+
+- every copy and photo of the stamped form reads at least 14 of 15 values
+  exactly (the issue's target), the stamp over values at least 12;
+- no value that is wrong is missing from `uncertain` (staff check those);
+- `uncertain` stays short on pages that read well (it is a list to act on);
+- the small blurred photo is still the form: found, every value for staff;
+- each value's box on the original page is where the value is printed.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import scan_corpus
+from PIL import Image, ImageOps
+from scan_corpus import WORD_CONDITIONS, WORD_VALUES
+
+from pipeline.campaign import builtin
+from pipeline.documents import ocr_engine, read_document
+from pipeline.documents.ocr_confidence import UNREAD_SCORE
+from pipeline.form import extract_form
+
+FORM = builtin().form
+
+CONDITIONS = {c.key: c for c in WORD_CONDITIONS}
+# Read well enough to be the issue's "done": ≥ 14 of 15 exactly.
+TARGET = [
+    "grey150",
+    "grey200",
+    "grey300",
+    "bw150",
+    "bw200",
+    "bw300",
+    "colour200",
+    "grey200_unstamped",
+    "photo_tilt3",
+    "photo_tilt6",
+    "photo_shadow",
+    "photo_no_rules",  # no grid: laid out by the labels' geometry
+]
+OVER_VALUES = ["grey200_over_values", "bw200_over_values"]  # the stamp right on 手机/邮编
+
+
+@pytest.fixture(scope="module")
+def readings() -> dict:
+    """key -> (Document, FormResult, file bytes), read once for all tests."""
+    out = {}
+    for c in WORD_CONDITIONS:
+        data = c.make()
+        doc = read_document(c.name, data)
+        out[c.key] = (doc, extract_form(doc, FORM), data)
+    return out
+
+
+def wrong(form) -> dict[str, str]:
+    return {
+        label: form.fields.get(label, "")
+        for label, value in WORD_VALUES.items()
+        if form.fields.get(label) != value
+    }
+
+
+@pytest.mark.parametrize("key", TARGET)
+def test_copies_and_photos_of_the_stamped_form_read_14_of_15(readings, key):
+    doc, form, _ = readings[key]
+    assert doc.is_scan and form.found
+    assert [p.code for p in doc.problems] == ["scan"]
+    assert len(wrong(form)) <= 1, wrong(form)
+
+
+@pytest.mark.parametrize("key", OVER_VALUES)
+def test_a_stamp_over_values_loses_at_most_the_values_under_it(readings, key):
+    _, form, _ = readings[key]
+    assert form.found
+    assert set(wrong(form)) <= {"手机", "邮编", "联系地址"}, wrong(form)
+
+
+@pytest.mark.parametrize("key", list(CONDITIONS))
+def test_no_wrong_value_is_left_out_of_uncertain(readings, key):
+    _, form, _ = readings[key]
+    missed = {label: value for label, value in wrong(form).items() if label not in form.uncertain}
+    assert not missed, missed
+    assert form.uncertain == [label for label in WORD_VALUES if label in form.uncertain]  # form order
+
+
+@pytest.mark.parametrize("key", ["grey200", "grey200_unstamped", "colour200", "photo_tilt3", "photo_shadow"])
+def test_uncertain_is_short_when_the_page_reads_well(readings, key):
+    _, form, _ = readings[key]
+    assert len(form.uncertain) <= 2, form.uncertain
+
+
+def test_stamp_and_its_lettering_put_the_values_under_it_up_for_checking(readings):
+    _, form, _ = readings["bw200_over_values"]
+    assert {"手机", "邮编"} <= set(form.uncertain)
+    # The stamp's own lettering ("推荐专用章", the unit's name) never becomes a value
+    # that passes as certain.
+    for label, value in form.fields.items():
+        if label not in form.uncertain:
+            assert "专用章" not in value and value == WORD_VALUES[label], label
+
+
+def test_small_blurred_photo_is_the_form_handed_to_staff(readings):
+    doc, form, _ = readings["photo_small_blurred"]
+    assert doc.form_seen
+    assert form.found and form.score <= UNREAD_SCORE
+    assert form.uncertain == list(WORD_VALUES)  # every value for staff
+
+
+def _decoded(data: bytes, name: str) -> np.ndarray:
+    """The page as the reader decoded it (and as the box coordinates count)."""
+    if name.endswith(".pdf"):
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(data)
+        try:
+            page = pdf[0]
+            scale = min(3000 / max(page.get_size()), 200 / 72)
+            return page.render(scale=scale).to_numpy()[:, :, :3].copy()
+        finally:
+            pdf.close()
+    img = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    return np.asarray(img)[:, :, ::-1].copy()
+
+
+@pytest.mark.parametrize("key", ["grey300", "bw200", "photo_tilt6"])
+def test_each_value_box_is_where_the_value_is_on_the_original(readings, key):
+    """Staff see the crop of the original beside each value: recognising that crop
+    of the page as the unit sent it gives the value back."""
+    doc, form, data = readings[key]
+    page = _decoded(data, CONDITIONS[key].name)
+    assert set(form.boxes) == set(WORD_VALUES)
+    for label in ("手机", "邮编", "账号名称", "电子邮箱"):
+        box = form.boxes[label]
+        assert box["page"] == 1
+        assert (box["page_width"], box["page_height"]) == (page.shape[1], page.shape[0])
+        crop = page[box["y"] : box["y"] + box["h"], box["x"] : box["x"] + box["w"]]
+        assert crop.size and box["w"] < page.shape[1] / 2, box
+        quads = ocr_engine.detect(crop)
+        lines = ocr_engine.line_images(crop, quads)
+        text = "".join(t for t, _ in ocr_engine.recognise(lines)).replace(" ", "")
+        assert WORD_VALUES[label] in text, (label, text)
+
+
+def test_the_word_print_holds_the_truth():
+    """The checked-in print is the Word form with WORD_VALUES (its text layer reads them)."""
+    doc = read_document("word_form.pdf", scan_corpus.WORD_PDF.read_bytes())
+    assert not doc.is_scan
+    assert extract_form(doc, FORM).fields == WORD_VALUES
