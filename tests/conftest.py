@@ -44,6 +44,8 @@ SLOW_FILES = {  # the costliest first: they also run first (see below)
     "test_legacy_files.py": "inputs made by LibreOffice",
     "test_pdf_reader.py": "PDFs made by LibreOffice",
     "test_serve.py": "run.py serve and the console beside it",
+    "test_printed_sheets.py": "every sheet printed to PDF by LibreOffice",
+    "test_packet_scoring_pages.py": "chromium against the console",
     "test_second_campaign_end_to_end.py": "a second campaign through dovecot and SMTP (a .doc by LibreOffice)",
 }
 SLOW_FIXTURES = {  # wherever a test uses one of these
@@ -65,6 +67,7 @@ SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwis
         "test_flatten_undoes_a_photo_perspective",
     },
     "test_dispatch.py": {"test_mutated_files_never_raise"},
+    "test_packet_recommender.py": {"test_the_letter_prints_readable_and_a_scanned_original_goes_up"},
     "test_big_messages.py": {"test_40mb_message_through_dovecot_is_fetched_in_pieces_and_parsed_identically"},
     "test_mime_fuzz.py": {"test_structured_messages_never_raise"},
     "test_notices.py": {"test_scan_receipt_is_for_staff_to_check_and_accept_repeats_nothing"},
@@ -93,15 +96,19 @@ SLOW_TESTS = {  # single tests (all their parameters) in files that are otherwis
     },
     "test_summary.py": {
         "test_opens_in_libreoffice",
-        "test_prints_on_a4_landscape_with_every_column_on_page_one",
+        "test_prints_on_a4_landscape_readable",
     },
     "test_scoring.py": {"test_libreoffice_computes_totals_averages_and_ranking"},
     "test_form_docx.py": {"test_filled_forms_print_on_a4"},
-    "test_form_init.py": {"test_example_blank_form_as_doc_and_pdf"},
+    "test_form_init.py": {"test_example_blank_form_as_doc_and_pdf", "test_the_command"},
     "test_second_campaign_reading.py": {
         "test_ocr_looks_for_the_campaign_form",
         "test_a_grey_200_dpi_picture_of_the_filled_form_reads_every_field",
+        "test_extract_command_with_the_config",
     },
+    "test_word_structures.py": {"test_gif_scan_is_read_by_ocr"},
+    "test_reply_rules.py": {"test_the_console_shows_each_reply_and_takes_a_proposal_in_one_click"},
+    "test_web_postgres.py": {"test_console_and_worker_share_a_postgresql_ledger"},
     "test_demo_live_apart.py": {"test_the_live_configuration_runs_beside_the_demo"},
     "test_ledger_migrations.py": {"test_workers_starting_together_migrate_once"},
     "test_restore_staff_work.py": {

@@ -5,6 +5,7 @@ send them (a stamped scan, a Word form, an Excel form, a question, hostile mail)
 
 from __future__ import annotations
 
+import re
 import secrets
 import subprocess
 import sys
@@ -189,3 +190,17 @@ def bare_config(
         data["storage"]["database"] = database
     config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return config, f"http://127.0.0.1:{port}"
+
+
+_FLASH = {kind: re.compile(rf'<div class="flash {kind}"[^>]*>(.*?)</div>', re.S) for kind in ("ok", "err")}
+
+
+def flashed(client, response) -> dict[str, str]:
+    """The one-time message a console redirect left, as the page it leads to shows it
+    (TestClient with follow_redirects=False): {"ok": …, "err": …}, "" when none."""
+    import html
+
+    assert response.status_code == 303, (response.status_code, response.text[:500])
+    page = client.get(response.headers["location"]).text
+    found = {kind: pattern.search(page) for kind, pattern in _FLASH.items()}
+    return {kind: html.unescape(m.group(1)) if m else "" for kind, m in found.items()}

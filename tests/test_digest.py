@@ -127,12 +127,12 @@ def data() -> DigestData:
 def test_counts_follow_unit_states(data):
     """Units that sent something (逾期, 需补正, 待核对) are never counted as 未报送."""
     text = digest_text(data)
-    assert "名单内 6 个单位：待人工核对 1，已报送待补正 1，未报送 2，逾期 1，已选定上报 1" in text
+    assert "名单内 6 个单位：待人工核对 1，需补正 1，未报送 2，逾期 1，已选定上报 1" in text
     html_text = "".join(parse(render_digest_html(data, TEMPLATES)).text)
     assert "未报送 2" in html_text
     lines = {line.strip().split("：")[0]: line for line in text.splitlines() if line.startswith("  ")}
     assert "未报送" in lines["河北省针灸学会"] and "逾期" in lines["山西省针灸学会"]
-    assert "已报送待补正" in lines["上海市针灸学会"]
+    assert "需补正" in lines["上海市针灸学会"]
 
 
 def test_what_to_do_comes_first_and_says_where(data):

@@ -125,6 +125,75 @@ def test_assign_notice_does_not_ask_to_resend_from_the_roster_address(society):
     assert rec["unit"] == "江苏省针灸学会" and rec["status"] == "accepted" and rec["problems"] == []
 
 
+def test_a_stranger_assigned_over_quota_is_told_nothing_about_the_units_other_mail(society):
+    """Issue 20.6: a stranger staff assign to a unit that already nominated another account is
+    told the quota is used, and nothing about that other submission (its case number, its
+    account); the unit's own address still learns which earlier mail a correction replaced."""
+    config, smtp, deliver = society
+    deliver(
+        submission(
+            "tjzj@tj.example.cn",
+            "天津推荐",
+            "tj-1@tj.example.cn",
+            nomination=Nomination.sample("天津市针灸学会", "津门针灸"),
+        ),
+        datetime(2021, 7, 20, 9, 0, tzinfo=TZ),
+    )
+    deliver(
+        submission(
+            "someone@163.example.com",
+            "推荐表",
+            "x-1@163.example.com",
+            nomination=Nomination.sample("某医院", "某医院针灸科"),
+        ),
+        datetime(2021, 7, 21, 9, 0, tzinfo=TZ),
+    )
+    run(config, "once")
+    tianjin, stranger = case_of(config, "tj-1@tj.example.cn"), case_of(config, "x-1@163.example.com")
+    before = len(smtp.messages())
+    run(config, "decide", "assign", stranger, "--unit", "天津市针灸学会", "--send")
+    (notice,) = mails(smtp, before)
+    text = text_of(notice)
+    assert notice["To"] == "someone@163.example.com" and "超出名额" in notice["Subject"]
+    assert "限推荐 1 个账号" in text
+    assert tianjin not in text and tianjin not in notice["Subject"] and "津门针灸" not in text
+    # Staff still see the unit's other mail beside the case.
+    assert tianjin in run(config, "show", stranger).stdout
+
+    # The unit's own address sending a corrected version is told which mail it replaced.
+    deliver(
+        submission(
+            "tjzj@tj.example.cn",
+            "天津推荐（更正）",
+            "tj-2@tj.example.cn",
+            nomination=Nomination.sample("天津市针灸学会", "津门针灸", 运营人数="6"),
+        ),
+        datetime(2021, 7, 22, 9, 0, tzinfo=TZ),
+    )
+    before = len(smtp.messages())
+    run(config, "once")
+    (receipt,) = mails(smtp, before)
+    assert receipt["To"] == "tjzj@tj.example.cn" and f"已替换此前的报送（受理编号 {tianjin}）" in text_of(
+        receipt
+    )
+
+    # ...and, sending another account, which of its nominations holds the place.
+    deliver(
+        submission(
+            "tjzj@tj.example.cn",
+            "天津另一个账号",
+            "tj-3@tj.example.cn",
+            nomination=Nomination.sample("天津市针灸学会", "津沽针灸"),
+        ),
+        datetime(2021, 7, 23, 9, 0, tzinfo=TZ),
+    )
+    current = case_of(config, "tj-2@tj.example.cn")
+    before = len(smtp.messages())
+    run(config, "once")
+    (over,) = mails(smtp, before)
+    assert "超出名额" in over["Subject"] and f"受理编号 {current}" in text_of(over)
+
+
 def test_scan_receipt_is_for_staff_to_check_and_accept_repeats_nothing(society):
     config, smtp, deliver = society
     nom = Nomination.sample("北京针灸学会", "京针之声", 联系人="许诺", 手机="13912345678")

@@ -58,6 +58,7 @@ def sheet(tmp_path: Path):
     scores |= scores_for("王评委", "TJ-02", [15, 15, 15, 7, 7, 10, 6])  # 75
     scores |= scores_for("李评委", "TJ-01", [16, 16, 16, 8, 8, 10, 8])  # 82
     scores |= scores_for("李评委", "TJ-02", [19, 19, 18, 9, 9, 10, 9])  # 93
+    scores[("王评委", "TJ-03", ITEMS[0].name)] = 15  # one item, plus the pre-filled 粉丝量: unfinished
     path = build_scoring_xlsx(
         ACCOUNTS, tmp_path / "评分表.xlsx", ["王评委", "李评委"], scores, link_base="https://i.example.cn"
     )
@@ -93,20 +94,20 @@ def test_one_sheet_per_reviewer_and_a_summary(sheet):
     assert [ws.cell(r, 4).value for r in (2, 3, 4)] == ["TJ-01", "TJ-02", "TJ-03"]  # the given (roster) order
     first = 6
     assert [ws.cell(2, first + i).value for i in range(len(ITEMS))] == [18, 17, 16, 8, 9, 10, 8]
-    # Not scored yet: blank, except the pre-filled objective item.
+    # Half scored: one item and the pre-filled objective item.
     row3 = [ws.cell(4, first + i).value for i in range(len(ITEMS))]
-    assert row3 == [None, None, None, None, None, 5, None]
+    assert row3 == [15, None, None, None, None, 5, None]
     assert ws.cell(3, 3).value == "=cmd|' /C calc'!A0" and ws.cell(3, 3).data_type == "s"
     assert ws.cell(2, 3).hyperlink.target == "https://weibo.com/u/1"
     summary = wb["汇总"]
     sh = [c.value for c in summary[1]]
     assert sh[:6] == ["序号", "单位", "账号名称", "受理编号", "账号链接", "原件"]
-    assert sh[-2:] == ["平均分", "排名"]
+    assert sh[-3:] == ["评完\n评委", "平均分", "排名"]
     assert summary.cell(2, 5).hyperlink.target == "https://weibo.com/u/1"
     assert summary.cell(4, 5).value == "gh_123456" and summary.cell(4, 5).hyperlink is None
     assert summary.cell(2, 6).hyperlink.target == "https://i.example.cn/case/TJ-01"
     for ws in wb.worksheets:
-        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
+        assert ws.print_title_rows == "$1:$1"  # the printed size: tests/test_printed_sheets.py
 
 
 def test_notes_show_no_formula_text(sheet):
@@ -141,12 +142,16 @@ def test_libreoffice_computes_totals_averages_and_ranking(sheet, tmp_path: Path)
     wb = openpyxl.load_workbook(out / path.name, data_only=True)
     summary = wb["汇总"]
     rows = {summary.cell(r, 4).value: [c.value for c in summary[r]] for r in range(2, 5)}
-    # 王 86 / 75, 李 82 / 93 → TJ-01 84.0, TJ-02 84.0 (tie: both rank 1), TJ-03 not scored.
-    assert rows["TJ-01"][6:10] == [86, 82, 84, 1]
-    assert rows["TJ-02"][6:10] == [75, 93, 84, 1]
-    assert rows["TJ-03"][8] in (None, "") and rows["TJ-03"][9] in (None, "")
+    # 王 86 / 75, 李 82 / 93 → TJ-01 84.0, TJ-02 84.0 (tie: both rank 1); TJ-03 half scored by 王
+    # (15 + the pre-filled 5 would be 20): 未评完, no average, no rank.
+    assert rows["TJ-01"][6:11] == [86, 82, "2/2", 84, 1]
+    assert rows["TJ-02"][6:11] == [75, 93, "2/2", 84, 1]
+    assert rows["TJ-03"][6:9] == ["未评完", None, "0/2"] or rows["TJ-03"][6:9] == ["未评完", "", "0/2"]
+    assert rows["TJ-03"][9] in (None, "") and rows["TJ-03"][10] in (None, "")
     wang = wb["评委-王评委"]
-    assert wang.cell(2, 6 + len(ITEMS)).value == 86 and wang.cell(4, 6 + len(ITEMS)).value in (None, "")
+    assert wang.cell(2, 6 + len(ITEMS)).value == 86 and wang.cell(4, 6 + len(ITEMS)).value == "未评完"
+    li = wb["评委-李评委"]
+    assert li.cell(4, 6 + len(ITEMS)).value in (None, "")  # not started: blank
 
 
 def test_another_campaigns_scoring_rules(tmp_path: Path):
@@ -190,12 +195,13 @@ def test_another_campaigns_scoring_rules(tmp_path: Path):
     assert header == ["序号", "单位", "作品名称", "受理编号", "阅读量", "内容准确\n（40分）", "阅读量\n（30分）",
                       "互动\n（30分）", "小计\n（100分）"]  # fmt: skip
     assert [ws.cell(2, c).value for c in range(3, 9)] == ["作品W-1", "W-1", 100000, 35, 30, None]
-    assert ws.cell(2, 9).value == '=IF(COUNT(F2,H2)=0,"",SUM(F2:H2))'  # the pre-filled item is not a score
+    # The pre-filled item alone is not a score; a half-scored sheet is 未评完, never a total.
+    assert ws.cell(2, 9).value == '=IF(COUNT(F2,H2)=0,"",IF(COUNT(F2:H2)<3,"未评完",SUM(F2:H2)))'
     summary = wb["汇总"]
     assert [c.value for c in summary[1]][:6] == ["序号", "单位", "作品名称", "受理编号", "作品链接", "原件"]
     assert (
         summary.cell(2, 5).hyperlink.target == "https://example.cn/w1"
-        and summary.cell(2, 5).value == "打开作品"
+        and summary.cell(2, 5).value == "https://example.cn/w1"  # printed as its address
     )
     assert summary.cell(3, 5).value == "公众号文章" and summary.cell(3, 5).hyperlink is None
     notes = [c.value for row in wb["说明"].iter_rows() for c in row if isinstance(c.value, str)]

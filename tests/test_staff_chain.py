@@ -95,7 +95,7 @@ def test_digest_mail_and_summary_sheet(society):
     text = "".join(parser.text)
     assert "江苏省针灸学会" in text  # on the roster, sent nothing
     assert "发件人不在名单" in text
-    assert "名单内 4 个单位：已报送待补正 1，未报送 2，已受理 1" in digest.get_body(("plain",)).get_content()
+    assert "名单内 4 个单位：需补正 1，未报送 2，已受理 1" in digest.get_body(("plain",)).get_content()
     xlsx = next(p for p in digest.iter_attachments() if p.get_filename() == "汇总表.xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(xlsx.get_content()))
     ws = wb["汇总"]
@@ -103,7 +103,7 @@ def test_digest_mail_and_summary_sheet(society):
     assert set(rows) == {"北京针灸学会", "上海市针灸学会", "天津市针灸学会", "江苏省针灸学会"}
     assert rows["江苏省针灸学会"][2] == "未报送"
     assert rows["北京针灸学会"][2] == "已受理"
-    assert rows["上海市针灸学会"][2] == "已报送待补正"
+    assert rows["上海市针灸学会"][2] == "需补正"
     for sheet in wb.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

@@ -218,7 +218,7 @@ def cmd_packet(args) -> int:
     config = _config(args)
     if args.send:
         resolve_secrets(config)
-    print(run_packet(config, send=args.send))
+    print(run_packet(config, send=args.send, replace=args.replace))
     return 0
 
 

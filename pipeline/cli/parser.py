@@ -159,8 +159,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "例如：\n  python run.py packet\n  python run.py packet --send",
     ),
     "remind": (
-        "截止前向未报送和待补正的单位发催报",
-        "截止前向未报送的单位和待补正的单位发催报（抄送工作人员），各自写明要做什么；每档每单位只发一次；截止后不发。\n"
+        "截止前向未报送和需补正的单位发催报",
+        "截止前向未报送的单位和需补正的单位发催报（抄送工作人员），各自写明要做什么；每档每单位只发一次；截止后不发。\n"
         "不加 --days 时按今天对应的档（截止前 reminders_days_before 天）。\n\n"
         "例如：\n  python run.py remind --send\n  python run.py remind --days 1 --send\n"
         '  python run.py remind --days 1 --as-of "2021-08-01 09:00"   （按指定时间计算，演示或核对用）',
@@ -300,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("--send", action="store_true", help="发送给工作人员")
 
     commands["packet"].add_argument("--send", action="store_true", help="发送给上级")
+    commands["packet"].add_argument(
+        "--replace", action="store_true", help="确认本次替代此前已发送的上报（邮件写明“以本次为准”）"
+    )
 
     rm = commands["remind"]
     rm.add_argument(

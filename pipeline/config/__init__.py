@@ -44,8 +44,11 @@ class Secret:
 
 @dataclass
 class ThisLevel:
-    name: str
+    name: str  # who runs the intake and signs receipts (a department: 中国针灸学会信息与会员部)
     deadline: datetime
+    # When the campaign began (the notice's date): mail that arrived earlier (last year's
+    # campaign in the same mailbox) is kept but neither processed as a submission nor answered.
+    opens: datetime | None = None
     grace_minutes: int = 0
     quota_per_unit: int = 1
     staff: list[str] = field(default_factory=list)
@@ -55,6 +58,13 @@ class ThisLevel:
     reminders_days_before: list[int] = field(default_factory=lambda: [3, 1])
     reminder_time: time = time(9, 0)
     alert_after_failed_polls: int = 3
+    # The organisation that recommends to the next level (中国针灸学会): the packet, its
+    # 推荐函 and its file names speak for it, not for the department. Empty: `name`.
+    organisation: str = ""
+
+    @property
+    def recommender(self) -> str:
+        return self.organisation.strip() or self.name
 
 
 @dataclass
@@ -164,7 +174,7 @@ class Web:
     host: str = "127.0.0.1"
     port: int = 8080
     # How staff reach the console (e.g. https://intake.example.cn), for the links
-    # in digests and sheets; empty = commands are shown instead of links.
+    # in digests and sheets; empty = the digest links to http://host:port (console_url).
     base_url: str = ""
     session_hours: int = 12
     login_attempts_per_15min: int = 5
@@ -177,6 +187,9 @@ class Config:
     mailboxes: list[Mailbox]
     units: list[Unit]
     timezone: str = "Asia/Shanghai"
+    # The campaign's "now", fixed (演示或核对用, e.g. 2021-08-01 09:00): the console, 催报 and
+    # the daily digest all count days to the deadlines from it. Unset: the real clock.
+    clock: datetime | None = None
     upstream: Upstream | None = None
     smtp: Smtp = field(default_factory=Smtp)
     # The campaign's form (附件1) and scoring rules (附件2): the built-in ones unless the
@@ -196,11 +209,25 @@ class Config:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def case_link(self, case_no: str) -> str:
-        """Where staff open a case: the console page, or the command that shows it."""
+    def now(self) -> datetime:
+        """The campaign's present moment, in its time zone: `clock` when set, else now."""
+        if self.clock is not None:
+            return self.clock.astimezone(self.tz)
+        return datetime.now(self.tz)
+
+    @property
+    def console_url(self) -> str:
+        """How staff reach the console: web.base_url, else the address `run.py web` listens on
+        (a wildcard host is reached on this machine as 127.0.0.1)."""
         if self.web.base_url:
-            return f"{self.web.base_url.rstrip('/')}/case/{case_no}"
-        return f"python run.py show {case_no}"
+            return self.web.base_url.rstrip("/")
+        host = "127.0.0.1" if self.web.host in ("", "0.0.0.0", "::") else self.web.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.web.port}"
+
+    def case_link(self, case_no: str) -> str:
+        """Where staff open a case: its console page (never a command: staff do not use a terminal)."""
+        return f"{self.console_url}/case/{case_no}"
 
     def quota_for(self, unit: str | None) -> int:
         """How many accounts `unit` may nominate (its own `quota`, else the level's)."""

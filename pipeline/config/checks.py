@@ -80,6 +80,17 @@ def check_upstream(problems: Problems, upstream) -> None:
 
 
 def check_deadlines(problems: Problems, level, upstream) -> None:
+    if (
+        level is not None
+        and level.opens is not None
+        and level.deadline is not None
+        and level.opens >= level.deadline
+    ):
+        problems.add(
+            "this_level.opens",
+            f"活动开始时间 {level.opens:%Y-%m-%d %H:%M} 不早于报送截止 {level.deadline:%Y-%m-%d %H:%M}",
+            "opens 写通知发出的日期（此前到达的邮件不处理、不回复），应早于 this_level.deadline；不需要时删去这一行",
+        )
     if level is None or upstream is None or level.deadline is None or upstream.deadline is None:
         return
     ours = level.deadline + timedelta(minutes=level.grace_minutes or 0)

@@ -19,7 +19,9 @@ from ..ledger.views import uncertain_fields
 from ..model import Status
 from ..outbox import enqueue, new_message
 from ..reports.wording import quote_zh
+from ..roster import Roster
 from ..rules.audience import split
+from ..rules.catalog import over_quota_for_sender
 from ..templating import render
 
 RECEIPT = "receipt"  # the first answer to a unit's mail
@@ -76,6 +78,21 @@ def _as_read(fields: dict[str, str], status: Status, uncertain: list[str]) -> di
     }
 
 
+def on_roster(config: Config, row: MessageRow) -> bool:
+    """Whether the mail came from an address or domain the roster gives its unit. Only
+    then may a notice name the unit's other submissions: a sender staff assigned to
+    the unit by hand is told about this mail alone."""
+    return bool(row.unit) and Roster(config.units).unit_for(row.sender or "") == row.unit
+
+
+def _for_sender(config: Config, row: MessageRow, p, known: bool) -> dict:
+    """A reason as the sender reads it: the recorded over-quota reason names the unit's other
+    submissions; a sender the roster does not give the unit is told only that the quota is used."""
+    if p.get("code") == "over_quota" and not known:
+        return over_quota_for_sender(config.form, config.quota_for(row.unit)).as_dict()
+    return p
+
+
 def notice_text(
     config: Config,
     row: MessageRow,
@@ -93,17 +110,14 @@ def notice_text(
     status = Status(row.status)
     groups = split(row.problems or [], bool(row.is_scan))
     notes = list(groups["note"])
+    known = on_roster(config, row)
     if superseded:
-        notes.append(
-            {
-                "field": None,
-                "message": f"本次发送为更正版本，已替换此前的报送（受理编号 {'、'.join(superseded)}）。",
-            }
-        )
+        cases = f"（受理编号 {'、'.join(superseded)}）" if known else ""
+        notes.append({"field": None, "message": f"本次发送为更正版本，已替换此前的报送{cases}。"})
     # Only a submission that is still open asks the unit for anything.
     to_fix = groups["unit"] if status is Status.NEEDS_FIX else []
     reasons = (
-        groups["reason"]
+        [_for_sender(config, row, p, known) for p in groups["reason"]]
         if status in (Status.LATE, Status.OVER_QUOTA, Status.UNKNOWN_UNIT, Status.REJECTED)
         else []
     )
@@ -144,7 +158,7 @@ def notice_text(
         reasons=reasons,
         notes=notes,
         resend_by=resend_by,
-        superseded_by=row.superseded_by,
+        superseded_by=row.superseded_by if known else None,
         fields_heading=heading if row.fields else None,
         fields=_as_read(config.form.ordered(row.fields), status, uncertain_fields(row)),
         form_title=config.form.title,

@@ -3,8 +3,10 @@
 The zip holds, per selected nominee, a folder "{n}_{its name}" (the form's
 identity field, 账号名称 in the built-in 附件1) with the one filled form, e.g.
 推荐表.docx (the campaign's blank form filled with the values staff accepted,
-corrections included — the unit's original form file is not repeated) and the
-case materials, plus 推荐账号汇总表.xlsx with one row per nominee. Staff data stays home: no other
+corrections included), the unit's own form when it sent a scan or PDF of it
+(推荐表_单位原件.pdf: the stamped original) and the case materials, plus
+推荐账号汇总表.xlsx with one row per nominee and the organisation's 推荐函.docx
+(the recommender is the organisation, `level_name`; the stamp place is left). Staff data stays home: no other
 units, no problems or internal notes, no senders or Message-IDs. The
 manifest (hashes, source Message-IDs, decisions) is written beside the zip
 for staff (上报清单_{level}.json), not put in it.
@@ -12,7 +14,7 @@ for staff (上报清单_{level}.json), not put in it.
 Mail systems cap message size, so the packet is split into numbered parts
 (推荐材料_{level}_1of2.zip ...) that each fit `max_mail_bytes`; a single file
 is never split, and a file larger than the limit goes alone in its part and
-is flagged. The 汇总表 and the filled forms come first, so part 1 always holds them.
+is flagged. The 推荐函, the 汇总表 and the forms come first, so part 1 always holds them.
 
 `max_mail_bytes` is the largest zip size on disk. Mail attachments grow by
 about 4/3 in base64, so pass roughly 0.7 x the receiving mailbox's limit.
@@ -36,6 +38,7 @@ from ..campaign import FormSpec, builtin
 from ..errors import describe
 from ..model import AttachmentKind
 from .form_docx import render_form_docx
+from .recommendation import LETTER_NAME, Nominee, build_recommendation_docx
 from .summary import build_packet_summary
 from .views import BEIJING, SubmissionView, account_name, fmt_size, iso_beijing
 
@@ -43,6 +46,10 @@ log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "上报清单"
 LINKS_NAME = "超大附件链接.txt"
+# A form sent as one of these is the unit's original (a stamped scan, a phone photo, a PDF):
+# it goes up beside the filled form, named 推荐表_单位原件.<ext>.
+SCAN_SUFFIXES = frozenset({".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".heic"})
+ORIGINAL_KIND = "单位原件（盖章扫描件）"
 MAX_NAME_CHARS = 80
 _CHUNK = 1024 * 1024
 # Already-compressed formats: storing them is faster and the size is exact.
@@ -92,6 +99,16 @@ class _Entry:
             else self.size + (self.size >> 12) + (self.size >> 14) + (self.size >> 25) + 13
         )
         return data + 2 * name + 200
+
+
+@dataclass(frozen=True)
+class LetterInfo:
+    """What the organisation's 推荐函 says besides the nominees."""
+
+    upstream: str  # whom it is addressed to
+    campaign: str  # 《…》 or “…”: the campaign as the notice names it
+    contact: str = ""
+    describe: tuple[str, ...] = ()  # the fields that describe each nominee after its name
 
 
 def safe_name(name: str, fallback: str = "未命名") -> str:
@@ -202,7 +219,8 @@ def _collect(
             forms.append(_Entry(form_file, form_path, sha, size, kind=form.title, **common))
             files.append(form_file)
         for att in view.attachments:
-            if att.kind == AttachmentKind.FORM:
+            original = att.kind == AttachmentKind.FORM and Path(att.name).suffix.lower() in SCAN_SUFFIXES
+            if att.kind == AttachmentKind.FORM and not original:
                 continue  # the filled form above is the one form of this nominee
             source = Path(att.path) if att.path else None
             if source is None or not source.is_file():
@@ -215,6 +233,13 @@ def _collect(
                 problems.append(
                     f"{unit}（{view.case_no}）的附件“{att.name}”与收到时的内容不一致（校验值不同），请核对。"
                 )
+            if original:
+                # The unit's own form as sent (a stamped scan or PDF): the original beside our filled copy.
+                name = f"{form.title}_单位原件{Path(att.name).suffix.lower()}"
+                arcname = f"{folder}/{_unique(safe_name(name, '单位原件'), taken)}"
+                forms.append(_Entry(arcname, source, sha, size, kind=ORIGINAL_KIND, **common))
+                files.append(arcname)
+                continue
             arcname = f"{folder}/{_unique(safe_name(att.name, '附件'), taken)}"
             materials.append(_Entry(arcname, source, sha, size, kind=att.kind, **common))
             files.append(arcname)
@@ -326,9 +351,12 @@ def build_packet(
     level_name: str,
     max_mail_bytes: int,
     form: FormSpec | None = None,
+    letter: LetterInfo | None = None,
 ) -> Packet:
     """Build the packet zip(s) in `out_dir` for the selected nominees; see the module docstring.
-    `form` is the campaign's form (the built-in 附件1 when None), filled from its blank form."""
+    `form` is the campaign's form (the built-in 附件1 when None), filled from its blank form.
+    `level_name` is the recommending organisation (it names the zip); with `letter`, the
+    organisation's 推荐函.docx (stamp place left) opens the packet."""
     form = form or builtin().form
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -343,6 +371,25 @@ def build_packet(
         )
         sha, size = _hash_file(summary_path)
         entries.insert(0, _Entry(name, summary_path, sha, size, kind="汇总表"))
+        if letter is not None:
+            letter_path = build_recommendation_docx(
+                work / LETTER_NAME,
+                organisation=level_name,
+                upstream=letter.upstream,
+                campaign=letter.campaign,
+                noun=form.noun,
+                nominees=[
+                    Nominee(
+                        account_name(v, form),
+                        v.unit or "未识别单位",
+                        tuple((label, v.fields.get(label, "")) for label in letter.describe),
+                    )
+                    for v in selected
+                ],
+                contact=letter.contact,
+            )
+            sha, size = _hash_file(letter_path)
+            entries.insert(0, _Entry(LETTER_NAME, letter_path, sha, size, kind="推荐函"))
         capacity = max(
             1, max_mail_bytes - 512 - sum(len(e.arcname.encode("utf-8")) * 2 + 200 for e in entries)
         )

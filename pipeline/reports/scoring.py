@@ -23,10 +23,12 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..campaign import FormSpec, Kind, ScoringItem, ScoringSpec, builtin
+from .print_layout import link_width, print_setup
 from .summary import LINK_FONT
 from .views import SubmissionView, account_name
-from .xlsx_style import print_setup, put, put_formula, style_sheet
+from .xlsx_style import put, put_formula, style_sheet
 
+UNFINISHED = "未评完"  # a reviewer's sheet with some items scored, not all (never totalled or ranked)
 _MULTIPLIERS = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000}
 _NUMBER_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|千|w|k)?", re.IGNORECASE)
 _URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
@@ -143,8 +145,15 @@ def _reviewer_sheet(
             put(ws, row, first + i, value)
         a, b = get_column_letter(first), get_column_letter(first + len(items) - 1)
         subjective = ",".join(_subjective_cells(items, first, row))
-        # Blank until the reviewer scores something: pre-filled objective items alone are not a score.
-        put_formula(ws, row, first + len(items), f'=IF(COUNT({subjective})=0,"",SUM({a}{row}:{b}{row}))')
+        # Blank until the reviewer scores something (pre-filled objective items alone are not a
+        # score); 未评完 until every item has points: a half-scored sheet is never a total.
+        put_formula(
+            ws,
+            row,
+            first + len(items),
+            f'=IF(COUNT({subjective})=0,"",IF(COUNT({a}{row}:{b}{row})<{len(items)},"{UNFINISHED}",'
+            f"SUM({a}{row}:{b}{row})))",
+        )
     for i, item in enumerate(items):
         dv = DataValidation(
             type="whole",
@@ -215,35 +224,58 @@ def build_scoring_xlsx(
 
     ids = id_headers(form, scoring)
     noun = form.noun
-    headers = [*ids[:4], f"{noun}链接", "原件", *(f"{r}\n总分" for r in reviewers), "平均分", "排名"]
+    headers = [
+        *ids[:4],
+        f"{noun}链接",
+        "原件",
+        *(f"{r}\n总分" for r in reviewers),
+        "评完\n评委",
+        "平均分",
+        "排名",
+    ]
     for col, text in enumerate(headers, start=1):
         put(summary, 1, col, text)
     subtotal_col = get_column_letter(len(ids) + len(scoring.items) + 1)
     first_total = 7
-    avg_col = first_total + len(reviewers)
+    done_col = first_total + len(reviewers)
+    avg_col = done_col + 1
     last_row = max(2, len(accounts) + 1)
     for row, view in enumerate(accounts, start=2):
         put(summary, row, 1, row - 1)
         put(summary, row, 2, view.unit or "")
         put(summary, row, 3, account_name(view, form))
         put(summary, row, 4, view.case_no)
+        # Links print as their addresses: on paper a word that was a link says nothing.
         text, target = _link(view, form)
-        cell = put(summary, row, 5, f"打开{noun}" if target else text)
+        cell = put(summary, row, 5, text)
         if target:
             cell.hyperlink, cell.font = target, LINK_FONT
         if link_base:
-            cell = put(summary, row, 6, f"{form.title}与材料")
-            cell.hyperlink, cell.font = f"{link_base.rstrip('/')}/case/{view.case_no}", LINK_FONT
+            case = f"{link_base.rstrip('/')}/case/{view.case_no}"
+            cell = put(summary, row, 6, case)
+            cell.hyperlink, cell.font = case, LINK_FONT
         else:
             put(summary, row, 6, "、".join(a.name for a in view.attachments))
         for i, title in enumerate(titles):
             put_formula(summary, row, first_total + i, f"={quote_sheetname(title)}!{subtotal_col}{row}")
-        totals = f"{get_column_letter(first_total)}{row}:{get_column_letter(avg_col - 1)}{row}"
+        totals = f"{get_column_letter(first_total)}{row}:{get_column_letter(done_col - 1)}{row}"
+        # Only finished sheets are totals (numbers): the average and the rank see nothing else.
+        put_formula(summary, row, done_col, f'=COUNT({totals})&"/{len(reviewers)}"')
         avg = f"{get_column_letter(avg_col)}{row}"
         put_formula(summary, row, avg_col, f'=IF(COUNT({totals})=0,"",ROUND(AVERAGE({totals}),1))')
         span = f"${get_column_letter(avg_col)}$2:${get_column_letter(avg_col)}${last_row}"
         put_formula(summary, row, avg_col + 1, f'=IF({avg}="","",RANK({avg},{span}))')
-    style_sheet(summary, widths={1: 5, 5: 12, 6: 16} | {c: 10 for c in range(first_total, avg_col + 2)})
+    style_sheet(
+        summary,
+        widths={
+            1: 5,
+            5: link_width([_link(v, form)[0] for v in accounts if _link(v, form)[1]]),
+            6: link_width([f"{link_base.rstrip('/')}/case/{v.case_no}" for v in accounts])
+            if link_base
+            else 16,
+        }
+        | {c: 10 for c in range(first_total, avg_col + 2)},
+    )
     for cell in summary[1]:
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     summary.row_dimensions[1].height = 36
@@ -278,12 +310,14 @@ def _write_notes(ws, reviewers: list[str], form: FormSpec, scoring: ScoringSpec)
             ("打分", "在本人工作表中填写 0 到该项满分之间的整数；在控制台打的分已经填好。", ""),
             (
                 "小计",
-                f"每位评委的小计 = 该评委各项得分之和；{not_scored}一项都没有填写时，小计为空（视为尚未评分）。",
+                f"每位评委的小计 = 该评委各项得分之和，只在各项都有分数时计算；{not_scored}一项都没有填写时，"
+                f"小计为空（尚未评分）；只填了部分项目时，小计显示“{UNFINISHED}”，不计入平均分和排名。",
                 "",
             ),
             (
                 "平均分与排名",
-                "“汇总”表：平均分 = 已打分评委总分的平均（保留一位小数），排名按平均分从高到低。",
+                "“汇总”表：平均分 = 已评完评委总分的平均（保留一位小数），排名按平均分从高到低，"
+                "只排有评完评分的；“评完评委”一栏是评完该项的评委人数。",
                 "",
             ),
         ]
@@ -301,5 +335,5 @@ def _write_notes(ws, reviewers: list[str], form: FormSpec, scoring: ScoringSpec)
     for r, values in enumerate(rows, start=1):
         for c, value in enumerate(values, start=1):
             put(ws, r, c, value)
-    style_sheet(ws, widths={1: 16, 2: 70, 3: 10})
+    style_sheet(ws, widths={1: 16, 2: 56, 3: 8})
     print_setup(ws)

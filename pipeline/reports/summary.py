@@ -1,14 +1,17 @@
 """汇总表.xlsx for staff, and the one-sheet summary that goes up in the packet.
 
-Staff open this in WPS/Excel and print it on A4, so every sheet is set up for
-printing (landscape, one page wide, the header row repeated on every page)
-and the first sheet carries only what fits a page: one row per roster unit
-with its one clear state (UnitRow.state — the same as the digest and the
-console), including units that sent nothing; its columns are the form's short
-list (`FormSpec.summary_labels`). Every field of the form (the campaign's field
-registry) is on the second sheet; every message received is on the last. All
-user text is written as text, never as a formula; the original files are
-linked when the console's address is configured.
+Staff open this in WPS/Excel and print it on A4, and 科协 prints the packet's
+sheet, so every sheet is laid out to be read on paper (print_layout: the body
+never below 9 pt, long text wrapped in fixed widths, the header rows and the
+identifying columns repeated on every page). The first sheet carries only what
+fits a page: one row per roster unit with its one clear state (UnitRow.state —
+the same as the digest and the console), including units that sent nothing; its
+columns are the form's short list (`FormSpec.summary_labels`). Every field of the
+form (the campaign's field registry) is on the second sheet, a row per unit. The
+packet's sheet is a row per nominee; each nominee's record laid out like the form
+is its filled 推荐表 in the packet. Every message received is on the last sheet. All user text is
+written as text, never as a formula; a link prints as its address (the console's
+page of the case), so the paper copy still says where to look.
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..campaign import FormSpec, Kind, builtin
+from ..campaign import FormSpec, builtin
+from .print_layout import link_width, print_setup
 from .views import SubmissionView, UnitRow, UnitState, fmt_size, fmt_time
-from .xlsx_style import print_setup, put, state_fill, status_fill, style_sheet
+from .xlsx_style import put, state_fill, status_fill, style_sheet
 
 MISSING_ZH = UnitState.MISSING.value
-LONG_TEXT_WIDTH = 40  # characters: long texts wrap inside the packet sheet's wide columns
 
 
 def unit_headers(form: FormSpec) -> tuple[str, ...]:
@@ -59,7 +63,7 @@ def packet_headers(form: FormSpec) -> tuple[str, ...]:
     return ("序号", "报送单位", *form.labels, form.title, "工作材料")
 
 
-LINK_FONT = Font(color="0563C1", underline="single")
+LINK_FONT = Font(name="Calibri", size=11, color="0563C1", underline="single")
 
 
 def problems_text(view: SubmissionView) -> str:
@@ -84,6 +88,11 @@ def _link(ws: Worksheet, row: int, col: int, text: str, target: str | None) -> N
         cell.font = LINK_FONT
 
 
+def case_url(link_base: str, case_no: str) -> str:
+    """The console's page of a case ("" without the console's address)."""
+    return f"{link_base.rstrip('/')}/case/{case_no}" if link_base else ""
+
+
 def _todo(unit_row: UnitRow) -> str:
     view = unit_row.submission
     state = unit_row.state
@@ -99,6 +108,7 @@ def _todo(unit_row: UnitRow) -> str:
 
 
 def _unit_sheet(ws: Worksheet, units: list[UnitRow], link_base: str, form: FormSpec) -> None:
+    """One row per roster unit; the 原件 column prints the console's address of the case."""
     headers = unit_headers(form)
     _write_row(ws, 1, list(headers))
     for row, unit_row in enumerate(units, start=2):
@@ -118,21 +128,26 @@ def _unit_sheet(ws: Worksheet, units: list[UnitRow], link_base: str, form: FormS
             ],
         )
         if view is not None:
-            target = f"{link_base.rstrip('/')}/case/{view.case_no}" if link_base else None
-            _link(ws, row, len(headers), "打开" if target else f"{len(view.attachments)} 个附件", target)
+            target = case_url(link_base, view.case_no)
+            _link(ws, row, len(headers), target or f"{len(view.attachments)} 个附件", target or None)
         ws.cell(row=row, column=3).fill = state_fill(unit_row.state)
-    style_sheet(ws, widths={1: 5, len(headers) - 1: 40, len(headers): 10})
-    print_setup(ws)
+    fixed = {"序号": 5, "单位": 14, "状态": 10, "受理编号": 17, "收到时间": 17, "待办 / 问题": 30}
+    fixed |= {label: form.field(label).sheet_width for label in form.summary_labels}
+    links = [case_url(link_base, u.submission.case_no) for u in units if u.submission is not None]
+    fixed["原件"] = link_width(links) if link_base else 10
+    style_sheet(ws, widths={headers.index(k) + 1: v for k, v in fixed.items()})
+    print_setup(ws, title_cols="A:B")
 
 
 def _fields_sheet(ws: Worksheet, units: list[UnitRow], form: FormSpec) -> None:
+    """Every field of each unit's current submission, a row per unit (staff filter and
+    sort it; printed, it runs over several pages wide at a readable size)."""
+    shown = [u for u in units if u.submission is not None and u.submission.fields]
     headers = field_headers(form)
     _write_row(ws, 1, list(headers))
     row = 1
-    for unit_row in units:
+    for unit_row in shown:
         view = unit_row.submission
-        if view is None or not view.fields:
-            continue
         row += 1
         _write_row(
             ws,
@@ -144,16 +159,26 @@ def _fields_sheet(ws: Worksheet, units: list[UnitRow], form: FormSpec) -> None:
                 *(view.fields.get(lbl, "") for lbl in form.labels),
             ],
         )
-        read = view.fields_read or {}
+        corrected = _corrections(view, form)
         for col, label in enumerate(form.labels, start=len(headers) - len(form.labels) + 1):
-            if view.fields_read is not None and read.get(label, "") != view.fields.get(label, ""):
-                cell = ws.cell(row=row, column=col)
-                cell.comment = Comment(f"工作人员已更正；原识别值：{read.get(label, '') or '（空）'}", "系统")
-    # Fixed widths (each field's sheet width) that print on one landscape page: long texts
-    # wrap instead of widening the sheet.
-    widths = {"单位": 12, "受理编号": 17, "状态": 8} | {f.label: f.sheet_width for f in form.fields}
+            if label in corrected:
+                ws.cell(row=row, column=col).comment = Comment(corrected[label], "系统")
+    # Fixed widths (each field's sheet width): long texts wrap instead of widening the sheet.
+    widths = {"单位": 12, "受理编号": 17, "状态": 10} | {f.label: f.sheet_width for f in form.fields}
     style_sheet(ws, widths={headers.index(k) + 1: v for k, v in widths.items()})
-    print_setup(ws)
+    print_setup(ws, title_cols="A:B")
+
+
+def _corrections(view: SubmissionView, form: FormSpec) -> dict[str, str]:
+    """label -> the note on a value staff corrected (the value as read)."""
+    if view.fields_read is None:
+        return {}
+    read = view.fields_read
+    return {
+        label: f"工作人员已更正；原识别值：{read.get(label, '') or '（空）'}"
+        for label in form.labels
+        if read.get(label, "") != view.fields.get(label, "")
+    }
 
 
 def build_summary_xlsx(
@@ -200,9 +225,17 @@ def build_summary_xlsx(
             ],
         )
         all_ws.cell(row=row, column=all_status_col).fill = status_fill(view.status)
-    style_sheet(all_ws)
-    print_setup(all_ws)
+    style_sheet(all_ws, widths=_all_widths(headers, form))
+    print_setup(all_ws, title_cols="A:B")
     return _save(wb, path)
+
+
+def _all_widths(headers: tuple[str, ...], form: FormSpec) -> dict[int, float]:
+    """Fixed widths for 全部来信, so long text wraps instead of widening the sheet."""
+    fixed = {"受理编号": 17, "单位": 12, "状态": 10, "发件人": 20, "邮件主题": 20, "收到时间": 17}
+    fixed |= {f.label: f.sheet_width for f in form.fields}
+    fixed |= {"问题": 30, "附件": 26, "超大附件链接": 26, "扫描件": 7, "人工决定": 30, "Message-ID": 24}
+    return {headers.index(k) + 1: v for k, v in fixed.items() if k in headers}
 
 
 def build_packet_summary(
@@ -213,34 +246,48 @@ def build_packet_summary(
     form: FormSpec | None = None,
     sheet_title: str = "推荐账号",
 ) -> Path:
-    """The packet's one sheet: a row per nominee, linked to its files in the zip.
+    """The packet's sheet for the next level: a row per nominee with its unit, every
+    field and its files in the zip (linked). Printed, it runs over several pages wide
+    at a readable size with the unit and name repeated on each; the record laid out
+    like the form is each nominee's filled 推荐表 beside it in the zip. (Not a
+    label | value sheet here: the next level's intake, this software, would take such
+    a sheet for the form itself.)
 
     `accounts[i]["files"]` are the zip paths of nominee i (its filled form first,
     `accounts[i]["form_file"]` when it was made).
     """
     form = form or builtin().form
-    headers = packet_headers(form)
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_title[:31]
-    _write_row(ws, 1, list(headers))
-    for row, (view, account) in enumerate(zip(selected, accounts, strict=True), start=2):
-        _write_row(ws, row, [row - 1, view.unit or "", *(view.fields.get(lbl, "") for lbl in form.labels)])
-        files = account["files"]
-        filled = account.get("form_file")
-        _link(ws, row, len(headers) - 1, filled.rpartition("/")[2] if filled else "", filled)
-        others = [f.rpartition("/")[2] for f in files if f != filled]
-        _link(
-            ws,
-            row,
-            len(headers),
-            "、".join(others) or "（无）",
-            f"{account['folder']}/" if others else None,
-        )
-    long_text = {headers.index(label) + 1: LONG_TEXT_WIDTH for label in form.of_kind(Kind.LONG_TEXT)}
-    style_sheet(ws, widths={1: 5, **long_text})
-    print_setup(ws)
+    _packet_rows(ws, list(zip(selected, accounts, strict=True)), form)
     return _save(wb, path)
+
+
+def _file_cells(form: FormSpec, account: dict) -> list[tuple[str, tuple[str, str | None]]]:
+    files = account["files"]
+    filled = account.get("form_file")
+    others = [f.rpartition("/")[2] for f in files if f != filled]
+    return [
+        (form.title, (filled or "", filled)),
+        # Not a link: a linked cell prints as one unbreakable line, and this list wraps.
+        ("工作材料", ("、".join(others) or "（无）", None)),
+    ]
+
+
+def _packet_rows(ws: Worksheet, pairs: list[tuple[SubmissionView, dict]], form: FormSpec) -> None:
+    """A row per nominee, every field a column, the files linked."""
+    headers = packet_headers(form)
+    _write_row(ws, 1, list(headers))
+    for row, (view, account) in enumerate(pairs, start=2):
+        _write_row(ws, row, [row - 1, view.unit or "", *(view.fields.get(lbl, "") for lbl in form.labels)])
+        for col, (_, (text, target)) in enumerate(_file_cells(form, account), start=len(headers) - 1):
+            _link(ws, row, col, text, target)
+    forms = [a.get("form_file") or "" for _, a in pairs]
+    widths = {"序号": 5, "报送单位": 12, form.title: link_width(forms, least=24, most=40), "工作材料": 24}
+    widths |= {f.label: f.sheet_width for f in form.fields}
+    style_sheet(ws, widths={headers.index(k) + 1: v for k, v in widths.items()})
+    print_setup(ws, title_cols=f"A:{get_column_letter(headers.index(form.identity_label) + 1)}")
 
 
 def _save(wb: Workbook, path: Path) -> Path:

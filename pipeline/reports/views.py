@@ -55,7 +55,7 @@ class UnitState(StrEnum):
     """Where a roster unit stands: one clear state each, the same in every output."""
 
     MISSING = "未报送"
-    NEEDS_FIX = "已报送待补正"
+    NEEDS_FIX = "需补正"
     REVIEW = "待人工核对"
     LATE = "逾期"
     REJECTED = "不予受理"
@@ -110,7 +110,7 @@ class MailboxHealth:
 class StaffTask:
     """One thing a person must do, said as an instruction: what, and where to do it."""
 
-    kind: str  # "待人工核对", "发件人不在名单", "来信待回复", "发送失败", "邮箱异常", "上报"
+    kind: str  # "待人工核对", "发件人不在名单", "来信待回复", "逾期", "发送失败", "邮箱异常", "上报"
     what: str  # Chinese instruction
     where: str = ""  # console link or command
     view: SubmissionView | None = None

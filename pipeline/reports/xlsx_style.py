@@ -123,7 +123,7 @@ def style_sheet(ws: Worksheet, widths: dict[int | str, float] | None = None) -> 
     max_row = ws.max_row
     if max_col < 1:
         return
-    header_font = Font(bold=True)
+    header_font = Font(name="Calibri", size=11, bold=True)
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     wrap = Alignment(wrap_text=True, vertical="top")
     for cell in ws[1]:
@@ -155,52 +155,9 @@ def style_sheet(ws: Worksheet, widths: dict[int | str, float] | None = None) -> 
     ws.auto_filter.ref = f"A1:{get_column_letter(max_col)}{max(max_row, 1)}"
 
 
-def fit_row_heights(ws: Worksheet, line_height: float = 15.0, max_lines: int = 20) -> None:
-    """Set each row's height to fit its wrapped text.
-
-    Excel and LibreOffice do not grow rows for wrapped text written by a
-    library, so long cells would print cut off; estimate the lines from the
-    column widths (CJK characters count 2) and set the height explicitly.
-    """
-    import math
-
-    widths = {}
-    for row in ws.iter_rows(min_row=1, max_row=ws.max_row):
-        lines = 1
-        for cell in row:
-            if not isinstance(cell.value, str) or not cell.value or cell.data_type == "f":
-                continue  # formulas show a number, not their text
-            letter = cell.column_letter
-            if letter not in widths:
-                widths[letter] = max(1.0, (ws.column_dimensions[letter].width or 8.43) - 1)
-            count = sum(
-                max(1, math.ceil(display_width(part) / widths[letter])) for part in cell.value.split("\n")
-            )
-            lines = max(lines, count)
-        if lines > 1:
-            ws.row_dimensions[row[0].row].height = line_height * min(lines, max_lines) + 3
-
-
-def print_setup(ws: Worksheet, title_rows: str = "1:1") -> None:
-    """Print on A4 landscape, one page wide (as many pages tall as needed),
-    the header row repeated on every page, the print area the used range."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = title_rows
-    ws.print_area = f"A1:{get_column_letter(max(ws.max_column, 1))}{max(ws.max_row, 1)}"
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    fit_row_heights(ws)
-
-
 _STATE_COLOR = {
     "未报送": "missing",
-    "已报送待补正": "yellow",
+    "需补正": "yellow",
     "待人工核对": "yellow",
     "逾期": "red",
     "不予受理": "grey",

@@ -24,6 +24,7 @@ REASON_CODES = frozenset(
     {
         "automatic",
         "duplicate",
+        "before_opening",
         "correspondence",
         "unknown_unit",
         "late",

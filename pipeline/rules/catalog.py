@@ -48,12 +48,26 @@ def is_late(config: Config, arrival: datetime) -> bool:
 
 
 def over_quota_problem(form: FormSpec, quota: int, cases: list[str], nominee: str = "") -> Problem:
-    """`nominee` names the account this case holds: one mail may carry several (a widened
+    """The recorded reason, as staff read it (it names the unit's other submissions; a notice
+    to a sender the roster does not give the unit words it with `over_quota_for_sender`).
+    `nominee` names the account this case holds: one mail may carry several (a widened
     form), and their receipts share the subject and the file, so the unit must see which."""
     noun = form.noun
     this = f"本次报送的{noun}“{nominee}”暂不能受理。" if nominee else ""
     msg = (
         f"贵单位已推荐其他{noun}（受理编号 {'、'.join(cases)}），每单位限推荐 {quota} 个{noun}。{this}"
+        f"如需更换推荐{noun}，请先联系学会工作人员撤回原推荐。"
+    )
+    return Problem(form.identity_label, "over_quota", msg)
+
+
+def over_quota_for_sender(form: FormSpec, quota: int) -> Problem:
+    """The over-quota reason as a notice says it to whoever sent the mail, who may not be
+    the unit's registered contact (a sender staff assigned to the unit): it names no
+    other submission, so a notice never shows a stranger another mail's case number."""
+    noun = form.noun
+    msg = (
+        f"贵单位此前已推荐其他{noun}，每单位限推荐 {quota} 个{noun}。"
         f"如需更换推荐{noun}，请先联系学会工作人员撤回原推荐。"
     )
     return Problem(form.identity_label, "over_quota", msg)
@@ -94,6 +108,18 @@ def _duplicate(ctx: Context) -> Outcome | None:
     if ctx.duplicate_of:
         msg = f"同一封邮件（Message-ID 相同）已收到过，按受理编号 {ctx.duplicate_of} 处理。"
         return Outcome(Status.DUPLICATE, [Problem(None, "duplicate", msg)], final=True)
+    return None
+
+
+def _before_opening(ctx: Context) -> Outcome | None:
+    """Mail from before the campaign began (last year's, left in the mailbox) is not a submission."""
+    opens = ctx.config.this_level.opens
+    if opens is not None and ctx.arrival < opens:
+        msg = (
+            f"邮件在本次活动开始（{opens.astimezone(ctx.config.tz):%Y-%m-%d %H:%M}）之前到达，不属于本次活动，"
+            "未作处理、未回复；原邮件已保存。"
+        )
+        return Outcome(Status.IGNORED, [Problem(None, "before_opening", msg)], final=True)
     return None
 
 
@@ -216,6 +242,7 @@ def _late(ctx: Context) -> Outcome | None:
 RULES: tuple[Rule, ...] = (
     Rule("automatic", "自动回复、退信、群发邮件不予处理", _automatic),
     Rule("duplicate", "同一封邮件重复投递只处理一次", _duplicate),
+    Rule("before_opening", "活动开始前到达的邮件不处理、不回复", _before_opening),
     Rule("no_address", "没有发件地址的来信照常登记，标明无法回复", _no_address),
     Rule("unopened", "无法拆读的邮件（过大或结构损坏）转工作人员", _unopened),
     Rule("correspondence", "没有推荐表或材料的来信转工作人员", _correspondence),

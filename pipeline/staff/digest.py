@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -99,9 +99,7 @@ def staff_tasks(
                     f"尚未选定上报{upstream.name}的{noun}（上报截止 {upstream.deadline:%Y-%m-%d %H:%M}，"
                     f"{days_phrase(now, upstream.deadline)}）：在已受理的 {accepted} 个{noun}中选定"
                     f" {upstream.accounts} 个，然后发送上报材料包。",
-                    f"{config.web.base_url.rstrip('/')}/packet"
-                    if config.web.base_url
-                    else "python run.py decide 选定上报 受理编号",
+                    f"{config.console_url}/packet",
                 )
             )
     elif upstream is not None and upstream.packet_sent is None:
@@ -112,9 +110,7 @@ def staff_tasks(
                 "上报",
                 f"已选定 {names}，上报材料包尚未发送（截止 {upstream.deadline:%Y-%m-%d %H:%M}，"
                 f"{days_phrase(now, upstream.deadline)}）：预览后发送。",
-                f"{config.web.base_url.rstrip('/')}/packet"
-                if config.web.base_url
-                else "python run.py packet --send",
+                f"{config.console_url}/packet",
             )
         )
     for r in rows:
@@ -129,6 +125,17 @@ def staff_tasks(
                 StaffTask(
                     "发件人不在名单",
                     f"{v.sender} 发来的邮件不在名单中：确认属于哪个单位后“指定单位”；不是报送的可标记为无需处理。",
+                    config.case_link(v.case_no),
+                    v,
+                )
+            )
+        elif status is Status.LATE and r.superseded_by is None:
+            # Arrived after the deadline: a person decides (allow it late, or not accept it).
+            tasks.append(
+                StaffTask(
+                    "逾期",
+                    f"{v.unit or v.sender} 的报送在截止后才收到（{v.arrival.astimezone(config.tz):%m-%d %H:%M}）："
+                    "决定是否允许逾期提交（受理），或不予受理，并通知该单位。",
                     config.case_link(v.case_no),
                     v,
                 )
@@ -148,7 +155,22 @@ def staff_tasks(
             tasks.append(
                 StaffTask("来信待回复", "阅读来信并回复（或标记为已回复）。", config.case_link(v.case_no), v)
             )
+        elif status is Status.LATE:
+            tasks.append(late_task(config, v))
     return tasks
+
+
+def late_task(config: Config, view: SubmissionView) -> StaffTask:
+    """A submission that came after the deadline waits for a person's decision."""
+    arrival = view.arrival.astimezone(config.tz)
+    deadline = config.this_level.deadline.astimezone(config.tz)
+    return StaffTask(
+        "逾期",
+        f"{arrival:%m-%d %H:%M} 到达，晚于报送截止（{deadline:%m-%d %H:%M}）：决定“允许逾期”（随后照常核对）"
+        "或“不予受理”，单位会收到通知。",
+        config.case_link(view.case_no),
+        view,
+    )
 
 
 def _upstream(config: Config, s, selected: list[SubmissionView]) -> UpstreamInfo | None:
@@ -170,21 +192,37 @@ def _upstream(config: Config, s, selected: list[SubmissionView]) -> UpstreamInfo
 
 
 def build_digest_data(
-    config: Config, ledger: Ledger, now: datetime, *, every_view: bool = True, with_changes: bool = True
+    config: Config,
+    ledger: Ledger,
+    now: datetime,
+    *,
+    every_view: bool = True,
+    with_changes: bool = True,
+    as_of: bool = False,
 ) -> tuple[DigestData, list[SubmissionView]]:
     """The digest's content, plus every message as a view (for 汇总表's 全部来信 sheet;
     [] when `every_view` is False — the console's overview needs only what it shows,
-    and not the changes since the last digest)."""
+    and not the changes since the last digest).
+
+    `as_of`: the digest of an earlier day (`digest --date`): only mail that had
+    arrived by `now` counts, and the changes are what arrived in the day before
+    it. (Each message shows its state of today: staff decisions are not rewound.)"""
     last = ledger.get_kv("digest:last_at")
     since = datetime.fromisoformat(last) if last else datetime.min.replace(tzinfo=config.tz)
+    if as_of:
+        since = now - timedelta(days=1)
     with ledger.session() as s:
         index = briefs(s)
+        if as_of:
+            index = [b for b in index if b.arrival <= now]
         units, views = unit_rows(s, config, every_view=every_view, index=index)
         superseders = {b.superseded_by for b in index if b.superseded_by}
         changed = [
             b
             for b in index
-            if with_changes and b.changed_at and b.changed_at > since and Status(b.status) in CHANGE_LABELS
+            if with_changes
+            and Status(b.status) in CHANGE_LABELS
+            and (since < b.arrival <= now if as_of else bool(b.changed_at and b.changed_at > since))
         ]
         waiting = [
             b
@@ -196,11 +234,12 @@ def build_digest_data(
         more_tasks = max(0, len(waiting) - MAX_TASKS)
         waiting = waiting[:MAX_TASKS]
         chosen = [b for b in index if b.selected and b.status == Status.ACCEPTED.value]
+        late = [b for b in index if b.status == Status.LATE.value]
         known = {b.id: v for b, v in zip(index, views, strict=True)} if every_view else {}
         for u in units:
             if u.submission is not None:
                 known.update({b.id: u.submission for b in index if b.case_no == u.submission.case_no})
-        missing = [b.id for b in (*changed, *waiting, *chosen) if b.id not in known]
+        missing = [b.id for b in (*changed, *waiting, *chosen, *late) if b.id not in known]
         known.update(views_of(s, config, missing))
         changes = []
         for b in changed:
@@ -278,7 +317,10 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     ledger = Ledger(config.database_url)
     now = now_local(config)
     day = day or now.date()
-    data, views = build_digest_data(config, ledger, now)
+    earlier = day < now.date()
+    if earlier:  # that day's digest, as it stood at the digest hour
+        now = datetime.combine(day, config.this_level.digest_time, tzinfo=config.tz)
+    data, views = build_digest_data(config, ledger, now, as_of=earlier)
     out = config.path(config.storage.reports_dir)
     out.mkdir(parents=True, exist_ok=True)
     html = render_digest_html(data, TEMPLATE_DIR)
@@ -312,6 +354,7 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
         row = enqueue(s, config, key, "digest", msg)
     if row is None:
         return result + "（同样内容的汇总今天已发送）"
-    ledger.set_kv("digest:fingerprint", fingerprint)
-    ledger.set_kv("digest:last_at", now.isoformat())
+    if not earlier:  # an earlier day's digest does not move "since the last digest"
+        ledger.set_kv("digest:fingerprint", fingerprint)
+        ledger.set_kv("digest:last_at", now.isoformat())
     return send_and_report(config, ledger, [key], result)

@@ -1,7 +1,7 @@
 """催报: remind roster units before the deadline; remind staff to select for upstream.
 
 A reminder goes only before the deadline, and only to units that have
-nothing on file (未报送) or something to fix (已报送待补正); each is told
+nothing on file (未报送) or something to fix (需补正); each is told
 the right thing (what is missing, or which problems are still open). Units
 whose submission waits for staff (待人工核对), is accepted, or came late are
 not reminded.
@@ -10,14 +10,14 @@ not reminded.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from ..config import Config
 from ..errors import UserFacingError
-from ..ledger import Ledger, MessageRow
+from ..ledger import Ledger, MessageRow, OutboxRow
 from ..ledger.views import unit_rows
 from ..outbox import enqueue, new_message
 from ..reports.blank_form import tag_of
@@ -33,6 +33,19 @@ REMINDED = (UnitState.MISSING, UnitState.NEEDS_FIX)
 
 
 @dataclass
+class SentReminder:
+    """A reminder already written to the outbox: to whom, when, and whether it went."""
+
+    unit: str
+    day: date | None  # the campaign day it was for (its schedule point or the console's day)
+    to: list[str]
+    subject: str
+    state: str  # outbox state: pending, sending, sent, failed, unknown
+    at: datetime  # when it went (or was written, while it waits)
+    outbox_id: int
+
+
+@dataclass
 class PlannedReminder:
     unit: str
     state: UnitState
@@ -40,6 +53,8 @@ class PlannedReminder:
     subject: str
     text: str
     case_no: str | None = None
+    last: SentReminder | None = None  # the unit's latest reminder, if any
+    sent_today: bool = False  # reminded on the campaign's today already: not again
 
 
 @dataclass
@@ -47,6 +62,39 @@ class ReminderPlan:
     reminders: list[PlannedReminder]
     skipped: list[tuple[str, str]]  # (unit, why) — e.g. no address on file
     refused: str | None = None  # why nothing can be sent (deadline passed)
+    sent: list[SentReminder] = field(default_factory=list)  # every reminder so far, newest first
+
+
+def _day_of(config: Config, point: str) -> date | None:
+    """The campaign day a reminder's outbox key stands for: "manual-20210801" is that day,
+    a schedule point "3" is three days before the deadline."""
+    if point.startswith("manual-"):
+        try:
+            return datetime.strptime(point[len("manual-") :], "%Y%m%d").date()
+        except ValueError:
+            return None
+    if point.lstrip("-").isdigit():
+        return config.this_level.deadline.astimezone(config.tz).date() - timedelta(days=int(point))
+    return None
+
+
+def sent_reminders(config: Config, s) -> list[SentReminder]:
+    """Every reminder to a unit written so far, newest first."""
+    out = []
+    for row in s.scalars(select(OutboxRow).where(OutboxRow.kind == "reminder").order_by(OutboxRow.id.desc())):
+        _, point, unit = (row.dedup_key.split(":", 2) + ["", ""])[:3]
+        out.append(
+            SentReminder(
+                unit=unit,
+                day=_day_of(config, point),
+                to=list(row.recipients or []),
+                subject=row.subject,
+                state=row.state,
+                at=(row.sent_at or row.created_at).astimezone(config.tz),
+                outbox_id=row.id,
+            )
+        )
+    return out
 
 
 def due_phrase(deadline: datetime) -> str:
@@ -64,6 +112,7 @@ def plan_reminders(config: Config, ledger: Ledger, now: datetime) -> ReminderPla
         return ReminderPlan([], [], f"报送截止时间（{deadline:%Y-%m-%d %H:%M}）已过，不再向单位催报。")
     plan = ReminderPlan([], [])
     with ledger.session() as s:
+        plan.sent = sent_reminders(config, s)
         units, _ = unit_rows(s, config, every_view=False)
         for row in units:
             if row.state not in REMINDED:
@@ -112,8 +161,12 @@ def plan_reminders(config: Config, ledger: Ledger, now: datetime) -> ReminderPla
                 if view
                 else f"【催报】{config.campaign}：请于 {due_phrase(deadline)}报送"
             )
+            last = next((r for r in plan.sent if r.unit == unit.name), None)
+            today = any(r.unit == unit.name and r.day == now.date() for r in plan.sent)
             plan.reminders.append(
-                PlannedReminder(unit.name, row.state, to, subject, text, view.case_no if view else None)
+                PlannedReminder(
+                    unit.name, row.state, to, subject, text, view.case_no if view else None, last, today
+                )
             )
     return plan
 
@@ -140,11 +193,12 @@ def queue_reminders(
 
 def remind_now(config: Config, ledger: Ledger, now: datetime, units: set[str]) -> list[str]:
     """Staff chose units to remind now (the console's button): at most one reminder per unit
-    per day, however often it is pressed. Returns the keys newly written; raises when the
+    per campaign day (counting the scheduled ones), however often it is pressed. Returns the keys newly written; raises when the
     deadline has passed."""
     plan = plan_reminders(config, ledger, now)
     if plan.refused:
         raise UserFacingError(plan.refused)
+    units = {r.unit for r in plan.reminders if r.unit in units and not r.sent_today}
     return queue_reminders(config, ledger, plan, f"manual-{now:%Y%m%d}", units)
 
 
@@ -164,11 +218,14 @@ def run_reminders(config: Config, send: bool = False, force_days: int | None = N
     plan = plan_reminders(config, ledger, now)
     if plan.refused:
         return plan.refused
-    keys = queue_reminders(config, ledger, plan, str(point))
+    # At most one reminder per unit and campaign day, whether staff pressed 催报 or not.
+    keys = queue_reminders(
+        config, ledger, plan, str(point), {r.unit for r in plan.reminders if not r.sent_today}
+    )
     written = len(keys)
     lines = [
         f"催报（截止前 {point} 天这一档）：新写入 {written} 封（未报送 "
-        f"{sum(1 for r in plan.reminders if r.state is UnitState.MISSING)} 个单位，待补正 "
+        f"{sum(1 for r in plan.reminders if r.state is UnitState.MISSING)} 个单位，需补正 "
         f"{sum(1 for r in plan.reminders if r.state is UnitState.NEEDS_FIX)} 个单位）。"
     ]
     lines += [f"  未催报：{unit}（{why}）" for unit, why in plan.skipped]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +35,30 @@ def original_text(raw_path: str, limit: int = 4000) -> str:
     except Exception:  # an unreadable copy: the console shows the subject only
         return ""
     if part is not None and part.get_content_type() == "text/html":
-        import re
-
         text = re.sub(r"<[^>]+>", " ", text)
     return text.strip()[:limit]
+
+
+# How staff open a letter themselves: a salutation line ("天津市针灸学会：", "尊敬的…")
+# or a greeting ("您好！", "王老师您好，…"). The reply adds only what they left out.
+_SALUTATION = re.compile(r"^(尊敬的.*|[^，,。！!？?\s]{1,30}[：:])$")
+_GREETING = re.compile(r"^[^。！!？?]{0,12}?(您好|你好|老师好|大家好)")
+
+
+def reply_opening(config: Config, row) -> tuple[str, str]:
+    """(salutation, greeting) the reply adds before staff's text unless they wrote their own:
+    the console shows them above the box so nobody writes 您好 twice."""
+    return f"{row.unit or row.sender_name or row.sender}：", "您好！"
+
+
+def _opening(config: Config, row, body: str) -> list[str]:
+    first_lines = [line.strip() for line in body.splitlines() if line.strip()][:2]
+    salutation, greeting = reply_opening(config, row)
+    own_greeting = bool(first_lines) and bool(_GREETING.match(first_lines[0]))
+    own_salutation = bool(first_lines) and not own_greeting and bool(_SALUTATION.match(first_lines[0]))
+    if own_salutation:  # staff wrote the whole opening
+        return []
+    return [salutation, ""] + ([] if own_greeting else [greeting, ""])
 
 
 def compose_reply(config: Config, row, text: str) -> Reply:
@@ -47,10 +68,7 @@ def compose_reply(config: Config, row, text: str) -> Reply:
     quoted = original_text(row.raw_path, 1500)
     when = row.arrival.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
     lines = [
-        f"{row.unit or row.sender_name or row.sender}：",
-        "",
-        "您好！",
-        "",
+        *_opening(config, row, body),
         body,
         "",
         f"如有疑问，请联系：{config.this_level.contact or '、'.join(config.this_level.staff)}",

@@ -5,7 +5,7 @@ the console and `run.py scoring` share these."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,7 +16,7 @@ from ..errors import UserFacingError
 from ..ledger import Ledger, MessageRow, ScoreRow, UserRow, utcnow
 from ..ledger.views import to_view
 from ..model import Status
-from ..reports.scoring import build_scoring_xlsx, prefill
+from ..reports.scoring import UNFINISHED, build_scoring_xlsx, prefill
 from ..reports.views import SubmissionView
 
 
@@ -24,12 +24,45 @@ class ScoringError(UserFacingError):
     """A score that cannot be saved; Chinese message."""
 
 
+NOT_STARTED = "未评"
+
+
 @dataclass
 class BoardRow:
     view: SubmissionView
-    totals: dict[str, int | None]  # reviewer -> total (None: not scored yet)
-    average: float | None
-    rank: int | None
+    totals: dict[str, int | None]  # reviewer -> total, only for a finished sheet (every item has points)
+    average: float | None  # over the finished sheets only
+    rank: int | None  # only nominees with a finished sheet are ranked
+    filled: dict[str, int] = field(default_factory=dict)  # reviewer -> items with points (pre-filled count)
+
+    def sheet_state(self, reviewer: str) -> str:
+        """ "" for a finished sheet, else 未评完 (some items scored) or 未评."""
+        if self.totals.get(reviewer) is not None:
+            return ""
+        return UNFINISHED if self.filled.get(reviewer) else NOT_STARTED
+
+    def finished(self) -> int:
+        return sum(1 for t in self.totals.values() if t is not None)
+
+
+@dataclass
+class Progress:
+    """How far one reviewer is: finished, unfinished and untouched sheets."""
+
+    reviewer: str
+    finished: int
+    unfinished: int
+    total: int
+
+    @property
+    def phrase(self) -> str:
+        rest = self.total - self.finished - self.unfinished
+        parts = [f"评完 {self.finished}/{self.total}"]
+        if self.unfinished:
+            parts.append(f"{UNFINISHED} {self.unfinished}")
+        if rest:
+            parts.append(f"{NOT_STARTED} {rest}")
+        return "，".join(parts)
 
 
 @dataclass
@@ -39,6 +72,24 @@ class Board:
     scores: dict[tuple[str, str, str], int]  # (reviewer, case_no, item) -> points
     prefilled: dict[tuple[str, str], int | None]  # (case_no, objective item) -> pre-filled points
     items: tuple[ScoringItem, ...] = ()  # the campaign's scoring items, in order
+
+    def progress(self) -> list[Progress]:
+        """Each reviewer's progress over every nominee (the page shows it beside the ranking)."""
+        return [
+            Progress(
+                r,
+                sum(1 for row in self.rows if row.totals.get(r) is not None),
+                sum(1 for row in self.rows if row.sheet_state(r) == UNFINISHED),
+                len(self.rows),
+            )
+            for r in self.reviewers
+        ]
+
+    @property
+    def prefill(self) -> dict[str, int | None]:
+        """case_no -> pre-filled points of the first objective item (what the console page reads today)."""
+        item = next((i.name for i in self.items if i.prefill is not None), None)
+        return {case: pts for (case, name), pts in self.prefilled.items() if name == item}
 
 
 def scoring_accounts(config: Config, ledger: Ledger) -> list[SubmissionView]:
@@ -129,19 +180,28 @@ def scoring_board(config: Config, ledger: Ledger) -> Board:
     objective = {i.name for i in items if i.prefill is not None}
     if objective == {i.name for i in items}:
         objective = set()  # every item pre-filled: any score counts
+    prefilled = prefill(accounts, config.scoring)
     rows = []
     for v in accounts:
-        totals = {}
+        totals: dict[str, int | None] = {}
+        filled: dict[str, int] = {}
         for r in reviewers:
             mine = {i.name: scores[(r, v.case_no, i.name)] for i in items if (r, v.case_no, i.name) in scores}
-            # As in 评分表.xlsx: pre-filled objective items alone are not a score.
-            totals[r] = sum(mine.values()) if set(mine) - objective else None
+            started = bool(set(mine) - objective)  # pre-filled objective items alone are not a score
+            sheet = {
+                i.name: mine.get(i.name, prefilled.get((v.case_no, i.name)) if i.prefill else None)
+                for i in items
+            }
+            done = [p for p in sheet.values() if p is not None]
+            filled[r] = len(set(mine) - objective) if started else 0
+            # As in 评分表.xlsx: a total only when every item has points; a half-scored sheet is 未评完.
+            totals[r] = sum(done) if started and len(done) == len(items) else None
         given = [t for t in totals.values() if t is not None]
-        rows.append(BoardRow(v, totals, round(sum(given) / len(given), 1) if given else None, None))
+        rows.append(BoardRow(v, totals, round(sum(given) / len(given), 1) if given else None, None, filled))
     ranked = sorted((r for r in rows if r.average is not None), key=lambda r: -r.average)
     for r in ranked:
         r.rank = 1 + sum(1 for o in ranked if o.average > r.average)  # ties share a rank, like RANK()
-    return Board(reviewers, rows, scores, prefill(accounts, config.scoring), items)
+    return Board(reviewers, rows, scores, prefilled, items)
 
 
 def run_scoring(config: Config) -> str:
@@ -161,7 +221,8 @@ def run_scoring(config: Config) -> str:
     )
     scored = sum(1 for r in board.rows if r.average is not None)
     noun = config.form.noun
+    progress = "；".join(f"{p.reviewer}{p.phrase}" for p in board.progress())
     return (
         f"评分表已生成（{len(board.rows)} 个已受理{noun}，{len(board.reviewers) or 3} 位评委，"
-        f"已评 {scored} 个）：{path}"
+        f"已有评完的 {scored} 个{('；' + progress) if progress else ''}）：{path}"
     )

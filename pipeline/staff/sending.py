@@ -16,7 +16,8 @@ class MailNotSent(UserFacingError):
 
 
 def now_local(config: Config) -> datetime:
-    return datetime.now(config.tz)
+    """The campaign's now (config `clock` when set): staff jobs count days from it."""
+    return config.now()
 
 
 def send_and_report(config: Config, ledger: Ledger, keys: list[str], done: str) -> str:

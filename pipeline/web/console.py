@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from ..config import Config
-from ..ledger import Ledger
+from ..ledger import KeyValueRow, Ledger
 from .render import Renderer
+
+FLASH_KEY = "web:flash_key"  # kv: the key one-time messages are signed with (all console processes)
 
 
 class Console:
@@ -16,9 +21,11 @@ class Console:
         self.config = config
         self.ledger = ledger or Ledger(config.database_url)
         self.render = Renderer(config)
+        self.flash_key = _flash_key(self.ledger)
 
     def now(self) -> datetime:
-        return datetime.now(self.config.tz)
+        """The campaign's now (config `clock` when set), the same the digest and 催报 use."""
+        return self.config.now()
 
     @property
     def login_limit(self) -> int:
@@ -31,3 +38,17 @@ class Console:
 
         outcomes = send_now(self.ledger, self.config, keys)
         return "；".join(o.describe(self.config.tz) for o in outcomes) or "邮件已写入发件箱。"
+
+
+def _flash_key(ledger: Ledger) -> bytes:
+    """The ledger's key for one-time messages, made by the first console that needs it, so
+    a message signed by one console process (`serve`) reads in another (`web`)."""
+    value = ledger.get_kv(FLASH_KEY)
+    if value is None:
+        try:
+            with ledger.session() as s:
+                s.add(KeyValueRow(key=FLASH_KEY, value=secrets.token_hex(32)))
+        except IntegrityError:  # another console made it first: use theirs
+            pass
+        value = ledger.get_kv(FLASH_KEY)
+    return bytes.fromhex(value or "")

@@ -7,7 +7,9 @@ task's wording and a notice are the same wherever staff meet them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -72,6 +74,7 @@ class Overview:
     state: str
     counts: dict[UnitState, int]
     failed: list[MailLine] = field(default_factory=list)
+    shared: list[SharedAccount] = field(default_factory=list)  # one account, several units
 
 
 def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", state: str = "") -> Overview:
@@ -85,8 +88,8 @@ def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", sta
             v = u.submission
             hay = [u.unit]
             if v is not None:
-                name = v.fields.get(config.form.identity_label, "")
-                hay += [v.case_no, name, v.sender, v.status.zh, u.state.value]
+                hay += [v.case_no, v.sender, v.subject, v.status.zh, u.state.value]
+                hay += list(v.fields.values())  # every field: 联系人, 手机, 账号ID…
             if not any(q in (h or "").casefold() for h in hay):
                 continue
         units.append(u)
@@ -100,6 +103,7 @@ def overview(config: Config, ledger: Ledger, now: datetime, query: str = "", sta
         state=state,
         counts=data.state_counts,
         failed=failed_mails(config, ledger),
+        shared=shared_accounts(config, ledger),
     )
 
 
@@ -111,37 +115,132 @@ class MessageList:
     status: str
     page: int
     pages: int
+    found_in: dict[str, str] = field(default_factory=dict)  # case -> where the words were found
+
+
+@functools.lru_cache(maxsize=4096)
+def _mail_text(raw_path: str) -> str:
+    """A mail's own text for search (raw copies never change, so read each once)."""
+    from ..staff.replies import original_text
+
+    return original_text(raw_path, 20000).casefold()
+
+
+def found_in(row: MessageRow, needle: str, form_labels: list[str]) -> str:
+    """Where `needle` (casefolded) occurs in a message: the place staff would look, or ""."""
+    places = [
+        ("受理编号", row.case_no),
+        ("单位", row.unit),
+        ("发件人", f"{row.sender_name} {row.sender}"),
+        ("主题", row.subject),
+        ("账号", row.account_key),
+    ]
+    fields = row.fields or {}
+    read = row.fields_read or {}
+    places += [(label, f"{fields.get(label, '')} {read.get(label, '')}") for label in form_labels]
+    places += [(label, f"{value}") for label, value in fields.items() if label not in form_labels]
+    places += [("附件", " ".join(a.name for a in row.attachments))]
+    for where, text in places:
+        if text and needle in str(text).casefold():
+            return where
+    if row.raw_path and needle in _mail_text(row.raw_path):
+        return "邮件正文"
+    return ""
 
 
 def messages(config: Config, ledger: Ledger, query: str = "", status: str = "", page: int = 1) -> MessageList:
-    """Every message received, newest first, searched by unit, case, account, sender, subject."""
+    """Every message received, newest first. A search looks in every field of the form (as
+    read and as corrected), the case number, unit, sender, subject, attachment names and the
+    mail's own text, and says where it found each."""
+    text = query.strip()
+    needle = text.casefold()
+    labels = list(config.form.labels)
     with ledger.session() as s:
         q = select(MessageRow).where(MessageRow.state == "done")
         if status:
             q = q.where(MessageRow.status == status)
-        text = query.strip()
+        q = q.order_by(MessageRow.arrival.desc(), MessageRow.id.desc()).options(
+            selectinload(MessageRow.attachments)
+        )
+        where: dict[str, str] = {}
         if text:
-            like = f"%{text}%"
-            q = q.where(
-                or_(
-                    MessageRow.case_no.ilike(like),
-                    MessageRow.unit.ilike(like),
-                    MessageRow.sender.ilike(like),
-                    MessageRow.subject.ilike(like),
-                    MessageRow.account_key.ilike(f"%{text.casefold()}%"),
-                )
-            )
-        total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(1, page), pages)
-        rows = s.scalars(
-            q.order_by(MessageRow.arrival.desc(), MessageRow.id.desc())
-            .options(selectinload(MessageRow.attachments))
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        ).all()
+            rows = []
+            for row in s.scalars(q):
+                place = found_in(row, needle, labels)
+                if place:
+                    rows.append(row)
+                    where[row.case_no or ""] = place
+            total = len(rows)
+            pages = max(1, -(-total // PAGE_SIZE))
+            page = min(max(1, page), pages)
+            rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        else:
+            total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+            pages = max(1, -(-total // PAGE_SIZE))
+            page = min(max(1, page), pages)
+            rows = list(s.scalars(q.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
         views = [to_view(r, config) for r in rows]
-    return MessageList(views, total, query, status, page, pages)
+    return MessageList(views, total, query, status, page, pages, where)
+
+
+# Statuses of a nomination that still stands (a unit's current choice).
+STANDING = (Status.ACCEPTED, Status.NEEDS_FIX, Status.MANUAL_REVIEW, Status.LATE, Status.OVER_QUOTA)
+
+
+@dataclass(frozen=True)
+class SharedAccount:
+    """One account several units nominate: staff settle with them which one it belongs to."""
+
+    account: str  # the account as written (its link or ID)
+    name: str  # its name, as the first unit wrote it
+    cases: tuple[tuple[str, str, str], ...]  # (case, unit, status zh)
+
+
+def _link_key(value: str) -> str:
+    """An account's link as one thing however it is written (scheme, www., case, trailing /)."""
+    v = value.strip().casefold()
+    v = re.sub(r"^[a-z]+://", "", v)
+    v = re.sub(r"^(www\.|m\.)", "", v)
+    return v.rstrip("/")
+
+
+def shared_accounts(config: Config, ledger: Ledger) -> list[SharedAccount]:
+    """Accounts that standing nominations from more than one unit name: the same account
+    name (intake's key) or the same link (6 units naming one weibo.com/u/… differently)."""
+    link = next((f.label for f in config.form.fields if f.kind is Kind.URL), None)
+    with ledger.session() as s:
+        rows = s.scalars(
+            select(MessageRow)
+            .where(
+                MessageRow.state == "done",
+                MessageRow.unit.is_not(None),
+                MessageRow.status.in_([st.value for st in STANDING]),
+            )
+            .order_by(MessageRow.arrival, MessageRow.id)
+        ).all()
+    groups: dict[tuple[str, str], list[MessageRow]] = {}
+    for r in rows:
+        fields = r.fields or {}
+        if r.account_key:
+            groups.setdefault(("name", r.account_key), []).append(r)
+        if link and _link_key(fields.get(link, "")):
+            groups.setdefault(("link", _link_key(fields[link])), []).append(r)
+    out: list[SharedAccount] = []
+    seen: set[tuple[str, ...]] = set()
+    for group in groups.values():
+        cases = tuple(r.case_no or "" for r in group)
+        if len({r.unit for r in group}) < 2 or cases in seen:
+            continue
+        seen.add(cases)
+        first = group[0].fields or {}
+        out.append(
+            SharedAccount(
+                account=(first.get(link, "") if link else "") or (group[0].account_key or ""),
+                name=first.get(config.form.identity_label, ""),
+                cases=tuple((r.case_no or "", r.unit or "", Status(r.status).zh) for r in group),
+            )
+        )
+    return out
 
 
 @dataclass
@@ -198,6 +297,26 @@ class CaseView:
     version: int = 0  # sent back with every decision, correction and reply (staff.decisions.take)
     # Replies of the unit that changed this case or ask to (on a letter: what it asked).
     reply_changes: list = field(default_factory=list)  # staff.reply_changes.ReplyChangeView
+
+
+def for_reviewer(view: CaseView) -> CaseView:
+    """A case as a reviewer sees it: the nomination and its files, nothing of the mail that
+    brought it (who sent it from which address, its subject and text), the staff's notes,
+    the notices to the unit or the unit's other mail. Each role sees what it needs."""
+    return replace(
+        view,
+        sender="",
+        sender_name="",
+        subject="",
+        letter="",
+        groups={key: [] for key in view.groups},
+        history=[],
+        others=[],
+        notices=[],
+        superseded_by=None,
+        related_case=None,
+        reply_changes=[],
+    )
 
 
 def available_actions(row: MessageRow, config: Config) -> list[str]:
@@ -411,10 +530,3 @@ def raw_mail_path(config: Config, ledger: Ledger, case_no: str) -> Path | None:
     if path.is_symlink() or not path.resolve().is_relative_to(raw_root) or not path.is_file():
         return None
     return path
-
-
-def packet_mails(config: Config, ledger: Ledger) -> list[MailLine]:
-    """Packets sent (or on their way) to the next level, newest first."""
-    with ledger.session() as s:
-        rows = s.scalars(select(OutboxRow).where(OutboxRow.kind == "packet").order_by(OutboxRow.id.desc()))
-        return [mail_line(o, config, "%Y-%m-%d %H:%M") for o in rows]

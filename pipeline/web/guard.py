@@ -5,7 +5,10 @@
 - refuses a POST without the session's CSRF token (the sign-in form checks
   its own token);
 - adds the security headers: a strict Content-Security-Policy (no inline
-  script, nothing from elsewhere), no framing, no sniffing, no caching.
+  script, nothing from elsewhere), no framing, no sniffing, no caching;
+- keeps the one-time message of a redirect (http.redirect) server-side: signs
+  it into a cookie with the console's key, reads it on the next request and
+  clears it once an HTML page has shown it. A message in a URL is never shown.
 
 Which signed-in person may use which page is not decided here: each route
 declares its permission (http.Area, accounts.roles).
@@ -21,7 +24,16 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..accounts import load_session
 from .console import Console
-from .http import SESSION_COOKIE, csrf_from, csrf_ok
+from .http import (
+    FLASH_COOKIE,
+    FLASH_HEADER,
+    SESSION_COOKIE,
+    csrf_from,
+    csrf_ok,
+    read_flash,
+    secure_cookies,
+    sign_flash,
+)
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
@@ -56,6 +68,9 @@ class Guard:
             load_session, self.console.ledger, request.cookies.get(SESSION_COOKIE)
         )
         scope.setdefault("state", {})["session"] = session
+        had_flash = FLASH_COOKIE in request.cookies
+        scope["state"]["flash"] = read_flash(self.console.flash_key, request.cookies.get(FLASH_COOKIE))
+        secure = secure_cookies(request)
         path = request.url.path
         response: Response | None = None
         if session is None and not is_public(path):
@@ -76,7 +91,14 @@ class Guard:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
+                flash = [v for k, v in headers if k.lower() == FLASH_HEADER.encode()]
+                headers[:] = [(k, v) for k, v in headers if k.lower() != FLASH_HEADER.encode()]
                 headers.extend((k.encode(), v.encode()) for k, v in HEADERS)
+                if flash:
+                    value = sign_flash(self.console.flash_key, flash[-1].decode("latin-1"))
+                    headers.append(_cookie(FLASH_COOKIE, value, 120, secure))
+                elif had_flash and _shows_page(message, headers):
+                    headers.append(_cookie(FLASH_COOKIE, "", 0, secure))
             await send(message)
 
         if response is not None:
@@ -97,3 +119,20 @@ def _replay(body: bytes):
         return {"type": "http.request", "body": body, "more_body": False}
 
     return receive
+
+
+def _cookie(name: str, value: str, max_age: int, secure: bool) -> tuple[bytes, bytes]:
+    """A Set-Cookie header (max_age 0 removes the cookie)."""
+    response = Response()
+    if max_age:
+        response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", secure=secure)
+    else:
+        response.delete_cookie(name, httponly=True, samesite="lax", secure=secure)
+    return next((k, v) for k, v in response.raw_headers if k == b"set-cookie")
+
+
+def _shows_page(message, headers) -> bool:
+    """An HTML page (not a redirect, a picture or a download) that shows the message."""
+    if not 200 <= message.get("status", 200) < 300:
+        return message.get("status", 200) >= 400  # an error page shows it too
+    return any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)

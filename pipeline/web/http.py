@@ -6,17 +6,22 @@
 - The signed-in person, the client's address, the page renderer.
 - Forms (`read_form`), CSRF tokens, cookies (Secure whenever the console is
   reached over https, by its configured `web.base_url` or the request).
-- Redirects that carry a one-time message, and the error pages.
+- Redirects that carry a one-time message (kept server-side: a signed cookie
+  the guard sets, never the URL, so a crafted link cannot show a fake
+  "已受理"), and the error pages.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, unquote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -125,6 +130,7 @@ def home(user: User) -> str:
 def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
     """A page of templates/web/, with the signed-in person and their CSRF token."""
     session = current_session(request)
+    context.setdefault("flash", flash(request))
     html = console(request).render.page(
         name,
         user=session.user if session else None,
@@ -214,18 +220,52 @@ def clear_cookie(response: Response, request: Request, name: str, samesite: str 
 
 # ---------------------------------------------------------------- redirects and messages
 
+FLASH_COOKIE = "intake_flash"
+# How a redirect hands its message to the guard (which signs it into FLASH_COOKIE and
+# removes this header): the routers need not know the key or the request.
+FLASH_HEADER = "x-intake-flash"
+FLASH_LIMIT = 400  # characters of each message kept (3 bytes each, base64: a cookie holds about 4 KB)
+
 
 def redirect(url: str, ok: str = "", err: str = "") -> RedirectResponse:
-    """Back to `url` (which may end in #anchor) with a one-time message."""
-    base, hash_, anchor = url.partition("#")
-    params = {k: v for k, v in (("ok", ok), ("err", err)) if v}
-    query = ("?" + urlencode(params)) if params else ""
-    return RedirectResponse(base + query + hash_ + anchor, status_code=303)
+    """Back to `url` (which may end in #anchor) with a one-time message, shown once on the
+    page it lands on. The message never rides in the URL: see `FLASH_HEADER`."""
+    response = RedirectResponse(url, status_code=303)
+    if ok or err:
+        payload = json.dumps({"ok": ok[:FLASH_LIMIT], "err": err[:FLASH_LIMIT]}, ensure_ascii=False)
+        response.headers[FLASH_HEADER] = quote(payload, safe="")
+    return response
+
+
+def sign_flash(key: bytes, header_value: str) -> str:
+    """The cookie value for a redirect's message: base64 JSON and its HMAC."""
+    payload = unquote(header_value).encode("utf-8")
+    body = base64.urlsafe_b64encode(payload).decode("ascii")
+    mac = hmac.new(key, body.encode("ascii"), hashlib.sha256).hexdigest()
+    return f"{body}.{mac}"
+
+
+def read_flash(key: bytes, cookie: str | None) -> dict[str, str] | None:
+    """The message a signed cookie carries; None when absent or not signed by this console."""
+    if not cookie or "." not in cookie:
+        return None
+    body, _, mac = cookie.rpartition(".")
+    if not hmac.compare_digest(
+        mac, hmac.new(key, body.encode("ascii", "replace"), hashlib.sha256).hexdigest()
+    ):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(body.encode("ascii")).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {"ok": str(data.get("ok") or ""), "err": str(data.get("err") or "")}
 
 
 def flash(request: Request) -> dict[str, str]:
-    """The one-time message a redirect carried (shown at the top of the page)."""
-    return {"ok": request.query_params.get("ok", ""), "err": request.query_params.get("err", "")}
+    """The one-time message the last redirect left (shown at the top of the page)."""
+    return getattr(request.state, "flash", None) or {"ok": "", "err": ""}
 
 
 def int_param(value: str | None, default: int | None = None) -> int:

@@ -4,7 +4,7 @@ A new page goes into the area it belongs to (or a new module here, added to
 AREAS), declaring the permission it needs (accounts/roles.py).
 """
 
-from . import accounts, cases, correspondence, overview, packet, reminders, scoring
+from . import accounts, cases, correspondence, downloads, overview, packet, reminders, scoring
 
 AREAS = (
     overview.area,
@@ -13,6 +13,7 @@ AREAS = (
     reminders.area,
     packet.area,
     scoring.area,
+    downloads.area,
     accounts.area,
 )
 

@@ -12,6 +12,7 @@ from ...accounts import Permission
 from ...errors import UserFacingError
 from ...model import Status
 from ...staff.decisions import ACTIONS, DecisionRequest, apply_decision, correct_field, preview_decision
+from ...staff.replies import reply_opening
 from ...staff.reply_changes import decide_reply_change
 from .. import data
 from ..console import Console
@@ -40,13 +41,51 @@ def _may_open(request: Request, status: Status) -> None:
 
 @area.get("/case/{case}", Permission.VIEW_ACCEPTED)
 async def case_page(request: Request):
+    return await _case_page(request)
+
+
+# What a preview's 返回修改 brings back into the page's forms (nothing else is echoed).
+DRAFT_KEYS = ("action", "fix", "ask", "reason", "unit", "notify", "text")
+
+
+@area.post("/case/{case}/edit", Permission.DECIDE)
+async def edit_decision(request: Request):
+    """返回修改 from a decision's preview: the page again, with the choice, the ticked problems,
+    the added request and the reason as staff left them."""
+    return await _case_page(request, await _draft(request))
+
+
+@area.post("/case/{case}/reply/edit", Permission.REPLY)
+async def edit_reply(request: Request):
+    """返回修改 from a reply's preview: the page again with the reply's text in its box."""
+    return await _case_page(request, await _draft(request))
+
+
+async def _draft(request: Request) -> dict[str, list[str]]:
+    form = await read_form(request)
+    return {key: form.all(key) for key in DRAFT_KEYS}
+
+
+async def _case_page(request: Request, draft: dict[str, list[str]] | None = None):
     c = console(request)
     case_no = request.path_params["case"]
     view = await run_in_threadpool(data.case_view, c.config, c.ledger, case_no)
     if view is None:
         raise HTTPException(404, f"找不到受理编号 {case_no}")
     _may_open(request, view.status)
+    if not current_user(request).may(Permission.READ_MAIL):
+        view = data.for_reviewer(view)
     previews = await run_in_threadpool(data.inline_previews, c.config, c.ledger, view)
+    shared = []
+    if current_user(request).may(Permission.READ_MAIL):
+        every = await run_in_threadpool(data.shared_accounts, c.config, c.ledger)
+        # (the account, the other units' cases naming it)
+        shared = [
+            (a, [c for c in a.cases if c[0] != case_no])
+            for a in every
+            if any(c[0] == case_no for c in a.cases)
+        ]
+    draft = draft or {}
     return page(
         request,
         "case.html",
@@ -55,6 +94,9 @@ async def case_page(request: Request):
         actions=[ACTIONS[a] for a in view.actions],
         units=[u.name for u in c.config.units],
         flash=flash(request),
+        draft={key: draft.get(key, []) for key in DRAFT_KEYS},
+        reply_opening=reply_opening(c.config, view),
+        shared=shared,
     )
 
 

@@ -9,9 +9,16 @@ from starlette.requests import Request
 from ...accounts import Permission
 from ...errors import UserFacingError
 from ...staff.decisions import DecisionRequest, apply_decision
-from ...staff.packet import NothingSelected, PacketError, plan_packet, run_packet
+from ...staff.packet import (
+    NothingSelected,
+    PacketError,
+    ReplaceNotConfirmed,
+    plan_packet,
+    replace_question,
+    run_packet,
+)
+from ...staff.packet_history import packet_history
 from ...staff.scoring import scoring_board
-from .. import data
 from ..http import Area, console, current_user, flash, page, read_form, redirect
 
 area = Area("packet")
@@ -34,7 +41,8 @@ async def packet(request: Request):
         plan, problem = None, nothing_selected(c.config.form.noun)
     except PacketError as exc:
         plan, problem = None, str(exc)
-    sent = await run_in_threadpool(data.packet_mails, c.config, c.ledger)
+    history = await run_in_threadpool(packet_history, c.config, c.ledger)
+    question = replace_question(c.config, plan.replaces) if plan and plan.replaces else ""
     return page(
         request,
         "packet.html",
@@ -42,7 +50,8 @@ async def packet(request: Request):
         problem=problem,
         board=board,
         upstream=c.config.upstream,
-        sent=sent,
+        history=history,
+        replace_question=question,
         flash=flash(request),
     )
 
@@ -64,8 +73,14 @@ async def packet_select(request: Request):
 @area.post("/packet/send", Permission.PACKET)
 async def packet_send(request: Request):
     c = console(request)
+    form = await read_form(request)
     try:
-        result = await run_in_threadpool(run_packet, c.config, True)
+        # Replacing a packet that went needs the box ticked (the page says what changes).
+        result = await run_in_threadpool(run_packet, c.config, True, form.one("replace") == "yes")
+    except ReplaceNotConfirmed:
+        return redirect(
+            "/packet", err="这次上报将替代此前发送的上报：请在下面勾选“我确认以本次为准”后再发送。"
+        )
     except UserFacingError as exc:
         return redirect("/packet", err=str(exc))
     return redirect("/packet", ok=result.replace("\n", "；"))

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from ...accounts import Permission
 from ...errors import UserFacingError
 from ...staff.reminders import plan_reminders, remind_now
+from ..data import MAIL_STATES
 from ..http import Area, console, flash, page, read_form, redirect
 
 area = Area("reminders")
@@ -16,8 +17,17 @@ area = Area("reminders")
 @area.get("/reminders", Permission.REMIND)
 async def reminders(request: Request):
     c = console(request)
-    plan = await run_in_threadpool(plan_reminders, c.config, c.ledger, c.now())
-    return page(request, "reminders.html", plan=plan, flash=flash(request))
+    now = c.now()
+    plan = await run_in_threadpool(plan_reminders, c.config, c.ledger, now)
+    return page(
+        request,
+        "reminders.html",
+        plan=plan,
+        now=now,
+        fixed_clock=c.config.clock is not None,
+        mail_states=MAIL_STATES,
+        flash=flash(request),
+    )
 
 
 @area.post("/reminders/send", Permission.REMIND)
