@@ -26,6 +26,7 @@ from ..reports.wording import days_phrase
 from ..rules.audience import split, staff_text
 from ..staff.decisions import ACTIONS, SPAM, returnable
 from ..staff.digest import build_digest_data
+from .scan_marks import FieldMark, field_marks
 
 PAGE_SIZE = 100
 MAIL_STATES = {"sent": "已发送", "failed": "发送失败", "pending": "待发送", "sending": "发送中"}
@@ -264,6 +265,7 @@ class FieldLine:
     source: str
     problems: list[str]
     multiline: bool = False  # corrected in a text box of several lines
+    mark: FieldMark | None = None  # read from a scan: to check, and where on the original
 
 
 def is_multiline(spec: FieldSpec) -> bool:
@@ -350,15 +352,21 @@ def available_actions(row: MessageRow, config: Config) -> list[str]:
 
 def field_lines(config: Config, row: MessageRow, problems: dict[str, list[str]]) -> list[FieldLine]:
     """Every field of the campaign's form, in form order: the value now, what was read when
-    staff changed it, where it was read, and its problems."""
+    staff changed it, where it was read, and its problems; from a scan, whether staff must
+    check it and where it lies on the original."""
     now, read = row.fields or {}, row.fields_read or {}
+    marks = field_marks(config, row)
     lines = []
     for spec in config.form.fields:
         label = spec.label
         value = now.get(label, "")
         was = read.get(label, "") if row.fields_read is not None and read.get(label, "") != value else None
         source = (row.sources or {}).get(label, "")
-        lines.append(FieldLine(label, value, was, source, problems.get(label, []), is_multiline(spec)))
+        lines.append(
+            FieldLine(
+                label, value, was, source, problems.get(label, []), is_multiline(spec), marks.get(label)
+            )
+        )
     return lines
 
 

@@ -16,6 +16,7 @@ from ...staff.replies import reply_opening
 from ...staff.reply_changes import decide_reply_change
 from .. import data
 from ..console import Console
+from ..crops import Box, cached_crop
 from ..http import (
     Area,
     FormData,
@@ -248,3 +249,26 @@ async def file_page(request: Request):
     if image is None:
         raise HTTPException(404)
     return FileResponse(image, media_type="image/jpeg", content_disposition_type="inline")
+
+
+@area.get("/case/{case}/file/{att}/crop/{field}", Permission.VIEW_ACCEPTED)
+async def file_crop(request: Request):
+    """The original around one value read from this scan (`field`: the field's 1-based place
+    in the form). The box is the one recorded for this file at intake, never the request's."""
+    c, att, path = await _attachment(request)
+    labels = c.config.form.labels
+    number = int_param(request.path_params["field"])
+    if not 1 <= number <= len(labels):
+        raise HTTPException(404)
+    box = Box.of(((att.facts or {}).get("boxes") or {}).get(labels[number - 1]))
+    if box is None:
+        raise HTTPException(404, "这个栏目在原件上的位置未知。")
+    image = await run_in_threadpool(cached_crop, c.config, att.sha256, path, att.name, box)
+    if image is None:
+        raise HTTPException(404)
+    return FileResponse(
+        image,
+        media_type="image/png",
+        content_disposition_type="inline",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
