@@ -63,7 +63,10 @@ def field_marks(config: Config, row: MessageRow) -> dict[str, FieldMark]:
         box = Box.of(boxes.get(label))
         if label not in uncertain and box is None:
             continue
-        why = tuple(dict.fromkeys(WHY.get(code, DEFAULT_WHY) for code in doubts.get(label, ())))
+        codes = list(doubts.get(label, ()))
+        if "empty" in codes and "no_cell" in codes:  # nothing read, so nowhere read: one reason
+            codes.remove("no_cell")
+        why = tuple(dict.fromkeys(WHY.get(code, DEFAULT_WHY) for code in codes))
         marks[label] = FieldMark(
             uncertain=label in uncertain,
             why=(why or (DEFAULT_WHY,)) if label in uncertain else (),
