@@ -17,7 +17,7 @@ import re
 from email.message import EmailMessage
 
 import pytest
-from browser import DESKTOP, PHONE, new_page, shoot, sideways_overflow
+from browser import ARTIFACTS, DESKTOP, PHONE, new_page, shoot, sideways_overflow
 from console_env import PASSWORDS, build
 from intake_env import DOCX, UNITS, Nomination, run, submission
 from scan_corpus import WORD_CONDITIONS, WORD_UNIT
@@ -149,8 +149,12 @@ def check_marks(page, console, width: int, name: str) -> None:
     phone.focus()
     grown = mark.bounding_box()
     assert abs(grown["width"] / zoomed["width"] - hit["width"] / sheet["width"]) < 0.01
-    page.mouse.move(0, 0)
-    shoot(page, f"{name}-zoomed-{width}")
+    # The zoomed pages scroll in their own box; the outline is brought into its view.
+    view = page.locator("#original .pages").first.bounding_box()
+    assert view["x"] - 1 <= grown["x"] and grown["x"] + grown["width"] <= view["x"] + view["width"] + 1
+    # What staff see on screen (a full-page capture would stretch the sticky original).
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-zoomed-{width}.png"))
     if width <= PHONE:
         assert sideways_overflow(page) <= 0
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,8 +145,9 @@ def cached_crop(config: Config, sha256: str, path: Path, name: str, box: Box) ->
     png = crop_png(path.read_bytes(), name, box)
     if png is None:
         return None
-    tmp = dest.with_suffix(f".{os.getpid()}.tmp")
-    with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as fh:
+    # A file of its own (0600) per request: the page and a second request may ask at once.
+    fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
         fh.write(png)
-    tmp.replace(dest)
+    os.replace(tmp, dest)
     return dest
