@@ -139,6 +139,15 @@ def check_marks(page, console, width: int, name: str) -> None:
     assert abs((hit["x"] - sheet["x"]) / sheet["width"] * 100 - expected[0]) < 1
     assert abs((hit["y"] - sheet["y"]) / sheet["height"] * 100 - expected[1]) < 1
     assert abs(hit["width"] / sheet["width"] * 100 - expected[2]) < 1
+    where = phone.locator("button.where")
+    if width <= PHONE:  # the original is above the fields: a button goes to the outline
+        where.click()
+        page.wait_for_function(
+            "() => { const r = document.querySelector('.box-mark').getBoundingClientRect();"
+            " return r.top >= 0 && r.bottom <= window.innerHeight; }"
+        )
+    else:  # the original is beside the fields
+        assert not where.is_visible()
     page.mouse.move(0, 0)  # the full-page capture scrolls: the pointer must not rest on a field
     shoot(page, f"{name}-{width}")
 
@@ -146,6 +155,7 @@ def check_marks(page, console, width: int, name: str) -> None:
     page.click("button[data-zoom=in]")
     zoomed = page.locator("#original a.page img").first.bounding_box()
     assert zoomed["width"] > sheet["width"] * 1.4
+    page.mouse.move(0, 0)  # the pointer off the fields: it would mark the field it rests on
     phone.focus()
     grown = mark.bounding_box()
     assert abs(grown["width"] / zoomed["width"] - hit["width"] / sheet["width"]) < 0.01

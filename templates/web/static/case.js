@@ -66,6 +66,14 @@
       field.addEventListener("mouseenter", function () { show(field); });
       field.addEventListener("focusin", function () { show(field); });
       field.addEventListener("click", function () { show(field); });
+      var where = field.querySelector("button.where");
+      if (where) {
+        where.hidden = false;
+        where.addEventListener("click", function () {
+          show(field);
+          mark.scrollIntoView({ block: "center", inline: "center" });
+        });
+      }
     });
   }
   function start() { setUp(); setUpMarks(); }
