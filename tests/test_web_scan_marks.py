@@ -257,3 +257,26 @@ def test_a_box_from_the_facts_must_be_a_box():
         {k: v for k, v in good.items() if k != "h"},
     ):
         assert Box.of(bad) is None, bad
+
+
+def test_a_corrected_value_is_no_longer_marked(console):
+    """Staff check 邮编 against the original and write it in: its mark goes, the others stay."""
+    case = console.cases["zj-scan@zj.example.cn"]
+    staff = client(console)
+    sign_in_client(staff, "刘晶晶")
+    html = staff.get(f"/case/{case}").text
+    assert _marked(html) >= {"手机", "邮编"}
+    token = CSRF.search(html).group(1)
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    r = staff.post(
+        f"/case/{case}/correct",
+        data={"csrf": token, "version": version, "field": "邮编", "value": "310007", "why": "对照原件"},
+    )
+    assert r.status_code == 303, r.text
+    after = staff.get(f"/case/{case}").text
+    assert "邮编" not in _marked(after) and "手机" in _marked(after)
+
+
+def _marked(html: str) -> set[str]:
+    """Labels of the fields the page tags 待核对."""
+    return set(re.findall(r"<dt>([^<]+) <span class=\"tag warn to-check\">待核对</span></dt>", html))
