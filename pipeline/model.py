@@ -255,6 +255,9 @@ class FormResult:
     # crop staff see beside it (documents/ocr_confidence.py).
     uncertain: list[str] = field(default_factory=list)
     boxes: dict[str, dict] = field(default_factory=dict)
+    # Why each uncertain value must be checked (label -> codes of ocr_confidence.doubts,
+    # or "unread_scan"), so the console can say so beside it.
+    doubts: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:

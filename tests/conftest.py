@@ -38,6 +38,7 @@ SLOW_FILES = {  # the costliest first: they also run first (see below)
     "test_web_security.py": "a whole console installation (a scan read by OCR)",
     "test_web_flows.py": "chromium against run.py web",
     "test_web_staff_tools.py": "chromium against run.py web",
+    "test_web_scan_marks.py": "chromium against a console with a stamped copy read by OCR",
     "test_terminal_noise.py": "run.py processes disturbed while they run",
     "test_formats_pipeline.py": "every format through the mail pipeline (LibreOffice, OCR)",
     "test_process_lifetime.py": "run.py killed while LibreOffice starts or OCR runs",

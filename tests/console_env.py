@@ -88,8 +88,17 @@ def _hostile() -> bytes:
     return msg.as_bytes()
 
 
-def build(tmp: Path, dovecot, *, start_web: bool = True, base_url: bool | str = True) -> Console:
-    """`base_url`: True for the console's own http address, or a given address (https://…)."""
+def build(
+    tmp: Path,
+    dovecot,
+    *,
+    start_web: bool = True,
+    base_url: bool | str = True,
+    mails: list[bytes] | None = None,
+    units: list[dict] | None = None,
+) -> Console:
+    """`base_url`: True for the console's own http address, or a given address (https://…).
+    `mails`/`units`: other mail than the usual five, and the roster they need."""
     user = f"console-{secrets.token_hex(4)}@example.org"
     password = secrets.token_urlsafe(12)
     dovecot.add_user(user, password)
@@ -101,7 +110,7 @@ def build(tmp: Path, dovecot, *, start_web: bool = True, base_url: bool | str = 
         "deadline": "2021-08-10 00:00",
         "accounts": 1,
     }
-    config = write_config(tmp, dovecot, (user, password), smtp, upstream=upstream)
+    config = write_config(tmp, dovecot, (user, password), smtp, upstream=upstream, units=units)
     port = free_port()
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["web"] = {
@@ -117,7 +126,7 @@ def build(tmp: Path, dovecot, *, start_web: bool = True, base_url: bool | str = 
 
     when = datetime(2021, 7, 21, 9, 0, tzinfo=TZ)
     scan = Nomination.sample("北京针灸学会", "京针之声", 联系人="许诺", 手机="13912345678", 粉丝数量="1.1万")
-    mails = [
+    mails = mails or [
         _scan_mail(scan),
         submission(
             "a@shzj.example.cn",

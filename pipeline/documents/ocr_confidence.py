@@ -84,15 +84,18 @@ def judge_scan(
         result.fields = spec.ordered(fields)
         result.sources = {label: sources[label] for label in spec.labels if label in sources}
     cells = {t.name: {(c.row, c.col): c for c in t.cells} for t in doc.tables}
-    uncertain, boxes = [], {}
+    uncertain, boxes, why = [], {}, {}
     for f in spec.fields:
         cell = value_cell(cells, result.sources.get(f.label, ""))
         if cell is not None and cell.box is not None:
             boxes[f.label] = cell.box.as_dict()
-        if unread or doubts(f.kind, result.fields.get(f.label, ""), cell):
+        reasons = [UNREAD] if unread else doubts(f.kind, result.fields.get(f.label, ""), cell)
+        if reasons:
             uncertain.append(f.label)
+            why[f.label] = reasons
     result.uncertain = uncertain
     result.boxes = boxes
+    result.doubts = why
 
 
 def value_cell(cells: dict[str, dict[tuple[int, int], Cell]], source: str) -> Cell | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..config import Config
 from ..model import QUOTA_STATUSES, Problem, Status
 from ..reports.views import AttachmentView, SubmissionView, UnitRow
-from .schema import DecisionRow, MessageRow
+from .schema import AttachmentRow, DecisionRow, MessageRow
 
 ACTIVE = QUOTA_STATUSES
 # After ACTIVE, the statuses that still tell staff where a unit stands.
@@ -176,14 +176,24 @@ def uncertain_fields(row: MessageRow) -> list[str]:
     """Labels of a scanned submission whose values a person must still check: those
     the OCR was not sure of (the facts of the form file the values came from, see
     documents/ocr_confidence.py), less the fields staff have corrected since."""
-    if not row.is_scan:
+    scan = scanned_form_file(row)
+    if scan is None:
         return []
+    corrected = {
+        label for label, where in (row.sources or {}).items() if str(where).startswith(STAFF_CORRECTED)
+    }
+    return [label for label in (scan.facts or {})["uncertain"] if label not in corrected]
+
+
+def scanned_form_file(row: MessageRow) -> AttachmentRow | None:
+    """The scanned form file a submission's values were read from (its facts hold
+    `uncertain`, `boxes` and `doubts`), or None when the values did not come from a scan."""
+    if not row.is_scan:
+        return None
     sources = {label: str(where) for label, where in (row.sources or {}).items()}
-    corrected = {label for label, where in sources.items() if where.startswith(STAFF_CORRECTED)}
     for attachment in row.attachments:
-        facts = attachment.facts or {}
-        if "uncertain" not in facts:
+        if "uncertain" not in (attachment.facts or {}):
             continue
         if any(where.startswith(f"{attachment.name} ") for where in sources.values()) or not sources:
-            return [label for label in facts["uncertain"] if label not in corrected]
-    return []
+            return attachment
+    return None

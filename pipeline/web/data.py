@@ -19,13 +19,14 @@ from sqlalchemy.orm import selectinload
 from ..campaign import FieldSpec, Kind
 from ..config import Config
 from ..ledger import AttachmentRow, CorrectionRow, DecisionRow, Ledger, MessageRow, OutboxRow
-from ..ledger.views import to_view, uncertain_fields
+from ..ledger.views import to_view
 from ..model import Status
 from ..reports.views import DigestData, SubmissionView, UnitRow, UnitState
 from ..reports.wording import days_phrase
 from ..rules.audience import split, staff_text
 from ..staff.decisions import ACTIONS, SPAM, returnable
 from ..staff.digest import build_digest_data
+from .scan_marks import FieldMark, field_marks
 
 PAGE_SIZE = 100
 MAIL_STATES = {"sent": "已发送", "failed": "发送失败", "pending": "待发送", "sending": "发送中"}
@@ -281,8 +282,7 @@ class FieldLine:
     source: str
     problems: list[str]
     multiline: bool = False  # corrected in a text box of several lines
-    uncertain: bool = False  # read from a scan without certainty: staff check it against the original
-    crop: int | None = None  # the scanned file whose page shows this value (its box is in the file's facts)
+    mark: FieldMark | None = None  # read from a scan: to check, and where on the original
 
 
 def is_multiline(spec: FieldSpec) -> bool:
@@ -369,31 +369,22 @@ def available_actions(row: MessageRow, config: Config) -> list[str]:
 
 def field_lines(config: Config, row: MessageRow, problems: dict[str, list[str]]) -> list[FieldLine]:
     """Every field of the campaign's form, in form order: the value now, what was read when
-    staff changed it, where it was read, and its problems; on a scan, whether staff must
-    still check it, and which file's page holds the crop that shows it."""
+    staff changed it, where it was read, and its problems; from a scan, whether staff must
+    check it and where it lies on the original."""
     now, read = row.fields or {}, row.fields_read or {}
-    unsure = set(uncertain_fields(row))
-    scan_file, boxes = _scan_boxes(row)
+    marks = field_marks(config, row)
     lines = []
     for spec in config.form.fields:
         label = spec.label
         value = now.get(label, "")
         was = read.get(label, "") if row.fields_read is not None and read.get(label, "") != value else None
         source = (row.sources or {}).get(label, "")
-        line = FieldLine(label, value, was, source, problems.get(label, []), is_multiline(spec))
-        line.uncertain = label in unsure
-        line.crop = scan_file if line.uncertain and label in boxes else None
-        lines.append(line)
+        lines.append(
+            FieldLine(
+                label, value, was, source, problems.get(label, []), is_multiline(spec), marks.get(label)
+            )
+        )
     return lines
-
-
-def _scan_boxes(row: MessageRow) -> tuple[int | None, dict]:
-    """(attachment id, label -> box on its page) of the scanned form file the values came from."""
-    for att in row.attachments:
-        facts = att.facts or {}
-        if facts.get("boxes") and "uncertain" in facts:
-            return att.id, dict(facts["boxes"])
-    return None, {}
 
 
 def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:

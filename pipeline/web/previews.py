@@ -175,28 +175,3 @@ def build_preview(config: Config, sha256: str, path: Path, name: str) -> Preview
         tmp.write_text(json.dumps({"pages": pages, "note": note}, ensure_ascii=False), encoding="utf-8")
         tmp.replace(meta)
         return Preview(pages, note)
-
-
-def value_crop(config: Config, sha256: str, path: Path, name: str, box: dict) -> bytes | None:
-    """JPEG of the part of a scanned page where one value lies (`box`: documents'
-    PageBox as stored in the form file's facts, in pixels of the page as decoded),
-    cut from the page's preview with about a line's height of the page around it."""
-    from PIL import Image
-
-    number = int(box.get("page", 0))
-    if not 1 <= number <= build_preview(config, sha256, path, name).pages:
-        return None
-    image_path = page_path(config, sha256, number)
-    if image_path is None:
-        return None
-    with Image.open(image_path) as page:
-        sx, sy = page.width / max(1, box["page_width"]), page.height / max(1, box["page_height"])
-        margin = 0.012 * box["page_height"]  # a line of 小四 on A4
-        left, top = max(0, round((box["x"] - margin) * sx)), max(0, round((box["y"] - margin) * sy))
-        right = min(page.width, round((box["x"] + box["w"] + margin) * sx))
-        bottom = min(page.height, round((box["y"] + box["h"] + margin) * sy))
-        if right - left < 4 or bottom - top < 4:
-            return None
-        buf = io.BytesIO()
-        page.crop((left, top, right, bottom)).convert("RGB").save(buf, "JPEG", quality=90)
-        return buf.getvalue()

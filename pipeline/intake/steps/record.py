@@ -20,7 +20,8 @@ def file_facts(
 ) -> dict:
     """What staff see beside each file: its format and what the material checks measured;
     for a scanned form, the labels whose values staff must check (`uncertain`) and where
-    each value lies on the original page (`boxes`: label -> page, x, y, w, h ...)."""
+    each value lies on the original page (`boxes`: label -> page, x, y, w, h ...) and why
+    each uncertain value is in doubt (`doubts`: label -> ocr_confidence codes)."""
     facts: dict = {}
     if doc is not None:
         facts["format"] = doc.format
@@ -29,6 +30,7 @@ def file_facts(
             if form is not None and form.found:
                 facts["uncertain"] = list(form.uncertain)
                 facts["boxes"] = dict(form.boxes)
+                facts["doubts"] = {label: list(why) for label, why in form.doubts.items()}
         if kind is AttachmentKind.ARTICLE:
             facts["chars"] = article_chars(doc)
             facts["pictures"] = doc.image_count

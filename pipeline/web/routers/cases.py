@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse
 
 from ...accounts import Permission
 from ...errors import UserFacingError
@@ -16,6 +16,7 @@ from ...staff.replies import reply_opening
 from ...staff.reply_changes import decide_reply_change
 from .. import data
 from ..console import Console
+from ..crops import Box, cached_crop
 from ..http import (
     Area,
     FormData,
@@ -29,7 +30,6 @@ from ..http import (
     seen_version,
 )
 from ..previews import build_preview, page_path, stored_file
-from ..previews import value_crop as crop_of_value
 
 area = Area("cases")
 
@@ -253,18 +253,23 @@ async def file_page(request: Request):
 
 
 @area.get("/case/{case}/file/{att}/crop/{field}", Permission.VIEW_ACCEPTED)
-async def value_crop(request: Request):
-    """The part of a scanned form's page where one value lies (`field`: its 1-based place
-    in the campaign's form), shown beside a value staff must check."""
+async def file_crop(request: Request):
+    """The original around one value read from this scan (`field`: the field's 1-based place
+    in the form). The box is the one recorded for this file at intake, never the request's."""
     c, att, path = await _attachment(request)
-    fields = c.config.form.fields
+    labels = c.config.form.labels
     number = int_param(request.path_params["field"])
-    if not 1 <= number <= len(fields):
+    if not 1 <= number <= len(labels):
         raise HTTPException(404)
-    box = ((att.facts or {}).get("boxes") or {}).get(fields[number - 1].label)
-    if not box:
-        raise HTTPException(404)
-    image = await run_in_threadpool(crop_of_value, c.config, att.sha256, path, att.name, box)
+    box = Box.of(((att.facts or {}).get("boxes") or {}).get(labels[number - 1]))
+    if box is None:
+        raise HTTPException(404, "这个栏目在原件上的位置未知。")
+    image = await run_in_threadpool(cached_crop, c.config, att.sha256, path, att.name, box)
     if image is None:
         raise HTTPException(404)
-    return Response(image, media_type="image/jpeg", headers={"Content-Disposition": "inline"})
+    return FileResponse(
+        image,
+        media_type="image/png",
+        content_disposition_type="inline",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )

@@ -1,0 +1,153 @@
+"""The piece of a scanned original around one value (issue 19): what staff compare a
+value read by OCR with, shown beside it on the case page.
+
+The box comes from the attachment's facts in the ledger (recorded at intake by
+documents/ocr_confidence.py, in pixels of the page as decoded), never from the
+request; the file is the stored original, found through its ledger row
+(web/previews.stored_file). The page is decoded the way OCR decoded it (a photo
+turned upright by its EXIF orientation, a PDF page rendered to the box's page
+size), the box widened by a margin and drawn in, and the piece scaled to fit
+MAX_SIZE. Crops are cached beside the page previews, owner-only.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Config
+from ..documents.sniff import sniff
+
+MAX_SIZE = (900, 360)  # pixels: a crop is a strip around one value, never a whole page
+MAX_PAGE_PIXELS = 80_000_000  # a page larger than this is not decoded for a crop
+MARGIN = 0.6  # of the box's height, on every side (at least MIN_MARGIN page pixels)
+MIN_MARGIN = 16
+OUTLINE = (217, 72, 15)  # the same orange as the highlight over the page
+
+
+@dataclass(frozen=True)
+class Box:
+    """A value's box on a page (documents/model.PageBox as stored in the facts)."""
+
+    page: int
+    x: int
+    y: int
+    w: int
+    h: int
+    page_width: int
+    page_height: int
+
+    @classmethod
+    def of(cls, stored: object) -> Box | None:
+        """The box from an attachment's facts, or None if it is not a sane box."""
+        if not isinstance(stored, dict):
+            return None
+        try:
+            values = {k: stored[k] for k in cls.__dataclass_fields__}
+        except KeyError:
+            return None
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values.values()):
+            return None
+        box = cls(**values)
+        inside = 0 <= box.x < box.page_width and 0 <= box.y < box.page_height
+        if box.page < 1 or box.w <= 0 or box.h <= 0 or not inside:
+            return None
+        if box.page_width * box.page_height > MAX_PAGE_PIXELS:
+            return None
+        return box
+
+    def percent(self) -> dict[str, float]:
+        """The box as percentages of its page: how the highlight is placed over a page
+        image of any size or zoom."""
+        return {
+            "left": round(100 * self.x / self.page_width, 3),
+            "top": round(100 * self.y / self.page_height, 3),
+            "width": round(100 * self.w / self.page_width, 3),
+            "height": round(100 * self.h / self.page_height, 3),
+        }
+
+
+def _page(data: bytes, name: str, box: Box):
+    """The page `box` lies on, as OCR decoded it, at the box's page size (PIL RGB)."""
+    from PIL import Image, ImageOps
+
+    found = sniff(data, name)
+    if found.kind == "pdf":
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(data)
+        try:
+            if box.page > len(pdf):
+                return None
+            page = pdf[box.page - 1]
+            scale = box.page_width / (page.get_width() or 595)
+            image = page.render(scale=scale).to_pil()
+            page.close()
+        finally:
+            pdf.close()
+    elif found.kind == "image":
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+        except ImportError:
+            pass
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_PAGE_PIXELS:
+            return None
+        frames = getattr(image, "n_frames", 1)
+        if box.page > frames:
+            return None
+        image.seek(box.page - 1)
+        image = ImageOps.exif_transpose(image)
+    else:
+        return None
+    image = image.convert("RGB")
+    if image.size != (box.page_width, box.page_height):
+        image = image.resize((box.page_width, box.page_height), Image.BILINEAR)
+    return image
+
+
+def crop_png(data: bytes, name: str, box: Box) -> bytes | None:
+    """A PNG of the page around `box` with the box drawn in (None: the page is not there)."""
+    from PIL import Image, ImageDraw
+
+    page = _page(data, name, box)
+    if page is None:
+        return None
+    margin = max(MIN_MARGIN, round(box.h * MARGIN))
+    left, top = max(0, box.x - margin), max(0, box.y - margin)
+    right = min(box.page_width, box.x + box.w + margin)
+    bottom = min(box.page_height, box.y + box.h + margin)
+    piece = page.crop((left, top, right, bottom))
+    scale = min(1.0, MAX_SIZE[0] / piece.width, MAX_SIZE[1] / piece.height)
+    if scale < 1:
+        size = (max(1, round(piece.width * scale)), max(1, round(piece.height * scale)))
+        piece = piece.resize(size, Image.LANCZOS)
+    draw = ImageDraw.Draw(piece)
+    x0, y0 = (box.x - left) * scale, (box.y - top) * scale
+    draw.rectangle((x0, y0, x0 + box.w * scale, y0 + box.h * scale), outline=OUTLINE, width=2)
+    out = io.BytesIO()
+    piece.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def cached_crop(config: Config, sha256: str, path: Path, name: str, box: Box) -> Path | None:
+    """The crop's PNG, made once per file and box (the box is part of the name)."""
+    root = config.path(config.storage.files_dir).parent / "preview" / sha256
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    dest = root / f"crop-{box.page}-{box.x}-{box.y}-{box.w}-{box.h}-{box.page_width}.png"
+    if dest.is_file():
+        return dest
+    png = crop_png(path.read_bytes(), name, box)
+    if png is None:
+        return None
+    # A file of its own (0600) per request: the page and a second request may ask at once.
+    fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(png)
+    os.replace(tmp, dest)
+    return dest
