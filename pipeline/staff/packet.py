@@ -9,7 +9,6 @@ what changed) and goes only when staff confirm (`replace=True`; packet_history).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -139,7 +138,7 @@ def cover_text(
         parts=parts,
         zip_name=zip_name,
         contact=config.this_level.contact,
-        today=f"{datetime.now(config.tz):%Y年%m月%d日}",
+        today=f"{config.now():%Y年%m月%d日}",
         replaces=replaces
         and {
             "when": f"{replaces.previous.when:%Y年%m月%d日 %H:%M}",
