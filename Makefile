@@ -58,11 +58,11 @@ demo: $(STAMP) demo-deps
 PYTEST_JOBS ?= 2
 PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile
 
-# Everything; about four minutes on a quiet 2-core machine.
+# Everything; about 6½ minutes on a quiet 2-core machine (README: which command when).
 test: $(STAMP) system-deps
 	$(PYTEST)
 
-# The edit-test loop: under a minute, every package still runs (the `slow` list is in tests/conftest.py).
+# The edit-test loop: about 80 s, every package still runs (the `slow` list is in tests/conftest.py).
 test-fast: $(STAMP) system-deps
 	$(PYTEST) -m "not slow"
 
