@@ -16,7 +16,6 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
-from html.parser import HTMLParser
 
 from ..config import Limits
 from ..model import ParsedMessage, Problem
@@ -26,12 +25,12 @@ from .bigparts import attach_big_bodies, split_big_bodies
 from .charset import decode_bytes
 from .filenames import split_params
 from .headers import addresses, header_text, raw_header, raw_headers
+from .html_text import VisibleText, read_visible
 from .quotes import new_text
 from .robots import automatic_reason
 
 log = logging.getLogger(__name__)
 _MSGID = re.compile(r"<([^<>\s]+)>")
-_BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "hr"}
 
 
 def synthetic_message_id(raw: bytes) -> str:
@@ -205,43 +204,12 @@ def extract_body(msg: Message) -> tuple[str, str, list[str]]:
     return "\n".join(plains).strip(), "\n".join(htmls), defects
 
 
-class _TextOnly(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "head", "title"):
-            self.skip += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag, attrs):
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "head", "title"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.parts.append(data)
-
-
 def html_to_text(html: str) -> str:
     """Visible text of an HTML body, one line per block."""
     if not html:
         return ""
-    parser = _TextOnly()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:
-        pass
-    lines = [" ".join(line.replace("\xa0", " ").split()) for line in "".join(parser.parts).splitlines()]
+    lines = [
+        " ".join(line.replace("\xa0", " ").split()) for line in read_visible(VisibleText(), html).splitlines()
+    ]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()

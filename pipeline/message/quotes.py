@@ -33,7 +33,8 @@ marked, so a quote without any textual header is still cut.
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+
+from .html_text import BLOCK_TAGS, VisibleText, read_visible
 
 __all__ = ["new_text"]
 
@@ -70,23 +71,6 @@ _QUOTE_CLASSES = (
     "ntes-mailmaster-quote",
 )
 _QUOTE_STYLES = ("border-top:solid #b5c4df", "border-top:solid #e1e1e1")  # Foxmail, Outlook header divs
-_BLOCK = {
-    "p",
-    "div",
-    "br",
-    "tr",
-    "li",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "table",
-    "blockquote",
-    "hr",
-    "pre",
-}
 
 
 def new_text(plain: str, html: str = "") -> str:
@@ -158,36 +142,13 @@ def _header_block_follows(lines: list[str], i: int) -> bool:
     return False
 
 
-class _QuoteMarking(HTMLParser):
+class _QuoteMarking(VisibleText):
     """Visible text of an HTML body, one line per block, with CUT where a quote container starts."""
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
+    block_tags = BLOCK_TAGS | {"pre"}
 
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "head", "title"):
-            self.skip += 1
-            return
-        if _is_quote(tag, dict(attrs)):
-            self.parts.append(f"\n{CUT}\n")
-        elif tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag, attrs):
-        if tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "head", "title"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.parts.append(data)
+    def opening(self, tag: str, attrs: dict) -> str | None:
+        return f"\n{CUT}\n" if _is_quote(tag, attrs) else None
 
 
 def _is_quote(tag: str, attrs: dict) -> bool:
@@ -206,10 +167,4 @@ def _is_quote(tag: str, attrs: dict) -> bool:
 def _html_text(html: str) -> str:
     if not html:
         return ""
-    parser = _QuoteMarking()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # hostile markup: what was read so far
-        pass
-    return "\n".join(" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(" ".join(line.split()) for line in read_visible(_QuoteMarking(), html).splitlines())
