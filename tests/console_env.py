@@ -213,3 +213,33 @@ def flashed(client, response) -> dict[str, str]:
     page = client.get(response.headers["location"]).text
     found = {kind: pattern.search(page) for kind, pattern in _FLASH.items()}
     return {kind: html.unescape(m.group(1)) if m else "" for kind, m in found.items()}
+
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def client_signed_in(config, name: str = "刘晶晶"):
+    """The console in this process (starlette TestClient, redirects not followed), signed in
+    as `name` through the sign-in form; the account must exist. `config`: a loaded Config."""
+    from starlette.testclient import TestClient
+
+    from pipeline.web.app import create_app
+
+    c = TestClient(create_app(config), follow_redirects=False)
+    token = _CSRF.search(c.get("/login").text).group(1)
+    c.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf": token, "next": "/"})
+    return c
+
+
+def page_signed_in(browser, url: str, name: str, width: int):
+    """A chromium page `width` px wide, signed in to the console at `url` as `name`."""
+    from browser import new_page
+
+    page = new_page(browser, width)
+    page.goto(url + "/")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORDS[name])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url
+    return page

@@ -15,15 +15,13 @@ from datetime import datetime
 from email import policy
 
 import pytest
-from console_env import PASSWORDS, ROLES, flashed
+from console_env import PASSWORDS, ROLES, client_signed_in, flashed
 from intake_env import TZ, Nomination, export, one_chinese_line, run, submission, write_config
-from starlette.testclient import TestClient
 
 from pipeline.accounts import add_user
 from pipeline.config import load_config
 from pipeline.ledger import Ledger
 from pipeline.staff.packet_history import PACKET_HEADER, packet_history
-from pipeline.web.app import create_app
 
 UPSTREAM = "xcc@cast.example.org.cn"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -117,10 +115,7 @@ def signed_in(config_path, name: str = "刘晶晶"):
     ledger = Ledger(config.database_url)
     for who in ("刘晶晶", "王评委", "李评委"):
         add_user(ledger, who, ROLES[who], PASSWORDS[who])
-    c = TestClient(create_app(config), follow_redirects=False)
-    token = CSRF.search(c.get("/login").text).group(1)
-    c.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf": token, "next": "/"})
-    return c
+    return client_signed_in(config, name)
 
 
 def test_the_console_asks_before_replacing_and_lists_each_packet(society):

@@ -11,8 +11,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from browser import DESKTOP, PHONE, new_page, shoot, sideways_overflow
-from console_env import PASSWORDS
+from browser import DESKTOP, PHONE, shoot, sideways_overflow
+from console_env import page_signed_in
 from intake_env import run
 from test_packet_replace import signed_in, society  # noqa: F401  (the fixture)
 from test_scoring_progress import scored  # noqa: F401  (the fixture)
@@ -44,17 +44,6 @@ def serving(config_path) -> Iterator[str]:
         sock.close()
 
 
-def sign_in(browser, url: str, name: str, width: int):
-    page = new_page(browser, width)
-    page.goto(url + "/")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url
-    return page
-
-
 def look(page, name: str) -> None:
     shoot(page, name)
     if page.viewport_size["width"] <= PHONE:
@@ -70,7 +59,7 @@ def test_second_packet_page(browser, society):  # noqa: F811
     run(config, "decide", "select", sh)
     with serving(config) as url:
         for width in (DESKTOP, PHONE):
-            page = sign_in(browser, url, "刘晶晶", width)
+            page = page_signed_in(browser, url, "刘晶晶", width)
             page.goto(url + "/packet")
             warning = page.locator("#replace-warning")
             assert warning.is_visible() and "撤回京针之声" in warning.inner_text()
@@ -96,7 +85,7 @@ def test_scoring_page_with_unfinished_sheets(browser, scored):  # noqa: F811
     config_path, config, _, bj, sh = scored
     with serving(config_path) as url:
         for who, width in (("刘晶晶", DESKTOP), ("刘晶晶", PHONE), ("王评委", PHONE)):
-            page = sign_in(browser, url, who, width)
+            page = page_signed_in(browser, url, who, width)
             page.goto(url + "/scoring")
             assert page.locator("#rules").is_visible()
             rule = config.scoring.items[0].rule

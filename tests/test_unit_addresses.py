@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from console_env import PASSWORDS, ROLES, flashed
+from console_env import PASSWORDS, ROLES, client_signed_in, flashed
 from intake_env import TZ, Nomination, export, run, submission, write_config
 from starlette.testclient import TestClient
 
@@ -55,8 +55,6 @@ def record(config, case_no: str) -> dict:
 
 
 def signed_in(config_path, name: str = "刘晶晶") -> TestClient:
-    from pipeline.web.app import create_app
-
     config = load_config(config_path)
     ledger = Ledger(config.database_url)
     for who in ("刘晶晶", "王评委"):
@@ -64,10 +62,7 @@ def signed_in(config_path, name: str = "刘晶晶") -> TestClient:
             add_user(ledger, who, ROLES[who], PASSWORDS[who])
         except Exception:  # already there (a second client)
             pass
-    c = TestClient(create_app(config), follow_redirects=False)
-    token = CSRF.search(c.get("/login").text).group(1)
-    c.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf": token, "next": "/"})
-    return c
+    return client_signed_in(config, name)
 
 
 def test_assigning_a_stranger_remembers_its_address_until_staff_remove_it(society):

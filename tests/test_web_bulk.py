@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 from email import policy
 
 import pytest
-from console_env import PASSWORDS, ROLES, flashed
+from console_env import PASSWORDS, ROLES, client_signed_in, flashed
 from intake_env import TZ, Nomination, export, run, submission, write_config
 from starlette.testclient import TestClient
 
 from pipeline.accounts import add_user
 from pipeline.config import load_config
 from pipeline.ledger import Ledger
-from pipeline.web.app import create_app
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 PICK = re.compile(r'name="pick" value="([^"]+)"')
@@ -62,10 +61,7 @@ def society(tmp_path, dovecot_server, imap_account, smtp_server):
 def signed_in(config_path, name: str = "刘晶晶") -> TestClient:
     config = load_config(config_path)
     add_user(Ledger(config.database_url), name, ROLES[name], PASSWORDS[name])
-    c = TestClient(create_app(config), follow_redirects=False)
-    token = CSRF.search(c.get("/login").text).group(1)
-    c.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf": token, "next": "/"})
-    return c
+    return client_signed_in(config, name)
 
 
 def to_of(smtp, before: int) -> list[str]:

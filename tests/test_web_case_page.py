@@ -16,8 +16,8 @@ import email
 from email import policy
 
 import pytest
-from browser import ARTIFACTS, DESKTOP, PHONE, new_page, shoot, sideways_overflow
-from console_env import PASSWORDS, build
+from browser import ARTIFACTS, DESKTOP, PHONE, shoot, sideways_overflow
+from console_env import build, page_signed_in
 
 
 @pytest.fixture(scope="module")
@@ -26,17 +26,6 @@ def console(tmp_path_factory, dovecot_server):
     yield env
     env.stop()
     env.smtp.cleanup()
-
-
-def sign_in(browser, console, name: str, width: int):
-    page = new_page(browser, width)
-    page.goto(console.url + "/")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url
-    return page
 
 
 def look(page, name: str) -> None:
@@ -48,7 +37,7 @@ def look(page, name: str) -> None:
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 def test_back_from_a_decisions_preview_keeps_what_was_entered(browser, console, width):
     scan = console.cases["bj-scan@bj.example.cn"]
-    page = sign_in(browser, console, "刘晶晶", width)
+    page = page_signed_in(browser, console.url, "刘晶晶", width)
     page.goto(f"{console.url}/case/{scan}")
     page.check("input[name=action][value=return]")
     problems = page.locator("input[name=fix]")
@@ -83,7 +72,7 @@ def test_back_from_a_decisions_preview_keeps_what_was_entered(browser, console, 
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 def test_a_reply_greets_once_and_back_keeps_its_text(browser, console, width):
     question = console.cases["tj-q@tj.example.cn"]
-    page = sign_in(browser, console, "刘晶晶", width)
+    page = page_signed_in(browser, console.url, "刘晶晶", width)
     page.goto(f"{console.url}/case/{question}")
     frame = page.inner_text("#reply-frame")
     assert "天津市针灸学会：" in frame and "您好！" in frame  # staff see what is added
@@ -105,7 +94,7 @@ def test_a_reply_greets_once_and_back_keeps_its_text(browser, console, width):
 
 def test_the_sent_reply_greets_once_and_its_message_is_not_in_the_url(browser, console):
     question = console.cases["tj-q@tj.example.cn"]
-    page = sign_in(browser, console, "刘晶晶", DESKTOP)
+    page = page_signed_in(browser, console.url, "刘晶晶", DESKTOP)
     page.goto(f"{console.url}/case/{question}?ok=已受理")
     assert page.locator(".flash").count() == 0  # a crafted link shows nothing
     page.fill("#reply-text", "天津市针灸学会：\n\n您好！可以，请写明网盘链接。")
@@ -129,7 +118,7 @@ def test_the_sent_reply_greets_once_and_its_message_is_not_in_the_url(browser, c
 
 def test_the_original_stays_beside_the_fields_and_zooms(browser, console):
     scan = console.cases["bj-scan@bj.example.cn"]
-    page = sign_in(browser, console, "刘晶晶", DESKTOP)
+    page = page_signed_in(browser, console.url, "刘晶晶", DESKTOP)
     page.goto(f"{console.url}/case/{scan}")
     page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
     last = page.locator("dl.fields .field").last
@@ -159,7 +148,7 @@ def test_the_original_stays_beside_the_fields_and_zooms(browser, console):
     assert abs(page.locator("#original img").first.bounding_box()["width"] - width) < 2
     page.context.close()
 
-    page = sign_in(browser, console, "刘晶晶", PHONE)
+    page = page_signed_in(browser, console.url, "刘晶晶", PHONE)
     page.goto(f"{console.url}/case/{scan}")
     page.click("#original button[data-zoom=in]")
     assert page.inner_text("[data-zoom-level]") == "150%"
@@ -169,7 +158,7 @@ def test_the_original_stays_beside_the_fields_and_zooms(browser, console):
 
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 def test_overview_warns_of_a_shared_account_and_search_says_where(browser, console, width):
-    page = sign_in(browser, console, "刘晶晶", width)
+    page = page_signed_in(browser, console.url, "刘晶晶", width)
     page.goto(console.url + "/")
     shared = page.locator("#shared + ul.shared li").first
     assert "重复推荐" in shared.inner_text() and "1234567890" in shared.inner_text()

@@ -10,14 +10,12 @@ import re
 from datetime import datetime, timedelta
 from email import policy
 
-from console_env import PASSWORDS, bare_config, flashed
+from console_env import PASSWORDS, bare_config, client_signed_in, flashed
 from intake_env import TZ
-from starlette.testclient import TestClient
 
 from pipeline.accounts import add_user
 from pipeline.config import load_config
 from pipeline.ledger import Ledger, OutboxRow
-from pipeline.web.app import create_app
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 BOX = re.compile(r'<textarea[^>]*name="text:([^"]+)"[^>]*>(.*?)</textarea>', re.S)
@@ -28,9 +26,7 @@ def test_the_edited_reminder_is_the_one_that_goes(tmp_path, dovecot_server, smtp
     config_path, _ = bare_config(tmp_path, dovecot_server, smtp_server, "", deadline=deadline)
     config = load_config(config_path)
     add_user(Ledger(config.database_url), "刘晶晶", "staff", PASSWORDS["刘晶晶"])
-    c = TestClient(create_app(config), follow_redirects=False)
-    token = CSRF.search(c.get("/login").text).group(1)
-    c.post("/login", data={"name": "刘晶晶", "password": PASSWORDS["刘晶晶"], "csrf": token, "next": "/"})
+    c = client_signed_in(config)
 
     page = c.get("/reminders").text
     boxes = {unit: html.unescape(text) for unit, text in BOX.findall(page)}
@@ -70,9 +66,7 @@ def test_an_emptied_box_sends_the_planned_letter(tmp_path, dovecot_server, smtp_
     config_path, _ = bare_config(tmp_path, dovecot_server, smtp_server, "", deadline=deadline)
     config = load_config(config_path)
     add_user(Ledger(config.database_url), "刘晶晶", "staff", PASSWORDS["刘晶晶"])
-    c = TestClient(create_app(config), follow_redirects=False)
-    token = CSRF.search(c.get("/login").text).group(1)
-    c.post("/login", data={"name": "刘晶晶", "password": PASSWORDS["刘晶晶"], "csrf": token, "next": "/"})
+    c = client_signed_in(config)
     page = c.get("/reminders").text
     planned = html.unescape(dict(BOX.findall(page))["天津市针灸学会"])
     form = {"csrf": CSRF.search(page).group(1), "unit": ["天津市针灸学会"], "text:天津市针灸学会": "  \r\n "}

@@ -17,8 +17,8 @@ import re
 from email.message import EmailMessage
 
 import pytest
-from browser import ARTIFACTS, DESKTOP, PHONE, new_page, shoot, sideways_overflow
-from console_env import PASSWORDS, build
+from browser import ARTIFACTS, DESKTOP, PHONE, shoot, sideways_overflow
+from console_env import PASSWORDS, build, page_signed_in
 from intake_env import DOCX, UNITS, Nomination, run, submission
 from scan_corpus import WORD_CONDITIONS, WORD_UNIT
 from starlette.testclient import TestClient
@@ -75,17 +75,6 @@ def sign_in_client(c: TestClient, name: str) -> None:
     token = CSRF.search(c.get("/login").text).group(1)
     r = c.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf": token, "next": "/"})
     assert r.status_code == 303, r.text
-
-
-def sign_in(browser, console, name: str, width: int):
-    page = new_page(browser, width)
-    page.goto(console.url + "/")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url
-    return page
 
 
 def crops(html: str) -> list[tuple[str, int, int]]:
@@ -172,7 +161,7 @@ def check_marks(page, console, width: int, name: str) -> None:
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 def test_staff_see_what_to_check_and_where_it_was_read(browser, console, width):
     case = console.cases["zj-scan@zj.example.cn"]
-    page = sign_in(browser, console, "刘晶晶", width)
+    page = page_signed_in(browser, console.url, "刘晶晶", width)
     page.goto(f"{console.url}/case/{case}")
     check_marks(page, console, width, "marks-staff")
     # A field read with certainty has neither tag nor crop, but may still be located.
@@ -232,7 +221,7 @@ def test_reviewers_see_the_marks_and_nothing_of_the_mail(browser, console, width
     sign_in_client(staff, "刘晶晶")
     if "已受理" not in staff.get(f"/case/{case}").text:
         run(console.config, "decide", "accept", case, "--reason", "已对照原件")
-    page = sign_in(browser, console, "王评委", width)
+    page = page_signed_in(browser, console.url, "王评委", width)
     page.goto(f"{console.url}/case/{case}")
     text = page.inner_text("body")
     for secret in ("zjzj@zj.example.cn", "浙江推荐表（盖章复印件）", "发件人"):

@@ -13,8 +13,8 @@ from email import policy
 
 import pytest
 import yaml
-from browser import DESKTOP, PHONE, new_page, shoot, sideways_overflow
-from console_env import PASSWORDS, add_accounts, start_console
+from browser import DESKTOP, PHONE, shoot, sideways_overflow
+from console_env import add_accounts, page_signed_in, start_console
 from intake_env import TZ, Nomination, export, run, submission, write_config
 from mailservers import SmtpServer, free_port
 
@@ -67,17 +67,6 @@ def console(tmp_path_factory, dovecot_server):
     smtp.cleanup()
 
 
-def sign_in(browser, url: str, width: int, name: str = "刘晶晶"):
-    page = new_page(browser, width)
-    page.goto(url + "/")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url
-    return page
-
-
 def look(page, name: str) -> None:
     shoot(page, f"tools-{name}")
     assert sideways_overflow(page) <= 0, f"{name}: {sideways_overflow(page)} px sideways"
@@ -85,7 +74,7 @@ def look(page, name: str) -> None:
 
 def test_staff_tools_at_the_desk(browser, console):
     config, url, smtp, cases = console
-    page = sign_in(browser, url, DESKTOP)
+    page = page_signed_in(browser, url, "刘晶晶", DESKTOP)
 
     # 指定单位 with 记住 ticked (the default): the roster page then lists the address.
     stranger = cases["js-1@qq.example.com"]
@@ -151,7 +140,7 @@ def test_staff_tools_at_the_desk(browser, console):
 
 def test_staff_tools_fit_a_phone(browser, console):
     config, url, smtp, cases = console
-    page = sign_in(browser, url, PHONE)
+    page = page_signed_in(browser, url, "刘晶晶", PHONE)
     page.goto(f"{url}/")
     assert page.locator("input[name=pick]").count() >= 1
     look(page, "overview-375")
@@ -170,7 +159,7 @@ def test_staff_tools_fit_a_phone(browser, console):
 
 def test_reviewers_do_not_see_the_tools(browser, console):
     config, url, smtp, cases = console
-    page = sign_in(browser, url, DESKTOP, "王评委")
+    page = page_signed_in(browser, url, "王评委", DESKTOP)
     nav = page.inner_text("nav.main")
     assert "单位名单" not in nav and "处理记录" not in nav
     assert page.goto(f"{url}/roster").status == 403
