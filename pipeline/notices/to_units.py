@@ -169,6 +169,7 @@ def notice_text(
         fields=_as_read(config.form.ordered(row.fields), status, uncertain_fields(row)),
         form_title=config.form.title,
         identity=config.form.identity_label,
+        noun=config.form.noun,
         attachments=[{"name": a.name, "kind": config.form.kind_name(a.kind)} for a in row.attachments],
         contact=config.this_level.contact or "、".join(config.this_level.staff),
     )
