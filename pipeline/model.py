@@ -167,6 +167,16 @@ class PageBox:
     page_width: int
     page_height: int
 
+    def percent(self) -> dict[str, float]:
+        """The box as percentages of its page: how a highlight is placed over a page
+        image of any size or zoom."""
+        return {
+            "left": round(100 * self.x / self.page_width, 3),
+            "top": round(100 * self.y / self.page_height, 3),
+            "width": round(100 * self.w / self.page_width, 3),
+            "height": round(100 * self.h / self.page_height, 3),
+        }
+
     def as_dict(self) -> dict:
         return {
             "page": self.page,

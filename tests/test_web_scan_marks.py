@@ -25,8 +25,9 @@ from starlette.testclient import TestClient
 
 from pipeline.campaign import builtin
 from pipeline.config import load_config
+from pipeline.model import PageBox
 from pipeline.web.app import create_app
-from pipeline.web.crops import MAX_SIZE, Box
+from pipeline.web.crops import MAX_SIZE, stored_box
 
 SCAN = next(c for c in WORD_CONDITIONS if c.key == "grey200_over_values")
 ZJ = {"name": WORD_UNIT, "addresses": ["zjzj@zj.example.cn"]}
@@ -232,8 +233,8 @@ def test_reviewers_see_the_marks_and_nothing_of_the_mail(browser, console, width
 
 def test_a_box_from_the_facts_must_be_a_box():
     good = {"page": 1, "x": 10, "y": 20, "w": 30, "h": 40, "page_width": 100, "page_height": 200}
-    assert Box.of(good) == Box(1, 10, 20, 30, 40, 100, 200)
-    assert Box.of(good).percent() == {"left": 10.0, "top": 10.0, "width": 30.0, "height": 20.0}
+    assert stored_box(good) == PageBox(1, 10, 20, 30, 40, 100, 200)
+    assert stored_box(good).percent() == {"left": 10.0, "top": 10.0, "width": 30.0, "height": 20.0}
     for bad in (
         None,
         "1,2,3,4",
@@ -245,7 +246,7 @@ def test_a_box_from_the_facts_must_be_a_box():
         {**good, "page_width": 100_000, "page_height": 100_000},
         {k: v for k, v in good.items() if k != "h"},
     ):
-        assert Box.of(bad) is None, bad
+        assert stored_box(bad) is None, bad
 
 
 def test_a_corrected_value_is_no_longer_marked(console):

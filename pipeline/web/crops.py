@@ -15,11 +15,11 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
 from ..documents.sniff import sniff
+from ..model import PageBox
 
 MAX_SIZE = (900, 360)  # pixels: a crop is a strip around one value, never a whole page
 MAX_PAGE_PIXELS = 80_000_000  # a page larger than this is not decoded for a crop
@@ -28,49 +28,27 @@ MIN_MARGIN = 16
 OUTLINE = (217, 72, 15)  # the same orange as the highlight over the page
 
 
-@dataclass(frozen=True)
-class Box:
-    """A value's box on a page (documents/model.PageBox as stored in the facts)."""
-
-    page: int
-    x: int
-    y: int
-    w: int
-    h: int
-    page_width: int
-    page_height: int
-
-    @classmethod
-    def of(cls, stored: object) -> Box | None:
-        """The box from an attachment's facts, or None if it is not a sane box."""
-        if not isinstance(stored, dict):
-            return None
-        try:
-            values = {k: stored[k] for k in cls.__dataclass_fields__}
-        except KeyError:
-            return None
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values.values()):
-            return None
-        box = cls(**values)
-        inside = 0 <= box.x < box.page_width and 0 <= box.y < box.page_height
-        if box.page < 1 or box.w <= 0 or box.h <= 0 or not inside:
-            return None
-        if box.page_width * box.page_height > MAX_PAGE_PIXELS:
-            return None
-        return box
-
-    def percent(self) -> dict[str, float]:
-        """The box as percentages of its page: how the highlight is placed over a page
-        image of any size or zoom."""
-        return {
-            "left": round(100 * self.x / self.page_width, 3),
-            "top": round(100 * self.y / self.page_height, 3),
-            "width": round(100 * self.w / self.page_width, 3),
-            "height": round(100 * self.h / self.page_height, 3),
-        }
+def stored_box(stored: object) -> PageBox | None:
+    """A value's box from an attachment's facts (documents' PageBox as stored), or None
+    if it is not a sane box: never trusted further than that."""
+    if not isinstance(stored, dict):
+        return None
+    try:
+        values = {k: stored[k] for k in PageBox.__dataclass_fields__}
+    except KeyError:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values.values()):
+        return None
+    box = PageBox(**values)
+    inside = 0 <= box.x < box.page_width and 0 <= box.y < box.page_height
+    if box.page < 1 or box.w <= 0 or box.h <= 0 or not inside:
+        return None
+    if box.page_width * box.page_height > MAX_PAGE_PIXELS:
+        return None
+    return box
 
 
-def _page(data: bytes, name: str, box: Box):
+def _page(data: bytes, name: str, box: PageBox):
     """The page `box` lies on, as OCR decoded it, at the box's page size (PIL RGB)."""
     from PIL import Image, ImageOps
 
@@ -111,7 +89,7 @@ def _page(data: bytes, name: str, box: Box):
     return image
 
 
-def crop_png(data: bytes, name: str, box: Box) -> bytes | None:
+def crop_png(data: bytes, name: str, box: PageBox) -> bytes | None:
     """A PNG of the page around `box` with the box drawn in (None: the page is not there)."""
     from PIL import Image, ImageDraw
 
@@ -135,7 +113,7 @@ def crop_png(data: bytes, name: str, box: Box) -> bytes | None:
     return out.getvalue()
 
 
-def cached_crop(config: Config, sha256: str, path: Path, name: str, box: Box) -> Path | None:
+def cached_crop(config: Config, sha256: str, path: Path, name: str, box: PageBox) -> Path | None:
     """The crop's PNG, made once per file and box (the box is part of the name)."""
     root = config.path(config.storage.files_dir).parent / "preview" / sha256
     root.mkdir(parents=True, exist_ok=True, mode=0o700)

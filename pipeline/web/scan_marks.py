@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..config import Config
 from ..ledger import MessageRow
 from ..ledger.views import scanned_form_file, uncertain_fields
-from .crops import Box
+from .crops import stored_box
 
 # ocr_confidence.doubts codes (and its UNREAD) as staff read them.
 WHY = {
@@ -60,7 +60,7 @@ def field_marks(config: Config, row: MessageRow) -> dict[str, FieldMark]:
     marks = {}
     for spec in config.form.fields:
         label = spec.label
-        box = Box.of(boxes.get(label))
+        box = stored_box(boxes.get(label))
         if label not in uncertain and box is None:
             continue
         codes = list(doubts.get(label, ()))

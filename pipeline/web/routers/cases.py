@@ -16,7 +16,7 @@ from ...staff.replies import reply_opening
 from ...staff.reply_changes import decide_reply_change
 from .. import data
 from ..console import Console
-from ..crops import Box, cached_crop
+from ..crops import cached_crop, stored_box
 from ..http import (
     Area,
     FormData,
@@ -261,7 +261,7 @@ async def file_crop(request: Request):
     number = int_param(request.path_params["field"])
     if not 1 <= number <= len(labels):
         raise HTTPException(404)
-    box = Box.of(((att.facts or {}).get("boxes") or {}).get(labels[number - 1]))
+    box = stored_box(((att.facts or {}).get("boxes") or {}).get(labels[number - 1]))
     if box is None:
         raise HTTPException(404, "这个栏目在原件上的位置未知。")
     image = await run_in_threadpool(cached_crop, c.config, att.sha256, path, att.name, box)
