@@ -111,6 +111,8 @@ def check_marks(page, console, width: int, name: str) -> None:
     page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=img.element_handle())
     natural = img.evaluate("(i) => [i.naturalWidth, i.naturalHeight]")
     assert 0 < natural[0] <= MAX_SIZE[0] and 0 < natural[1] <= MAX_SIZE[1]
+    # Its size was given before it loaded: nothing shifts under the pointer when it arrives.
+    assert [int(img.get_attribute("width")), int(img.get_attribute("height"))] == natural
     assert img.bounding_box()["width"] <= page.viewport_size["width"]
 
     # Pointing at (tapping on a phone) a field outlines its box on the original's page.
@@ -121,6 +123,7 @@ def check_marks(page, console, width: int, name: str) -> None:
         phone.hover()
     mark = page.locator("#original .box-mark")
     mark.wait_for(state="visible")
+    assert "marked" in phone.get_attribute("class").split(), "the outline is of another field"
     hit = mark.bounding_box()
     sheet = page.locator("#original a.page img").first.bounding_box()
     expected = [float(v) for v in phone.get_attribute("data-box").split()]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
@@ -89,6 +90,29 @@ def _page(data: bytes, name: str, box: PageBox):
     return image
 
 
+@dataclass(frozen=True)
+class CropFrame:
+    """Where a crop is cut from its page (pixels) and the size it is shown at, known from
+    the box alone: the case page gives the picture its size before it loads, so nothing
+    shifts under the pointer when it arrives."""
+
+    area: tuple[int, int, int, int]  # left, top, right, bottom on the page
+    scale: float
+    size: tuple[int, int]  # width, height of the PNG
+
+
+def crop_frame(box: PageBox) -> CropFrame:
+    """The piece of the page around `box` (with a margin), scaled to fit MAX_SIZE."""
+    margin = max(MIN_MARGIN, round(box.h * MARGIN))
+    left, top = max(0, box.x - margin), max(0, box.y - margin)
+    right = min(box.page_width, box.x + box.w + margin)
+    bottom = min(box.page_height, box.y + box.h + margin)
+    width, height = right - left, bottom - top
+    scale = min(1.0, MAX_SIZE[0] / width, MAX_SIZE[1] / height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return CropFrame((left, top, right, bottom), scale, size)
+
+
 def crop_png(data: bytes, name: str, box: PageBox) -> bytes | None:
     """A PNG of the page around `box` with the box drawn in (None: the page is not there)."""
     from PIL import Image, ImageDraw
@@ -96,15 +120,12 @@ def crop_png(data: bytes, name: str, box: PageBox) -> bytes | None:
     page = _page(data, name, box)
     if page is None:
         return None
-    margin = max(MIN_MARGIN, round(box.h * MARGIN))
-    left, top = max(0, box.x - margin), max(0, box.y - margin)
-    right = min(box.page_width, box.x + box.w + margin)
-    bottom = min(box.page_height, box.y + box.h + margin)
-    piece = page.crop((left, top, right, bottom))
-    scale = min(1.0, MAX_SIZE[0] / piece.width, MAX_SIZE[1] / piece.height)
-    if scale < 1:
-        size = (max(1, round(piece.width * scale)), max(1, round(piece.height * scale)))
-        piece = piece.resize(size, Image.LANCZOS)
+    frame = crop_frame(box)
+    left, top, _, _ = frame.area
+    scale = frame.scale
+    piece = page.crop(frame.area)
+    if piece.size != frame.size:
+        piece = piece.resize(frame.size, Image.LANCZOS)
     draw = ImageDraw.Draw(piece)
     x0, y0 = (box.x - left) * scale, (box.y - top) * scale
     draw.rectangle((x0, y0, x0 + box.w * scale, y0 + box.h * scale), outline=OUTLINE, width=2)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..config import Config
 from ..ledger import MessageRow
 from ..ledger.views import scanned_form_file, uncertain_fields
-from .crops import stored_box
+from .crops import crop_frame, stored_box
 
 # ocr_confidence.doubts codes (and its UNREAD) as staff read them.
 WHY = {
@@ -41,6 +41,7 @@ class FieldMark:
     file_id: int | None = None
     page: int = 0
     box: dict[str, float] | None = None
+    crop_size: tuple[int, int] = (0, 0)  # the crop picture's width and height (crops.crop_frame)
 
     def crop_url(self, case_no: str, index: int) -> str:
         """The crop of the original around the value (routers/cases.file_crop); `index` is
@@ -73,5 +74,6 @@ def field_marks(config: Config, row: MessageRow) -> dict[str, FieldMark]:
             file_id=scan.id if box else None,
             page=box.page if box else 0,
             box=box.percent() if box else None,
+            crop_size=crop_frame(box).size if box else (0, 0),
         )
     return marks
