@@ -57,7 +57,9 @@ def _record_changes(session: Session, _context, _instances) -> None:
         if new is None or new == old:
             continue
         source, at, who = session.info.get(_STAMP) or (SYSTEM, utcnow(), "")
-        session.add(StatusChangeRow(message=obj, from_status=old, to_status=new, at=at, source=source, who=who))
+        session.add(
+            StatusChangeRow(message=obj, from_status=old, to_status=new, at=at, source=source, who=who)
+        )
 
 
 def _forget_stamp(session: Session, *_args) -> None:
