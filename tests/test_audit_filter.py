@@ -82,8 +82,13 @@ def test_the_audit_filters_by_person_action_case_and_date(decided):
     assert "没有符合条件的处理记录" in tomorrow and not listed(tomorrow, bj)
     # Conditions combine.
     assert "没有符合条件的处理记录" in c.get("/audit", params={"who": "赵老师", "action": "withdraw"}).text
-    # A date that is not one is ignored, not an error.
-    assert c.get("/audit", params={"since": "昨天"}).status_code == 200
+    # Dates as staff type them; one that is not a date is not filtered by, and the page says so.
+    for typed in (f"{today:%Y/%m/%d}", f"{today.year}年{today.month}月{today.day}日", f"{today:%Y%m%d}"):
+        page = c.get("/audit", params={"since": typed, "until": typed}).text
+        assert listed(page, bj) and f'value="{today}"' in page, typed
+    unread = c.get("/audit", params={"since": "昨天"})
+    assert unread.status_code == 200 and listed(unread.text, bj)
+    assert "没看懂日期“昨天”，没有按它筛选" in unread.text
 
 
 def test_the_audit_downloads_as_a_sheet_that_keeps_text_as_text(decided):
