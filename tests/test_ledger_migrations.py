@@ -329,17 +329,17 @@ def test_0006_gives_every_case_of_an_0005_ledger_one_status_change_at_its_arriva
     engine = create_engine(old_ledger)
     with engine.connect() as conn:
         messages = conn.execute(
-            text("SELECT id, status, arrival FROM messages WHERE status IS NOT NULL ORDER BY id")
+            text("SELECT id, status, selected, arrival FROM messages WHERE status IS NOT NULL ORDER BY id")
         ).all()
         changes = conn.execute(
             text(
-                "SELECT message_row, from_status, to_status, at, source, who FROM status_changes ORDER BY id"
+                "SELECT message_row, from_status, to_status, selected, at, source, who FROM status_changes ORDER BY id"
             )
         ).all()
     engine.dispose()
     assert len(messages) == 13
     assert [tuple(c) for c in changes] == [
-        (m.id, None, m.status, m.arrival, "backfill", "") for m in messages
+        (m.id, None, m.status, m.selected, m.arrival, "backfill", "") for m in messages
     ]
 
     # The digest of a day before the last mail: those cases as they are (no history to rewind).

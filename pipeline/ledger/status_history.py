@@ -1,9 +1,10 @@
-"""Every status change of a case, kept (the status_changes table), and a case's status at a past moment.
+"""Every change of where a case stands — its status, or its selection for the packet — kept
+(the status_changes table), and where a case stood at a past moment.
 
 Recorded in one place: a hook on every ledger session's flush compares each message
-row's status with the value it had, so no path that changes a status — intake's steps,
-a newer version superseding an older one, staff decisions, a unit's reply, a rebuild's
-replay — can forget to write its history.
+row's status and selection with the values it had, so no path that changes them —
+intake's steps, a newer version superseding an older one, staff decisions, a unit's
+reply, a rebuild's replay — can forget to write its history.
 
 What a change is attributed to (its source, who, and when it counts) is what the code
 that began the work stamped on the session (`stamp`): intake stamps the mail's arrival,
@@ -44,21 +45,35 @@ def stamp(session: Session, source: str, at: datetime, who: str = "") -> None:
     session.info[_STAMP] = (source, at, who)
 
 
+def _before(attribute, now):
+    """The value an attribute had before this flush's change (`now` when unchanged)."""
+    history = attribute.history
+    if not history.added:
+        return now
+    return history.deleted[0] if history.deleted else None
+
+
 def _record_changes(session: Session, _context, _instances) -> None:
-    """before_flush: one StatusChangeRow for each message row whose status changed."""
+    """before_flush: one StatusChangeRow for each message row whose status or selection changed."""
     for obj in (*session.new, *session.dirty):
-        if not isinstance(obj, MessageRow):
+        if not isinstance(obj, MessageRow) or obj.status is None:
             continue
-        history = inspect(obj).attrs.status.history
-        if not history.added:
-            continue
-        new = history.added[0]
-        old = history.deleted[0] if history.deleted else None
-        if new is None or new == old:
+        attrs = inspect(obj).attrs
+        old_status = _before(attrs.status, obj.status)
+        old_selected = _before(attrs.selected, obj.selected)
+        if old_status == obj.status and bool(old_selected) == bool(obj.selected):
             continue
         source, at, who = session.info.get(_STAMP) or (SYSTEM, utcnow(), "")
         session.add(
-            StatusChangeRow(message=obj, from_status=old, to_status=new, at=at, source=source, who=who)
+            StatusChangeRow(
+                message=obj,
+                from_status=old_status,
+                to_status=obj.status,
+                selected=bool(obj.selected),
+                at=at,
+                source=source,
+                who=who,
+            )
         )
 
 
@@ -67,14 +82,16 @@ def _forget_stamp(session: Session, *_args) -> None:
 
 
 def install(sessions: sessionmaker) -> None:
-    """Record every status change made through this ledger's sessions."""
+    """Record every status (and selection) change made through this ledger's sessions."""
     event.listen(sessions, "before_flush", _record_changes)
     event.listen(sessions, "after_commit", _forget_stamp)
     event.listen(sessions, "after_rollback", _forget_stamp)
 
 
-def statuses_at(session: Session, when: datetime, ids: list[int] | None = None) -> dict[int, str]:
-    """Each message's status as it stood at `when`: the last change at or before it.
+def statuses_at(
+    session: Session, when: datetime, ids: list[int] | None = None
+) -> dict[int, tuple[str, bool]]:
+    """Each message's (status, selected) as it stood at `when`: its last change at or before it.
 
     A message with no change by then (its first change stamped later than `when`)
     is left out; ties at one moment go to the later change."""
@@ -82,6 +99,7 @@ def statuses_at(session: Session, when: datetime, ids: list[int] | None = None) 
         select(
             StatusChangeRow.message_row,
             StatusChangeRow.to_status,
+            StatusChangeRow.selected,
             func.row_number()
             .over(
                 partition_by=StatusChangeRow.message_row,
@@ -92,10 +110,10 @@ def statuses_at(session: Session, when: datetime, ids: list[int] | None = None) 
         .where(StatusChangeRow.at <= when)
         .subquery()
     )
-    query = select(latest.c.message_row, latest.c.to_status).where(latest.c.n == 1)
+    query = select(latest.c.message_row, latest.c.to_status, latest.c.selected).where(latest.c.n == 1)
     if ids is not None:
         query = query.where(latest.c.message_row.in_(ids))
-    return {row_id: status for row_id, status in session.execute(query)}
+    return {row_id: (status, bool(selected)) for row_id, status, selected in session.execute(query)}
 
 
 def history(session: Session, row_id: int) -> list[StatusChangeRow]:

@@ -100,20 +100,20 @@ def briefs(s: Session) -> list[Brief]:
 
 
 def as_it_stood(s: Session, index: list[Brief], when: datetime) -> list[Brief]:
-    """The messages that had arrived by `when`, each with the status it had then (its last
-    recorded change by then: ledger/status_history.py). What only a later change made of a
-    case goes with it: a later supersession, a selection of a case not accepted by then."""
+    """The messages that had arrived by `when`, each with the status and selection it had
+    then (its last recorded change by then: ledger/status_history.py); a supersession made
+    later goes too."""
     arrived = [b for b in index if b.arrival <= when]
     then = statuses_at(s, when, None if len(arrived) > 500 else [b.id for b in arrived])
     out = []
     for b in arrived:
-        status = then.get(b.id, b.status)
-        if status != b.status:
+        status, selected = then.get(b.id, (b.status, b.selected))
+        if (status, selected) != (b.status, b.selected):
             b = replace(
                 b,
                 status=status,
+                selected=selected,
                 superseded_by=b.superseded_by if status == Status.SUPERSEDED.value else None,
-                selected=b.selected and status == Status.ACCEPTED.value,
             )
         out.append(b)
     return out
