@@ -13,6 +13,7 @@ import email
 from datetime import datetime
 from email import policy
 
+import openpyxl
 import pytest
 import yaml
 from intake_env import TZ, Nomination, export, run, submission, write_config
@@ -90,6 +91,10 @@ def test_an_earlier_days_digest_shows_the_status_the_case_had_that_day(accepted_
     assert "2021-07-20" in subject and "已受理 0/4" in subject, subject
     assert unit_line(body, "北京针灸学会").startswith("北京针灸学会：需补正"), body
     assert "名单内 4 个单位：需补正 1，未报送 3" in body, body
+    # That day's sheet, beside today's: 北京 as it stood then.
+    sheet = openpyxl.load_workbook(config.parent / "outbox" / "reports" / "汇总表_2021-07-20.xlsx")
+    cells = [str(c) for row in sheet.worksheets[0].iter_rows(values_only=True) for c in row if c]
+    assert "需补正" in cells and "已受理" not in cells, cells
 
     subject, body = digest_body(config, smtp, "--date", "2021-07-22")  # the 08:00 digest, after 07:45
     assert "已受理 1/" in subject, subject

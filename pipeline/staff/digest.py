@@ -331,7 +331,12 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     html_path = out / f"每日汇总_{day:%Y-%m-%d}.html"
     html_path.write_text(html, encoding="utf-8")
     xlsx = build_summary_xlsx(
-        data.units, views, out / "汇总表.xlsx", link_base=config.web.base_url, form=config.form
+        data.units,
+        views,
+        # An earlier day's sheet is that day's, beside (not over) the current 汇总表.xlsx.
+        out / (f"汇总表_{day:%Y-%m-%d}.xlsx" if earlier else "汇总表.xlsx"),
+        link_base=config.web.base_url,
+        form=config.form,
     )
     # "Nothing changed" = no ledger change since the last digest and the same
     # standing state (tasks, unit states, mailbox health, failed mails).
