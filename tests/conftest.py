@@ -23,9 +23,8 @@ _user_numbers = itertools.count(1)
 os.environ.setdefault("INTAKE_OCR_THREADS", "1")
 
 # One folder per test run, shared by its workers (they inherit the environment of the
-# process that starts them), where installations whose scan is only scenery keep its
-# reading (console_env.build: every console holds the same stamped scan). Tests about
-# reading never use it; the folder goes when the run ends.
+# process that starts them), where a scan read more than once in the run keeps its
+# reading (tests/shared_readings.py). The folder goes when the run ends.
 SHARED_READINGS = "INTAKE_TEST_SHARED_READINGS"
 
 
