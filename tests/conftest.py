@@ -9,10 +9,13 @@ import shutil
 import tempfile
 
 import pytest
+from argon2 import PasswordHasher
 from browser import browser  # noqa: F401  (Playwright + Debian chromium, session-wide)
 from mailservers import INSTALL_HINT, Dovecot, SmtpServer, dovecot_binary
 from pg import INSTALL_HINT as PG_INSTALL_HINT
 from pg import PgCluster, pg_bindir
+
+from pipeline.accounts import passwords
 
 _user_numbers = itertools.count(1)
 
@@ -21,6 +24,14 @@ _user_numbers = itertools.count(1)
 # 70 s of CPU and 70 s wall with the default pools, 45 s and 44 s with one thread).
 # Set before anything starts: run.py children and the sandbox child inherit it.
 os.environ.setdefault("INTAKE_OCR_THREADS", "1")
+
+# argon2id at its lowest cost in the test processes: the suite adds and signs in hundreds
+# of accounts, and the product's cost (argon2-cffi's defaults, RFC 9106's low-memory
+# choice: ~0.3 s of CPU a hash) would make that a minute of the run. Hashing and checking
+# run the same code; a hash records its own cost, so `run.py web` children (which keep the
+# product's cost) check these and rehash them at sign-in as they would an old hash.
+# tests/test_password_cost.py checks the product's cost in a fresh process.
+passwords.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 # One folder per test run, shared by its workers (they inherit the environment of the
 # process that starts them), where a scan read more than once in the run keeps its
