@@ -57,6 +57,10 @@ demo: $(STAMP) demo-deps
 # so its module fixtures (a console, converted documents) are built once. PYTEST_JOBS=0: one process.
 PYTEST_JOBS ?= 2
 PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile
+# Compiled modules (and pytest's rewritten test modules) are kept in __pycache__ even where
+# the environment says not to write them: otherwise each worker and every run.py a test
+# starts compiles the whole project again, run after run.
+test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
 # Everything; about 6½ minutes on a quiet 2-core machine (README: which command when).
 test: $(STAMP) system-deps

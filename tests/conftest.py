@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import shutil
+import tempfile
 
 import pytest
 from browser import browser  # noqa: F401  (Playwright + Debian chromium, session-wide)
@@ -19,6 +21,26 @@ _user_numbers = itertools.count(1)
 # 70 s of CPU and 70 s wall with the default pools, 45 s and 44 s with one thread).
 # Set before anything starts: run.py children and the sandbox child inherit it.
 os.environ.setdefault("INTAKE_OCR_THREADS", "1")
+
+# One folder per test run, shared by its workers (they inherit the environment of the
+# process that starts them), where installations whose scan is only scenery keep its
+# reading (console_env.build: every console holds the same stamped scan). Tests about
+# reading never use it; the folder goes when the run ends.
+SHARED_READINGS = "INTAKE_TEST_SHARED_READINGS"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput") and SHARED_READINGS not in os.environ:
+        os.environ[SHARED_READINGS] = tempfile.mkdtemp(prefix="intake-readings-")
+        config._intake_shared_readings = os.environ[SHARED_READINGS]
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_intake_shared_readings", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(SHARED_READINGS, None)
+
 
 # ---------------------------------------------------------------- the `slow` mark
 # `make test-fast` (-m "not slow") is the edit-test loop: under a minute, and every

@@ -272,35 +272,41 @@ _GOV = (
 BODIES = 6  # distinct page bodies; a bundle cycles them (only the folio differs)
 
 
+FULL_PAGE = 29  # lines of body text on a full page of the notice
+
+
 @functools.cache
-def _scanned_body(variant: int) -> Image.Image:
-    """A dense page of a 红头文件-style notice (29 lines of 三号 body text), scanned grey."""
+def _scanned_body(variant: int, lines: int = FULL_PAGE) -> Image.Image:
+    """A page of a 红头文件-style notice (`lines` lines of 三号 body text; 29 fill it),
+    scanned grey."""
     rng = np.random.default_rng(variant)
     page = Image.new("L", A4, 255)
     draw = ImageDraw.Draw(page)
     font = _font(SERIF, round(15 / 72 * DPI))
     text = "".join(_GOV[int(i)] for i in rng.permutation(len(_GOV)))
-    lines = _wrap("　　" + (text * 3)[: 29 * 26], font, A4[0] - 420)
-    for i, line in enumerate(lines[:29]):
+    wrapped = _wrap("　　" + (text * 3)[: lines * 26], font, A4[0] - 420)
+    for i, line in enumerate(wrapped[:lines]):
         draw.text((210, 230 + i * round(font.size * 1.7)), line, font=font, fill=0)
     return scanned(page, seed=variant)
 
 
-def government_page(number: int) -> Image.Image:
+def government_page(number: int, lines: int = FULL_PAGE) -> Image.Image:
     """Page `number` of the notice, as scanned (grey), with its folio —N—."""
-    page = _scanned_body(number % BODIES).copy()
+    page = _scanned_body(number % BODIES, lines).copy()
     font = _font(SERIF, round(15 / 72 * DPI))
     folio = f"—{number}—"
     ImageDraw.Draw(page).text(((A4[0] - font.getlength(folio)) / 2, A4[1] - 180), folio, font=font, fill=20)
     return page
 
 
-def scanned_pdf(pages: int = 40, form_at: int | None = 31, dpi: int = DPI, quality: int = 60) -> bytes:
-    """A scanned bundle: the notice's text pages with the stamped form at page
-    `form_at` (1-based). Pages are grey JPEGs inside the PDF, as scanner
+def scanned_pdf(
+    pages: int = 40, form_at: int | None = 31, dpi: int = DPI, quality: int = 60, lines: int = FULL_PAGE
+) -> bytes:
+    """A scanned bundle: the notice's text pages (`lines` lines each) with the stamped
+    form at page `form_at` (1-based). Pages are grey JPEGs inside the PDF, as scanner
     software writes them; the stamp is therefore grey too."""
     form = scanned(stamped(render_form()), gray=True)
-    images = [form if n == form_at else government_page(n) for n in range(1, pages + 1)]
+    images = [form if n == form_at else government_page(n, lines) for n in range(1, pages + 1)]
     buf = io.BytesIO()
     images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:], quality=quality)
     return buf.getvalue()

@@ -11,8 +11,11 @@ from urllib.parse import unquote
 
 import openpyxl
 import pytest
-from console_env import PASSWORDS, ROLES
+import yaml
+from browser import shoot, sideways_overflow
+from console_env import PASSWORDS, ROLES, add_accounts, page_signed_in, start_console
 from intake_env import TZ, Nomination, export, run, submission, write_config
+from mailservers import free_port
 from starlette.testclient import TestClient
 
 from pipeline.accounts import add_user
@@ -79,8 +82,13 @@ def test_the_audit_filters_by_person_action_case_and_date(decided):
     assert "没有符合条件的处理记录" in tomorrow and not listed(tomorrow, bj)
     # Conditions combine.
     assert "没有符合条件的处理记录" in c.get("/audit", params={"who": "赵老师", "action": "withdraw"}).text
-    # A date that is not one is ignored, not an error.
-    assert c.get("/audit", params={"since": "昨天"}).status_code == 200
+    # Dates as staff type them; one that is not a date is not filtered by, and the page says so.
+    for typed in (f"{today:%Y/%m/%d}", f"{today.year}年{today.month}月{today.day}日", f"{today:%Y%m%d}"):
+        page = c.get("/audit", params={"since": typed, "until": typed}).text
+        assert listed(page, bj) and f'value="{today}"' in page, typed
+    unread = c.get("/audit", params={"since": "昨天"})
+    assert unread.status_code == 200 and listed(unread.text, bj)
+    assert "没看懂日期“昨天”，没有按它筛选" in unread.text
 
 
 def test_the_audit_downloads_as_a_sheet_that_keeps_text_as_text(decided):
@@ -128,3 +136,50 @@ def test_the_audit_sheet_prints_readably(decided, tmp_path):
     assert sheet.smallest >= READABLE_PT, sheet.smallest
     assert sheet.landscape and sheet.overflow <= 0 and bj in sheet.text and sh in sheet.text
     render_page(sheet.pdf, "audit")
+
+
+LONG_REASON = (
+    "单位联系人来电说明：原推荐表中的联系人已调岗，新的联系人和手机号码将在本周内以正式函件补报，"
+    "经与学会秘书处核实后同意先行登记，待函件到达后再核对账号主体的认证信息和近一年的运营数据。"
+)
+
+
+@pytest.fixture
+def audit_console(decided, tmp_path):
+    """The decided installation with one long reason, its console running (run.py web)."""
+    config, bj, sh = decided
+    run(config, "decide", "answered", sh, "--by", "王", "--reason", LONG_REASON)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["web"] = {"host": "127.0.0.1", "port": free_port()}
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    add_accounts(config, {"刘晶晶": "staff"})
+    url = f"http://127.0.0.1:{data['web']['port']}"
+    process = start_console(config, url, tmp_path)
+    yield url, bj, sh
+    process.terminate()
+    process.wait(30)
+
+
+# Lines each cell's text is laid out on (one rect per line box of the text).
+LINES = """cells => cells.map(td => {
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  const tops = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+  return [td.innerText.trim(), tops.size];
+})"""
+
+
+@pytest.mark.parametrize("width", [1280, 800, 375])
+def test_the_audit_page_keeps_short_names_and_dates_on_one_line(browser, audit_console, width):
+    """A long reason must not squeeze 处理人 to one character a line (nor the time, the case)."""
+    url, bj, sh = audit_console
+    page = page_signed_in(browser, url, "刘晶晶", width)
+    page.goto(url + "/audit")
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert LONG_REASON[:20] in page.inner_text("table.list")
+    for label in ("处理人", "时间", "受理编号", "操作"):
+        lines = page.eval_on_selector_all(f"table.list td[data-label={label}]", LINES)
+        assert lines and all(n == 1 for _, n in lines), (label, lines)
+    assert sideways_overflow(page) <= 0
+    shoot(page, f"audit-{width}")
+    page.context.close()

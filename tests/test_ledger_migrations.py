@@ -307,3 +307,54 @@ def test_a_ledger_from_a_newer_release_is_refused_in_one_chinese_line(tmp_path):
     assert proc.returncode == 4
     line = one_chinese_line(proc.stderr)
     assert "较新版本" in line and "ffff" in line, line
+
+
+def test_0006_gives_every_case_of_an_0005_ledger_one_status_change_at_its_arrival(old_ledger, tmp_path):
+    """A ledger at 0005 (the previous release's fixture, taken back down to 0005) upgrades
+    to status_changes: one change per message with a status, from nothing to its status
+    now at its arrival, so an earlier day's digest shows such cases as before; the program
+    then adds to the history as it goes."""
+    from alembic import command
+
+    Ledger(old_ledger).engine.dispose()
+    command.downgrade(migrate_mod.alembic_config(url=old_ledger), "0005")
+    assert versions(old_ledger) == ["0005"]
+    before = every_row(old_ledger)
+
+    config = write_config(tmp_path, old_ledger)
+    assert "台账检查通过" in run(config, "check").stdout
+    assert versions(old_ledger) == [migrate_mod.head()]
+    assert every_row(old_ledger) == before
+    assert drift(old_ledger) == []
+    engine = create_engine(old_ledger)
+    with engine.connect() as conn:
+        messages = conn.execute(
+            text("SELECT id, status, selected, arrival FROM messages WHERE status IS NOT NULL ORDER BY id")
+        ).all()
+        changes = conn.execute(
+            text(
+                "SELECT message_row, from_status, to_status, selected, at, source, who FROM status_changes ORDER BY id"
+            )
+        ).all()
+    engine.dispose()
+    assert len(messages) == 13
+    assert [tuple(c) for c in changes] == [
+        (m.id, None, m.status, m.selected, m.arrival, "backfill", "") for m in messages
+    ]
+
+    # The digest of a day before the last mail: those cases as they are (no history to rewind).
+    out = run(config, "digest", "--date", "2021-07-30").stdout
+    assert "每日汇总已生成" in out, out
+    # A staff decision now is added to the history, after the backfilled change.
+    run(config, "decide", "reject", "TJ-20210731-0013", "--reason", "重复推荐", "--no-notify")
+    engine = create_engine(old_ledger)
+    with engine.connect() as conn:
+        last = conn.execute(
+            text(
+                "SELECT c.from_status, c.to_status, c.source FROM status_changes c "
+                "JOIN messages m ON m.id = c.message_row WHERE m.case_no = 'TJ-20210731-0013' ORDER BY c.id"
+            )
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in last][-1][1:] == ("rejected", "staff"), last
+    assert len(last) == 2

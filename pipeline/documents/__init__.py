@@ -18,6 +18,7 @@ from functools import partial
 from ..campaign import FormSpec
 from ..config import Limits
 from ..model import Document, Problem
+from . import read_cache
 from . import sniff as kinds
 from .classify import classify_attachment
 from .convert import SOURCES, Converter, default_converter
@@ -178,16 +179,22 @@ def _isolated(func: Callable[..., Document], data: bytes, name: str, limits: Lim
     return _guarded(func, data, name, limits)
 
 
-def _scan(func: Callable[..., Document], data: bytes, name: str, limits: Limits, fmt: str) -> Document:
+def _scan(
+    func: Callable[..., Document], data: bytes, name: str, limits: Limits, fmt: str, form: FormSpec | None
+) -> Document:
     """OCR in the sandbox. The machine running short (memory, time, the engine
     failing) is never the file's fault: a second try reads smaller pages, and
     when that fails too the file goes to staff unread (never "damaged"). Only a
-    file no decoder opens is reported as damaged."""
+    file no decoder opens is reported as damaged. A finished reading may be kept
+    by content where asked for (read_cache.py)."""
     from .ocr_confidence import unread_problem
 
+    kept = read_cache.load(data, name, limits, form)
+    if kept is not None:
+        return kept
     for lean in (False, True):
         try:
-            result = _isolated(partial(func, lean=lean), data, name, limits)
+            result = _isolated(partial(func, form=form, lean=lean), data, name, limits)
         except IsolationError as exc:
             log.warning(
                 "OCR of %r ran short (%s), %s", name, exc, "left to staff" if lean else "trying smaller"
@@ -197,6 +204,7 @@ def _scan(func: Callable[..., Document], data: bytes, name: str, limits: Limits,
             log.warning("OCR of %r failed (%r), %s", name, exc, "left to staff" if lean else "trying smaller")
             continue
         if result[0] == "ok":
+            read_cache.store(data, name, limits, form, result[1])
             return result[1]
         _, code, message = result
         return _problem_doc(name, fmt, _CODE_ALIASES.get(code, code), f"附件“{name}”{message}")
@@ -293,7 +301,7 @@ def _read_pdf_or_ocr(name: str, data: bytes, limits: Limits, form: FormSpec | No
     doc = _parse(_read_pdf, data, name, limits)
     if not any(p.code == "pdf_no_text" for p in doc.problems):
         return _relabel(doc, Sniffed(kinds.PDF, "pdf"))
-    scanned = _scan(partial(_ocr_pdf, form=form), data, name, limits, "pdf")
+    scanned = _scan(_ocr_pdf, data, name, limits, "pdf", form)
     scanned.format = "pdf"
     scanned.problems = [p for p in doc.problems if p.code not in _SUPERSEDED_BY_OCR] + scanned.problems
     if not scanned.is_scan:  # a file the scan reader could not open: the reader's own words
@@ -306,7 +314,7 @@ def _read_pdf_or_ocr(name: str, data: bytes, limits: Limits, form: FormSpec | No
 def _read_image(name: str, data: bytes, found: Sniffed, limits: Limits, form: FormSpec | None) -> Document:
     if found.subtype not in kinds.OCR_IMAGES:
         return Document(file=name, format=found.label)  # e.g. GIF: a picture we do not OCR
-    doc = _scan(partial(_ocr_image, form=form), data, name, limits, found.label)
+    doc = _scan(_ocr_image, data, name, limits, found.label, form)
     if not doc.is_scan:
         return doc  # unreadable picture: the problem says so
     doc.format = found.label

@@ -11,12 +11,14 @@ intake), so two changes made on the same view never both go through.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import UserFacingError
 from ..ledger import DecisionRow, MessageRow, utcnow
+from ..ledger.status_history import STAFF, stamp
 from ..model import QUOTA_STATUSES, Status
 from ..rules import ActiveSubmission
 
@@ -102,12 +104,19 @@ def supersede_older(s: Session, row: MessageRow) -> list[str]:
     return [o.case_no for o in older]
 
 
-def take(s: Session, case_no: str, seen: int | None) -> MessageRow:
+def take(
+    s: Session, case_no: str, seen: int | None, *, by: str, at: datetime, source: str = STAFF
+) -> MessageRow:
     """The case's row, taken for one staff change: its version moves on only while
     it is still `seen` (what the person's page or `show` displayed; None: the
     version as it is now). One compare-and-swap UPDATE, the transaction's first
     write, so of two changes made on the same view exactly one goes through, on
-    SQLite and PostgreSQL alike; the other raises StaleCase and changes nothing."""
+    SQLite and PostgreSQL alike; the other raises StaleCase and changes nothing.
+
+    The status changes that follow are `by` (the staff member; for a unit's reply its
+    letter) at `at` (the campaign's now, config.now(); a reply's arrival): see
+    ledger/status_history.py."""
+    stamp(s, source, at, by)
     found = s.execute(select(MessageRow.id, MessageRow.version).where(MessageRow.case_no == case_no)).first()
     if found is None:
         raise DecisionError(f"找不到受理编号 {case_no}")

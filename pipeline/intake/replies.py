@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Config
 from ..ledger import CorrectionRow, DecisionRow, MessageRow, ReplyChangeRow, utcnow
+from ..ledger.status_history import REPLY
 from ..ledger.unit_addresses import sender_unit
 from ..model import Status
 from ..roster import Roster
@@ -306,7 +307,7 @@ def take_reply(
     else:
         for attempt in range(3):  # another worker's change of the same case in between: look again
             try:
-                case = take(s, case.case_no, None)
+                case = take(s, case.case_no, None, by=letter_no, at=at, source=REPLY)
                 break
             except StaleCase:
                 if attempt == 2:
@@ -435,7 +436,7 @@ def replay_entry(ledger, config: Config, entry: dict, entry_id: str) -> None:
         at = datetime.fromisoformat(entry["arrival"])
         result = ReplyResult(letter_no, case.case_no, state, bool(entry.get("trusted", True)), changes)
         if state == APPLIED:
-            case = take(s, case.case_no, None)
+            case = take(s, case.case_no, None, by=letter_no, at=at, source=REPLY)
             who = entry.get("by") or case.unit or entry.get("sender", "")
             apply_changes(s, config, case, changes, who=who, at=at, letter_no=letter_no)
         record(s, result, case, entry.get("sender", ""), at)

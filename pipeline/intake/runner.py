@@ -25,6 +25,7 @@ from ..case_numbers import case_number
 from ..config import Config
 from ..errors import is_machine_trouble
 from ..ledger import Ledger, MessageRow, utcnow
+from ..ledger.status_history import INTAKE, stamp
 from ..ledger.unit_addresses import sender_unit
 from ..message import parse_message
 from ..model import ParsedMessage, Problem, RawMail, Status
@@ -140,6 +141,7 @@ class Intake:
         for attempt in (1, 2):
             try:
                 with self.ledger.session() as s:  # leaving the block commits
+                    stamp(s, INTAKE, state.arrival)  # what the mail makes of its case counts from its arrival
                     state.begin_transaction(s)
                     for step in inside:
                         apply(step, state)
@@ -165,6 +167,7 @@ class Intake:
         given_up = state.attempts >= MAX_ATTEMPTS
         envelope = self._envelope_or_none(state) if given_up else None
         with self.ledger.session() as s:
+            stamp(s, INTAKE, state.arrival)
             row = s.get(MessageRow, state.row_id)
             row.error = f"[{failure.step}] {type(failure.cause).__name__}: {failure.cause}"[:2000]
             if not given_up:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import RawMail
 from . import journal as journal_mod
-from . import migrate
+from . import migrate, status_history
 from .migrate import upgrade_schema
 from .schema import (
     AttachmentRow,
@@ -33,6 +33,7 @@ from .schema import (
     ScoreRow,
     SeenMessageId,
     StaffEntryRow,
+    StatusChangeRow,
     UnitAddressRow,
     UserRow,
     WebSessionRow,
@@ -54,6 +55,7 @@ __all__ = [
     "ScoreRow",
     "SeenMessageId",
     "StaffEntryRow",
+    "StatusChangeRow",
     "UnitAddressRow",
     "UserRow",
     "WebSessionRow",
@@ -102,6 +104,7 @@ class Ledger:
         # Lines staged in a transaction reach the journal only once it commits.
         event.listen(self._sessions, "after_commit", lambda s: journal_mod.write_staged(s, self.journal))
         event.listen(self._sessions, "after_rollback", journal_mod.drop_staged)
+        status_history.install(self._sessions)  # every status change is kept, with who and when
         self.lease = timedelta(seconds=lease_seconds)
         # Rows this process is working on right now: our own claims are stale
         # only when no thread of ours holds them (a failed attempt).

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -82,7 +83,9 @@ class MessageRow(Base):
     reply_to_ids: Mapped[list] = mapped_column(JSON, default=list)  # In-Reply-To + References
     unit: Mapped[str | None] = mapped_column(String(200), index=True, nullable=True)
     case_no: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
-    status: Mapped[str | None] = mapped_column(String(30), index=True, nullable=True)
+    # Every change (and of `selected`) is kept in status_changes (ledger/status_history.py);
+    # active_history loads the old value before a change so the history knows what it changed from.
+    status: Mapped[str | None] = mapped_column(String(30), index=True, nullable=True, active_history=True)
     problems: Mapped[list] = mapped_column(JSON, default=list)
     # `fields` are the values every output uses (staff corrections applied);
     # `fields_read` keeps what was read from the document, never changed.
@@ -96,7 +99,7 @@ class MessageRow(Base):
     is_scan: Mapped[bool] = mapped_column(Boolean, default=False)
     related_case: Mapped[str | None] = mapped_column(String(40), nullable=True)
     superseded_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    selected: Mapped[bool] = mapped_column(Boolean, default=False, active_history=True)
     late_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     answered: Mapped[bool] = mapped_column(Boolean, default=False)
     # A mail carrying several accounts (a packet from the level below, a unit
@@ -115,6 +118,31 @@ class MessageRow(Base):
     attachments: Mapped[list[AttachmentRow]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="AttachmentRow.id"
     )
+
+
+class StatusChangeRow(Base):
+    """One change of where a case stands — its status, or its selection for the packet:
+    from what to what, when and by whom or what (a selection change keeps the status).
+
+    Written in one place (ledger/status_history.py: a hook on every flush), so the history
+    is complete whichever path changed the status. `at` is when the change counts in the
+    campaign's time: intake's result at the mail's arrival, a staff action at the campaign's
+    now (config.clock when set), a unit's reply at its arrival, a replayed journal entry at
+    the entry's time. The digest of an earlier day reads each case's status from here."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_row: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(30))
+    selected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # afterwards
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # intake | staff | reply | system | backfill (status_history.SOURCES)
+    source: Mapped[str] = mapped_column(String(20))
+    who: Mapped[str] = mapped_column(String(200), default="")  # the staff member, or the reply's letter no.
+
+    message: Mapped[MessageRow] = relationship()
 
 
 class AttachmentRow(Base):

@@ -28,7 +28,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 from ..config import Config
@@ -62,8 +62,12 @@ class AlreadyApplied(Exception):
 
 
 def record(config: Config, kind: str, entry_id: str, **fields) -> None:
-    """Append one entry (kind: decision | correction | reply | score | account | unit_reply | reply_change | unit_address)."""
-    entry = {"kind": kind, "id": entry_id, "at": datetime.now(UTC).isoformat(timespec="seconds"), **fields}
+    """Append one entry (kind: decision | correction | reply | score | account | unit_reply | reply_change | unit_address).
+
+    `at` is the campaign's now (config.clock when set, else the real time): the moment the
+    change counts from, which a replay gives the change again (status history, the digest)."""
+    at = config.now().astimezone(UTC).isoformat(timespec="microseconds")
+    entry = {"kind": kind, "id": entry_id, "at": at, **fields}
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "replace")
     path = journal_path(config)
     try:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -15,6 +15,7 @@ from ..config import Config
 from ..model import QUOTA_STATUSES, Problem, Status
 from ..reports.views import AttachmentView, SubmissionView, UnitRow
 from .schema import AttachmentRow, DecisionRow, MessageRow
+from .status_history import statuses_at
 
 ACTIVE = QUOTA_STATUSES
 # After ACTIVE, the statuses that still tell staff where a unit stands.
@@ -98,8 +99,38 @@ def briefs(s: Session) -> list[Brief]:
     return [Brief(*r) for r in s.execute(q)]
 
 
-def views_of(s: Session, config: Config, ids: list[int]) -> dict[int, SubmissionView]:
-    """Full views (attachments and audit lines included) of just these rows."""
+def as_it_stood(s: Session, index: list[Brief], when: datetime) -> list[Brief]:
+    """The messages that had arrived by `when`, each with the status and selection it had
+    then (its last recorded change by then: ledger/status_history.py); a supersession made
+    later goes too."""
+    arrived = [b for b in index if b.arrival <= when]
+    then = statuses_at(s, when, None if len(arrived) > 500 else [b.id for b in arrived])
+    out = []
+    for b in arrived:
+        status, selected = then.get(b.id, (b.status, b.selected))
+        if (status, selected) != (b.status, b.selected):
+            b = replace(
+                b,
+                status=status,
+                selected=selected,
+                superseded_by=b.superseded_by if status == Status.SUPERSEDED.value else None,
+            )
+        out.append(b)
+    return out
+
+
+def views_of(
+    s: Session,
+    config: Config,
+    ids: list[int],
+    *,
+    standing: Mapping[int, Brief] | None = None,
+    until: datetime | None = None,
+) -> dict[int, SubmissionView]:
+    """Full views (attachments and audit lines included) of just these rows.
+
+    `standing`: the rows' briefs as of an earlier moment (as_it_stood), whose status and
+    selection the views show; `until`: that moment, after which no audit line is shown."""
     out: dict[int, SubmissionView] = {}
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), 500):
@@ -110,13 +141,18 @@ def views_of(s: Session, config: Config, ids: list[int]) -> dict[int, Submission
         cases = [r.case_no for r in rows if r.case_no]
         decisions: dict[str, list[DecisionRow]] = {}
         if cases:
-            for d in s.scalars(
-                select(DecisionRow).where(DecisionRow.case_no.in_(cases)).order_by(DecisionRow.id)
-            ):
+            query = select(DecisionRow).where(DecisionRow.case_no.in_(cases)).order_by(DecisionRow.id)
+            if until is not None:
+                query = query.where(DecisionRow.at <= until)
+            for d in s.scalars(query):
                 if d.case_no:  # the query asked for these cases only
                     decisions.setdefault(d.case_no, []).append(d)
         for r in rows:
-            out[r.id] = to_view(r, config, decisions.get(r.case_no or "", []))
+            view = to_view(r, config, decisions.get(r.case_no or "", []))
+            brief = standing.get(r.id) if standing is not None else None
+            if brief is not None and brief.status:
+                view = replace(view, status=Status(brief.status), selected=brief.selected)
+            out[r.id] = view
     return out
 
 
@@ -142,12 +178,18 @@ def current_of_unit(rows: list[_Row]) -> _Row | None:
 
 
 def unit_rows(
-    s: Session, config: Config, *, every_view: bool = True, index: list[Brief] | None = None
+    s: Session,
+    config: Config,
+    *,
+    every_view: bool = True,
+    index: list[Brief] | None = None,
+    until: datetime | None = None,
 ) -> tuple[list[UnitRow], list[SubmissionView]]:
     """(a row per roster unit, every message as a view — or [] when `every_view` is False).
 
     Each unit's current submission is picked from the brief index; full views
-    are built only for the rows shown, unless every view is asked for.
+    are built only for the rows shown, unless every view is asked for. `until`: the
+    index is as it stood then (as_it_stood), and so are the views (see views_of).
     """
     index = index if index is not None else briefs(s)
     by_unit: dict[str, list[Brief]] = {}
@@ -156,7 +198,8 @@ def unit_rows(
             by_unit.setdefault(b.unit, []).append(b)
     current = {unit.name: current_of_unit(by_unit.get(unit.name, [])) for unit in config.units}
     ids = [b.id for b in index] if every_view else [c.id for c in current.values() if c is not None]
-    views = views_of(s, config, ids)
+    standing = {b.id: b for b in index} if until is not None else None
+    views = views_of(s, config, ids, standing=standing, until=until)
     result = [
         UnitRow(
             unit=unit.name,

@@ -221,7 +221,7 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
             f"未知的操作：{req.action}（可用：{'、'.join(f'{a.name}（{a.zh}）' for a in ACTIONS.values())}）"
         )
     action = ACTIONS[req.action]
-    row = take(s, req.case_no, req.seen)
+    row = take(s, req.case_no, req.seen, by=req.by, at=config.now())
     before = Status(row.status) if row.status else Status.MANUAL_REVIEW
     detail = action.zh
     new_status: Status | None = None
@@ -439,7 +439,7 @@ def correct_field(
     with ledger.session() as s:
         if not journal.claim(s, entry_id):
             raise journal.AlreadyApplied(entry_id)
-        row = take(s, case_no, seen)
+        row = take(s, case_no, seen, by=by, at=config.now())
         if not row.fields and not row.fields_read:
             if Status(row.status) in (Status.CORRESPONDENCE, Status.IGNORED, Status.DUPLICATE):
                 raise DecisionError(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..config import Config
 from ..ledger import Ledger, MailboxStateRow, OutboxRow, ReplyChangeRow
-from ..ledger.views import ACTIVE, Brief, briefs, unit_rows, views_of
+from ..ledger.views import ACTIVE, Brief, as_it_stood, briefs, unit_rows, views_of
 from ..model import Status
 from ..outbox import enqueue, new_message
 from ..reports.digest import digest_fingerprint, digest_subject, digest_text, render_digest_html
@@ -173,15 +173,16 @@ def late_task(config: Config, view: SubmissionView) -> StaffTask:
     )
 
 
-def _upstream(config: Config, s, selected: list[SubmissionView]) -> UpstreamInfo | None:
+def _upstream(
+    config: Config, s, selected: list[SubmissionView], until: datetime | None = None
+) -> UpstreamInfo | None:
+    """The packet's state for the digest (`until`: an earlier day's, a packet sent later is not sent yet)."""
     if config.upstream is None:
         return None
-    sent = s.scalar(
-        select(OutboxRow.sent_at)
-        .where(OutboxRow.kind == "packet", OutboxRow.state == "sent")
-        .order_by(OutboxRow.sent_at.desc())
-        .limit(1)
-    )
+    query = select(OutboxRow.sent_at).where(OutboxRow.kind == "packet", OutboxRow.state == "sent")
+    if until is not None:
+        query = query.where(OutboxRow.sent_at <= until)
+    sent = s.scalar(query.order_by(OutboxRow.sent_at.desc()).limit(1))
     return UpstreamInfo(
         name=config.upstream.name,
         deadline=config.upstream.deadline.astimezone(config.tz),
@@ -204,18 +205,20 @@ def build_digest_data(
     [] when `every_view` is False — the console's overview needs only what it shows,
     and not the changes since the last digest).
 
-    `as_of`: the digest of an earlier day (`digest --date`): only mail that had
-    arrived by `now` counts, and the changes are what arrived in the day before
-    it. (Each message shows its state of today: staff decisions are not rewound.)"""
+    `as_of`: the digest of an earlier day (`digest --date`), as it stood at `now`: only
+    mail that had arrived by then counts, each with the status it had then (its
+    status history: a case staff accepted later is still 需补正 there), and the
+    changes are what arrived in the day before it."""
     last = ledger.get_kv("digest:last_at")
     since = datetime.fromisoformat(last) if last else datetime.min.replace(tzinfo=config.tz)
     if as_of:
         since = now - timedelta(days=1)
     with ledger.session() as s:
         index = briefs(s)
-        if as_of:
-            index = [b for b in index if b.arrival <= now]
-        units, views = unit_rows(s, config, every_view=every_view, index=index)
+        until = now if as_of else None
+        if until is not None:
+            index = as_it_stood(s, index, until)
+        units, views = unit_rows(s, config, every_view=every_view, index=index, until=until)
         superseders = {b.superseded_by for b in index if b.superseded_by}
         changed = [
             b
@@ -240,7 +243,8 @@ def build_digest_data(
             if u.submission is not None:
                 known.update({b.id: u.submission for b in index if b.case_no == u.submission.case_no})
         missing = [b.id for b in (*changed, *waiting, *chosen, *late) if b.id not in known]
-        known.update(views_of(s, config, missing))
+        standing = {b.id: b for b in index} if until is not None else None
+        known.update(views_of(s, config, missing, standing=standing, until=until))
         changes = []
         for b in changed:
             status = Status(b.status)
@@ -266,7 +270,7 @@ def build_digest_data(
             for b in config.mailboxes
             for st in [s.get(MailboxStateRow, b.name)]
         ]
-        upstream = _upstream(config, s, [known[b.id] for b in chosen])
+        upstream = _upstream(config, s, [known[b.id] for b in chosen], until)
         shown = {b.id for b in waiting}
         queue = [b for b in index if b.id in shown or b.status not in WAITING]
         replied = s.execute(
@@ -327,7 +331,12 @@ def run_digest(config: Config, day: date | None = None, send: bool = False, forc
     html_path = out / f"每日汇总_{day:%Y-%m-%d}.html"
     html_path.write_text(html, encoding="utf-8")
     xlsx = build_summary_xlsx(
-        data.units, views, out / "汇总表.xlsx", link_base=config.web.base_url, form=config.form
+        data.units,
+        views,
+        # An earlier day's sheet is that day's, beside (not over) the current 汇总表.xlsx.
+        out / (f"汇总表_{day:%Y-%m-%d}.xlsx" if earlier else "汇总表.xlsx"),
+        link_base=config.web.base_url,
+        form=config.form,
     )
     # "Nothing changed" = no ledger change since the last digest and the same
     # standing state (tasks, unit states, mailbox health, failed mails).

@@ -7,6 +7,9 @@ re-exported here for callers that read the journal through staff/.
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime
+
 from ..config import Config
 from ..ledger.staff_journal import NAME, AlreadyApplied, claim, entries, journal_path, new_id, record
 
@@ -61,11 +64,23 @@ def describe(entry: dict, tz=None) -> str:
     return describe_entry(entry, tz)
 
 
+def as_then(config: Config, entry: dict) -> Config:
+    """The configuration with the entry's time as the campaign's now: a replayed change counts
+    from when it was made (its status history, so an earlier day's digest), not from the replay."""
+    try:
+        at = datetime.fromisoformat(str(entry.get("at")))
+    except ValueError:
+        return config
+    return dataclasses.replace(config, clock=at if at.tzinfo else at.replace(tzinfo=UTC))
+
+
 def _apply(config: Config, ledger, kind: str | None, entry: dict, entry_id: str) -> bool:
     """Apply one entry through the same code that made it; False for a kind this code does not know."""
     from .decisions import DecisionRequest, apply_decision, correct_field
     from .replies import reply_to_unit
     from .scoring import save_scores
+
+    config = as_then(config, entry)
 
     if kind == "decision":
         req = DecisionRequest(

@@ -107,7 +107,7 @@ def reply_to_unit(
     with ledger.session() as s:
         if not journal.claim(s, entry_id):
             raise journal.AlreadyApplied(entry_id)
-        row = take(s, case_no, seen)
+        row = take(s, case_no, seen, by=by, at=config.now())
         if not row.sender:
             raise DecisionError(f"{case_no} 没有可回复的发件地址。")
         reply = compose_reply(config, row, text)

@@ -127,7 +127,7 @@ def decide_reply_change(
             raise DecisionError(
                 f"来信 {letter_no} 的修改已处理：{replies.STATE_ZH.get(proposal.state, proposal.state)}。"
             )
-        case = take(s, proposal.case_no, seen)
+        case = take(s, proposal.case_no, seen, by=by, at=config.now())
         letter = s.scalar(select(MessageRow).where(MessageRow.case_no == letter_no))
         if apply:
             changes = _apply(s, config, case, proposal, by)

@@ -496,6 +496,21 @@ def attachment(ledger: Ledger, case_no: str, attachment_id: int):
         return att, Status(msg.status)
 
 
+_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})")
+
+
+def read_day(text: str) -> date | None:
+    """A date as staff type it: 2021-07-20, 2021/7/20, 2021.7.20, 2021年7月20日, 20210720."""
+    found = _DAY.fullmatch(text.strip())
+    if found is None:
+        return None
+    year, month, day = (int(g) for g in found.groups() if g is not None)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     """What the 处理记录 page (and its .xlsx) shows: all conditions given must hold."""
@@ -506,22 +521,20 @@ class AuditFilter:
     case: str = ""  # a case number, or part of one
     since: date | None = None  # local dates, both included
     until: date | None = None
+    unread: tuple[str, ...] = ()  # dates typed that are not dates: not filtered by, and said so
 
     @classmethod
     def from_query(cls, params) -> AuditFilter:
-        def day(key: str) -> date | None:
-            try:
-                return date.fromisoformat(params.get(key, "").strip())
-            except ValueError:
-                return None
-
+        typed = {key: params.get(key, "").strip() for key in ("since", "until")}
+        days = {key: read_day(text) for key, text in typed.items()}
         return cls(
             q=params.get("q", "").strip(),
             who=params.get("who", "").strip(),
             action=params.get("action", "").strip(),
             case=params.get("case", "").strip(),
-            since=day("since"),
-            until=day("until"),
+            since=days["since"],
+            until=days["until"],
+            unread=tuple(text for key, text in typed.items() if text and days[key] is None),
         )
 
     @property
