@@ -168,17 +168,15 @@ def _tables(
 
 
 def _steadied(ink: np.ndarray, th: float, horizontal: bool) -> np.ndarray:
-    """The ink with a rule's small breaks closed and its steps smoothed, before the
-    opening asks for long unbroken runs. On a soft photo a rule fades where print
-    crowds it (the second line of a wrapped label sits on the cell's border) and,
-    levelled only as well as the page's median line, steps a pixel up or down along
-    a short cell border: breaks up to a fifth of a line's height are closed along
-    the rule, and it is thickened by a pixel each way across it."""
+    """The ink with a rule's small breaks closed along it, before the opening asks
+    for long unbroken runs. On a soft photo a rule fades where print crowds it
+    (the second line of a wrapped label sits on its cell's border): the adaptive
+    threshold leaves it in pieces a few pixels apart, each shorter than the
+    opening's run. Breaks up to a fifth of a line's height are closed, along the
+    rule only: thickening it across as well let a stamp's ring pass for rules."""
     gap = max(3, int(th / 5))
     along = (gap, 1) if horizontal else (1, gap)
-    across = (1, 3) if horizontal else (3, 1)
-    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
-    return cv2.dilate(closed, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+    return cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
 
 
 def _rules(ink: np.ndarray, kernel: tuple[int, int], bridge: tuple[int, int]) -> np.ndarray:
