@@ -9,10 +9,13 @@ import shutil
 import tempfile
 
 import pytest
+from argon2 import PasswordHasher
 from browser import browser  # noqa: F401  (Playwright + Debian chromium, session-wide)
 from mailservers import INSTALL_HINT, Dovecot, SmtpServer, dovecot_binary
 from pg import INSTALL_HINT as PG_INSTALL_HINT
 from pg import PgCluster, pg_bindir
+
+from pipeline.accounts import passwords
 
 _user_numbers = itertools.count(1)
 
@@ -22,10 +25,17 @@ _user_numbers = itertools.count(1)
 # Set before anything starts: run.py children and the sandbox child inherit it.
 os.environ.setdefault("INTAKE_OCR_THREADS", "1")
 
+# argon2id at its lowest cost in the test processes: the suite adds and signs in hundreds
+# of accounts, and the product's cost (argon2-cffi's defaults, RFC 9106's low-memory
+# choice: ~0.3 s of CPU a hash) would make that a minute of the run. Hashing and checking
+# run the same code; a hash records its own cost, so `run.py web` children (which keep the
+# product's cost) check these and rehash them at sign-in as they would an old hash.
+# tests/test_password_cost.py checks the product's cost in a fresh process.
+passwords.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
 # One folder per test run, shared by its workers (they inherit the environment of the
-# process that starts them), where installations whose scan is only scenery keep its
-# reading (console_env.build: every console holds the same stamped scan). Tests about
-# reading never use it; the folder goes when the run ends.
+# process that starts them), where a scan read more than once in the run keeps its
+# reading (tests/shared_readings.py). The folder goes when the run ends.
 SHARED_READINGS = "INTAKE_TEST_SHARED_READINGS"
 
 

@@ -5,15 +5,12 @@ send them (a stamped scan, a Word form, an Excel form, a question, hostile mail)
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import secrets
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -23,8 +20,7 @@ import yaml
 from intake_env import DOCX, ROOT, TZ, Nomination, export, run, submission, write_config
 from mailservers import SmtpServer, free_port
 from samples import article_docx, form_scan
-
-from pipeline.documents import read_cache
+from shared_readings import shared_readings
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
 PASSWORDS = {
@@ -158,21 +154,6 @@ def build(
     url = f"http://127.0.0.1:{port}"
     process = start_console(config, url, tmp) if start_web else None
     return Console(config, smtp, url, process, cases)
-
-
-@contextlib.contextmanager
-def shared_readings() -> Iterator[None]:
-    """Scans read in this block keep their reading in the test run's shared folder
-    (documents/read_cache.py), so the next console with the same scan does not read it again."""
-    folder = os.environ.get("INTAKE_TEST_SHARED_READINGS")
-    if not folder:
-        yield
-        return
-    os.environ[read_cache.ENV] = folder
-    try:
-        yield
-    finally:
-        os.environ.pop(read_cache.ENV, None)
 
 
 def add_accounts(config: Path, accounts: dict[str, str] | None = None) -> None:

@@ -29,6 +29,7 @@ import pytest
 import scan_corpus
 from PIL import Image, ImageOps
 from scan_corpus import WORD_CONDITIONS, WORD_VALUES
+from shared_readings import shared_readings
 
 from pipeline.campaign import builtin
 from pipeline.documents import ocr_engine, read_document
@@ -60,10 +61,11 @@ OVER_VALUES = ["grey200_over_values", "bw200_over_values"]  # the stamp right on
 def readings() -> dict:
     """key -> (Document, FormResult, file bytes), read once for all tests."""
     out = {}
-    for c in WORD_CONDITIONS:
-        data = c.make()
-        doc = read_document(c.name, data)
-        out[c.key] = (doc, extract_form(doc, FORM), data)
+    with shared_readings():  # other tests read some of these copies too: once per run
+        for c in WORD_CONDITIONS:
+            data = c.make()
+            doc = read_document(c.name, data)
+            out[c.key] = (doc, extract_form(doc, FORM), data)
     return out
 
 

@@ -20,7 +20,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from ..campaign import FormSpec
+from ..campaign import FormSpec, builtin
 from ..config import Limits
 from ..model import Document
 
@@ -43,8 +43,9 @@ def _source_fingerprint() -> str:
 
 
 def key(data: bytes, name: str, limits: Limits, form: FormSpec | None) -> str:
+    """No form is the built-in one (as read_document takes it)."""
     digest = hashlib.sha256()
-    for part in (_source_fingerprint(), name, repr(limits), repr(form)):
+    for part in (_source_fingerprint(), name, repr(limits), repr(form or builtin().form)):
         digest.update(part.encode())
         digest.update(b"\0")
     digest.update(data)
