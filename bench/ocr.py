@@ -23,7 +23,7 @@ the form last, and without it). In the same process and run it times:
 
 Prints `BENCH ocr_<case>_<what> <value> <unit>` lines.
 
-Usage: .venv/bin/python bench/ocr.py [--rounds 3] [--raw-pages 6] [--only word]
+Usage: .venv/bin/python bench/ocr.py [--rounds 3] [--raw-pages 6] [--only word [--key grey150 ...]]
 """
 
 from __future__ import annotations
@@ -78,11 +78,14 @@ def timed(func: Callable[[], object], rounds: int) -> tuple[float, float, object
     return wall, cpu, result
 
 
-def word_conditions(raw: RapidOCR, rounds: int) -> None:
-    """The Word form's copies and photos: accuracy, uncertainty, cost against raw PP-OCR."""
+def word_conditions(raw: RapidOCR, rounds: int, keys: list[str] | None = None) -> None:
+    """The Word form's copies and photos: accuracy, uncertainty, cost against raw PP-OCR
+    (`keys`: only these conditions)."""
     truth = scan_corpus.WORD_VALUES
     ratios, cpu_ratios = [], []
     for cond in scan_corpus.WORD_CONDITIONS:
+        if keys and cond.key not in keys:
+            continue
         data = cond.make()
         pdf = cond.name.endswith(".pdf")
         reader = ocr.ocr_pdf if pdf else ocr.ocr_image
@@ -153,9 +156,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--raw-pages", type=int, default=6)
     ap.add_argument("--only", choices=["word"], help="only the Word form's copies and photos")
+    ap.add_argument(
+        "--key",
+        action="append",
+        choices=[c.key for c in scan_corpus.WORD_CONDITIONS],
+        help="with --only word: only this condition (repeatable)",
+    )
     args = ap.parse_args()
     if args.only == "word":
-        word_conditions(RapidOCR(), args.rounds)
+        word_conditions(RapidOCR(), args.rounds, args.key)
         return
     page = scan_corpus.render_form()
     scan_png = scan_corpus.png(scan_corpus.scanned(page))

@@ -12,7 +12,8 @@ deterministic (seeded), so a failing value is reproducible.
 The second half (WORD_CONDITIONS) starts from the Word form itself, printed
 by LibreOffice (checked in), and makes what office copiers and phones make
 of it: grey and 1-bit copies at 150-300 dpi with the 公章 over 推荐单位 and
-the date or over values, a colour scan, WeChat photos; WORD_VALUES is their
+the date or over values, a colour scan, WeChat photos (tilted, shadowed,
+without table rules, out of focus, and a blurred thumbnail); WORD_VALUES is their
 truth (tests/test_ocr_corpus.py, bench/ocr.py).
 
     python tests/scan_corpus.py OUTDIR      # writes every variant, to look at
@@ -657,6 +658,12 @@ WORD_CONDITIONS: tuple[Condition, ...] = (
     Condition("photo_tilt6", "微信图片_倾斜6度.jpg", _photo(tilt=-6.0, seed=12), photo=True),
     Condition("photo_shadow", "微信图片_阴影.jpg", _photo(tilt=4.0, shadow=True, seed=13), photo=True),
     Condition("photo_no_rules", "微信图片_无表格线.jpg", _photo(ruled=False, tilt=3.0, seed=15), photo=True),
+    # A soft phone photo as WeChat sends it (1080 px, q60) out of focus by 1 px: legible
+    # to a person (a 10.5 pt character ~15 px), the "blurred phone photo" condition.
+    Condition("photo_blurred", "微信图片_模糊.jpg", _photo(tilt=3.5, blur=1.0, seed=14), photo=True),
+    # The same photo sent as a 720 px thumbnail: 2/3 of WeChat's size, with the same
+    # 1 px blur at its own size (a character ~10 px). Beyond the recogniser itself
+    # (RapidOCR alone reads about 6 of its 15 values): still the form, handed to staff.
     Condition(
         "photo_small_blurred",
         "微信图片_小图模糊.jpg",

@@ -3,7 +3,9 @@
 Full OCR of an A4 page costs seconds; this look costs a fraction: text
 detection on a ~1000 px copy, the 0/180° line classifier on every line, and
 recognition of the short lines only (labels such as 账号名称 are short;
-running text is long). From that we learn the quarter turn that makes the
+running text is long), a batch at a time from the top, until two labels, one
+of them this form's own, settle that the page shows the form (a ruled page
+reads its labels again cell by cell, so reading more here would be paid twice). From that we learn the quarter turn that makes the
 text upright (lines taller than wide = page on its side; most lines read
 upside down = page upside down), the residual skew (median slope of long
 lines), the text height (to pick the recognition scale), and which form
@@ -27,8 +29,8 @@ SHORT_LINE = 8.0  # max length/height of a line worth recognising here
 MAX_SHORT_LINES = 36  # a form shows its labels among its first short lines
 MIN_LEGIBLE = 11.0  # px: shorter lines may be misread at this scale
 FORM_LABELS_MIN = 2
-ENOUGH_LABELS = 4  # labels that settle "this page shows the form" (the rest costs recognition)
-CHUNK = 12  # short lines recognised per batch of the first look
+ENOUGH_LABELS = 2  # labels, one distinctive, that settle "this page shows the form"
+CHUNK = 6  # short lines recognised per batch of the first look (one recogniser batch)
 
 
 @dataclass
@@ -54,9 +56,11 @@ class Survey:
 
 def survey(img: np.ndarray, form: FormSpec | None = None, enough: int | None = ENOUGH_LABELS) -> Survey:
     """Look at `img` (already about SIDE px long); never reads long lines, and stops
-    reading short ones once `enough` labels are seen (None: read them all). `form`:
-    the campaign's form whose labels are looked for (None: the built-in 附件1)."""
-    match_label = form_vocabulary(form).match_label
+    reading short ones once `enough` labels are seen, one of them not a contact
+    label every form has (None: read them all). `form`: the campaign's form whose
+    labels are looked for (None: the built-in 附件1)."""
+    vocabulary = form_vocabulary(form)
+    match_label = vocabulary.match_label
 
     quads = ocr_engine.detect(img)
     if not quads:
@@ -83,7 +87,11 @@ def survey(img: np.ndarray, form: FormSpec | None = None, enough: int | None = E
             hit = match_label(text) if score >= 0.5 else None
             if hit:
                 labels.add(hit[0])
-        if enough is not None and len(labels) >= enough:
+        if (
+            enough is not None
+            and len(labels) >= enough
+            and any(_distinctive(vocabulary.spec, lb) for lb in labels)
+        ):
             break
     return Survey(
         quarter=quarter,
@@ -93,6 +101,12 @@ def survey(img: np.ndarray, form: FormSpec | None = None, enough: int | None = E
         labels=labels,
         quads=quads,
     )
+
+
+def _distinctive(spec: FormSpec, label: str) -> bool:
+    """A label only this kind of form has (账号名称), not a contact label (联系人, 手机)."""
+    found = spec.field(label)
+    return found is not None and not found.weak_evidence
 
 
 def _size(quad: np.ndarray) -> tuple[float, float]:

@@ -84,8 +84,8 @@ def find_grids(
         if x1 > x0 and y1 > y0:
             ink[y0:y1, x0:x1] = 0
             blanked.append((x0, y0, x1, y1))
-    horizontal = _rules(ink, (int(max(25, 2 * th)), 1), (int(th), 1))
-    vertical = _rules(ink, (1, int(max(10, 0.8 * th))), (1, int(th / 2)))
+    horizontal = _rules(_steadied(ink, th, True), (int(max(25, 2 * th)), 1), (int(th), 1))
+    vertical = _rules(_steadied(ink, th, False), (1, int(max(10, 0.8 * th))), (1, int(th / 2)))
     tol = max(6.0, 0.5 * th)
 
     def hidden(x0: float, y0: float, x1: float, y1: float) -> bool:
@@ -165,6 +165,18 @@ def _tables(
         if len(members) >= 4:
             out.append((min(xs), min(ys), max(xs), max(ys)))
     return out
+
+
+def _steadied(ink: np.ndarray, th: float, horizontal: bool) -> np.ndarray:
+    """The ink with a rule's small breaks closed along it, before the opening asks
+    for long unbroken runs. On a soft photo a rule fades where print crowds it
+    (the second line of a wrapped label sits on its cell's border): the adaptive
+    threshold leaves it in pieces a few pixels apart, each shorter than the
+    opening's run. Breaks up to a fifth of a line's height are closed, along the
+    rule only: thickening it across as well let a stamp's ring pass for rules."""
+    gap = max(3, int(th / 5))
+    along = (gap, 1) if horizontal else (1, gap)
+    return cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
 
 
 def _rules(ink: np.ndarray, kernel: tuple[int, int], bridge: tuple[int, int]) -> np.ndarray:
