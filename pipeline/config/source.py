@@ -26,21 +26,36 @@ class YamlDocument:
     problems: list[ConfigProblem] = field(default_factory=list)  # duplicate keys
 
 
+# libyaml's loader where PyYAML was built with it (~10x faster: every command reads the
+# configuration); a document it refuses is parsed again by the pure-Python loader, whose
+# error texts _EXPLAIN knows.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(text: str) -> YamlDocument:
     """Parse `text`; a syntax error raises ConfigError explaining every likely cause."""
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        log.debug("YAML error: %s", exc)
-        raise ConfigError(problems=syntax_problems(text, exc)) from None
-    finally:
-        loader.dispose()
+        node, data = _compose(_FAST_LOADER, text)
+    except yaml.YAMLError:
+        try:
+            node, data = _compose(yaml.SafeLoader, text)
+        except yaml.YAMLError as exc:
+            log.debug("YAML error: %s", exc)
+            raise ConfigError(problems=syntax_problems(text, exc)) from None
     doc = YamlDocument(data)
     if node is not None:
         _walk(node, "", doc, set())
     return doc
+
+
+def _compose(loader_class: type, text: str) -> tuple[yaml.Node | None, object]:
+    """The document's node tree (with line marks) and the data built from it."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _walk(node: yaml.Node, path: str, doc: YamlDocument, seen: set[int]) -> None:
