@@ -9,6 +9,7 @@ message instead of failing later with a traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from datetime import date
 
@@ -276,7 +277,10 @@ def _common_options(parser: argparse.ArgumentParser, *, in_command: bool) -> Non
     )
 
 
+@functools.cache
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser, built once per process (parsing does not change it;
+    the demo and the tests call main() many times)."""
     parser = ChineseArgumentParser(prog=PROG, description=MAIN_DESCRIPTION)
     _common_options(parser, in_command=False)
     sub = parser.add_subparsers(
