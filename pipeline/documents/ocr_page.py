@@ -22,7 +22,7 @@ original beside each value they must check.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -44,6 +44,12 @@ LINE_PX = 30  # line height for whole-page recognition (no grid)
 MIN_SIDE, MAX_SIDE = 1000, 3000
 LEAN_TEXT_PX, LEAN_SIDE = 32, 2000  # the retry after the machine ran short of memory or time
 MIN_GRID_CELLS = 6  # fewer cells: a box around a heading, not the form
+# A page is soft (out of focus) below this sharpness: phones' sharp photos measure
+# 0.57-0.66, copiers' scans 0.8-2.0, a photo 1 px out of focus 0.18-0.22 (the test corpus).
+SOFT_PAGE = 0.35
+SOFT = "soft"  # Cell flag: long text read from a soft page (its punctuation may be wrong)
+SOFT_TEXT = 16  # characters: a cell with this much text is free text, not a coded value
+SHARPNESS_SIDE = 1200  # px: the middle of the page whose edges say whether it is soft
 REUSE_SURVEY = 0.6  # a first look at this share of the page's size or more is as good as detection
 
 
@@ -120,6 +126,7 @@ def read_page(
                 for gc, r in zip(grid.cells, readings, strict=True)
             ]
             out.tables.append(Table(name=table_name.format(len(out.tables) + 1), cells=cells))
+        _mark_soft(frame, out.tables)
         outside = [
             q for q, b in zip(quads, boxes, strict=True) if not any(g.holds(b.cx, b.cy) for g in grids)
         ]
@@ -128,7 +135,22 @@ def read_page(
     is_label = _label_lookup(form)
     tables, paras = _whole_page(page, look, th_page, table_name, lean, flat, page_no, frame.shape, is_label)
     out.tables, out.paragraphs = tables, paras
+    _mark_soft(frame, out.tables)
     return out
+
+
+def _mark_soft(frame: np.ndarray, tables: list[Table]) -> None:
+    """On a page out of focus, flag every cell holding a long text SOFT: the recogniser
+    drops a sentence's 。 or reads ； as ： there as surely as it reads the rest (its score
+    does not fall), and no kind check catches it in free text. Short values have their
+    kind checks and scores."""
+    if sharpness(frame) >= SOFT_PAGE:
+        return
+    for table in tables:
+        table.cells = [
+            replace(c, flags=tuple(sorted({*c.flags, SOFT}))) if len(c.text) >= SOFT_TEXT else c
+            for c in table.cells
+        ]
 
 
 # ---------------------------------------------------------------- geometry
@@ -273,3 +295,18 @@ def _label_lookup(form: FormSpec | None) -> Callable[[str], bool]:
     """Whether a text is one of the form's field labels (its vocabulary, as the survey uses it)."""
     match_label = form_vocabulary(form).match_label
     return lambda text: match_label(text) is not None
+
+
+def sharpness(frame: np.ndarray) -> float:
+    """How crisp the print's edges are in the page as it came (before any scaling, which
+    would blur or sharpen them): the strongest edges (99.5th percentile of the Laplacian's
+    size) against the ink-to-paper contrast, in the middle of the page (at most
+    SHARPNESS_SIDE px square, where a form has print)."""
+    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    h, w = grey.shape
+    side = min(SHARPNESS_SIDE, h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    middle = grey[top : top + side, left : left + side]
+    lap = cv2.Laplacian(middle, cv2.CV_32F)
+    low, high = np.percentile(middle, [1, 99])
+    return float(np.percentile(np.abs(lap), 99.5) / max(1.0, float(high - low)))
