@@ -62,11 +62,11 @@ PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile
 # starts compiles the whole project again, run after run.
 test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
-# Everything; about 6½ minutes on a quiet 2-core machine (README: which command when).
+# Everything; about 6 minutes on a quiet 2-core machine (README: which command when).
 test: $(STAMP) system-deps
 	$(PYTEST)
 
-# The edit-test loop: about 80 s, every package still runs (the `slow` list is in tests/conftest.py).
+# The edit-test loop: about 65 s, every package still runs (the `slow` list is in tests/conftest.py).
 test-fast: $(STAMP) system-deps
 	$(PYTEST) -m "not slow"
 
