@@ -38,6 +38,39 @@ UNITS = [
 ]
 
 
+def mail_servers(
+    tmp: Path, dovecot, account: tuple[str, str], smtp, *, mailbox: str, from_name: str
+) -> tuple[dict, dict]:
+    """The `mailboxes` entry and the `smtp` section for the test's dovecot account and SMTP
+    server, their passwords written to files in `tmp`."""
+    user, password = account
+    (tmp / "imap.pw").write_text(password)
+    (tmp / "smtp.pw").write_text(smtp.password)
+    box = {
+        "name": mailbox,
+        "kind": "imap",
+        "host": dovecot.host,
+        "port": dovecot.port,
+        "ssl": False,
+        "user": user,
+        "password": {"file": str(tmp / "imap.pw")},
+        "timeout_seconds": 15,
+    }
+    sender = {
+        "host": smtp.host,
+        "port": smtp.port,
+        "ssl": False,
+        "user": smtp.user,
+        "password": {"file": str(tmp / "smtp.pw")},
+        "from_addr": smtp.user,
+        "from_name": from_name,
+        "per_minute": 6000,
+        # A refusal is tried 3 times as in production, without 2 + 4 s of real waiting.
+        "retry_delay_seconds": 0.01,
+    }
+    return box, sender
+
+
 def write_config(
     tmp: Path,
     dovecot,
@@ -51,9 +84,7 @@ def write_config(
     extra_level: dict | None = None,
     extra_smtp: dict | None = None,
 ) -> Path:
-    user, password = account
-    (tmp / "imap.pw").write_text(password)
-    (tmp / "smtp.pw").write_text(smtp.password)
+    mailbox, sender = mail_servers(tmp, dovecot, account, smtp, mailbox="报送邮箱", from_name=level_name)
     level = {
         "name": level_name,
         "deadline": deadline.strftime("%Y-%m-%d %H:%M"),
@@ -65,31 +96,8 @@ def write_config(
         "campaign": "走好网上群众路线“百佳账号”推选",
         "timezone": "Asia/Shanghai",
         "this_level": level,
-        "mailboxes": [
-            {
-                "name": "报送邮箱",
-                "kind": "imap",
-                "host": dovecot.host,
-                "port": dovecot.port,
-                "ssl": False,
-                "user": user,
-                "password": {"file": str(tmp / "imap.pw")},
-                "timeout_seconds": 15,
-            }
-        ],
-        "smtp": {
-            "host": smtp.host,
-            "port": smtp.port,
-            "ssl": False,
-            "user": smtp.user,
-            "password": {"file": str(tmp / "smtp.pw")},
-            "from_addr": smtp.user,
-            "from_name": level_name,
-            "per_minute": 6000,
-            # A refusal is tried 3 times as in production, without 2 + 4 s of real waiting.
-            "retry_delay_seconds": 0.01,
-            **(extra_smtp or {}),
-        },
+        "mailboxes": [mailbox],
+        "smtp": {**sender, **(extra_smtp or {})},
         "units": units or UNITS,
         "storage": {"database": "sqlite:///data/ledger.sqlite3"},
     }

@@ -30,7 +30,7 @@ import openpyxl
 import pytest
 import yaml
 from console_env import PASSWORDS
-from intake_env import TZ, export, run
+from intake_env import TZ, export, mail_servers, run
 from mailservers import SmtpServer
 from starlette.testclient import TestClient
 
@@ -61,32 +61,10 @@ def _install(tmp: Path, dovecot, account: tuple[str, str], smtp) -> Path:
     """kepu's inbox_rules.yaml and blank form in `tmp`, its mailbox, SMTP and storage pointed here."""
     shutil.copy(KEPU / BLANK, tmp / BLANK)
     data = yaml.safe_load((KEPU / "inbox_rules.yaml").read_text(encoding="utf-8"))
-    user, password = account
-    (tmp / "imap.pw").write_text(password)
-    (tmp / "smtp.pw").write_text(smtp.password)
-    data["mailboxes"] = [
-        {
-            "name": "科普作品邮箱",
-            "kind": "imap",
-            "host": dovecot.host,
-            "port": dovecot.port,
-            "ssl": False,
-            "user": user,
-            "password": {"file": str(tmp / "imap.pw")},
-            "timeout_seconds": 15,
-        }
-    ]
-    data["smtp"] = {
-        "host": smtp.host,
-        "port": smtp.port,
-        "ssl": False,
-        "user": smtp.user,
-        "password": {"file": str(tmp / "smtp.pw")},
-        "from_addr": smtp.user,
-        "from_name": data["smtp"]["from_name"],
-        "per_minute": 6000,
-        "retry_delay_seconds": 0.01,
-    }
+    mailbox, sender = mail_servers(
+        tmp, dovecot, account, smtp, mailbox="科普作品邮箱", from_name=data["smtp"]["from_name"]
+    )
+    data["mailboxes"], data["smtp"] = [mailbox], sender
     data["upstream"]["accounts"] = len(EXPECTED)  # every copy goes into the packet, to read each back
     data["storage"] = {"database": "sqlite:///data/ledger.sqlite3"}  # the rest: data/, outbox/ here
     config = tmp / "inbox_rules.yaml"

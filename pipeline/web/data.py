@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from ..campaign import FieldSpec, Kind
 from ..config import Config
+from ..form.normalize import to_date
 from ..ledger import AttachmentRow, CorrectionRow, DecisionRow, Ledger, MessageRow, OutboxRow
 from ..ledger.views import to_view
 from ..model import Status
@@ -496,19 +497,11 @@ def attachment(ledger: Ledger, case_no: str, attachment_id: int):
         return att, Status(msg.status)
 
 
-_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})")
-
-
 def read_day(text: str) -> date | None:
-    """A date as staff type it: 2021-07-20, 2021/7/20, 2021.7.20, 2021年7月20日, 20210720."""
-    found = _DAY.fullmatch(text.strip())
-    if found is None:
-        return None
-    year, month, day = (int(g) for g in found.groups() if g is not None)
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+    """A date as staff type it: 2021-07-20, 2021/7/20, 2021.7.20, 2021年7月20日, 20210720
+    (the form's own date reading, form/normalize.to_date); a month alone is not a day."""
+    iso = to_date(text)
+    return date.fromisoformat(iso) if iso is not None and len(iso) == 10 else None
 
 
 @dataclass(frozen=True)
