@@ -56,7 +56,9 @@ demo: $(STAMP) demo-deps
 # Two pytest-xdist workers, one per core; a file's tests stay on one worker (--dist loadfile),
 # so its module fixtures (a console, converted documents) are built once. PYTEST_JOBS=0: one process.
 PYTEST_JOBS ?= 2
-PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile
+# --no-loadscope-reorder: files go out in the order tests/conftest.py gives them (costliest
+# first), not xdist's default of most tests first, which left a long file for last.
+PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-reorder
 # Compiled modules (and pytest's rewritten test modules) are kept in __pycache__ even where
 # the environment says not to write them: otherwise each worker and every run.py a test
 # starts compiles the whole project again, run after run.

@@ -48,3 +48,7 @@ def test_every_slow_fixture_is_defined():
 
 def test_single_slow_tests_are_not_in_slow_files():
     assert sorted(set(conftest.SLOW_TESTS) & set(conftest.SLOW_FILES)) == []
+
+
+def test_every_file_in_the_running_order_exists():
+    assert [name for name in conftest.COSTLIEST_FIRST if not (TESTS / name).is_file()] == []
