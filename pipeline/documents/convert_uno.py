@@ -55,6 +55,17 @@ def _create(ctx, service: str):
     return ctx.ServiceManager.createInstanceWithContext(service, ctx)
 
 
+def _answers(ctx) -> bool:
+    """Whether soffice still answers over the bridge. After soffice.bin is killed the
+    failed call's exception does not always say "disposed", and its launcher (our
+    `proc`) may not be reaped yet: ask once more before calling the file bad."""
+    try:
+        _create(ctx, "com.sun.star.frame.Desktop")
+    except Exception:
+        return False
+    return True
+
+
 def _import_filter(ctx, url: str, forced: str) -> tuple[str, str]:
     """(import filter, document service) for `url`, by LibreOffice's own deep detection."""
     filters = _create(ctx, "com.sun.star.document.FilterFactory")
@@ -152,7 +163,7 @@ def main(argv: list[str]) -> int:
             except Exception as exc:
                 text = f"{type(exc).__name__}: {exc}"
                 # soffice crashed or the bridge died: the caller must start afresh.
-                dead = proc.poll() is not None or "dispos" in text.lower()
+                dead = proc.poll() is not None or "dispos" in text.lower() or not _answers(ctx)
                 reply = {"ok": False, "error": text[:500], "restart": dead}
             out.write(json.dumps(reply) + "\n")
             out.flush()
