@@ -135,7 +135,13 @@ def attach_big_bodies(msg: Message, split: Split) -> bool:
     for part in msg.walk():
         if part.is_multipart():
             continue
-        payload = part.get_payload()
+        try:
+            payload = part.get_payload()
+        except (TypeError, LookupError):
+            # 8-bit text whose charset parameter the stdlib cannot decode with (a damaged
+            # RFC 2231 `charset*=` comes back as a tuple): not a part we split out, and
+            # the structure is not what we thought, so the message is parsed whole.
+            return False
         if not isinstance(payload, str):
             continue
         token = payload.strip()
