@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import zipfile
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from mime_builders import (
     encoded_word,
@@ -215,6 +215,13 @@ def _check(raw: bytes) -> None:
 
 @SETTINGS
 @given(messages())
+# Found by this test (2026-12-07): a Message-ID with a bracket inside and none around it.
+@example(
+    raw=b"From: a@b.cn\r\nSubject: =?utf-8?B??=\r\nMessage-ID: n<o-brackets\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b'Content-Disposition: attachment; filename="=?utf-8?B??="\r\n'
+    b"Content-Transfer-Encoding: base64\r\n\r\n"
+)
 def test_structured_messages_never_raise(raw):
     _check(raw)
 

@@ -31,6 +31,7 @@ from .robots import automatic_reason
 
 log = logging.getLogger(__name__)
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_NOT_IN_ID = re.compile(r"[<>\s]")
 
 
 def synthetic_message_id(raw: bytes) -> str:
@@ -143,7 +144,7 @@ def _first_id(value: str | None) -> str | None:
         return None
     m = _MSGID.search(value)
     ident = m.group(1) if m else value.strip().split()[0] if value.strip() else ""
-    ident = ident.strip("<> \t\r\n")
+    ident = _NOT_IN_ID.sub("", ident)  # "n<o-brackets": a stray bracket is no part of the id
     ident = ident.encode("ascii", "ignore").decode("ascii")
     return ident[:500] or None
 
