@@ -56,8 +56,8 @@ def _leave_worker() -> None:
     Its results are with the controller and every exit handler has run (the warm
     LibreOffice and the sandbox child are stopped; whatever they started dies with
     its lifeline anyway). What is left is freeing the worker's heap: ~1.5 million
-    objects and the OCR engine, which took 8 s of both cores at the end of every run
-    (measured with py-spy: no Python frame, the interpreter's own finalisation).
+    objects and the OCR engine, which kept each worker busy ~8 s at the end of every run
+    (py-spy showed no Python frame: the interpreter's own finalisation).
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
