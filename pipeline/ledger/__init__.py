@@ -114,15 +114,27 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
+_URL = "ledger_url"  # Session.info key: the ledger a session belongs to
+
+
+def _journal_committed(session: Session) -> None:
+    """after_commit: the session's staged lines go to its ledger's journal."""
+    journal_mod.write_staged(session, journal_mod.for_url(session.info[_URL]))
+
+
 class Ledger:
     """Thin façade over the SQLAlchemy session; transactions are explicit."""
 
     def __init__(self, url: str, lease_seconds: int = 600):
         self.url = url
         self.engine = _make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # Lines staged in a transaction reach the journal only once it commits.
-        event.listen(self._sessions, "after_commit", lambda s: journal_mod.write_staged(s, self.journal))
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={_URL: url})
+        # Lines staged in a transaction reach the journal only once it commits. The
+        # hooks are plain functions: SQLAlchemy keeps a sessionmaker's listeners in a
+        # class-wide table, so one holding this Ledger would keep it, its engine and
+        # its connections alive for the life of the process (serve's daily jobs each
+        # open a Ledger).
+        event.listen(self._sessions, "after_commit", _journal_committed)
         event.listen(self._sessions, "after_rollback", journal_mod.drop_staged)
         status_history.install(self._sessions)  # every status change is kept, with who and when
         self.lease = timedelta(seconds=lease_seconds)
