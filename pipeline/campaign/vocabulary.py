@@ -138,6 +138,21 @@ def variant_pattern(variant: str) -> str:
     return r"[ \t\u3000]*".join(_char_class(ch) for ch in variant)
 
 
+NEAR_MIN = 4  # characters: a shorter wording is one misread away from other words
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether `a` becomes `b` by exactly one inserted, deleted or replaced character."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+
+
 @dataclass
 class Vocabulary:
     """Everything about one form's labels that the readers need, compiled once."""
@@ -194,6 +209,21 @@ class Vocabulary:
         if not text or len(text) > 40:
             return None
         return self.lookup.get(norm_label(text))
+
+    def near_label(self, text: str) -> str | None:
+        """The field whose wording `text` misses by one character (a recogniser dropped,
+        added or misread one: 账号ID/页链接), when exactly one field's wording does; only
+        wordings of NEAR_MIN characters or more, where one character cannot turn one
+        label into another."""
+        key = norm_label(text)
+        if len(key) < NEAR_MIN - 1 or len(key) > 40 or key in self.lookup:
+            return None
+        near = {
+            label
+            for wording, (label, _) in self.lookup.items()
+            if len(wording) >= NEAR_MIN and one_edit(key, wording)
+        }
+        return near.pop() if len(near) == 1 else None
 
     def is_extra_label(self, text: str) -> bool:
         return bool(text) and len(text) <= 40 and norm_label(text) in self.extra

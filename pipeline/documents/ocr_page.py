@@ -127,6 +127,7 @@ def read_page(
             ]
             out.tables.append(Table(name=table_name.format(len(out.tables) + 1), cells=cells))
         _mark_soft(frame, out.tables)
+        _snap_labels(out.tables, form)
         outside = [
             q for q, b in zip(quads, boxes, strict=True) if not any(g.holds(b.cx, b.cy) for g in grids)
         ]
@@ -136,7 +137,26 @@ def read_page(
     tables, paras = _whole_page(page, look, th_page, table_name, lean, flat, page_no, frame.shape, is_label)
     out.tables, out.paragraphs = tables, paras
     _mark_soft(frame, out.tables)
+    _snap_labels(out.tables, form)
     return out
+
+
+def _snap_labels(tables: list[Table], form: FormSpec | None) -> None:
+    """A cell that misses one of the form's labels by a character (账号ID/页链接), where
+    that label is nowhere else on the page, is that label: otherwise its value, read
+    right, would be lost for want of the label beside it."""
+    vocab = form_vocabulary(form)
+    cells = [c for t in tables for c in t.cells]
+    present = {hit[0] for c in cells if (hit := vocab.match_label(c.text))}
+    for table in tables:
+        snapped = []
+        for cell in table.cells:
+            label = vocab.near_label(cell.text) if cell.text else None
+            if label is not None and label not in present:
+                present.add(label)
+                cell = replace(cell, text=label)
+            snapped.append(cell)
+        table.cells = snapped
 
 
 def _mark_soft(frame: np.ndarray, tables: list[Table]) -> None:
