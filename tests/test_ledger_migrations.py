@@ -156,6 +156,12 @@ def test_a_new_ledger_is_created_at_head_exactly_as_schema_py_says(dialect, tmp_
         url = request.getfixturevalue("pg_cluster").create_database(f"new_{secrets.token_hex(4)}")
     Ledger(url).engine.dispose()
     assert versions(url) == [migrate_mod.head()]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:  # Alembic reads the version it would have stamped
+            assert MigrationContext.configure(conn).get_current_revision() == migrate_mod.head()
+    finally:
+        engine.dispose()
     assert drift(url) == [], "schema.py changed without a migration: run `make migration MSG=...`"
 
 

@@ -23,7 +23,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import (
+    Column,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -120,8 +130,6 @@ def upgrade_schema(engine: Engine) -> str:
 
 
 def _migrate(conn: Connection) -> str:
-    from alembic import command
-
     current = current_revision(conn)  # again: another worker may have done it while we waited
     if current == head():
         return "current"
@@ -133,9 +141,11 @@ def _migrate(conn: Connection) -> str:
     ours = set(inspect(conn).get_table_names()) & set(Base.metadata.tables)
     if current is None and not ours:
         Base.metadata.create_all(conn)
-        command.stamp(alembic_config(conn), "head")
+        _stamp_new(conn)
         log.info("new ledger created at schema %s", head())
         return "created"
+    from alembic import command
+
     try:
         done = "upgraded"
         if current is None:
@@ -154,6 +164,23 @@ def _migrate(conn: Connection) -> str:
             f"台账升级到本版本的结构时出错（从版本 {current or '无版本'} 到 {head()}），升级已整体撤销，台账没有改动。"
             "请把日志文件 data/logs/intake.log 交给维护人员；在此之前可以继续使用上一版本的程序。"
         ) from exc
+
+
+# Alembic's own version table (alembic.runtime.migration.MigrationContext._version).
+_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+
+def _stamp_new(conn: Connection) -> None:
+    """What `alembic stamp head` writes into a new ledger, without importing Alembic:
+    every fresh installation and every test's ledger starts here, and Alembic's import
+    and script loading cost more than creating the tables."""
+    _VERSION.create(conn)
+    conn.execute(_VERSION.insert().values(version_num=head()))
 
 
 def _known(revision: str) -> bool:
