@@ -68,7 +68,8 @@ def shoot(page, name: str) -> Path:
     page.evaluate(
         "() => document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })"
     )
-    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
+    # Page images of Office originals are made when asked for: wait for them, not a fixed time.
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=180_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

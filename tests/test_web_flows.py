@@ -86,7 +86,11 @@ def test_office_originals_are_shown_as_page_images(browser, console):
     page.goto(f"{console.url}/case/{console.cases['sh-1@shzj.example.cn']}")
     image = page.locator(".original img").first
     image.wait_for()
-    assert page.evaluate("(img) => img.complete && img.naturalWidth > 500", image.element_handle())
+    # The page image is made when the browser asks for it (LibreOffice, then pdfium):
+    # wait until the browser has it, however long the conversion takes on this machine.
+    element = image.element_handle()
+    page.wait_for_function("(img) => img.complete", arg=element, timeout=180_000)
+    assert page.evaluate("(img) => img.naturalWidth > 500", element)
     look(page, "case-excel-1280")
     page.context.close()
 
