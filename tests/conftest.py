@@ -23,9 +23,10 @@ from pipeline.accounts import passwords
 
 _user_numbers = itertools.count(1)
 
-# PP-OCR on one thread: the suite runs two workers on two cores, and two engines each
-# spinning a pool on both cores took ~40 % more CPU and longer (measured on test_ocr.py:
-# 70 s of CPU and 70 s wall with the default pools, 45 s and 44 s with one thread).
+# PP-OCR on one thread: the suite runs a worker per core and one more, and two engines
+# each spinning a pool on both cores took ~40 % more CPU and longer (measured on
+# test_ocr.py with two workers: 70 s of CPU and 70 s wall with the default pools, 45 s
+# and 44 s with one thread).
 # Set before anything starts: run.py children and the sandbox child inherit it.
 os.environ.setdefault("INTAKE_OCR_THREADS", "1")
 
