@@ -71,9 +71,9 @@ def _leave_worker() -> None:
 
     Its results are with the controller and every exit handler has run (the warm
     LibreOffice and the sandbox child are stopped; whatever they started dies with
-    its lifeline anyway). What is left is freeing the worker's heap: ~1.5 million
-    objects and the OCR engine, which kept each worker busy ~8 s at the end of every run
-    (py-spy showed no Python frame: the interpreter's own finalisation).
+    its lifeline anyway). What is left is freeing the worker's heap and the OCR engine,
+    which kept each worker busy ~8 s at the end of every run when the heap held ~1.5
+    million objects (py-spy showed no Python frame: the interpreter's own finalisation).
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
@@ -210,7 +210,7 @@ def is_slow(item: pytest.Item) -> bool:
 
 
 # The files that take longest, longest first (seconds on a quiet machine, one process,
-# 2026-12-07; tests/test_suite_marks.py checks the names). They run first: with two
+# 2026-12-07; tests/test_suite_marks.py checks the names). They run first: with several
 # workers the long ones start early and the short ones fill in at the end, instead of
 # one long file running alone at the end (the Makefile keeps xdist from reordering).
 COSTLIEST_FIRST = (

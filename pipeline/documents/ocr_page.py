@@ -146,8 +146,7 @@ def _snap_labels(tables: list[Table], form: FormSpec | None) -> None:
     that label is nowhere else on the page, is that label: otherwise its value, read
     right, would be lost for want of the label beside it."""
     vocab = form_vocabulary(form)
-    cells = [c for t in tables for c in t.cells]
-    present = {hit[0] for c in cells if (hit := vocab.match_label(c.text))}
+    present = {hit[0] for t in tables for c in t.cells if (hit := vocab.match_label(c.text))}
     for table in tables:
         snapped = []
         for cell in table.cells:

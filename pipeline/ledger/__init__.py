@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -67,24 +65,6 @@ __all__ = [
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _into_wal(cur: sqlite3.Cursor) -> None:
-    """PRAGMA journal_mode=WAL, waiting while another process writes. Switching an
-    old (rollback-journal) ledger takes an exclusive lock, and SQLite answers "database
-    is locked" at once, without its busy wait, when it finds another writer first:
-    workers started together on such a ledger would otherwise fail at their start."""
-    deadline = time.monotonic() + migrate.SQLITE_BUSY_SECONDS
-    pause = 0.01
-    while True:
-        try:
-            cur.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.5)
-
-
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         db_path = Path(url[len("sqlite:///") :])
@@ -94,7 +74,7 @@ def _make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
             cur = dbapi_conn.cursor()
-            _into_wal(cur)
+            migrate.into_wal(cur)
             # WAL + NORMAL: a killed process loses nothing committed; only a power
             # cut may lose the last commits (their mail is fetched again: no loss).
             cur.execute("PRAGMA synchronous=NORMAL")

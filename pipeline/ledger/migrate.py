@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,6 +56,25 @@ PG_LOCK_KEY = 0x1ED6E2_0001
 # SQLite's busy timeout for every ledger connection: how long one statement waits for
 # another process's lock before "database is locked" (open.connect waits longer, in rounds).
 SQLITE_BUSY_SECONDS = 30.0
+
+
+def into_wal(cur: sqlite3.Cursor) -> None:
+    """PRAGMA journal_mode=WAL, waiting while another process writes. Switching an
+    old (rollback-journal) ledger takes an exclusive lock, and SQLite answers "database
+    is locked" at once, without its busy wait, when it finds another writer first:
+    workers started together on such a ledger would otherwise fail at their start.
+    Every ledger connection switches here (the Ledger's engine and the migration's)."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    pause = 0.01
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> AlembicConfig:
@@ -209,7 +230,7 @@ def _locking_engine(engine: Engine) -> Engine:
         dbapi_conn.isolation_level = None  # we say when transactions begin, not the driver
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
-        cur.execute("PRAGMA journal_mode=WAL")
+        into_wal(cur)
         cur.close()
 
     @event.listens_for(locked, "begin")
