@@ -70,7 +70,7 @@ PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-re
 # starts compiles the whole project again, run after run.
 test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
-# Everything; 5-5.5 minutes on a 2-core machine (README: which command when).
+# Everything; 4.5-5.5 minutes on a 2-core machine (README: which command when).
 test: $(STAMP) system-deps
 	$(PYTEST)
 
