@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import docx  # noqa: E402
 from fixtures_forms import docx_grid, sample_values  # noqa: E402
 
-from pipeline.documents.convert import Converter, verify_output  # noqa: E402
+from pipeline.documents.convert import Converter, seed_profile, verify_output  # noqa: E402
 
 
 def make_docs(work: Path, count: int) -> list[Path]:
@@ -57,6 +57,7 @@ def make_docs(work: Path, count: int) -> list[Path]:
 
 
 def soffice(profile: Path, args: list[str]) -> None:
+    seed_profile(profile)  # as the Converter's profiles are: a fair baseline
     subprocess.run(
         ["soffice", "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}", *args],
         check=True,

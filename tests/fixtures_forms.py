@@ -24,6 +24,7 @@ import openpyxl
 from docx.shared import Pt
 
 from pipeline.campaign import builtin
+from pipeline.documents.convert import seed_profile
 
 FORM = builtin().form  # the notice's 附件1
 LABELS = FORM.labels
@@ -452,6 +453,7 @@ def soffice_convert(
     outdir.mkdir(parents=True, exist_ok=True)
     src = Path(tempfile.mkdtemp(dir=outdir))
     profile = Path(tempfile.mkdtemp(dir=outdir))
+    seed_profile(profile)  # the product's profile settings (no render tests at start)
     paths = []
     for name, data in files.items():
         p = src / name

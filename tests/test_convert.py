@@ -61,6 +61,12 @@ def _document_xml(data: bytes) -> str:
     return "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml))
 
 
+def render_tests_ran(workdir: Path) -> list[Path]:
+    """The log LibreOffice writes into a profile when it ran its graphics render tests
+    at start (about 0.7 CPU-seconds a start; convert.SEEN_VERSION keeps them from running)."""
+    return list(workdir.rglob("GraphicsRenderTests.log"))
+
+
 def test_uno_backend_is_available():
     # python3-uno is a project requirement; without it we silently get the slow path.
     assert uno_available()
@@ -74,6 +80,7 @@ def test_doc_and_xls_convert_and_process_is_reused(tmp_path, legacy):
         sheet = conv.convert(legacy["s0.xls"], "et", "xlsx")
         assert (conv._proc.pid if conv._proc else None) == pid  # one warm soffice
         assert conv.restarts == 0
+        assert not render_tests_ran(tmp_path)
     assert "针灸之窗0" in _document_xml(first)
     assert "针灸之窗1" in _document_xml(second)
     wb = openpyxl.load_workbook(io.BytesIO(sheet))
@@ -124,6 +131,7 @@ def test_close_stops_soffice(tmp_path, legacy):
 def test_batch_cli_backend(tmp_path, legacy):
     with Converter(tmp_path, use_uno=False) as conv:
         results = conv.convert_many([(legacy["d0.doc"], "doc"), (legacy["d1.doc"], "doc")], "docx")
+        assert not render_tests_ran(tmp_path)
     assert "针灸之窗0" in _document_xml(results[0])
     assert "针灸之窗1" in _document_xml(results[1])
 

@@ -22,7 +22,7 @@ from msoffcrypto.format.ooxml import OOXMLFile
 from pipeline.campaign import builtin
 from pipeline.config import Limits
 from pipeline.documents import read_document
-from pipeline.documents.convert import Converter
+from pipeline.documents.convert import Converter, seed_profile
 from pipeline.documents.isolate import IsolationError, run_isolated
 from pipeline.documents.sniff import sniff
 from pipeline.form import extract_form
@@ -57,6 +57,7 @@ def soffice_batch(sources: dict[str, bytes], target: str, workdir: Path) -> dict
         path = src_dir / name
         path.write_bytes(data)
         paths.append(str(path))
+    seed_profile(workdir / "profile")
     subprocess.run(
         [
             "soffice",

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from pipeline.campaign import builtin
+from pipeline.documents.convert import seed_profile
 from pipeline.model import Status
 from pipeline.reports.scoring import build_scoring_xlsx, field_number, log_scale_points, prefill, prefill_rule
 from pipeline.reports.views import SubmissionView
@@ -124,6 +125,7 @@ def test_libreoffice_computes_totals_averages_and_ranking(sheet, tmp_path: Path)
     """Open as staff would (LibreOffice recalculates on load) and read the results."""
     path, _ = sheet
     out = tmp_path / "lo"
+    seed_profile(tmp_path / "profile")
     subprocess.run(
         [
             "soffice",

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.campaign import builtin
+from pipeline.documents.convert import seed_profile
 from pipeline.model import Problem, Status
 from pipeline.reports.summary import all_headers, build_summary_xlsx, unit_headers
 from pipeline.reports.views import AttachmentView, SubmissionView, UnitRow
@@ -196,6 +197,7 @@ def test_looks_like_formula():
 
 def _soffice(tmp_path: Path, path: Path, target: str) -> Path:
     out = tmp_path / "lo-out"
+    seed_profile(tmp_path / "lo-profile")
     result = subprocess.run(
         [
             "soffice",

@@ -13,6 +13,7 @@ import pytest
 from fixtures_forms import LABELS, VARIANT_LABELS, sample_values, xlsx_grid, xlsx_vertical
 
 from pipeline.campaign import builtin
+from pipeline.documents.convert import seed_profile
 from pipeline.documents.errors import DocumentError
 from pipeline.documents.xlsx_reader import cell_text, read_xls_book, read_xlsx
 from pipeline.form import analyze_document, extract_form
@@ -128,6 +129,7 @@ def xls_book(tmp_path_factory) -> tuple[bytes, dict[str, str]]:
     work: Path = tmp_path_factory.mktemp("xls")
     (work / "form.xlsx").write_bytes(xlsx_grid(values))
     profile = work / "profile"
+    seed_profile(profile)
     subprocess.run(
         [
             "soffice",

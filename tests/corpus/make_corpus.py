@@ -31,6 +31,7 @@ sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
 
 from corpus.cases import Case, all_cases  # noqa: E402
 from corpus.wordml2003 import to_word2003  # noqa: E402
+from pipeline.documents.convert import seed_profile  # noqa: E402
 
 TARGETS = {"doc": "doc:MS Word 97", "pdf": "pdf:writer_pdf_Export"}
 MADE_HERE = {"xml": to_word2003}  # variants written in Python, not by LibreOffice
@@ -46,6 +47,7 @@ def soffice_convert(files: dict[str, bytes], target: str, timeout: int = 300) ->
         src, out, profile = (Path(tmp) / d for d in ("src", "out", "profile"))
         for d in (src, out, profile):
             d.mkdir()
+        seed_profile(profile)
         for name, data in files.items():
             (src / name).write_bytes(data)
         cmd = [
