@@ -33,6 +33,7 @@ from . import ocr_engine, scan_prep
 from .form_labels import form_vocabulary
 from .ocr_cells import page_ink, read_cells
 from .ocr_engine import TextBox
+from .ocr_label_guess import place_stamped_labels
 from .ocr_labels import label_table
 from .ocr_layout import join_wrapped_labels, page_layout, paragraphs, text_rows
 from .ocr_stamp import Stamp, erase, find_stamps
@@ -128,6 +129,7 @@ def read_page(
             out.tables.append(Table(name=table_name.format(len(out.tables) + 1), cells=cells))
         _mark_soft(frame, out.tables)
         _snap_labels(out.tables, form)
+        place_stamped_labels(out.tables, form)
         outside = [
             q for q, b in zip(quads, boxes, strict=True) if not any(g.holds(b.cx, b.cy) for g in grids)
         ]
