@@ -49,7 +49,7 @@ class Piece:
     text: str = ""
     score: float = 0.0
     limit: int | None = None  # the crop ends before this x (where the stamp's lettering begins)
-    stamped: bool = False  # a stamp's ink lies over it
+    stamped: bool = False  # a stamp's ink lies over it, none of it taken off (a 1-bit copy)
 
 
 @dataclass
@@ -70,15 +70,19 @@ def read_cells(
     stamps: list[Stamp],
     text_height: float,
     lettering_left: bool = True,
+    stamp_ink_left: bool = False,
 ) -> list[CellReading]:
     """A CellReading for each of `grid.cells` (same order).
 
     `page` is what the recogniser sees (grey or BGR), `ink` the binary ink of the
     page without the stamps (1 = ink), both upright and of the same size.
     `lettering_left`: the stamps' lettering may still be on the page (a grey or
-    1-bit copy; on a colour page its red is gone already)."""
+    1-bit copy; on a colour page its red is gone already). `stamp_ink_left`: none of
+    the stamps' ink could be taken off `ink` either (a 1-bit copy, where it is as
+    black as the print): pieces under a stamp are narrowed to their print
+    (ocr_overprint) and recognised alone."""
     th = max(8.0, text_height)
-    readings = [_segment(ink, cell, stamps, th, lettering_left) for cell in grid.cells]
+    readings = [_segment(ink, cell, stamps, th, lettering_left, stamp_ink_left) for cell in grid.cells]
     pieces = [p for r in readings for line in r.lines for p in line]
     crops = [_crop(page, p, th) for p in pieces]
     plain = [i for i, p in enumerate(pieces) if not p.stamped]
@@ -109,7 +113,12 @@ def page_ink(grey: np.ndarray, text_height: float) -> np.ndarray:
 
 
 def _segment(
-    ink: np.ndarray, cell: GridCell, stamps: list[Stamp], th: float, lettering_left: bool
+    ink: np.ndarray,
+    cell: GridCell,
+    stamps: list[Stamp],
+    th: float,
+    lettering_left: bool,
+    stamp_ink_left: bool,
 ) -> CellReading:
     reading = CellReading()
     inset = max(3, round(0.12 * th))
@@ -136,9 +145,9 @@ def _segment(
                 if any(_lettering(s, piece, not line, lettering_left) for s in over):
                     reading.flags.add(LETTERING)
                     continue
-                if lettering_left:
+                if stamp_ink_left:
                     piece = _overprinted(box, piece, x0, y0, over, th, reading)
-                piece.stamped = True
+                    piece.stamped = True
             line.append(piece)
         if line:
             reading.lines.append(line)

@@ -25,6 +25,7 @@ import numpy as np
 from .ocr_stamp import Stamp
 
 SPREAD = 0.5  # a row of the print line is inked across at least this share of the widest row
+REACH_SPREAD = 0.15  # ...and the rows next to them inked across this share still belong to it
 MIN_LINE = 0.5  # text heights: a narrower band is not a line of print (keep the piece as it was)
 CLEAR = 4.0  # px: the lettering stands clear of the ring's inner edge; print crossing the ring touches it
 
@@ -53,8 +54,8 @@ def print_rows(box: np.ndarray, th: float) -> tuple[int, int] | None:
     if best is None or best[1] - best[0] < MIN_LINE * th:
         return None
     # The line's characters reach a little beyond the rows where it is widest
-    # (ascenders, the tops of 数 and 号): take in rows that are still inked.
-    rows = box.sum(axis=1) > 0
+    # (the tops and feet of 数 and 号): take in rows still inked across part of it.
+    rows = spread >= REACH_SPREAD * spread.max()
     top, bottom = best
     reach = round(0.15 * th)
     while top > 0 and best[0] - top < reach and rows[top - 1]:

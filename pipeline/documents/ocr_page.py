@@ -100,6 +100,9 @@ def read_page(
     stamps = _stamps(frame, chain, grey, th, th_page, colour)
     out.stamps = len(stamps)
     binary = not colour and _binary(grey)
+    # A 1-bit copy (told before scaling turns its edges grey): the stamp's ink is as
+    # black as the print, so none of it comes off the ink the cells are split from.
+    one_bit = not colour and _binary(scan_prep.grey(page))
     # What the grid and the line finder look at (the stamp's ink taken off), and
     # what the recogniser reads: the page itself on 1-bit copies, where taking the
     # ring off takes print with it.
@@ -112,7 +115,9 @@ def read_page(
         out.grid = True
         ink = page_ink(clean, th)
         for grid in grids:
-            readings = read_cells(seen, ink, grid, stamps, th, lettering_left=not colour)
+            readings = read_cells(
+                seen, ink, grid, stamps, th, lettering_left=not colour, stamp_ink_left=one_bit
+            )
             cells = [
                 Cell(
                     row=gc.row,
