@@ -11,10 +11,14 @@ not have tell the print apart:
 - print runs along its line: the rows of the line are those where ink spreads
   across most of the piece's width, while the lettering's and the ring's rows
   hold a few characters' or strokes' width (`print_rows`);
-- a line that begins outside the stamp and runs into it ends, past the ring,
-  in the lettering (the address's last characters joined to "推荐专用章"): the
-  columns from which on every bit of ink lies within the stamp's disc are not
-  that line's (`stamp_tail`).
+- a line that begins outside the stamp and runs into it may end in the
+  lettering (the address's last characters joined to "推荐专用章"): the lettering
+  stands clear inside the ring and rides above the line's foot along the arc,
+  while print the ring crosses touches the ring and print sits on the line
+  (`stamp_tail`).
+
+Both only narrow or cut a piece; what is read under a stamp always goes to
+staff as uncertain (ocr_confidence).
 """
 
 from __future__ import annotations
@@ -42,16 +46,9 @@ def print_rows(box: np.ndarray, th: float) -> tuple[int, int] | None:
     width = max(3, round(0.5 * th)) | 1
     closed = cv2.morphologyEx(box.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, width), np.uint8))
     spread = closed.sum(axis=1).astype(np.float64)
-    wide = spread >= SPREAD * spread.max()
-    best: tuple[int, int] | None = None
-    idx = np.flatnonzero(wide)
-    breaks = np.flatnonzero(np.diff(idx) > max(1.0, 0.1 * th))
-    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
-    ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
-    for top, bottom in zip(starts.tolist(), ends.tolist(), strict=True):
-        if best is None or bottom - top > best[1] - best[0]:
-            best = (top, bottom)
-    if best is None or best[1] - best[0] < MIN_LINE * th:
+    bands = _runs(spread >= SPREAD * spread.max(), max(1, round(0.1 * th)))
+    best = max(bands, key=lambda b: b[1] - b[0])
+    if best[1] - best[0] < MIN_LINE * th:
         return None
     # The line's characters reach a little beyond the rows where it is widest
     # (the tops and feet of 数 and 号): take in rows still inked across part of it.
@@ -80,22 +77,29 @@ def stamp_tail(band: np.ndarray, x0: int, y0: int, stamp: Stamp, th: float) -> i
     dist = np.hypot(xx - stamp.cx, yy - stamp.cy)
     ring = (dist >= stamp.r - stamp.ring - 2) & (dist <= stamp.r + 2)
     ink = (band > 0) & ~ring
-    cols = ink.any(axis=0)
-    idx = np.flatnonzero(cols)
-    if not len(idx):
+    characters = _runs(ink.any(axis=0), 1)
+    if not characters:
         return None
-    breaks = np.flatnonzero(np.diff(idx) > 1)
-    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
-    ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
     foot = h - max(2.0, 0.2 * th)
     tail = None
-    for start, end in zip(starts[::-1].tolist(), ends[::-1].tolist(), strict=True):
+    for start, end in reversed(characters):
         part = ink[:, start:end]
         rows = np.flatnonzero(part.any(axis=1))
         clear = bool((dist[:, start:end][part] < stamp.r - stamp.ring - CLEAR).all())
         if not clear or rows[-1] >= foot:
             break
         tail = start
-    if tail is None or tail == int(starts[0]):
+    if tail is None or tail == characters[0][0]:
         return None
     return x0 + tail
+
+
+def _runs(flags: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """(start, end) of runs of True, joining runs separated by at most `gap` False."""
+    idx = np.flatnonzero(flags)
+    if not len(idx):
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > gap)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
