@@ -11,7 +11,9 @@ one of the form typed without table borders, one out of focus, and a blurred
 production) and judged against the 15 values the Word form holds:
 
 - every copy and photo of the stamped form reads at least 14 of 15 values
-  exactly (the issue's target), the stamp over values at least 12;
+  exactly (the issue's target), the stamp pressed over values too, on a grey
+  and on a black-and-white copy (where the ring, the star and the lettering are
+  as black as the print: the 手机 label under the star is named from its value);
 - no value that is wrong is missing from `uncertain` (staff check those);
 - `uncertain` stays short on pages that read well (it is a list to act on);
 - the photo out of focus reads every value's words; what it still gets wrong
@@ -86,10 +88,24 @@ def test_copies_and_photos_of_the_stamped_form_read_14_of_15(readings, key):
 
 
 @pytest.mark.parametrize("key", OVER_VALUES)
-def test_a_stamp_over_values_loses_at_most_the_values_under_it(readings, key):
+def test_a_stamp_over_values_loses_at_most_one_of_the_values_under_it(readings, key):
     _, form, _ = readings[key]
     assert form.found
     assert set(wrong(form)) <= {"手机", "邮编", "联系地址"}, wrong(form)
+    assert len(wrong(form)) <= 1, wrong(form)
+
+
+def test_black_and_white_stamp_over_values_reads_them_for_staff_to_check(readings):
+    """The 1-bit copy: the phone number the ring crosses is read, its label (under the
+    stamp's star, unreadable) named from it; the address is read without the stamp's
+    lettering joined to it. Every value under the stamp still goes to staff."""
+    _, form, _ = readings["bw200_over_values"]
+    for label in ("手机", "联系地址"):
+        assert form.fields[label] == WORD_VALUES[label], (label, form.fields[label])
+        assert label in form.uncertain
+    assert "label_guessed" in form.doubts["手机"]
+    assert "邮编" in form.uncertain
+    assert not any("专用章" in value for value in form.fields.values()), form.fields
 
 
 @pytest.mark.parametrize("key", list(CONDITIONS))

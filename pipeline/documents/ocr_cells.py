@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from . import ocr_engine
+from .ocr_overprint import print_rows, stamp_tail
 from .ocr_stamp import Stamp
 from .pdf_reader import join_lines
 from .table_grid import Grid, GridCell
@@ -47,6 +48,8 @@ class Piece:
     y1: int
     text: str = ""
     score: float = 0.0
+    limit: int | None = None  # the crop ends before this x (where the stamp's lettering begins)
+    stamped: bool = False  # a stamp's ink lies over it, none of it taken off (a 1-bit copy)
 
 
 @dataclass
@@ -67,18 +70,30 @@ def read_cells(
     stamps: list[Stamp],
     text_height: float,
     lettering_left: bool = True,
+    stamp_ink_left: bool = False,
 ) -> list[CellReading]:
     """A CellReading for each of `grid.cells` (same order).
 
     `page` is what the recogniser sees (grey or BGR), `ink` the binary ink of the
     page without the stamps (1 = ink), both upright and of the same size.
     `lettering_left`: the stamps' lettering may still be on the page (a grey or
-    1-bit copy; on a colour page its red is gone already)."""
+    1-bit copy; on a colour page its red is gone already). `stamp_ink_left`: none of
+    the stamps' ink could be taken off `ink` either (a 1-bit copy, where it is as
+    black as the print): pieces under a stamp are narrowed to their print
+    (ocr_overprint) and recognised alone."""
     th = max(8.0, text_height)
-    readings = [_segment(ink, cell, stamps, th, lettering_left) for cell in grid.cells]
+    readings = [_segment(ink, cell, stamps, th, lettering_left, stamp_ink_left) for cell in grid.cells]
     pieces = [p for r in readings for line in r.lines for p in line]
     crops = [_crop(page, p, th) for p in pieces]
-    for piece, (text, score) in zip(pieces, ocr_engine.recognise(crops), strict=True):
+    plain = [i for i, p in enumerate(pieces) if not p.stamped]
+    results = dict(zip(plain, ocr_engine.recognise([crops[i] for i in plain]), strict=True))
+    for i, piece in enumerate(pieces):
+        if piece.stamped:
+            # Alone: in a batch, a crop is padded to the batch's widest, and with a
+            # stamp's marks in it that padding alone changes what is read (号 lost).
+            (results[i],) = ocr_engine.recognise([crops[i]])
+    for i, piece in enumerate(pieces):
+        text, score = results[i]
         piece.text = ocr_engine.ascii_forms(text.strip())
         piece.score = score
     for reading in readings:
@@ -98,7 +113,12 @@ def page_ink(grey: np.ndarray, text_height: float) -> np.ndarray:
 
 
 def _segment(
-    ink: np.ndarray, cell: GridCell, stamps: list[Stamp], th: float, lettering_left: bool
+    ink: np.ndarray,
+    cell: GridCell,
+    stamps: list[Stamp],
+    th: float,
+    lettering_left: bool,
+    stamp_ink_left: bool,
 ) -> CellReading:
     reading = CellReading()
     inset = max(3, round(0.12 * th))
@@ -125,10 +145,35 @@ def _segment(
                 if any(_lettering(s, piece, not line, lettering_left) for s in over):
                     reading.flags.add(LETTERING)
                     continue
+                if stamp_ink_left:
+                    piece = _overprinted(box, piece, x0, y0, over, th, reading)
+                    piece.stamped = True
             line.append(piece)
         if line:
             reading.lines.append(line)
     return reading
+
+
+def _overprinted(
+    box: np.ndarray, piece: Piece, x0: int, y0: int, over: list[Stamp], th: float, reading: CellReading
+) -> Piece:
+    """A piece a stamp's ink still lies over (ocr_overprint): narrowed to its line of
+    print, and cut where it runs on into the stamp's lettering (flagged LETTERING)."""
+    ink = box[piece.y0 - y0 : piece.y1 - y0, piece.x0 - x0 : piece.x1 - x0]
+    rows = print_rows(ink, th)
+    if rows is not None:
+        piece = Piece(piece.x0, piece.y0 + rows[0], piece.x1, piece.y0 + rows[1])
+    for stamp in over:
+        ink = box[piece.y0 - y0 : piece.y1 - y0, piece.x0 - x0 : piece.x1 - x0]
+        tail = stamp_tail(ink, piece.x0, piece.y0, stamp, th)
+        if tail is None:
+            continue
+        rest = Piece(tail, piece.y0, piece.x1, piece.y1)
+        if _lettering(stamp, rest, False, True):
+            reading.flags.add(LETTERING)
+            kept = np.flatnonzero(ink[:, : tail - piece.x0].any(axis=0))
+            piece = Piece(piece.x0, piece.y0, piece.x0 + int(kept[-1]) + 1, piece.y1, limit=tail)
+    return piece
 
 
 def _lettering(stamp: Stamp, piece: Piece, first: bool, lettering_left: bool) -> bool:
@@ -190,7 +235,7 @@ def _crop(page: np.ndarray, piece: Piece, th: float) -> np.ndarray:
     h = piece.y1 - piece.y0
     pad_y, pad_x = max(2, round(0.2 * max(h, 0.6 * th))), max(3, round(0.3 * max(h, 0.6 * th)))
     y0, y1 = max(0, piece.y0 - pad_y), min(page.shape[0], piece.y1 + pad_y)
-    x0, x1 = max(0, piece.x0 - pad_x), min(page.shape[1], piece.x1 + pad_x)
+    x0, x1 = max(0, piece.x0 - pad_x), min(page.shape[1], piece.x1 + pad_x, piece.limit or page.shape[1])
     crop = page[y0:y1, x0:x1]
     return cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR) if crop.ndim == 2 else np.ascontiguousarray(crop)
 

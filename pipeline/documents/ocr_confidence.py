@@ -8,7 +8,8 @@ character to find the one that is wrong. A value is uncertain when
   found in running text rather than in a cell of the form's grid;
 - its cell's geometry is in doubt (ocr_cells, ocr_labels flags): a stamp lies
   over it, the stamp's lettering was taken out of it, ink could not be read, its
-  text runs into the cell's border, or, with no grid, it spans several lines
+  text runs into the cell's border, its label was named from its kind (the
+  label's cell unreadable under a stamp), or, with no grid, it spans several lines
   placed by the labels' geometry alone, or it is free text on a page out of focus;
 - the recogniser was not sure of it (its lowest line score is below MIN_SCORE);
 - it fails its kind's check (a phone of 11 digits, a 6-digit 邮编, an e-mail,
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
 UNREAD = "scan_unread"  # Problem code: a scan that shows (or may show) the form, not read
 UNREAD_SCORE = 0.3  # an unread scan's form score: below every real form (form/judge.FORM_TIER)
 MIN_SCORE = 0.9  # the recogniser's lowest line score below which a value is checked
-DOUBTFUL_FLAGS = frozenset({"stamp", "lettering", "unread", "crowded", "loose", "soft"})
+# The cell flags of ocr_cells, ocr_labels, ocr_page and ocr_label_guess ("label_guessed":
+# the label beside the value was named from the value's kind, its own cell unreadable).
+DOUBTFUL_FLAGS = frozenset({"stamp", "lettering", "unread", "crowded", "loose", "soft", "label_guessed"})
 
 _SOURCE = re.compile(r" (?P<table>\S+) 第(?P<row>\d+)行第(?P<col>\d+)列$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")

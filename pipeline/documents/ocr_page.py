@@ -33,6 +33,7 @@ from . import ocr_engine, scan_prep
 from .form_labels import form_vocabulary
 from .ocr_cells import page_ink, read_cells
 from .ocr_engine import TextBox
+from .ocr_label_guess import place_stamped_labels
 from .ocr_labels import label_table
 from .ocr_layout import join_wrapped_labels, page_layout, paragraphs, text_rows
 from .ocr_stamp import Stamp, erase, find_stamps
@@ -99,6 +100,9 @@ def read_page(
     stamps = _stamps(frame, chain, grey, th, th_page, colour)
     out.stamps = len(stamps)
     binary = not colour and _binary(grey)
+    # A 1-bit copy (told before scaling turns its edges grey): the stamp's ink is as
+    # black as the print, so none of it comes off the ink the cells are split from.
+    one_bit = not colour and _binary(scan_prep.grey(page))
     # What the grid and the line finder look at (the stamp's ink taken off), and
     # what the recogniser reads: the page itself on 1-bit copies, where taking the
     # ring off takes print with it.
@@ -111,7 +115,9 @@ def read_page(
         out.grid = True
         ink = page_ink(clean, th)
         for grid in grids:
-            readings = read_cells(seen, ink, grid, stamps, th, lettering_left=not colour)
+            readings = read_cells(
+                seen, ink, grid, stamps, th, lettering_left=not colour, stamp_ink_left=one_bit
+            )
             cells = [
                 Cell(
                     row=gc.row,
@@ -128,6 +134,7 @@ def read_page(
             out.tables.append(Table(name=table_name.format(len(out.tables) + 1), cells=cells))
         _mark_soft(frame, out.tables)
         _snap_labels(out.tables, form)
+        place_stamped_labels(out.tables, form)
         outside = [
             q for q, b in zip(quads, boxes, strict=True) if not any(g.holds(b.cx, b.cy) for g in grids)
         ]
