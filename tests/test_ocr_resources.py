@@ -45,6 +45,7 @@ from pipeline.documents import isolate, ocr, read_document
 from pipeline.documents.ocr_confidence import UNREAD, UNREAD_SCORE
 from pipeline.form import extract_form
 from pipeline.ledger import Ledger, MessageRow
+from pipeline.staff.decisions import DecisionError, correct_field
 from pipeline.web.app import create_app
 
 FORM = builtin().form
@@ -282,11 +283,57 @@ def test_receipts_never_show_a_reading_staff_must_check(mailbox, smtp_server):
     assert staff.get(f"/case/{copy['case_no']}/file/{file_id}/crop/99").status_code == 404
     ledger.engine.dispose()
 
+    # What staff do from here is replayed after a restore: a backup taken before it.
+    backup = config.parent / "before-staff-checked.sqlite3"
+    run(config, "backup", "--to", str(backup))
+    case = copy["case_no"]
+
     # Staff check 邮编 (under the stamp's ring, not read) against the original and fill it
     # in: it is no longer uncertain; 手机, read but under the stamp, still is.
-    run(config, "decide", "correct", copy["case_no"], "--field", "邮编", "--value", WORD_VALUES["邮编"])
+    run(config, "decide", "correct", case, "--field", "邮编", "--value", WORD_VALUES["邮编"])
     after = {r["message_id"]: r for r in export(config)}["bj-copy@x"]
     assert "邮编" not in after["uncertain"] and "手机" in after["uncertain"]
+
+    # 手机 was read under the stamp; staff find it right on the original and keep it
+    # (核对无误): it is no longer uncertain, its value and reading stay, and the unit's next
+    # notice shows it instead of "to be checked".
+    def return_notice() -> dict[str, str]:
+        shown = run(config, "decide", "return", case, "--ask", "请补充盖章页", "--preview").stdout
+        return field_lines(shown)
+
+    assert return_notice()["手机"] == "（待工作人员对照原件核对）"
+    phone = after["fields"]["手机"]
+    out = run(config, "decide", "correct", case, "--field", "手机", "--value", phone).stdout
+    assert f"核对「手机」无误：“{phone}”" in out and "不再列为待核对" in out, out
+    checked = {r["message_id"]: r for r in export(config)}["bj-copy@x"]
+    assert "手机" not in checked["uncertain"] and checked["fields"]["手机"] == phone
+    assert checked["sources"]["手机"] == "工作人员核对无误（工作人员）"
+    assert checked["fields_read"]["手机"] == copy["fields"]["手机"]
+    assert set(checked["uncertain"]) == set(copy["uncertain"]) - {"手机", "邮编"}
+    assert return_notice()["手机"] == phone
+    assert f"核对「手机」无误：“{phone}”" in run(config, "show", case).stdout  # 处理记录
+
+    # A value nobody has to check, given unchanged: nothing to do, refused as before —
+    # through the command line and the staff layer alike; so is 手机 a second time.
+    sure = next(label for label in WORD_VALUES if label not in copy["uncertain"] and copy["fields"][label])
+    refused = run(
+        config, "decide", "correct", case, "--field", sure, "--value", copy["fields"][sure], check=False
+    )
+    assert refused.returncode != 0 and f"「{sure}」的值没有变化" in refused.stderr, refused.stderr
+    conf = load_config(config)
+    ledger = Ledger(conf.database_url)
+    for label, value in ((sure, copy["fields"][sure]), ("手机", phone)):
+        with pytest.raises(DecisionError, match=f"「{label}」的值没有变化"):
+            correct_field(ledger, conf, case, label, value, "刘晶晶")
+    ledger.engine.dispose()
+
+    # The backup put back: the journal replays the correction and the check.
+    restored = run(config, "restore", str(backup)).stdout
+    assert "恢复 2 条" in restored, restored
+    again = {r["message_id"]: r for r in export(config)}["bj-copy@x"]
+    assert again["uncertain"] == checked["uncertain"] and again["sources"] == checked["sources"]
+    assert again["fields"] == checked["fields"]
+    assert f"核对「手机」无误：“{phone}”" in run(config, "show", case).stdout
 
 
 def test_a_unit_is_never_told_its_good_scan_is_damaged(mailbox, smtp_server):

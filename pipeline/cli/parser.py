@@ -43,7 +43,14 @@ def _decide_actions() -> list[tuple[str, tuple[str, ...], str]]:
         (a.name, (a.zh, *_EXTRA_WORDS.get(a.name, ())), a.help + _FLAGS.get(a.name, ""))
         for a in ACTIONS.values()
     ]
-    rows.append(("correct", ("更正",), "更正推荐表中的一个栏目（--field 栏目、--value 值）；不发邮件"))
+    rows.append(
+        (
+            "correct",
+            ("更正",),
+            "更正推荐表中的一个栏目（--field 栏目、--value 值）；扫描件中待核对的栏目给出原值，"
+            "即记为核对无误；不发邮件",
+        )
+    )
     return rows
 
 

@@ -253,6 +253,8 @@ def describe_entry(entry: dict, tz: tzinfo | None = None) -> str:
     what = _KIND_ZH.get(kind, "处理")
     if kind == "decision" and entry.get("action") in _ACTION_ZH:
         what = _ACTION_ZH[entry["action"]]
+    if kind == "correction" and entry.get("checked"):
+        what = "核对无误"
     if kind == "account":
         what = f"账号“{entry.get('name', '')}”{_ACCOUNT_OP_ZH.get(entry.get('op', ''), '变更')}"
     elif entry.get("case_no"):

@@ -213,19 +213,24 @@ def unit_rows(
 
 
 STAFF_CORRECTED = "工作人员更正"  # how staff/decisions.correct_field marks a corrected field's source
+STAFF_CHECKED = "工作人员核对无误"  # ... and a value staff checked against the original and kept
+
+
+def settled_by_staff(source: object) -> bool:
+    """Whether a field's source says staff corrected it or checked it against the original:
+    either way no person still has to check it."""
+    return str(source).startswith((STAFF_CORRECTED, STAFF_CHECKED))
 
 
 def uncertain_fields(row: MessageRow) -> list[str]:
     """Labels of a scanned submission whose values a person must still check: those
     the OCR was not sure of (the facts of the form file the values came from, see
-    documents/ocr_confidence.py), less the fields staff have corrected since."""
+    documents/ocr_confidence.py), less the fields staff have corrected or checked since."""
     scan = scanned_form_file(row)
     if scan is None:
         return []
-    corrected = {
-        label for label, where in (row.sources or {}).items() if str(where).startswith(STAFF_CORRECTED)
-    }
-    return [label for label in (scan.facts or {})["uncertain"] if label not in corrected]
+    settled = {label for label, where in (row.sources or {}).items() if settled_by_staff(where)}
+    return [label for label in (scan.facts or {})["uncertain"] if label not in settled]
 
 
 def scanned_form_file(row: MessageRow) -> AttachmentRow | None:

@@ -31,6 +31,7 @@ from ..intake.cases import stale_message as stale_message
 from ..intake.cases import take as take
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, unit_addresses, utcnow
 from ..ledger import staff_journal as journal
+from ..ledger.views import STAFF_CHECKED, STAFF_CORRECTED, uncertain_fields
 from ..model import QUOTA_STATUSES, Problem, Status
 from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
 from ..roster import Roster
@@ -72,6 +73,7 @@ ACTIONS: dict[str, Action] = {
     )
 }
 
+CHECK = "check"  # the audit action of a scanned value staff checked against the original and kept
 SPAM = "spam"  # the problem code a spam mark records (a reason: rules/audience.py)
 
 
@@ -410,6 +412,7 @@ class CorrectionOutcome:
     summary: str
     problems: list[str]  # what is still wrong with the field, for staff
     version: int = 0  # the case's version after the correction
+    checked: bool = False  # the value was kept: staff checked it against the original
 
 
 def correct_field(
@@ -430,11 +433,18 @@ def correct_field(
     汇总表, 评分表, the packet's 推荐表) shows. The status is left as it is —
     staff decide (e.g. accept) when the record is right. `seen`: the case's
     version the person saw (see take()).
+
+    The value unchanged on a field read from a scan that a person must check
+    (ledger/views.uncertain_fields): staff checked it against the original and it
+    was read right (核对无误). The value stays; its source says who checked it, so it
+    is no longer listed as uncertain and the unit's notices show it. Unchanged on any
+    other field, nothing is to be done and it is refused. A replayed entry with the
+    value unchanged can only be such a check, and is recorded as one.
     """
     labels = config.form.labels
     if label not in labels:
         raise DecisionError(f"没有这个栏目：{label}（{config.form.title}的栏目：{'、'.join(labels)}）")
-    value = (value or "").strip()
+    value = (value or "").replace("\r\n", "\n").strip()  # a browser sends a text box's lines as CRLF
     entry_id = replay or journal.new_id()
     with ledger.session() as s:
         if not journal.claim(s, entry_id):
@@ -446,32 +456,50 @@ def correct_field(
                     f"{case_no} 不是报送（{Status(row.status).zh}），没有{config.form.title}可更正。"
                 )
         fields = dict(row.fields or config.form.empty_fields())
-        if row.fields_read is None:
-            row.fields_read = dict(row.fields or {})
         old = fields.get(label, "")
-        if old == value:
+        checked = old.replace("\r\n", "\n").strip() == value
+        if checked and not replay and label not in uncertain_fields(row):
             raise DecisionError(f"「{label}」的值没有变化。")
-        fields[label] = value
-        row.fields = fields
         sources = dict(row.sources or {})
-        sources[label] = f"工作人员更正（{by}）"
-        row.sources = sources
-        refresh_fields(s, config, row)
+        if checked:
+            sources[label] = f"{STAFF_CHECKED}（{by}）"
+            row.sources = sources
+            detail = f"核对「{label}」无误：“{value or '（空）'}”"
+        else:
+            if row.fields_read is None:
+                row.fields_read = dict(row.fields or {})
+            fields[label] = value
+            row.fields = fields
+            sources[label] = f"{STAFF_CORRECTED}（{by}）"
+            row.sources = sources
+            refresh_fields(s, config, row)
+            s.add(
+                CorrectionRow(at=utcnow(), who=by, case_no=case_no, field=label, old=old, new=value, why=why)
+            )
+            detail = f"更正「{label}」：“{old or '（空）'}”→“{value or '（空）'}”"
+        detail += f"（{why}）" if why else ""
         row.changed_at = utcnow()
-        s.add(CorrectionRow(at=utcnow(), who=by, case_no=case_no, field=label, old=old, new=value, why=why))
-        detail = f"更正「{label}」：“{old or '（空）'}”→“{value or '（空）'}”" + (f"（{why}）" if why else "")
         s.add(
-            DecisionRow(at=utcnow(), who=by, action="correct", case_no=case_no, unit=row.unit, detail=detail)
+            DecisionRow(
+                at=utcnow(),
+                who=by,
+                action=CHECK if checked else "correct",
+                case_no=case_no,
+                unit=row.unit,
+                detail=detail,
+            )
         )
         still = [
             p.get("message", "") for p in row.problems if is_field_problem(p) and p.get("field") == label
         ]
         version = row.version or 0
     if not replay:
+        extra = {"checked": True} if checked else {}
         journal.record(
-            config, "correction", entry_id, case_no=case_no, field=label, value=value, by=by, why=why
+            config, "correction", entry_id, case_no=case_no, field=label, value=value, by=by, why=why, **extra
         )
-    return CorrectionOutcome(case_no, label, old, value, f"{case_no}：{detail}", still, version)
+    summary = f"{case_no}：{detail}" + ("；该栏不再列为待核对" if checked else "")
+    return CorrectionOutcome(case_no, label, old, value, summary, still, version, checked)
 
 
 def staff_problems(row: MessageRow) -> dict[str, list[dict]]:

@@ -537,6 +537,7 @@ class AuditFilter:
 
 AUDIT_NAMES = {a.name: a.zh for a in ACTIONS.values()} | {
     "correct": "更正",
+    "check": "核对无误",
     "reply": "回复来信",
     "dismiss": "无需处理",
     "forget_address": "移除单位的发件地址",
