@@ -273,3 +273,61 @@ def test_a_corrected_value_is_no_longer_marked(console):
 def _marked(html: str) -> set[str]:
     """Labels of the fields the page tags 待核对."""
     return set(re.findall(r"<dt>([^<]+) <span class=\"tag warn to-check\">待核对</span></dt>", html))
+
+
+def test_staff_say_a_value_was_read_right(browser, console):
+    """Staff find 手机 (read under the stamp) right on the original: one click (核对无误)
+    on a phone and it is no longer marked, the page says who checked it, and the 处理记录
+    says so. Another person's page from before that click is refused, not applied."""
+    case = console.cases["zj-scan@zj.example.cn"]
+    staff = client(console)
+    sign_in_client(staff, "刘晶晶")
+    html = staff.get(f"/case/{case}").text
+    assert "手机" in _marked(html)
+    # Beside every value to check, and nowhere else; never for reviewers.
+    assert html.count('class="check"') == len(_marked(html))
+    reviewer = client(console)
+    sign_in_client(reviewer, "王评委")
+    seen_by_reviewer = reviewer.get(f"/case/{case}").text
+    assert "待核对" in seen_by_reviewer and 'class="check"' not in seen_by_reviewer
+
+    page = page_signed_in(browser, console.url, "刘晶晶", PHONE)
+    page.goto(f"{console.url}/case/{case}")
+    other = page_signed_in(browser, console.url, "张主任", DESKTOP)
+    other.goto(f"{console.url}/case/{case}")  # the same version of the case, before the click
+    phone = page.locator(".field:has(dt:text-is('手机'))")
+    value = phone.locator("dd").inner_text()
+    assert value and phone.locator("form.check").count() == 1
+    button = phone.locator("form.check button")
+    assert button.inner_text() == "核对无误"
+    box = button.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE and box["height"] >= 24
+    button.click()
+    page.wait_for_load_state()
+    flash = page.locator(".flash.ok").inner_text()
+    assert f"核对「手机」无误：“{value}”" in flash and "不再列为待核对" in flash, flash
+    phone = page.locator(".field:has(dt:text-is('手机'))")
+    assert "uncertain" not in phone.get_attribute("class").split()
+    assert phone.locator(".to-check").count() == 0 and phone.locator("form.check").count() == 0
+    assert phone.locator("dd").inner_text() == value
+    assert phone.locator(".src").inner_text() == "来源：工作人员核对无误（刘晶晶）"
+    assert phone.locator(".was").count() == 0  # the value is the reading: nothing was changed
+    assert f"核对「手机」无误：“{value}”" in page.inner_text("body")  # the 处理记录
+    assert sideways_overflow(page) <= 0
+    page.mouse.move(0, 0)
+    shoot(page, "marks-checked-375")
+
+    # The other page still offers the check on 手机, for a case that has moved on: refused.
+    other.locator(".field:has(dt:text-is('手机')) form.check button").click()
+    other.wait_for_load_state()
+    refused = other.locator(".flash.err").inner_text()
+    assert "刘晶晶" in refused and "请刷新" in refused, refused
+    assert other.locator(".flash.ok").count() == 0
+    # Reloaded, it shows what the first person did, and the check was recorded once.
+    assert (
+        other.locator(".field:has(dt:text-is('手机')) .src").inner_text()
+        == "来源：工作人员核对无误（刘晶晶）"
+    )
+    assert other.inner_text("body").count(f"核对「手机」无误：“{value}”") == 1
+    page.context.close()
+    other.context.close()
