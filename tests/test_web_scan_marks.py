@@ -329,5 +329,16 @@ def test_staff_say_a_value_was_read_right(browser, console):
         == "来源：工作人员核对无误（刘晶晶）"
     )
     assert other.inner_text("body").count(f"核对「手机」无误：“{value}”") == 1
+    # A long text (its value posted whole, as the page shows it) is checked the same way,
+    # from the first page: the refused click changed nothing, so its version still holds.
+    reason = page.locator(".field:has(dt:text-is('推荐理由'))")
+    assert "uncertain" in reason.get_attribute("class").split()  # the stamp's lettering was taken out
+    text = reason.locator("dd").inner_text()
+    reason.locator("form.check button").click()
+    page.wait_for_load_state()
+    assert "核对「推荐理由」无误" in page.locator(".flash.ok").inner_text()
+    reason = page.locator(".field:has(dt:text-is('推荐理由'))")
+    assert "uncertain" not in reason.get_attribute("class").split()
+    assert reason.locator("dd").inner_text() == text
     page.context.close()
     other.context.close()
