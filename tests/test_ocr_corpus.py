@@ -14,8 +14,9 @@ production) and judged against the 15 values the Word form holds:
   exactly (the issue's target), the stamp over values at least 12;
 - no value that is wrong is missing from `uncertain` (staff check those);
 - `uncertain` stays short on pages that read well (it is a list to act on);
-- the photo out of focus reads every value's words; what it still gets wrong
-  is a small punctuation mark (a known gap: those escape `uncertain`);
+- the photo out of focus reads 14 of 15 too (its faint 。 read, ocr_engine.
+  FAINT_MARK); what it still gets wrong is a ； read as ：, and every free text
+  read from a page out of focus is in `uncertain` for that reason;
 - the small blurred photo is still the form: found, every value for staff;
 - each value's box on the original page is where the value is printed.
 """
@@ -116,19 +117,20 @@ def test_stamp_and_its_lettering_put_the_values_under_it_up_for_checking(reading
             assert "专用章" not in value and value == WORD_VALUES[label], label
 
 
-def test_photo_out_of_focus_reads_every_value_but_punctuation(readings):
+def test_photo_out_of_focus_reads_14_of_15_and_its_free_text_is_checked(readings):
     """The issue's WeChat photo (1080 px, q60) 1 px out of focus: every label is
-    paired with its value (the grid's rules survive the blur) and every value's
-    words are right; only a sentence's 。 or a ； may be misread, at scores as high as
-    right readings: so every free text read from a page out of focus is for staff to
-    check, with that reason (ocr_page._mark_soft), and the short coded values are not."""
+    paired with its value (the grid's rules survive the blur), the sentences' faint 。
+    are read (ocr_engine.FAINT_MARK), and at most one value is wrong, by a ； read as ：
+    (the comma's tail is lost in the blur) at a score as high as right readings: so
+    every free text read from a page out of focus is for staff to check, with that
+    reason (ocr_page._mark_soft), and the short coded values are not."""
     doc, form, _ = readings["photo_blurred"]
     assert doc.form_seen and form.found
     assert [p.code for p in doc.problems] == ["scan"]
-    punctuation = str.maketrans("", "", "。；：，、")
+    assert len(wrong(form)) <= 1, wrong(form)
+    semicolon_as_colon = str.maketrans("；", "：")
     for label, value in wrong(form).items():
-        assert value.translate(punctuation) == WORD_VALUES[label].translate(punctuation), label
-    assert len(wrong(form)) <= 3, wrong(form)
+        assert value == WORD_VALUES[label].translate(semicolon_as_colon), (label, value)
     free_text = [label for label, value in WORD_VALUES.items() if len(value) >= 16]
     assert set(free_text) <= set(form.uncertain)
     for label in free_text:
@@ -137,6 +139,58 @@ def test_photo_out_of_focus_reads_every_value_but_punctuation(readings):
     # A sharp photo's free text is not put up for checking for softness.
     _, sharp, _ = readings["photo_tilt3"]
     assert not any("soft" in reasons for reasons in sharp.doubts.values())
+
+
+def _steps(chars: list[str], *rows: dict[str, float]) -> np.ndarray:
+    """A recogniser output (steps x classes): each row's classes as given, blank the rest."""
+    probs = np.zeros((len(rows), len(chars)), np.float32)
+    for t, row in enumerate(rows):
+        for char, p in row.items():
+            probs[t, chars.index(char)] = p
+        probs[t, 0] = 1 - sum(row.values())
+    return probs
+
+
+def test_a_faint_mark_wins_its_blank_step_on_a_page_out_of_focus():
+    """The blurred photo's 账号简介 ends 信息。 where the recogniser gives the 。's step
+    0.18 against blank's 0.79 (PP-OCR's decoding drops it); read out of focus, a mark
+    that has FAINT_MARK of a blank step is read. Below it, nothing is added."""
+    rec = ocr_engine.engine().text_rec
+    chars = rec.postprocess_op.character
+    marks = np.array([chars.index(c) for c in ocr_engine.FAINT_MARKS])
+
+    def line(dot: float) -> np.ndarray:
+        return _steps(chars, {"信": 0.99}, {}, {"息": 0.99}, {"息": 0.5}, {"。": dot, "，": 0.02}, {})
+
+    seen, faint = line(0.18), line(0.05)
+    assert rec.postprocess_op(seen[np.newaxis])[0][0] == "信息"
+    text, score = ocr_engine._decode_faint(seen, chars, marks)
+    assert text == "信息。" and score == pytest.approx((0.99 + 0.99 + 0.18) / 3)
+    assert ocr_engine._decode_faint(faint, chars, marks)[0] == "信息"
+    # Where no mark reaches FAINT_MARK it is PP-OCR's decoding, step for step.
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        logits = rng.normal(size=(40, len(chars))).astype(np.float32)
+        logits[:, 0] += rng.uniform(0, 9, size=40)
+        logits[:, rng.integers(1, len(chars), size=6)] += 6
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        probs[:, marks] = np.minimum(probs[:, marks], ocr_engine.FAINT_MARK / 2)
+        (want, want_score), *_ = rec.postprocess_op(probs[np.newaxis])
+        got, got_score = ocr_engine._decode_faint(probs, chars, marks)
+        assert got == want and got_score == pytest.approx(want_score)
+
+
+def test_reading_for_faint_marks_reads_a_sharp_page_as_pp_ocr_does(readings):
+    """Out-of-focus reading batches lines as PP-OCR does: on the lines of a sharp
+    copy it reads what PP-OCR reads."""
+    _, _, data = readings["grey200_unstamped"]
+    page = _decoded(data, CONDITIONS["grey200_unstamped"].name)
+    lines = ocr_engine.line_images(page, ocr_engine.detect(page))
+    assert len(lines) > 30
+    plain = ocr_engine.recognise(lines)
+    faint = ocr_engine.recognise(lines, faint_marks=True)
+    assert [t for t, _ in faint] == [t for t, _ in plain]
+    assert [s for _, s in faint] == pytest.approx([s for _, s in plain], abs=1e-4)
 
 
 def test_small_blurred_photo_is_the_form_handed_to_staff(readings):
