@@ -34,7 +34,7 @@ from shared_readings import shared_readings
 
 from pipeline.campaign import builtin
 from pipeline.documents import ocr_engine, read_document
-from pipeline.documents.ocr_confidence import UNREAD_SCORE
+from pipeline.documents.ocr_confidence import MIN_SCORE, UNREAD_SCORE
 from pipeline.form import extract_form
 
 FORM = builtin().form
@@ -160,37 +160,57 @@ def test_a_faint_mark_wins_its_blank_step_on_a_page_out_of_focus():
     marks = np.array([chars.index(c) for c in ocr_engine.FAINT_MARKS])
 
     def line(dot: float) -> np.ndarray:
-        return _steps(chars, {"信": 0.99}, {}, {"息": 0.99}, {"息": 0.5}, {"。": dot, "，": 0.02}, {})
+        return _steps(chars, {"信": 0.99}, {}, {"息": 0.99}, {"息": 0.95}, {"。": dot, "，": 0.02}, {})
 
     seen, faint = line(0.18), line(0.05)
     assert rec.postprocess_op(seen[np.newaxis])[0][0] == "信息"
-    text, score = ocr_engine._decode_faint(seen, chars, marks)
+    text, score = ocr_engine._decode_soft(seen, chars, marks)
     assert text == "信息。" and score == pytest.approx((0.99 + 0.99 + 0.18) / 3)
-    assert ocr_engine._decode_faint(faint, chars, marks)[0] == "信息"
-    # Where no mark reaches FAINT_MARK it is PP-OCR's decoding, step for step.
+    assert ocr_engine._decode_soft(faint, chars, marks) == ("信息", pytest.approx(0.99))
+    # Where no mark reaches FAINT_MARK and blank wins its steps outright, it is
+    # PP-OCR's decoding, step for step.
     rng = np.random.default_rng(3)
     for _ in range(20):
         logits = rng.normal(size=(40, len(chars))).astype(np.float32)
-        logits[:, 0] += rng.uniform(0, 9, size=40)
-        logits[:, rng.integers(1, len(chars), size=6)] += 6
+        logits[:, 0] += 16
+        logits[rng.integers(0, 40, size=8), rng.integers(1, len(chars), size=8)] += 30
         probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         probs[:, marks] = np.minimum(probs[:, marks], ocr_engine.FAINT_MARK / 2)
         (want, want_score), *_ = rec.postprocess_op(probs[np.newaxis])
-        got, got_score = ocr_engine._decode_faint(probs, chars, marks)
-        assert got == want and got_score == pytest.approx(want_score)
+        assert len(want) >= 4
+        assert ocr_engine._decode_soft(probs, chars, marks) == (want, pytest.approx(want_score))
 
 
-def test_reading_for_faint_marks_reads_a_sharp_page_as_pp_ocr_does(readings):
+def test_ink_left_unnamed_on_a_page_out_of_focus_lowers_the_score():
+    """The blurred 篇 of 2318篇: blank wins its step with 0.70, the rest spread over
+    characters of like shape; PP-OCR reads 2318 at 0.999. Read out of focus, the score is
+    that blank's, below ocr_confidence.MIN_SCORE, so the value is checked."""
+    rec = ocr_engine.engine().text_rec
+    chars = rec.postprocess_op.character
+    marks = np.array([chars.index(c) for c in ocr_engine.FAINT_MARKS])
+    digits = [{d: 0.999} for d in "2318"]
+    blob = {"首": 0.061, "面": 0.049, "篇": 0.04, "#": 0.023}
+    probs = _steps(chars, {}, digits[0], {}, digits[1], {}, digits[2], {}, digits[3], {}, blob, {})
+    (plain, plain_score), *_ = rec.postprocess_op(probs[np.newaxis])
+    assert plain == "2318" and plain_score >= MIN_SCORE
+    text, score = ocr_engine._decode_soft(probs, chars, marks)
+    assert text == "2318" and score == pytest.approx(1 - sum(blob.values())) and score < MIN_SCORE
+
+
+def test_reading_out_of_focus_batches_lines_as_pp_ocr_does(readings):
     """Out-of-focus reading batches lines as PP-OCR does: on the lines of a sharp
-    copy it reads what PP-OCR reads."""
+    copy it reads the same text."""
     _, _, data = readings["grey200_unstamped"]
     page = _decoded(data, CONDITIONS["grey200_unstamped"].name)
     lines = ocr_engine.line_images(page, ocr_engine.detect(page))
     assert len(lines) > 30
     plain = ocr_engine.recognise(lines)
-    faint = ocr_engine.recognise(lines, faint_marks=True)
-    assert [t for t, _ in faint] == [t for t, _ in plain]
-    assert [s for _, s in faint] == pytest.approx([s for _, s in plain], abs=1e-4)
+    soft = ocr_engine.recognise(lines, soft=True)
+    assert [t for t, _ in soft] == [t for t, _ in plain]
+    # The scores are PP-OCR's, but where a step was left to blank with doubt.
+    same = [p == pytest.approx(s, abs=1e-4) for (_, p), (_, s) in zip(plain, soft, strict=True)]
+    assert sum(same) >= 0.9 * len(lines), sum(same)
+    assert all(s <= p + 1e-4 for (_, p), (_, s) in zip(plain, soft, strict=True))
 
 
 def test_small_blurred_photo_is_the_form_handed_to_staff(readings):

@@ -75,12 +75,13 @@ def read_cells(
     page without the stamps (1 = ink), both upright and of the same size.
     `lettering_left`: the stamps' lettering may still be on the page (a grey or
     1-bit copy; on a colour page its red is gone already). `soft`: the page is out of
-    focus (its faint 。，、 are read, ocr_engine.FAINT_MARK)."""
+    focus (ocr_engine.recognise(soft=True): its faint 。，、 are read, unnamed ink
+    lowers the score)."""
     th = max(8.0, text_height)
     readings = [_segment(ink, cell, stamps, th, lettering_left) for cell in grid.cells]
     pieces = [p for r in readings for line in r.lines for p in line]
     crops = [_crop(page, p, th) for p in pieces]
-    for piece, (text, score) in zip(pieces, ocr_engine.recognise(crops, faint_marks=soft), strict=True):
+    for piece, (text, score) in zip(pieces, ocr_engine.recognise(crops, soft=soft), strict=True):
         piece.text = ocr_engine.ascii_forms(text.strip())
         piece.score = score
     for reading in readings:
