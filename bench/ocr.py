@@ -20,10 +20,15 @@ the form last, and without it). In the same process and run it times:
                  ocr_pdf, decoding included) against raw RapidOCR on the same
                  decoded page, wall clock (best of --rounds) and CPU seconds (the
                  fairer ratio when the machine is shared)
+  blur seeds:    with --blur-seeds N, N more photos out of focus like
+                 photo_blurred (scan_corpus.blurred_photos: other noise and
+                 tilts): fields right, uncertain and wrong-not-uncertain per
+                 photo and summed (accuracy only; no timing)
 
 Prints `BENCH ocr_<case>_<what> <value> <unit>` lines.
 
 Usage: .venv/bin/python bench/ocr.py [--rounds 3] [--raw-pages 6] [--only word [--key grey150 ...]]
+       .venv/bin/python bench/ocr.py --blur-seeds 10
 """
 
 from __future__ import annotations
@@ -117,6 +122,26 @@ def word_conditions(raw: RapidOCR, rounds: int, keys: list[str] | None = None) -
     bench("ocr_word_median_cpu_ratio", float(np.median(cpu_ratios)), "x")
 
 
+def blur_seeds(count: int) -> None:
+    """More photos out of focus: how many values each reads right, and whether every
+    wrong one is in `uncertain`."""
+    truth = scan_corpus.WORD_VALUES
+    right = uncertain = missed = 0
+    for cond in scan_corpus.blurred_photos(count):
+        form = extract_form(ocr.ocr_image(cond.make(), cond.name), FORM)
+        wrong = [k for k, v in truth.items() if form.fields[k] != v]
+        escaped = [k for k in wrong if k not in form.uncertain]
+        bench(f"ocr_{cond.key}_fields_right", 15 - len(wrong), "of15")
+        bench(f"ocr_{cond.key}_uncertain", len(form.uncertain), "fields")
+        bench(f"ocr_{cond.key}_wrong_not_uncertain", len(escaped), "fields")
+        right += 15 - len(wrong)
+        uncertain += len(form.uncertain)
+        missed += len(escaped)
+    bench("ocr_blur_seeds_fields_right", right, f"of{15 * count}")
+    bench("ocr_blur_seeds_uncertain", uncertain, "fields")
+    bench("ocr_blur_seeds_wrong_not_uncertain", missed, "fields")
+
+
 def exact_fields(doc) -> int:
     form = extract_form(doc, FORM)
     return sum(form.fields[k] == v for k, v in scan_corpus.VALUES.items())
@@ -162,7 +187,11 @@ def main() -> None:
         choices=[c.key for c in scan_corpus.WORD_CONDITIONS],
         help="with --only word: only this condition (repeatable)",
     )
+    ap.add_argument("--blur-seeds", type=int, metavar="N", help="only N more photos out of focus (accuracy)")
     args = ap.parse_args()
+    if args.blur_seeds:
+        blur_seeds(args.blur_seeds)
+        return
     if args.only == "word":
         word_conditions(RapidOCR(), args.rounds, args.key)
         return

@@ -673,6 +673,24 @@ WORD_CONDITIONS: tuple[Condition, ...] = (
 )
 
 
+# More photos out of focus like photo_blurred (other noise seeds and tilts), for
+# bench/ocr.py --blur-seeds: one photo says little about marks the blur makes faint.
+BLUR_TILTS = (2.0, -3.0, 4.5, -2.5, 3.0, -4.0, 5.0, -1.5, 2.5, -3.5)
+
+
+def blurred_photos(count: int) -> list[Condition]:
+    """`count` photos 1 px out of focus, seeds 30, 31, ..., tilts from BLUR_TILTS."""
+    return [
+        Condition(
+            f"photo_blurred_s{30 + i}",
+            "微信图片_模糊.jpg",
+            _photo(tilt=BLUR_TILTS[i % len(BLUR_TILTS)], blur=1.0, seed=30 + i),
+            photo=True,
+        )
+        for i in range(count)
+    ]
+
+
 def word_corpus() -> dict[str, bytes]:
     """key -> file bytes of every WORD_CONDITIONS entry (a few seconds)."""
     return {c.key: c.make() for c in WORD_CONDITIONS}

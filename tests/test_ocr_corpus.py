@@ -16,8 +16,11 @@ production) and judged against the 15 values the Word form holds:
   as black as the print: the 手机 label under the star is named from its value);
 - no value that is wrong is missing from `uncertain` (staff check those);
 - `uncertain` stays short on pages that read well (it is a list to act on);
-- the photo out of focus reads every value's words; what it still gets wrong
-  is a small punctuation mark (a known gap: those escape `uncertain`);
+- the photo out of focus reads 14 of 15 too (its faint 。 read, ocr_engine.
+  FAINT_MARK); what it still gets wrong is a ； read as ：, and every free text
+  read from a page out of focus is in `uncertain` for that reason; on another
+  such photo a character blurred into a blob is left out, and its value is in
+  `uncertain` too (ocr_engine.UNNAMED_INK);
 - the small blurred photo is still the form: found, every value for staff;
 - each value's box on the original page is where the value is printed.
 """
@@ -35,7 +38,7 @@ from shared_readings import shared_readings
 
 from pipeline.campaign import builtin
 from pipeline.documents import ocr_engine, read_document
-from pipeline.documents.ocr_confidence import UNREAD_SCORE
+from pipeline.documents.ocr_confidence import MIN_SCORE, UNREAD_SCORE
 from pipeline.form import extract_form
 
 FORM = builtin().form
@@ -132,19 +135,20 @@ def test_stamp_and_its_lettering_put_the_values_under_it_up_for_checking(reading
             assert "专用章" not in value and value == WORD_VALUES[label], label
 
 
-def test_photo_out_of_focus_reads_every_value_but_punctuation(readings):
+def test_photo_out_of_focus_reads_14_of_15_and_its_free_text_is_checked(readings):
     """The issue's WeChat photo (1080 px, q60) 1 px out of focus: every label is
-    paired with its value (the grid's rules survive the blur) and every value's
-    words are right; only a sentence's 。 or a ； may be misread, at scores as high as
-    right readings: so every free text read from a page out of focus is for staff to
-    check, with that reason (ocr_page._mark_soft), and the short coded values are not."""
+    paired with its value (the grid's rules survive the blur), the sentences' faint 。
+    are read (ocr_engine.FAINT_MARK), and at most one value is wrong, by a ； read as ：
+    (the comma's tail is lost in the blur) at a score as high as right readings: so
+    every free text read from a page out of focus is for staff to check, with that
+    reason (ocr_page._mark_soft), and the short coded values are not."""
     doc, form, _ = readings["photo_blurred"]
     assert doc.form_seen and form.found
     assert [p.code for p in doc.problems] == ["scan"]
-    punctuation = str.maketrans("", "", "。；：，、")
+    assert len(wrong(form)) <= 1, wrong(form)
+    semicolon_as_colon = str.maketrans("；", "：")
     for label, value in wrong(form).items():
-        assert value.translate(punctuation) == WORD_VALUES[label].translate(punctuation), label
-    assert len(wrong(form)) <= 3, wrong(form)
+        assert value == WORD_VALUES[label].translate(semicolon_as_colon), (label, value)
     free_text = [label for label, value in WORD_VALUES.items() if len(value) >= 16]
     assert set(free_text) <= set(form.uncertain)
     for label in free_text:
@@ -153,6 +157,90 @@ def test_photo_out_of_focus_reads_every_value_but_punctuation(readings):
     # A sharp photo's free text is not put up for checking for softness.
     _, sharp, _ = readings["photo_tilt3"]
     assert not any("soft" in reasons for reasons in sharp.doubts.values())
+
+
+def test_another_photo_out_of_focus_leaves_no_wrong_value_unchecked():
+    """Another photo 1 px out of focus (scan_corpus.blurred_photos, seed 30): its 2318篇's
+    篇 is a blob the recogniser leaves to blank (at 0.70) and reads 2318 at 0.999; the
+    doubt of that step (ocr_engine.UNNAMED_INK) still puts the value up for checking."""
+    (cond,) = scan_corpus.blurred_photos(1)
+    doc = read_document(cond.name, cond.make())
+    form = extract_form(doc, FORM)
+    assert form.found and wrong(form)  # a photo that does misread: the check means something
+    missed = {label: value for label, value in wrong(form).items() if label not in form.uncertain}
+    assert not missed, missed
+
+
+def _steps(chars: list[str], *rows: dict[str, float]) -> np.ndarray:
+    """A recogniser output (steps x classes): each row's classes as given, blank the rest."""
+    probs = np.zeros((len(rows), len(chars)), np.float32)
+    for t, row in enumerate(rows):
+        for char, p in row.items():
+            probs[t, chars.index(char)] = p
+        probs[t, 0] = 1 - sum(row.values())
+    return probs
+
+
+def test_a_faint_mark_wins_its_blank_step_on_a_page_out_of_focus():
+    """The blurred photo's 账号简介 ends 信息。 where the recogniser gives the 。's step
+    0.18 against blank's 0.79 (PP-OCR's decoding drops it); read out of focus, a mark
+    that has FAINT_MARK of a blank step is read. Below it, nothing is added."""
+    rec = ocr_engine.engine().text_rec
+    chars = rec.postprocess_op.character
+    marks = np.array([chars.index(c) for c in ocr_engine.FAINT_MARKS])
+
+    def line(dot: float) -> np.ndarray:
+        return _steps(chars, {"信": 0.99}, {}, {"息": 0.99}, {"息": 0.95}, {"。": dot, "，": 0.02}, {})
+
+    seen, faint = line(0.18), line(0.05)
+    assert rec.postprocess_op(seen[np.newaxis])[0][0] == "信息"
+    text, score = ocr_engine._decode_soft(seen, chars, marks)
+    assert text == "信息。" and score == pytest.approx((0.99 + 0.99 + 0.18) / 3)
+    assert ocr_engine._decode_soft(faint, chars, marks) == ("信息", pytest.approx(0.99))
+    # Where no mark reaches FAINT_MARK and blank wins its steps outright, it is
+    # PP-OCR's decoding, step for step.
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        logits = rng.normal(size=(40, len(chars))).astype(np.float32)
+        logits[:, 0] += 16
+        logits[rng.integers(0, 40, size=8), rng.integers(1, len(chars), size=8)] += 30
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        probs[:, marks] = np.minimum(probs[:, marks], ocr_engine.FAINT_MARK / 2)
+        (want, want_score), *_ = rec.postprocess_op(probs[np.newaxis])
+        assert len(want) >= 4
+        assert ocr_engine._decode_soft(probs, chars, marks) == (want, pytest.approx(want_score))
+
+
+def test_ink_left_unnamed_on_a_page_out_of_focus_lowers_the_score():
+    """The blurred 篇 of 2318篇: blank wins its step with 0.70, the rest spread over
+    characters of like shape; PP-OCR reads 2318 at 0.999. Read out of focus, the score is
+    that blank's, below ocr_confidence.MIN_SCORE, so the value is checked."""
+    rec = ocr_engine.engine().text_rec
+    chars = rec.postprocess_op.character
+    marks = np.array([chars.index(c) for c in ocr_engine.FAINT_MARKS])
+    digits = [{d: 0.999} for d in "2318"]
+    blob = {"首": 0.061, "面": 0.049, "篇": 0.04, "#": 0.023}
+    probs = _steps(chars, {}, digits[0], {}, digits[1], {}, digits[2], {}, digits[3], {}, blob, {})
+    (plain, plain_score), *_ = rec.postprocess_op(probs[np.newaxis])
+    assert plain == "2318" and plain_score >= MIN_SCORE
+    text, score = ocr_engine._decode_soft(probs, chars, marks)
+    assert text == "2318" and score == pytest.approx(1 - sum(blob.values())) and score < MIN_SCORE
+
+
+def test_reading_out_of_focus_batches_lines_as_pp_ocr_does(readings):
+    """Out-of-focus reading batches lines as PP-OCR does: on the lines of a sharp
+    copy it reads the same text."""
+    _, _, data = readings["grey200_unstamped"]
+    page = _decoded(data, CONDITIONS["grey200_unstamped"].name)
+    lines = ocr_engine.line_images(page, ocr_engine.detect(page))
+    assert len(lines) > 30
+    plain = ocr_engine.recognise(lines)
+    soft = ocr_engine.recognise(lines, soft=True)
+    assert [t for t, _ in soft] == [t for t, _ in plain]
+    # The scores are PP-OCR's, but where a step was left to blank with doubt.
+    same = [p == pytest.approx(s, abs=1e-4) for (_, p), (_, s) in zip(plain, soft, strict=True)]
+    assert sum(same) >= 0.9 * len(lines), sum(same)
+    assert all(s <= p + 1e-4 for (_, p), (_, s) in zip(plain, soft, strict=True))
 
 
 def test_small_blurred_photo_is_the_form_handed_to_staff(readings):

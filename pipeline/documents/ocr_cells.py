@@ -71,6 +71,7 @@ def read_cells(
     text_height: float,
     lettering_left: bool = True,
     stamp_ink_left: bool = False,
+    soft: bool = False,
 ) -> list[CellReading]:
     """A CellReading for each of `grid.cells` (same order).
 
@@ -80,18 +81,20 @@ def read_cells(
     1-bit copy; on a colour page its red is gone already). `stamp_ink_left`: none of
     the stamps' ink could be taken off `ink` either (a 1-bit copy, where it is as
     black as the print): pieces under a stamp are narrowed to their print
-    (ocr_overprint) and recognised alone."""
+    (ocr_overprint) and recognised alone. `soft`: the page is out of focus
+    (ocr_engine.recognise(soft=True): its faint 。，、 are read, unnamed ink lowers
+    the score)."""
     th = max(8.0, text_height)
     readings = [_segment(ink, cell, stamps, th, lettering_left, stamp_ink_left) for cell in grid.cells]
     pieces = [p for r in readings for line in r.lines for p in line]
     crops = [_crop(page, p, th) for p in pieces]
     plain = [i for i, p in enumerate(pieces) if not p.stamped]
-    results = dict(zip(plain, ocr_engine.recognise([crops[i] for i in plain]), strict=True))
+    results = dict(zip(plain, ocr_engine.recognise([crops[i] for i in plain], soft=soft), strict=True))
     for i, piece in enumerate(pieces):
         if piece.stamped:
             # Alone: in a batch, a crop is padded to the batch's widest, and with a
             # stamp's marks in it that padding alone changes what is read (号 lost).
-            (results[i],) = ocr_engine.recognise([crops[i]])
+            (results[i],) = ocr_engine.recognise([crops[i]], soft=soft)
     for i, piece in enumerate(pieces):
         text, score = results[i]
         piece.text = ocr_engine.ascii_forms(text.strip())
