@@ -16,7 +16,7 @@ import email
 from email import policy
 
 import pytest
-from browser import ARTIFACTS, DESKTOP, PHONE, shoot, sideways_overflow
+from browser import ARTIFACTS, DESKTOP, PHONE, SHOT_QUALITY, shoot, sideways_overflow
 from console_env import build, page_signed_in
 
 
@@ -134,7 +134,7 @@ def test_the_original_stays_beside_the_fields_and_zooms(browser, console):
         beside = target.bounding_box()
         assert beside["x"] > pane["x"] + pane["width"] - 1 and 0 <= beside["y"] < 900
     # What staff see on the screen (a full-page shot would unstick the pane).
-    page.screenshot(path=str(ARTIFACTS / "case-original-beside-address-1280.png"))
+    page.screenshot(path=str(ARTIFACTS / "case-original-beside-address-1280.jpg"), quality=SHOT_QUALITY)
 
     width = page.locator("#original img").first.bounding_box()["width"]
     page.click("#original button[data-zoom=in]")
@@ -143,7 +143,7 @@ def test_the_original_stays_beside_the_fields_and_zooms(browser, console):
     zoomed = page.locator("#original img").first.bounding_box()["width"]
     assert zoomed > 1.9 * width, (width, zoomed)
     assert sideways_overflow(page) <= 0  # the pane scrolls, not the page
-    page.screenshot(path=str(ARTIFACTS / "case-original-zoomed-1280.png"))
+    page.screenshot(path=str(ARTIFACTS / "case-original-zoomed-1280.jpg"), quality=SHOT_QUALITY)
     page.click("#original button[data-zoom=fit]")
     assert abs(page.locator("#original img").first.bounding_box()["width"] - width) < 2
     page.context.close()

@@ -17,7 +17,7 @@ import re
 from email.message import EmailMessage
 
 import pytest
-from browser import ARTIFACTS, DESKTOP, PHONE, shoot, sideways_overflow
+from browser import ARTIFACTS, DESKTOP, PHONE, SHOT_QUALITY, shoot, sideways_overflow
 from console_env import PASSWORDS, build, page_signed_in
 from intake_env import DOCX, UNITS, Nomination, run, submission
 from scan_corpus import WORD_CONDITIONS, WORD_UNIT
@@ -157,7 +157,7 @@ def check_marks(page, console, width: int, name: str) -> None:
     assert view["x"] - 1 <= grown["x"] and grown["x"] + grown["width"] <= view["x"] + view["width"] + 1
     # What staff see on screen (a full-page capture would stretch the sticky original).
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-zoomed-{width}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{name}-zoomed-{width}.jpg"), quality=SHOT_QUALITY)
     if width <= PHONE:
         assert sideways_overflow(page) <= 0
 

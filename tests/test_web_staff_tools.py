@@ -3,7 +3,7 @@
 download, editing a 催报 before it goes, and accepting several units from the overview.
 
 The desk test does the work through the pages; the phone test opens each page and checks
-that it fits (no sideways scrolling). Screenshots: test-artifacts/screenshots/tools-*.png."""
+that it fits (no sideways scrolling). Screenshots: test-artifacts/screenshots/tools-*.jpg."""
 
 from __future__ import annotations
 
