@@ -70,11 +70,11 @@ PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-re
 # starts compiles the whole project again, run after run.
 test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
-# Everything; 4.5-5.5 minutes on a 2-core machine (README: which command when).
+# Everything; 3 min 40-51 s on a 2-core machine (README: which command when).
 test: $(STAMP) system-deps
 	$(PYTEST)
 
-# The edit-test loop: 53-65 s, every package still runs (the `slow` list is in tests/conftest.py).
+# The edit-test loop: 46-49 s, every package still runs (the `slow` list is in tests/conftest.py).
 test-fast: $(STAMP) system-deps
 	$(PYTEST) -m "not slow"
 
