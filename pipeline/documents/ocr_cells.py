@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from . import ocr_engine
-from .ocr_overprint import print_rows, stamp_tail
+from .ocr_overprint import print_rows, runs, stamp_tail
 from .ocr_stamp import Stamp
 from .pdf_reader import join_lines
 from .table_grid import Grid, GridCell
@@ -140,7 +140,7 @@ def _segment(
         band = box[top:bottom]
         height = bottom - top
         line: list[Piece] = []
-        for left, right in _runs(band.sum(axis=0) > 0, max(1.2 * height, 0.8 * th)):
+        for left, right in runs(band.sum(axis=0) > 0, max(1.2 * height, 0.8 * th)):
             piece = Piece(x0 + left, y0 + top, x0 + right, y0 + bottom)
             over = [s for s in stamps if s.covers(piece.x0, piece.y0, piece.x1, piece.y1) > 0]
             if over:
@@ -209,9 +209,8 @@ def _clean(box: np.ndarray, th: float) -> np.ndarray:
 def _bands(inked: np.ndarray, th: float) -> list[tuple[int, int]]:
     """Text lines as (top, bottom) row ranges; small gaps inside a line are bridged,
     two touching lines are cut at their thinnest row."""
-    runs = _runs(inked, 0.15 * th)
     out: list[tuple[int, int]] = []
-    for top, bottom in runs:
+    for top, bottom in runs(inked, 0.15 * th):
         if bottom - top < 0.25 * th:
             continue  # a stray mark, not a line of print
         while bottom - top > 1.7 * th:
@@ -220,17 +219,6 @@ def _bands(inked: np.ndarray, th: float) -> list[tuple[int, int]]:
             top = cut
         out.append((top, bottom))
     return out
-
-
-def _runs(flags: np.ndarray, gap: float) -> list[tuple[int, int]]:
-    """(start, end) of runs of True, joining runs separated by fewer than `gap` False."""
-    idx = np.flatnonzero(flags)
-    if not len(idx):
-        return []
-    breaks = np.flatnonzero(np.diff(idx) > gap)
-    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
-    ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 def _crop(page: np.ndarray, piece: Piece, th: float) -> np.ndarray:

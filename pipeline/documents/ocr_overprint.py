@@ -46,7 +46,7 @@ def print_rows(box: np.ndarray, th: float) -> tuple[int, int] | None:
     width = max(3, round(0.5 * th)) | 1
     closed = cv2.morphologyEx(box.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, width), np.uint8))
     spread = closed.sum(axis=1).astype(np.float64)
-    bands = _runs(spread >= SPREAD * spread.max(), max(1, round(0.1 * th)))
+    bands = runs(spread >= SPREAD * spread.max(), max(1, round(0.1 * th)))
     best = max(bands, key=lambda b: b[1] - b[0])
     if best[1] - best[0] < MIN_LINE * th:
         return None
@@ -77,7 +77,7 @@ def stamp_tail(band: np.ndarray, x0: int, y0: int, stamp: Stamp, th: float) -> i
     dist = np.hypot(xx - stamp.cx, yy - stamp.cy)
     ring = (dist >= stamp.r - stamp.ring - 2) & (dist <= stamp.r + 2)
     ink = (band > 0) & ~ring
-    characters = _runs(ink.any(axis=0), 1)
+    characters = runs(ink.any(axis=0), 1)
     if not characters:
         return None
     foot = h - max(2.0, 0.2 * th)
@@ -94,8 +94,9 @@ def stamp_tail(band: np.ndarray, x0: int, y0: int, stamp: Stamp, th: float) -> i
     return x0 + tail
 
 
-def _runs(flags: np.ndarray, gap: int) -> list[tuple[int, int]]:
-    """(start, end) of runs of True, joining runs separated by at most `gap` False."""
+def runs(flags: np.ndarray, gap: float) -> list[tuple[int, int]]:
+    """(start, end) of runs of True, joining runs separated by fewer than `gap` False
+    (also ocr_cells' lines and pieces)."""
     idx = np.flatnonzero(flags)
     if not len(idx):
         return []
