@@ -70,7 +70,7 @@ PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-re
 # starts compiles the whole project again, run after run.
 test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
-# Everything; 3 min 40 s - 4 min 18 s on a 2-core machine (README: which command when).
+# Everything; 3 min 40 s - 4 min 20 s on a 2-core machine (README: which command when).
 test: $(STAMP) system-deps
 	$(PYTEST)
 

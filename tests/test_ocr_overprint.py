@@ -7,11 +7,12 @@ import numpy as np
 
 from pipeline.campaign import Kind, builtin
 from pipeline.documents.ocr_cells import STAMP, UNREAD
-from pipeline.documents.ocr_confidence import doubts
+from pipeline.documents.ocr_confidence import DOUBTFUL_FLAGS, doubts
 from pipeline.documents.ocr_label_guess import GUESSED, place_stamped_labels
 from pipeline.documents.ocr_overprint import print_rows, stamp_tail
 from pipeline.documents.ocr_stamp import Stamp
 from pipeline.model import Cell, Table
+from pipeline.web.scan_marks import WHY
 
 TH = 40.0
 
@@ -114,3 +115,9 @@ def test_labels_are_not_guessed_without_a_stamp_a_telling_value_or_a_missing_fie
     place_stamped_labels([table], builtin().form)
     assert [c.text for c in table.cells] == before
     assert not any(GUESSED in c.flags for c in table.cells)
+
+
+def test_staff_are_told_each_reason_in_words():
+    """Every geometry flag that makes a value uncertain has its sentence on the case page
+    (a guessed label said only the generic 识别结果需对照原件)."""
+    assert DOUBTFUL_FLAGS <= set(WHY)

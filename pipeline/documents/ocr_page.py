@@ -99,15 +99,14 @@ def read_page(
     colour = frame.ndim == 3 and _colour(frame)
     stamps = _stamps(frame, chain, grey, th, th_page, colour)
     out.stamps = len(stamps)
-    binary = not colour and _binary(grey)
-    # A 1-bit copy (told before scaling turns its edges grey): the stamp's ink is as
+    # A 1-bit copy, told before scaling turns its edges grey: the stamp's ink is as
     # black as the print, so none of it comes off the ink the cells are split from.
     one_bit = not colour and _binary(scan_prep.grey(page))
     # What the grid and the line finder look at (the stamp's ink taken off), and
     # what the recogniser reads: the page itself on 1-bit copies, where taking the
     # ring off takes print with it.
     clean = grey if colour else erase(grey, stamps, th)
-    seen = upright if colour else grey if binary else clean
+    seen = upright if colour else grey if one_bit else clean
     quads = [_map(post, q / survey_scale) for q in look.quads]
     boxes = [_box(q) for q in quads]
     grids = [g for g in find_grids(clean, boxes, th, stamps) if len(g.cells) >= MIN_GRID_CELLS]
