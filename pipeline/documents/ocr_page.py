@@ -116,7 +116,15 @@ def read_page(
         ink = page_ink(clean, th)
         for grid in grids:
             readings = read_cells(
-                seen, ink, grid, stamps, th, lettering_left=not colour, stamp_ink_left=one_bit, soft=soft
+                seen,
+                ink,
+                grid,
+                stamps,
+                th,
+                lettering_left=not colour,
+                stamp_ink_left=one_bit,
+                soft=soft,
+                lexicon=_lexicon(form) if soft else None,
             )
             cells = [
                 Cell(
@@ -165,6 +173,12 @@ def _snap_labels(tables: list[Table], form: FormSpec | None) -> None:
                 cell = replace(cell, text=label)
             snapped.append(cell)
         table.cells = snapped
+
+
+def _lexicon(form: FormSpec | None) -> ocr_engine.Lexicon:
+    """The form's label wordings, for reading the labels of a soft page (ocr_engine.LEX_MIN)."""
+    variants = form_vocabulary(form).variants
+    return ocr_engine.Lexicon({w: label for label, wordings in variants.items() for w in wordings})
 
 
 def _mark_soft(tables: list[Table]) -> None:
