@@ -249,8 +249,9 @@ def _recognise_soft(
 def _likeliest(
     probs: np.ndarray, spelled: list[tuple[str, list[int]]], lexicon: Lexicon
 ) -> tuple[str, float] | None:
-    """The wording a line most likely shows, (wording, its per-character probability),
-    when it is likely enough and stands out from other labels' wordings; else None."""
+    """The wording a line most likely shows and how sure it is that label rather than the
+    next likeliest (P(best) / (P(best) + P(rival))), when it is likely enough and stands
+    out from other labels' wordings; else None."""
     scores = _ctc_log_probs(np.log(np.maximum(probs, 1e-12)), [seq for _, seq in spelled])
     order = np.argsort(-scores)
     best = int(order[0])
@@ -259,7 +260,7 @@ def _likeliest(
     rival = next((scores[j] for j in order[1:] if lexicon.words[spelled[j][0]] != label), -np.inf)
     if scores[best] < LEX_MIN or scores[best] - rival < LEX_MARGIN:
         return None
-    return word, float(np.exp(scores[best] / len(word)))
+    return word, float(1 / (1 + np.exp(rival - scores[best])))  # this label rather than another
 
 
 def _ctc_log_probs(logp: np.ndarray, seqs: list[list[int]]) -> np.ndarray:

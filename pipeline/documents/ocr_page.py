@@ -37,7 +37,7 @@ from .ocr_label_guess import place_stamped_labels
 from .ocr_labels import label_table
 from .ocr_layout import join_wrapped_labels, page_layout, paragraphs, text_rows
 from .ocr_stamp import Stamp, erase, find_stamps
-from .ocr_survey import SIDE, Survey, survey
+from .ocr_survey import SIDE, Survey, label_lexicon, survey
 from .table_grid import find_grids
 
 TEXT_PX = 40  # line height (detection box) the page is scaled to for grid and cells
@@ -73,7 +73,8 @@ def first_look(frame: np.ndarray, form: FormSpec | None = None) -> tuple[np.ndar
     flat = scan_prep.flatten_warp(red_free)
     page = flat.apply(red_free) if flat is not None else red_free
     warp = flat if flat is not None else scan_prep.Warp.identity(w, h)
-    return page, warp, survey(scan_prep.fit(page, SIDE, enlarge=False), form)
+    soft = sharpness(frame) < SOFT_PAGE
+    return page, warp, survey(scan_prep.fit(page, SIDE, enlarge=False), form, soft=soft)
 
 
 def read_page(
@@ -110,7 +111,7 @@ def read_page(
     quads = [_map(post, q / survey_scale) for q in look.quads]
     boxes = [_box(q) for q in quads]
     grids = [g for g in find_grids(clean, boxes, th, stamps) if len(g.cells) >= MIN_GRID_CELLS]
-    soft = sharpness(frame) < SOFT_PAGE
+    soft = look.soft
     if grids:
         out.grid = True
         ink = page_ink(clean, th)
@@ -124,7 +125,7 @@ def read_page(
                 lettering_left=not colour,
                 stamp_ink_left=one_bit,
                 soft=soft,
-                lexicon=_lexicon(form) if soft else None,
+                lexicon=label_lexicon(form) if soft else None,
             )
             cells = [
                 Cell(
@@ -173,12 +174,6 @@ def _snap_labels(tables: list[Table], form: FormSpec | None) -> None:
                 cell = replace(cell, text=label)
             snapped.append(cell)
         table.cells = snapped
-
-
-def _lexicon(form: FormSpec | None) -> ocr_engine.Lexicon:
-    """The form's label wordings, for reading the labels of a soft page (ocr_engine.LEX_MIN)."""
-    variants = form_vocabulary(form).variants
-    return ocr_engine.Lexicon({w: label for label, wordings in variants.items() for w in wordings})
 
 
 def _mark_soft(tables: list[Table]) -> None:
