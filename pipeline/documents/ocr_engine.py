@@ -229,6 +229,8 @@ def _recognise_soft(
     chars = rec.postprocess_op.character
     marks = np.array([chars.index(c) for c in FAINT_MARKS if c in chars])
     spelled = lexicon.encoded(chars) if lexicon is not None and any(lexical) else []
+    # A line read as more than twice the longest wording is a value, not a label.
+    longest = 2 * max((len(w) for w, _ in spelled), default=0)
     _, height, width = rec.rec_image_shape
     ratios = [line.shape[1] / line.shape[0] for line in lines]
     order = np.argsort(ratios)
@@ -241,7 +243,8 @@ def _recognise_soft(
         for i, probs in zip(batch, preds, strict=True):
             out[i] = _decode_soft(probs, chars, marks)
             if spelled and lexicon is not None and i < len(lexical) and lexical[i]:
-                if out[i][0] not in lexicon.words:
+                text = out[i][0]
+                if text not in lexicon.words and len(text) <= longest:
                     out[i] = _likeliest(probs, spelled, lexicon) or out[i]
     return out
 

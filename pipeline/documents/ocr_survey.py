@@ -43,6 +43,9 @@ class Survey:
     lines: int = 0
     labels: set[str] = field(default_factory=set)  # form labels read
     soft: bool = False  # the page is out of focus (ocr_page.SOFT_PAGE)
+    read: dict[int, tuple[str, float]] = field(
+        default_factory=dict, repr=False
+    )  # quad index -> (text, score)
     quads: list[np.ndarray] = field(default_factory=list, repr=False)  # every detected line
 
     @property
@@ -88,11 +91,12 @@ def survey(
     short = [i for i, (w, h) in enumerate(sizes) if max(w, h) <= SHORT_LINE * max(1.0, min(w, h))]
     short = short[:MAX_SHORT_LINES]
     labels: set[str] = set()
+    read: dict[int, tuple[str, float]] = {}
     for start in range(0, len(short), CHUNK):  # top to bottom, until enough labels are seen
         chunk = short[start : start + CHUNK]
-        for text, score in ocr_engine.recognise(
-            [lines[i] for i in chunk], soft, lexicon, [True] * len(chunk)
-        ):
+        found = ocr_engine.recognise([lines[i] for i in chunk], soft, lexicon, [True] * len(chunk))
+        for i, (text, score) in zip(chunk, found, strict=True):
+            read[i] = (text, score)
             hit = match_label(text) if score >= 0.5 else None
             if hit:
                 labels.add(hit[0])
@@ -109,6 +113,7 @@ def survey(
         lines=len(quads),
         labels=labels,
         soft=soft,
+        read=read,
         quads=quads,
     )
 
