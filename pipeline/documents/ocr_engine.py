@@ -56,10 +56,11 @@ UNNAMED_INK = 0.9
 # wordings are scored against what the recogniser saw (the CTC probability of each
 # wording, PP-OCR's own output summed over every alignment) and a one-cell line takes
 # the likeliest wording when it is likely enough (log-probability LEX_MIN or more) and
-# stands out from every other label's wordings by LEX_MARGIN. On that thumbnail its
-# one-line label cells scored -0.2 to -21 with margins of 3.1 or more (邮编, read RCA,
-# -24.7 and 0.4: left as read), while its value cells' likeliest wording stood out by
-# 1.5 at most (浙江 -> 手机 -22.9, 0.8 over 地址; 6人 -> 手机 -19.0, 1.2).
+# stands out from every other label's wordings by LEX_MARGIN. On that thumbnail the nine
+# one-piece label cells greedy decoding missed scored -5.1 to -15.1, standing out by 3.9
+# to 16.4 (邮编, read RCA, scored -23.9 and stood out by 0.5: left as read), while every
+# value cell's likeliest wording scored below LEX_MIN (a long value: -58.7 to -92.6) or
+# stood out by 2.5 at most (浙江 -> 手机 -22.9, 0.8 over the next label).
 LEX_MIN, LEX_MARGIN = -24.0, 3.0
 # Threads ONNX Runtime may use for one recognition (default: its own choice, one per core).
 # The tests set 1 (tests/conftest.py): two test workers on two cores, each engine's pool

@@ -43,9 +43,8 @@ class Survey:
     lines: int = 0
     labels: set[str] = field(default_factory=set)  # form labels read
     soft: bool = False  # the page is out of focus (ocr_page.SOFT_PAGE)
-    read: dict[int, tuple[str, float]] = field(
-        default_factory=dict, repr=False
-    )  # quad index -> (text, score)
+    # What the short lines it recognised read: quad index -> (text, score).
+    read: dict[int, tuple[str, float]] = field(default_factory=dict, repr=False)
     quads: list[np.ndarray] = field(default_factory=list, repr=False)  # every detected line
 
     @property
