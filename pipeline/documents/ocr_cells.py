@@ -72,6 +72,7 @@ def read_cells(
     lettering_left: bool = True,
     stamp_ink_left: bool = False,
     soft: bool = False,
+    lexicon: ocr_engine.Lexicon | None = None,
 ) -> list[CellReading]:
     """A CellReading for each of `grid.cells` (same order).
 
@@ -83,13 +84,16 @@ def read_cells(
     black as the print): pieces under a stamp are narrowed to their print
     (ocr_overprint) and recognised alone. `soft`: the page is out of focus
     (ocr_engine.recognise(soft=True): its faint 。，、 are read, unnamed ink lowers
-    the score)."""
+    the score; a cell of one piece may be read as one of `lexicon`'s wordings,
+    ocr_engine.LEX_MIN)."""
     th = max(8.0, text_height)
     readings = [_segment(ink, cell, stamps, th, lettering_left, stamp_ink_left) for cell in grid.cells]
     pieces = [p for r in readings for line in r.lines for p in line]
+    alone = [len(r.lines) == 1 and len(r.lines[0]) == 1 for r in readings for line in r.lines for _ in line]
     crops = [_crop(page, p, th) for p in pieces]
     plain = [i for i, p in enumerate(pieces) if not p.stamped]
-    results = dict(zip(plain, ocr_engine.recognise([crops[i] for i in plain], soft=soft), strict=True))
+    found = ocr_engine.recognise([crops[i] for i in plain], soft, lexicon, [alone[i] for i in plain])
+    results = dict(zip(plain, found, strict=True))
     for i, piece in enumerate(pieces):
         if piece.stamped:
             # Alone: in a batch, a crop is padded to the batch's widest, and with a

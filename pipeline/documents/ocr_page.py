@@ -37,7 +37,7 @@ from .ocr_label_guess import place_stamped_labels
 from .ocr_labels import label_table
 from .ocr_layout import join_wrapped_labels, page_layout, paragraphs, text_rows
 from .ocr_stamp import Stamp, erase, find_stamps
-from .ocr_survey import SIDE, Survey, survey
+from .ocr_survey import SIDE, Survey, label_lexicon, survey
 from .table_grid import find_grids
 
 TEXT_PX = 40  # line height (detection box) the page is scaled to for grid and cells
@@ -52,6 +52,11 @@ SOFT = "soft"  # Cell flag: long text read from a soft page (a ； or a like-sha
 SOFT_TEXT = 16  # characters: a cell with this much text is free text, not a coded value
 SHARPNESS_SIDE = 1200  # px: the middle of the page whose edges say whether it is soft
 REUSE_SURVEY = 0.6  # a first look at this share of the page's size or more is as good as detection
+# A line outside the grid (附件1, the title 推荐表) the first look read this surely is not
+# recognised again: it is the short lines at the top of the page the first look reads
+# first, and recognising them again beside the long 推荐单位 line padded each to that
+# line's width (a fifth of a ruled page's recognition went to the four lines outside).
+REREAD_SCORE = 0.95
 
 
 @dataclass
@@ -73,7 +78,8 @@ def first_look(frame: np.ndarray, form: FormSpec | None = None) -> tuple[np.ndar
     flat = scan_prep.flatten_warp(red_free)
     page = flat.apply(red_free) if flat is not None else red_free
     warp = flat if flat is not None else scan_prep.Warp.identity(w, h)
-    return page, warp, survey(scan_prep.fit(page, SIDE, enlarge=False), form)
+    soft = sharpness(frame) < SOFT_PAGE
+    return page, warp, survey(scan_prep.fit(page, SIDE, enlarge=False), form, soft=soft)
 
 
 def read_page(
@@ -110,13 +116,21 @@ def read_page(
     quads = [_map(post, q / survey_scale) for q in look.quads]
     boxes = [_box(q) for q in quads]
     grids = [g for g in find_grids(clean, boxes, th, stamps) if len(g.cells) >= MIN_GRID_CELLS]
-    soft = sharpness(frame) < SOFT_PAGE
+    soft = look.soft
     if grids:
         out.grid = True
         ink = page_ink(clean, th)
         for grid in grids:
             readings = read_cells(
-                seen, ink, grid, stamps, th, lettering_left=not colour, stamp_ink_left=one_bit, soft=soft
+                seen,
+                ink,
+                grid,
+                stamps,
+                th,
+                lettering_left=not colour,
+                stamp_ink_left=one_bit,
+                soft=soft,
+                lexicon=label_lexicon(form) if soft else None,
             )
             cells = [
                 Cell(
@@ -136,10 +150,13 @@ def read_page(
             _mark_soft(out.tables)
         _snap_labels(out.tables, form)
         place_stamped_labels(out.tables, form)
-        outside = [
-            q for q, b in zip(quads, boxes, strict=True) if not any(g.holds(b.cx, b.cy) for g in grids)
-        ]
-        out.paragraphs = _recognise_lines(upright, outside)
+        outside = [i for i, b in enumerate(boxes) if not any(g.holds(b.cx, b.cy) for g in grids)]
+        known = look.read if look.quarter == 0 else {}
+        out.paragraphs = _recognise_lines(
+            upright,
+            [quads[i] for i in outside],
+            [known[i] if i in known and known[i][1] >= REREAD_SCORE else None for i in outside],
+        )
         return out
     is_label = _label_lookup(form)
     tables, paras = _whole_page(page, look, th_page, table_name, lean, flat, page_no, frame.shape, is_label)
@@ -263,18 +280,31 @@ def _binary(grey: np.ndarray) -> bool:
 # ---------------------------------------------------------------- text outside the grid / no grid
 
 
-def _recognise_lines(upright: np.ndarray, quads: list[np.ndarray]) -> list[str]:
-    """Paragraphs from the survey's line outlines, recognised on the upright page."""
-    return paragraphs(text_rows(_recognised(upright, quads)))
+def _recognise_lines(
+    upright: np.ndarray, quads: list[np.ndarray], known: list[tuple[str, float] | None]
+) -> list[str]:
+    """Paragraphs from the survey's line outlines, recognised on the upright page
+    (those `known` already from the first look are not recognised again)."""
+    return paragraphs(text_rows(_recognised(upright, quads, known)))
 
 
-def _recognised(upright: np.ndarray, quads: list[np.ndarray]) -> list[TextBox]:
-    """The lines `quads` outline on the upright page, recognised (empty ones left out)."""
+def _recognised(
+    upright: np.ndarray, quads: list[np.ndarray], known: list[tuple[str, float] | None] | None = None
+) -> list[TextBox]:
+    """The lines `quads` outline on the upright page, recognised (empty ones left out);
+    `known`: (text, score) of each line where it is read already, else None."""
     if not quads:
         return []
-    lines = ocr_engine.line_images(upright, quads)
+    known = known or [None] * len(quads)
+    todo = [i for i, k in enumerate(known) if k is None]
+    found = dict(
+        zip(
+            todo, ocr_engine.recognise(ocr_engine.line_images(upright, [quads[i] for i in todo])), strict=True
+        )
+    )
     boxes = []
-    for quad, (text, score) in zip(quads, ocr_engine.recognise(lines), strict=True):
+    for i, quad in enumerate(quads):
+        text, score = known[i] or found[i]
         text = ocr_engine.ascii_forms(text.strip())
         if text:
             boxes.append(TextBox(tuple((float(x), float(y)) for x, y in quad), text, score))

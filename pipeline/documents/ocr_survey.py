@@ -42,6 +42,9 @@ class Survey:
     text_height: float = 0.0  # median line height
     lines: int = 0
     labels: set[str] = field(default_factory=set)  # form labels read
+    soft: bool = False  # the page is out of focus (ocr_page.SOFT_PAGE)
+    # What the short lines it recognised read: quad index -> (text, score).
+    read: dict[int, tuple[str, float]] = field(default_factory=dict, repr=False)
     quads: list[np.ndarray] = field(default_factory=list, repr=False)  # every detected line
 
     @property
@@ -54,17 +57,23 @@ class Survey:
         return len(self.labels) >= FORM_LABELS_MIN or (self.lines >= 5 and not self.legible)
 
 
-def survey(img: np.ndarray, form: FormSpec | None = None, enough: int | None = ENOUGH_LABELS) -> Survey:
+def survey(
+    img: np.ndarray, form: FormSpec | None = None, enough: int | None = ENOUGH_LABELS, soft: bool = False
+) -> Survey:
     """Look at `img` (already about SIDE px long); never reads long lines, and stops
     reading short ones once `enough` labels are seen, one of them not a contact
     label every form has (None: read them all). `form`: the campaign's form whose
-    labels are looked for (None: the built-in 附件1)."""
+    labels are looked for (None: the built-in 附件1). `soft`: the page is out of
+    focus; its short lines are read as the form's wordings where greedy decoding
+    fails them (ocr_engine.LEX_MIN), as its cells will be, so the labels that settle
+    the question are seen in the first batches instead of after every short line."""
     vocabulary = form_vocabulary(form)
     match_label = vocabulary.match_label
+    lexicon = label_lexicon(form) if soft else None
 
     quads = ocr_engine.detect(img)
     if not quads:
-        return Survey()
+        return Survey(soft=soft)
     sizes = [_size(q) for q in quads]
     tall = sum(1 for w, h in sizes if h > 1.5 * w)
     wide = sum(1 for w, h in sizes if w > 1.5 * h)
@@ -81,9 +90,12 @@ def survey(img: np.ndarray, form: FormSpec | None = None, enough: int | None = E
     short = [i for i, (w, h) in enumerate(sizes) if max(w, h) <= SHORT_LINE * max(1.0, min(w, h))]
     short = short[:MAX_SHORT_LINES]
     labels: set[str] = set()
+    read: dict[int, tuple[str, float]] = {}
     for start in range(0, len(short), CHUNK):  # top to bottom, until enough labels are seen
         chunk = short[start : start + CHUNK]
-        for text, score in ocr_engine.recognise([lines[i] for i in chunk]):
+        found = ocr_engine.recognise([lines[i] for i in chunk], soft, lexicon, [True] * len(chunk))
+        for i, (text, score) in zip(chunk, found, strict=True):
+            read[i] = (text, score)
             hit = match_label(text) if score >= 0.5 else None
             if hit:
                 labels.add(hit[0])
@@ -99,8 +111,16 @@ def survey(img: np.ndarray, form: FormSpec | None = None, enough: int | None = E
         text_height=float(np.median([min(w, h) for w, h in sizes])),
         lines=len(quads),
         labels=labels,
+        soft=soft,
+        read=read,
         quads=quads,
     )
+
+
+def label_lexicon(form: FormSpec | None) -> ocr_engine.Lexicon:
+    """The form's label wordings, for reading the labels of a soft page (ocr_engine.LEX_MIN)."""
+    variants = form_vocabulary(form).variants
+    return ocr_engine.Lexicon({w: label for label, wordings in variants.items() for w in wordings})
 
 
 def _distinctive(spec: FormSpec, label: str) -> bool:
