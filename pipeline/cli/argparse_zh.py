@@ -157,6 +157,16 @@ class ChineseArgumentParser(argparse.ArgumentParser):
         with chinese_messages():
             return super().format_help()
 
+    def _print_message(self, message: str, file=None) -> None:
+        # Help written to a pipe whose reader has gone (`run.py -h | head -3`): the argparse
+        # of Python 3.11.7 ignores the failed write, that of Debian 12's 3.11.2 raised
+        # BrokenPipeError (a traceback, exit status 1). Ignore it on every version; main
+        # then sends what is still buffered to /dev/null, as for any closed stdout.
+        try:
+            super()._print_message(message, file)
+        except (AttributeError, OSError):
+            pass
+
     def error(self, message: str) -> NoReturn:
         """Usage, the error in Chinese, and where to read more; exit status 2."""
         with chinese_messages():
