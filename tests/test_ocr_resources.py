@@ -197,6 +197,21 @@ def field_lines(text: str) -> dict[str, str]:
     return out
 
 
+def assert_shows_only_sure_values(receipt: str, uncertain: list[str]) -> None:
+    """The receipt lists every field: a value staff must check as a note saying so,
+    every other value exactly as the form holds it (only what was read for sure)."""
+    shown = field_lines(receipt)
+    assert set(shown) == set(WORD_VALUES)
+    for label, value in shown.items():
+        if label in uncertain:
+            assert value in ("（待工作人员对照原件核对）", "（未能识别，待工作人员对照原件填写）"), (
+                label,
+                value,
+            )
+        else:
+            assert value == WORD_VALUES[label], (label, value)
+
+
 @pytest.fixture
 def mailbox(tmp_path, dovecot_server, imap_account, smtp_server):
     def make(limits: dict | None = None):
@@ -229,31 +244,13 @@ def test_receipts_never_show_a_reading_staff_must_check(mailbox, smtp_server):
     copy = records["bj-copy@x"]
     assert copy["status"] == "manual_review" and copy["is_scan"]
     assert {"手机", "邮编"} <= set(copy["uncertain"])
-    shown = field_lines(texts["bjzj@bj.example.cn"])
-    assert set(shown) == set(WORD_VALUES)
-    for label, value in shown.items():
-        if label in copy["uncertain"]:
-            assert value in ("（待工作人员对照原件核对）", "（未能识别，待工作人员对照原件填写）"), (
-                label,
-                value,
-            )
-        else:
-            assert value == WORD_VALUES[label], (label, value)  # only what was read for sure
+    assert_shows_only_sure_values(texts["bjzj@bj.example.cn"], copy["uncertain"])
 
     photo = records["tj-photo@x"]
     text = texts["tjzj@tj.example.cn"]
     assert photo["status"] == "manual_review"
     assert "未找到推荐表" not in text and "未能在" not in text
-    shown = field_lines(text)
-    assert set(shown) == set(WORD_VALUES)
-    for label, value in shown.items():
-        if label in photo["uncertain"]:
-            assert value in ("（待工作人员对照原件核对）", "（未能识别，待工作人员对照原件填写）"), (
-                label,
-                value,
-            )
-        else:
-            assert value == WORD_VALUES[label], (label, value)  # only what was read for sure
+    assert_shows_only_sure_values(text, photo["uncertain"])
     assert not any(p["code"] in ("form_missing", "form_not_found") for p in photo["problems"])
 
     # The console's crop of the original: each value's box is stored with the form file.
