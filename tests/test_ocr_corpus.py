@@ -239,8 +239,7 @@ def test_a_wordings_probability_sums_every_alignment_of_it():
     seqs = [[1], [1, 2], [1, 1], [3, 2, 1], [2, 2, 2]]
 
     def collapse(path: tuple[int, ...]) -> list[int]:
-        kept = [c for i, c in enumerate(path) if c and (i == 0 or c != path[i - 1])]
-        return kept
+        return [c for i, c in enumerate(path) if c and (i == 0 or c != path[i - 1])]
 
     brute = np.zeros(len(seqs))
     for path in itertools.product(range(classes), repeat=steps):
