@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.parser import BytesHeaderParser
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -119,13 +120,21 @@ class Replacement:
         return "；".join(parts)
 
 
-def _cases_of(eml: str) -> list[str]:
+def _envelope(eml: str) -> tuple[list[str], datetime | None]:
+    """The case numbers a packet mail holds and the Date it carries: the time 科协's
+    mail program shows for it, which a later letter names (the outbox row is made a
+    moment before the mail is, sometimes in the minute before)."""
     try:
         with Path(eml).open("rb") as fh:
-            header = BytesHeaderParser().parse(fh).get(PACKET_HEADER, "")
+            headers = BytesHeaderParser().parse(fh)
     except OSError:
-        return []
-    return [c for c in re.split(r"[\s,]+", str(header)) if c]
+        return [], None
+    cases = [c for c in re.split(r"[\s,]+", str(headers.get(PACKET_HEADER, ""))) if c]
+    try:
+        date = parsedate_to_datetime(str(headers.get("Date", "")))
+    except (TypeError, ValueError):
+        date = None
+    return cases, date if date is not None and date.tzinfo is not None else None
 
 
 def _names(config: Config, ledger: Ledger, cases: list[str]) -> dict[str, str]:
@@ -146,10 +155,9 @@ def packet_history(config: Config, ledger: Ledger) -> list[SentPacket]:
             fp, after = (m["fp"], m["after"]) if m else (row.dedup_key, None)
             packet = packets.get((fp, after))
             if packet is None:
-                cases = _cases_of(row.eml_path)
-                packet = packets[(fp, after)] = SentPacket(
-                    fp, after, row.created_at.astimezone(config.tz), cases, []
-                )
+                cases, date = _envelope(row.eml_path)
+                when = (date or row.created_at).astimezone(config.tz)
+                packet = packets[(fp, after)] = SentPacket(fp, after, when, cases, [])
             packet.parts.append(
                 PacketPart(row.id, row.subject, row.state, row.last_error or "", row.state == "failed")
             )
