@@ -147,16 +147,22 @@ def test_cookies_are_secure_when_the_console_is_reached_over_https(https_console
 
 
 class CountingHasher(PasswordHasher):
-    """argon2 as the console uses it, counting the password checks it makes."""
+    """argon2 counting the password checks it makes, each taking as long as the console's
+    (~0.1 s) so a storm's checks overlap as they would there: the time is a wait beside the
+    suite's cheap argon2 (conftest), not the real one's 0.2 CPU-seconds a check (argon2id
+    at 64 MB; ~10 CPU-seconds over these tests)."""
+
+    CHECK_SECONDS = 0.1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
         self.checks = 0
         self._lock = threading.Lock()
 
     def verify(self, hash, password):  # noqa: A002  (argon2's own parameter name)
         with self._lock:
             self.checks += 1
+        threading.Event().wait(self.CHECK_SECONDS)
         return super().verify(hash, password)
 
 
