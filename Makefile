@@ -81,11 +81,11 @@ test test-fast: export PYTHONDONTWRITEBYTECODE :=
 # instead of 26-29 s. The memory stays with each process until it exits.
 test test-fast: export GLIBC_TUNABLES := glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296
 
-# Everything; 3 min 40 s - 4 min 20 s on a 2-core machine (README: which command when).
+# Everything; 3 min 47 s - 5 min 02 s on a 2-core machine, as fast as the VM is that hour (README: which command when).
 test: $(STAMP) system-deps
 	$(PYTEST)
 
-# The edit-test loop: 46-49 s, every package still runs (the `slow` list is in tests/conftest.py).
+# The edit-test loop: 46-75 s (the same), every package still runs (the `slow` list is in tests/conftest.py).
 test-fast: $(STAMP) system-deps
 	$(PYTEST) -m "not slow"
 
