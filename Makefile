@@ -75,8 +75,8 @@ PYTEST := $(PY) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-re
 test test-fast: export PYTHONDONTWRITEBYTECODE :=
 # glibc's malloc gives big blocks (page images, OCR tensors: most over its 128 KB-32 MB
 # mmap threshold) their own fresh pages and hands them back on free, so every page of a scan
-# is zero-filled again for the next one; on this VM each such page also goes back to the
-# host. Kept in the heap and reused instead: test_ocr_pages + test_scan_prep took 1.5 s of
+# is zero-filled again for the next one (perf: clear_page, unmap and page faults were the top
+# kernel symbols of the test processes). Kept in the heap and reused instead: test_ocr_pages + test_scan_prep took 1.5 s of
 # system time instead of 4.4-6.4 (430 k page faults instead of 1.6-2.1 M) and 23-25 s
 # instead of 26-29 s. The memory stays with each process until it exits.
 test test-fast: export GLIBC_TUNABLES := glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296
