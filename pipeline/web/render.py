@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.bccache import Bucket
 
 from ..campaign import FormSpec, Kind, ScoringSpec
 from ..config import Config
@@ -64,11 +65,37 @@ def link_label(form: FormSpec) -> str:
     return found[0] if found else ""
 
 
+class CompiledOnce(BytecodeCache):
+    """Each page compiled once per process, whichever console renders it first.
+
+    Every Renderer builds its own Environment (its globals are its installation's),
+    and compiling the pages is most of a fresh console's first requests; a process
+    that serves several installations (the test suite builds one per test) compiled
+    them all again for each. A template is found by name and by its source's
+    checksum (jinja2's Bucket), so a page edited on disk is compiled afresh."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        data = self._code.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+# Shared by every Renderer: they all compile the same way (the options below are fixed).
+_COMPILED = CompiledOnce()
+
+
 class Renderer:
     def __init__(self, config: Config):
         self.config = config
         self.env = Environment(
             loader=FileSystemLoader(str(TEMPLATE_DIR / "web")),
+            bytecode_cache=_COMPILED,
             autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined,
             trim_blocks=True,
