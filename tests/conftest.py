@@ -104,7 +104,7 @@ SLOW_FILES = {
     "test_ocr_pages.py": "PP-OCR of a 40-page scanned PDF",
     "test_ocr_corpus.py": "PP-OCR of 15 copies and photos of the stamped Word form",
     "test_ocr_resources.py": "OCR under a memory cap, scans through the mail pipeline",
-    "test_scale.py": "concurrent run.py workers, a 300-mail backlog",
+    "test_scale.py": "concurrent run.py workers, a 120-mail backlog",
     "test_crash_harness.py": "24 SIGKILLed run.py processes over 120 mails",
     "test_web_security.py": "a whole console installation (a scan read by OCR)",
     "test_web_flows.py": "chromium against run.py web",

@@ -77,7 +77,7 @@ def test_two_workers_on_one_sqlite_ledger_never_process_a_message_twice(
     tmp_path, dovecot_server, imap_account, smtp_server
 ):
     user, password = imap_account
-    plan, unit_list = mixed_messages(60, tag="two")
+    plan, unit_list = mixed_messages(40, tag="two")
     deliver(dovecot_server, user, password, plan)
     db = f"sqlite:///{tmp_path / 'shared' / 'ledger.sqlite3'}"
     configs = [
@@ -154,7 +154,7 @@ def test_several_workers_on_several_mailboxes_share_one_postgresql_ledger(
     tmp_path, dovecot_server, smtp_server, pg_cluster
 ):
     configs, plans = _pg_setup(
-        tmp_path, dovecot_server, smtp_server, pg_cluster, mailboxes=3, per_box=25, workers=3
+        tmp_path, dovecot_server, smtp_server, pg_cluster, mailboxes=3, per_box=15, workers=3
     )
     run_concurrently(configs, rounds=2)
     check_once(configs[0], plans, smtp_server)
