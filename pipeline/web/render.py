@@ -69,10 +69,9 @@ class CompiledOnce(BytecodeCache):
     """Each page compiled once per process, whichever console renders it first.
 
     Every Renderer builds its own Environment (its globals are its installation's),
-    and compiling the pages is most of a fresh console's first requests; a process
-    that serves several installations (the test suite builds one per test) compiled
-    them all again for each. A template is found by name and by its source's
-    checksum (jinja2's Bucket), so a page edited on disk is compiled afresh."""
+    so a process that serves several installations (the test suite builds one per
+    test) compiled every page again for each. A template is found by name and by
+    its source's checksum (jinja2's Bucket), so a page edited on disk is compiled afresh."""
 
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
