@@ -356,3 +356,42 @@ def test_a_unit_is_never_told_its_good_scan_is_damaged(mailbox, smtp_server):
         assert wrong not in text, wrong
     assert "工作人员将对照原件录入" in text
     assert "识别预填" not in text  # nothing was read: no second note saying it was
+
+
+def word_mail(sender: str, msg_id: str) -> bytes:
+    """The same 推荐表 as the corpus's photos, sent as the Word file it was made from."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "intake@society.example.cn"
+    msg["Subject"] = "推荐表（电子版）"
+    msg["Message-ID"] = f"<{msg_id}>"
+    msg.set_content("补发推荐表电子版，请查收。")
+    msg.add_attachment(
+        scan_corpus.word_form_docx(), maintype=DOCX[0], subtype=DOCX[1], filename="推荐表.docx"
+    )
+    msg.add_attachment(article_docx("图文案例"), maintype=DOCX[0], subtype=DOCX[1], filename="图文案例.docx")
+    return msg.as_bytes()
+
+
+def test_the_word_file_sent_after_an_unreadable_photo_replaces_it(mailbox, smtp_server):
+    """The photo's receipt asks for the Word version; the unit sends it. The account's
+    name read from the photo is wrong and marked for checking, so it names no other
+    account: the Word file is the new version of the same nomination, never "over quota"."""
+    config, deliver = mailbox()
+    blurred = CONDITIONS["photo_small_blurred"]
+    deliver(scan_mail("tjzj@tj.example.cn", "tj-photo@x", blurred.name, blurred.make()))
+    with shared_readings():  # the corpus test reads this photo too: once per run
+        run(config, "once")
+    photo = {r["message_id"]: r for r in export(config)}["tj-photo@x"]
+    identity = FORM.identity_label
+    assert identity in photo["uncertain"] and photo["fields"][identity] != WORD_VALUES[identity]
+
+    deliver(word_mail("tjzj@tj.example.cn", "tj-word@x"))
+    run(config, "once")
+    records = {r["message_id"]: r for r in export(config)}
+    word, photo = records["tj-word@x"], records["tj-photo@x"]
+    assert word["status"] == "accepted", word["problems"]
+    assert photo["status"] == "superseded" and photo["superseded_by"] == word["case_no"]
+    text = [m for m in smtp_server.messages() if b"tj-word@x" in m.data][0]
+    body = email.message_from_bytes(text.data, policy=policy.default).get_body(("plain",)).get_content()
+    assert "已替换此前的报送" in body and "超出" not in body

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Config
 from ..ledger import MessageRow
+from ..ledger.views import uncertain_fields
 from ..model import Attachment, FormResult, ParsedMessage, Status
 from ..rules import Context, FormFound, account_key, recheck
 from ..rules.audience import FIELD_CODES
@@ -38,6 +39,7 @@ def stored_form(config: Config, row: MessageRow) -> FormFound | None:
         labels_found=len(spec.labels),
         is_scan=bool(row.is_scan),
         score=1.0,
+        uncertain=uncertain_fields(row),  # what staff still have to check (rules.versions_of)
     )
     problems = form_reading.validate(fields, normalized, spec)
     return FormFound(Attachment(form.file, b""), form, normalized, problems, spec.identity_label)
@@ -60,7 +62,7 @@ def stored_context(s: Session, config: Config, row: MessageRow) -> Context:
         forms=[form] if form is not None else [],
         files=[],
         material_problems=[],
-        active=active_submissions(s, row.unit, (row.id,)),
+        active=active_submissions(s, row.unit, config.form.identity_label, (row.id,)),
         late_allowed=bool(row.late_allowed),
         quota=config.quota_for(row.unit),
     )

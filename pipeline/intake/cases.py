@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from ..errors import UserFacingError
 from ..ledger import DecisionRow, MessageRow, utcnow
 from ..ledger.status_history import STAFF, stamp
+from ..ledger.views import uncertain_fields
 from ..model import QUOTA_STATUSES, Status
-from ..rules import ActiveSubmission
+from ..rules import ActiveSubmission, versions_of
 
 ACTIVE = sorted(s.value for s in QUOTA_STATUSES)  # for SQL IN (...)
 ALLOW_LATE = "allow-late"  # the staff action (and its audit row) that lets a unit send late
@@ -55,16 +56,36 @@ def active_rows(s: Session, unit: str | None, exclude: Collection[int] = ()) -> 
     return list(s.scalars(query.order_by(MessageRow.id)))
 
 
-def active_submissions(s: Session, unit: str | None, exclude: Collection[int] = ()) -> list[ActiveSubmission]:
-    """active_rows as the rules see them."""
-    return [
-        ActiveSubmission(r.case_no, r.account_key, Status(r.status)) for r in active_rows(s, unit, exclude)
-    ]
+def nominee_unsure(row: MessageRow, identity: str) -> bool:
+    """The row's nominee was read from a scan and nobody has checked it yet (rules.versions_of)."""
+    return bool(row.is_scan) and identity in uncertain_fields(row)
 
 
-def other_accounts(s: Session, row: MessageRow) -> list[MessageRow]:
-    """The unit's other nominees holding a quota place (a new version of the same one is no other)."""
-    return [r for r in active_rows(s, row.unit, (row.id,)) if r.account_key != row.account_key]
+def as_active(row: MessageRow, identity: str) -> ActiveSubmission:
+    """A stored row as the rules see a submission holding a quota place."""
+    return ActiveSubmission(
+        row.case_no, row.account_key or "", Status(row.status), nominee_unsure(row, identity)
+    )
+
+
+def active_submissions(
+    s: Session, unit: str | None, identity: str, exclude: Collection[int] = ()
+) -> list[ActiveSubmission]:
+    """active_rows as the rules see them; `identity`: the form's label naming the nominee."""
+    return [as_active(r, identity) for r in active_rows(s, unit, exclude)]
+
+
+def other_accounts(s: Session, row: MessageRow, identity: str) -> list[MessageRow]:
+    """The unit's other nominees holding a quota place: not the versions of this one
+    (rules.versions_of; when that cannot be told, every row naming another account)."""
+    rows = active_rows(s, row.unit, (row.id,))
+    found = versions_of(
+        row.account_key or "", nominee_unsure(row, identity), [as_active(r, identity) for r in rows]
+    )
+    if found is None:
+        return [r for r in rows if r.account_key != row.account_key]
+    same = {a.case_no for a in found}
+    return [r for r in rows if r.case_no not in same]
 
 
 def late_allowed_for(s: Session, unit: str | None) -> bool:
@@ -77,16 +98,18 @@ def late_allowed_for(s: Session, unit: str | None) -> bool:
     return found is not None
 
 
-def supersede_older(s: Session, row: MessageRow) -> list[str]:
+def supersede_older(s: Session, row: MessageRow, identity: str) -> list[str]:
     """A newer version of the same nominee from the same unit replaces the older ones
     that still hold a quota place; a selection for the packet moves to the newer one.
-    Returns the superseded case numbers. "Older" is by arrival, then by row id."""
+    Returns the superseded case numbers. "Older" is by arrival, then by row id; "the
+    same nominee" is rules.versions_of's (a name read from a scan and not checked yet
+    names no account of its own). `identity`: the form's label naming the nominee."""
     if Status(row.status) not in QUOTA_STATUSES or not row.unit or not row.account_key:
         return []
-    older = s.scalars(
+    candidates = s.scalars(
         select(MessageRow).where(
             MessageRow.unit == row.unit,
-            MessageRow.account_key == row.account_key,
+            MessageRow.account_key.is_not(None),
             MessageRow.status.in_(ACTIVE),
             MessageRow.id != row.id,
             or_(
@@ -95,6 +118,11 @@ def supersede_older(s: Session, row: MessageRow) -> list[str]:
             ),
         )
     ).all()
+    found = versions_of(
+        row.account_key, nominee_unsure(row, identity), [as_active(r, identity) for r in candidates]
+    )
+    replaced = {a.case_no for a in found or []}
+    older = [r for r in candidates if r.case_no in replaced]
     for old in older:
         old.status = Status.SUPERSEDED.value
         old.superseded_by = row.case_no

@@ -1,6 +1,6 @@
 """Validation and decision rules (one small named unit each)."""
 
-from .base import ActiveSubmission, Context, FormFound, Outcome, Rule, account_key
+from .base import ActiveSubmission, Context, FormFound, Outcome, Rule, account_key, versions_of
 from .catalog import RULES
 from .engine import Decision, decide, recheck
 
@@ -15,4 +15,5 @@ __all__ = [
     "account_key",
     "decide",
     "recheck",
+    "versions_of",
 ]

@@ -28,10 +28,11 @@ def split_by_account(
     may nominate (the several_accounts rule then tells the unit).
     """
     best: dict[str, FormFound] = {}
-    for f in forms:
+    # A name read from a scan and still to be checked is no account of its own beside
+    # a name read for sure (rules.versions_of): the photo goes with the Word file.
+    named = [f for f in forms if f.account_key and not f.unsure] or [f for f in forms if f.account_key]
+    for f in named:
         key = f.account_key
-        if not key:
-            continue
         score = (f.form.score, f.form.labels_found)
         if key not in best or score > (best[key].form.score, best[key].form.labels_found):
             best[key] = f

@@ -7,7 +7,7 @@ order; see engine.py for how outcomes combine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,6 +34,11 @@ class FormFound:
     def account_key(self) -> str:
         return account_key(self.nominee)
 
+    @property
+    def unsure(self) -> bool:
+        """The nominee's name was read from a scan and a person must still check it."""
+        return self.form.is_scan and self.identity in self.form.uncertain
+
 
 def account_key(name: str) -> str:
     """Compare account names ignoring width, case and spacing."""
@@ -49,6 +54,26 @@ class ActiveSubmission:
     case_no: str
     account_key: str
     status: Status
+    unsure: bool = False  # its nominee's name was read from a scan and is not checked yet
+
+
+def versions_of(key: str, unsure: bool, active: Sequence[ActiveSubmission]) -> list[ActiveSubmission] | None:
+    """The unit's active submissions that a submission naming `key` is a new version of.
+
+    Names are compared as account_key does, except a name read from a scan that staff
+    have not checked (`unsure`): it may be a misreading, so it names no account of its
+    own. A unit that sends the Word file after a photo we could not read (its receipt
+    asks for it) is sending the same nomination again, not a second one. So a sure
+    name is a new version of its own account and of every unsure one; an unsure name
+    of its own account, else of the one account the unit has active. None when it
+    has several: which one it is, staff tell once they have checked the name."""
+    same = [a for a in active if a.account_key == key]
+    rest = [a for a in active if a.account_key != key]
+    if not unsure:
+        return same + [a for a in rest if a.unsure]
+    if same or len({a.account_key for a in rest}) <= 1:
+        return same or rest
+    return None
 
 
 @dataclass

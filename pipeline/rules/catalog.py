@@ -8,7 +8,7 @@ from ..campaign import FormSpec
 from ..config import Config
 from ..model import Problem, Status
 from .audience import FIELD_CODES
-from .base import Context, Outcome, Rule
+from .base import Context, Outcome, Rule, versions_of
 
 # ---------------------------------------------------------------- problem wording
 # The rules below and the staff decisions (pipeline/staff/) build these
@@ -204,9 +204,11 @@ def _scan(ctx: Context) -> Outcome | None:
 
 
 def _several_accounts(ctx: Context) -> Outcome | None:
-    keys = {f.account_key for f in ctx.forms if f.account_key}
-    if len(keys) > 1:
-        names = sorted({f.nominee for f in ctx.forms if f.account_key})
+    # A name read from a scan and still to be checked is no second account: the Word
+    # file and a photo of the stamped form in one mail are one nomination.
+    sure = [f for f in ctx.forms if f.account_key and not f.unsure]
+    if len({f.account_key for f in sure}) > 1:
+        names = sorted({f.nominee for f in sure})
         return Outcome(Status.OVER_QUOTA, [several_accounts_problem(ctx.config.form, ctx.quota, names)])
     return None
 
@@ -221,7 +223,11 @@ def _over_quota(ctx: Context) -> Outcome | None:
     primary = ctx.primary
     if primary is None:
         return None
-    others = [a for a in ctx.active if a.account_key != primary.account_key]
+    found = versions_of(primary.account_key, primary.unsure, ctx.active)
+    if found is None:
+        return None  # an unchecked name, several accounts: staff tell which once they check it
+    replaced = {a.case_no for a in found}
+    others = [a for a in ctx.active if a.case_no not in replaced]
     quota = ctx.quota
     if len(others) >= quota:
         cases = [a.case_no for a in others]

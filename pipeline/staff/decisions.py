@@ -164,7 +164,7 @@ def _audit(
 
 
 def _check_quota(config: Config, s: Session, row: MessageRow) -> None:
-    others = other_accounts(s, row)
+    others = other_accounts(s, row, config.form.identity_label)
     quota = config.quota_for(row.unit)
     if row.unit and len(others) >= quota:
         cases = "、".join(f"{o.case_no}（{Status(o.status).zh}）" for o in others)
@@ -335,7 +335,7 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
     if new_status is not None:
         row.status = new_status.value
         if new_status in QUOTA_STATUSES and before not in QUOTA_STATUSES:
-            supersede_older(s, row)
+            supersede_older(s, row, config.form.identity_label)
     row.changed_at = utcnow()  # the version moved on in take()
     status = Status(row.status)
     notify = action.notify and req.notify and bool(row.sender)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...model import QUOTA_STATUSES
-from ...rules import ActiveSubmission, Context, decide
+from ...rules import ActiveSubmission, Context, decide, versions_of
 from ..cases import active_submissions
 from ..state import MailState
 from ..step import Step
@@ -11,13 +11,14 @@ from ..step import Step
 
 def run(state: MailState) -> None:
     own_rows = [sub.row.id for sub in state.submissions]
-    stored = active_submissions(state.session, state.unit, own_rows)
+    identity = state.config.form.identity_label
+    stored = active_submissions(state.session, state.unit, identity, own_rows)
     earlier: list[ActiveSubmission] = []  # this mail's submissions decided so far
     for sub in state.submissions:
         # An earlier account of the same mail holds a place too, and replaces
         # (supersedes) the stored versions of its own nominee.
-        replaced = {a.account_key for a in earlier}
-        active = [a for a in stored if a.account_key not in replaced] + earlier
+        replaced = {a.case_no for e in earlier for a in versions_of(e.account_key, e.unsure, stored) or []}
+        active = [a for a in stored if a.case_no not in replaced] + earlier
         sub.context = Context(
             config=state.config,
             message=state.parsed,
@@ -35,8 +36,10 @@ def run(state: MailState) -> None:
         sub.decision = decide(sub.context)
         primary = sub.context.primary
         primary_key = primary.account_key if primary is not None else None
-        if primary_key and sub.decision.status in QUOTA_STATUSES:
-            earlier.append(ActiveSubmission(sub.row.case_no, primary_key, sub.decision.status))
+        if primary is not None and primary_key and sub.decision.status in QUOTA_STATUSES:
+            earlier.append(
+                ActiveSubmission(sub.row.case_no, primary_key, sub.decision.status, primary.unsure)
+            )
 
 
 STEP = Step(

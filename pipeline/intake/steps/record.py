@@ -85,7 +85,7 @@ def record(state: MailState, sub: Submission) -> None:
         row.account_key = primary.account_key or None
         row.is_scan = primary.form.is_scan
     store_files(state.env, row, sub.files, ctx.forms)
-    sub.superseded = supersede_older(state.session, row)
+    sub.superseded = supersede_older(state.session, row, state.config.form.identity_label)
     row.state = "done"
     row.error = None
     row.processed_at = utcnow()
