@@ -54,6 +54,11 @@ STATUS_ZH: dict[Status, str] = {
 }
 
 
+# The problem codes that only say a form is a scan (staff check it once; nothing for the
+# unit to fix): rules.catalog's scan notes, "scan_unclear" with its request for a clearer copy.
+SCAN_NOTES = frozenset({"scan", "scan_unclear"})
+
+
 @dataclass(frozen=True)
 class Problem:
     """One itemized problem; `message` is the Chinese sentence a receipt shows."""

@@ -250,6 +250,14 @@ def test_receipts_never_show_a_reading_staff_must_check(mailbox, smtp_server):
     text = texts["tjzj@tj.example.cn"]
     assert photo["status"] == "manual_review"
     assert "未找到推荐表" not in text and "未能在" not in text
+    # Most of its values are to check: the unit is asked for a clearer copy (the stamped
+    # copy, read well, is not), and the letter does not also say there is no need to resend.
+    assert 2 * len(photo["uncertain"]) > len(WORD_VALUES)
+    assert "清晰的原图" in text and "无需重新发送" not in text
+    assert f"15 栏中有 {len(photo['uncertain'])} 栏待核对" in text
+    assert "如有 Word/WPS 电子版" not in text  # the plain scan note is not said twice
+    stamped_text = texts["bjzj@bj.example.cn"]
+    assert "原图" not in stamped_text and "暂无需重新发送" in stamped_text
     assert_shows_only_sure_values(text, photo["uncertain"])
     assert not any(p["code"] in ("form_missing", "form_not_found") for p in photo["problems"])
 

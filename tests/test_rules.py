@@ -233,3 +233,24 @@ def test_a_photo_with_an_unsure_name_beside_the_word_file_is_not_split_off():
     files.append((second.attachment, AttachmentKind.FORM, None))
     parts = split_by_account([word, photo, second], files, quota=2)
     assert [[f.nominee for f in forms] for forms, _ in parts] == [["北京针灸"], ["京城中医针灸"]]
+
+
+def test_a_scan_with_most_values_to_check_asks_for_a_clearer_copy():
+    labels = builtin().form.labels
+
+    def photo(unsure: int, unread: bool = False) -> FormFound:
+        found = form(scan=True)
+        found.form.uncertain = labels[:unsure]
+        if unread:
+            found.problems = [Problem(None, "scan_unread", "机器资源不足，工作人员将对照原件录入")]
+        return found
+
+    def codes(found: FormFound) -> list[str]:
+        return [p.code for p in decide(ctx(forms=[found])).problems]
+
+    assert codes(photo(7)) == ["scan"]  # 7 of 15 to check: staff check, nothing asked
+    assert codes(photo(8)) == ["scan", "scan_unclear"]
+    d = decide(ctx(forms=[photo(13)]))
+    assert d.status is Status.MANUAL_REVIEW and "15 栏中有 13 栏待核对" in d.problems[-1].message
+    # Not read because the machine ran short: the photo is not to blame.
+    assert codes(photo(15, unread=True)) == ["scan_unread"]

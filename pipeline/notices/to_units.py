@@ -48,7 +48,12 @@ def notice_subject(kind: str, case_no: str, status: Status, subject: str) -> str
 
 
 def _fields_heading(
-    status: Status, is_scan: bool, corrected: bool, title: str = "推荐表", by_reply: bool = False
+    status: Status,
+    is_scan: bool,
+    corrected: bool,
+    title: str = "推荐表",
+    by_reply: bool = False,
+    ask_clearer: bool = False,
 ) -> str | None:
     if status is Status.ACCEPTED:
         if corrected or is_scan:
@@ -58,7 +63,8 @@ def _fields_heading(
         return f"系统识别的{title}内容（请核对，补正时如有误请一并更正）："
     if status is Status.MANUAL_REVIEW:
         if is_scan:
-            return f"系统从扫描件中识别的{title}内容（工作人员将对照原件核对，无需重新发送）："
+            resend = "" if ask_clearer else "，无需重新发送"
+            return f"系统从扫描件中识别的{title}内容（工作人员将对照原件核对{resend}）："
         return f"系统识别的{title}内容："
     return None
 
@@ -129,6 +135,11 @@ def notice_text(
     )
     if status in (Status.ACCEPTED, Status.WITHDRAWN, Status.SUPERSEDED, Status.REJECTED):
         notes = [n for n in notes if n.get("code") is None]  # nothing pending: no "staff will check"
+    # A clearer copy asked for (rules.catalog.scan_unclear_note): that note says what the
+    # plain scan note says and more; the letter then never says "no need to resend" beside it.
+    ask_clearer = status is Status.MANUAL_REVIEW and any(n.get("code") == "scan_unclear" for n in notes)
+    if ask_clearer:
+        notes = [n for n in notes if n.get("code") != "scan"]
     deadline = config.this_level.deadline
     now = now or datetime.now(tz)
     resend_by = f"在报送截止时间（{deadline.astimezone(tz):%m月%d日 %H:%M}）前" if now <= deadline else "尽快"
@@ -137,7 +148,7 @@ def notice_text(
     by_staff = any(v.startswith("工作人员") for v in sources) or (
         not by_reply and bool(row.fields_read and row.fields_read != row.fields)
     )
-    heading = _fields_heading(status, bool(row.is_scan), by_staff, config.form.title, by_reply)
+    heading = _fields_heading(status, bool(row.is_scan), by_staff, config.form.title, by_reply, ask_clearer)
     if kind == RECEIPT:
         opening = f"{config.this_level.name}已收到贵单位报送{quote_zh(config.campaign)}推荐材料的邮件，处理结果如下。"
     elif kind == REPLY:
@@ -163,6 +174,7 @@ def notice_text(
         to_fix=to_fix,
         reasons=reasons,
         notes=notes,
+        ask_clearer=ask_clearer,
         resend_by=resend_by,
         superseded_by=row.superseded_by if known else None,
         fields_heading=heading if row.fields else None,

@@ -16,7 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..campaign import builtin
-from ..model import Status
+from ..model import SCAN_NOTES, Status
 from .views import DigestData, SubmissionView, UnitRow, UnitState, account_name, fmt_time
 from .wording import days_phrase
 
@@ -103,7 +103,7 @@ def _unit_line(u: UnitRow, form) -> dict:
     if v is not None:
         detail = f"{v.case_no}「{account_name(v, form)}」"
         if u.state is UnitState.NEEDS_FIX:
-            fixes = [p.message for p in v.problems if p.code not in ("scan",)]
+            fixes = [p.message for p in v.problems if p.code not in SCAN_NOTES]
             if fixes:
                 detail += f"：{len(fixes)} 个问题待单位补正"
     return {"unit": u.unit, "state": u.state.value, "color": STATE_COLOR[u.state], "detail": detail}

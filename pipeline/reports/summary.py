@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..campaign import FormSpec, builtin
+from ..model import SCAN_NOTES
 from .print_layout import link_width, print_setup
 from .views import SubmissionView, UnitRow, UnitState, fmt_size, fmt_time
 from .xlsx_style import put, state_fill, status_fill, style_sheet
@@ -99,7 +100,7 @@ def _todo(unit_row: UnitRow) -> str:
     if view is None:
         return "尚未收到报送"
     if state is UnitState.NEEDS_FIX:
-        return "待单位补正：" + "；".join(p.message for p in view.problems if p.code != "scan")
+        return "待单位补正：" + "；".join(p.message for p in view.problems if p.code not in SCAN_NOTES)
     if state is UnitState.REVIEW:
         return "待工作人员核对" + ("（扫描件）" if view.is_scan else "")
     if state in (UnitState.LATE, UnitState.REJECTED):

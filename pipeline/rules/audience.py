@@ -38,6 +38,7 @@ NOTE_CODES = frozenset(
     {
         "scan",
         "scan_unread",  # a scan staff will read themselves (OCR could not, or the machine ran short)
+        "scan_unclear",  # most of a scan's values still to check: a clearer copy is asked for
         "big_attachment_link",
         "message_too_large",
         "message_unreadable",

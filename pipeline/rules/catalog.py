@@ -87,6 +87,18 @@ def scan_note(form: FormSpec) -> Problem:
     return Problem(form.title, "scan", msg)
 
 
+def scan_unclear_note(form: FormSpec, name: str, unsure: int) -> Problem:
+    """Most of the form's values could not be read for sure (a small or blurred photo): the
+    unit is asked, not told, to send a clearer copy; its new mail replaces this one
+    (base.versions_of: the unsure name names no second account)."""
+    msg = (
+        f"《{name}》中的{form.title}大部分内容未能清晰识别（{len(form.fields)} 栏中有 {unsure} 栏待核对）。"
+        "如方便，请回复本邮件补发清晰的原图（微信发送时请勾选“原图”）或 Word/WPS 电子版，补发的版本将替换本次报送；"
+        "不补发的，工作人员将对照原件核对。"
+    )
+    return Problem(form.title, "scan_unclear", msg)
+
+
 def form_missing_problem(form: FormSpec) -> Problem:
     """附件中未找到推荐表（附件1）… in the built-in campaign; the notice's annex as the campaign names it."""
     annex = form.name.split()[0] if form.name.startswith("附件") else ""
@@ -200,7 +212,15 @@ def _scan(ctx: Context) -> Outcome | None:
     # A scan is always checked by a person: OCR can misread a value that still looks valid.
     # The reader's own note names the file; add ours only when it has none (never twice).
     has_note = any(p.code in ("scan", "scan_unread") for p in primary.problems)
-    return Outcome(Status.MANUAL_REVIEW, [] if has_note else [scan_note(ctx.config.form)])
+    notes = [] if has_note else [scan_note(ctx.config.form)]
+    # Most values still to check (a small or blurred photo), read in full (not a page the
+    # machine ran short on, scan_unread): a clearer copy is worth asking for.
+    unsure = len(primary.form.uncertain)
+    if 2 * unsure > len(ctx.config.form.fields) and not any(
+        p.code == "scan_unread" for p in primary.problems
+    ):
+        notes.append(scan_unclear_note(ctx.config.form, primary.attachment.name, unsure))
+    return Outcome(Status.MANUAL_REVIEW, notes)
 
 
 def _several_accounts(ctx: Context) -> Outcome | None:

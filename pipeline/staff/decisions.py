@@ -32,7 +32,7 @@ from ..intake.cases import take as take
 from ..ledger import CorrectionRow, DecisionRow, Ledger, MessageRow, unit_addresses, utcnow
 from ..ledger import staff_journal as journal
 from ..ledger.views import STAFF_CHECKED, STAFF_CORRECTED, uncertain_fields
-from ..model import QUOTA_STATUSES, Problem, Status
+from ..model import QUOTA_STATUSES, SCAN_NOTES, Problem, Status
 from ..notices.to_units import DECISION, Notice, compose_notice, enqueue_notice
 from ..roster import Roster
 from ..rules.audience import audience, is_field_problem, split
@@ -272,7 +272,7 @@ def _apply(s: Session, config: Config, req: DecisionRequest) -> tuple[DecisionOu
         keep = [
             p
             for p in row.problems or []
-            if audience(p, bool(row.is_scan)) == "note" and p.get("code") != "scan"
+            if audience(p, bool(row.is_scan)) == "note" and p.get("code") not in SCAN_NOTES
         ]
         row.problems = [p.as_dict() for p in chosen] + keep
         detail += "：" + "；".join(p.message for p in chosen)
