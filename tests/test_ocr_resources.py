@@ -32,6 +32,7 @@ import yaml
 from console_env import PASSWORDS
 from intake_env import DOCX, ROOT, TZ, export, run, run_process, write_config
 from PIL import Image
+from reply_samples import Received, qq
 from samples import article_docx
 from scan_corpus import WORD_CONDITIONS, WORD_VALUES
 from shared_readings import shared_readings
@@ -403,3 +404,33 @@ def test_the_word_file_sent_after_an_unreadable_photo_replaces_it(mailbox, smtp_
     text = [m for m in smtp_server.messages() if b"tj-word@x" in m.data][0]
     body = email.message_from_bytes(text.data, policy=policy.default).get_body(("plain",)).get_content()
     assert "已替换此前的报送" in body and "超出" not in body
+
+
+def test_a_value_the_unit_replies_with_is_its_own_not_a_reading_to_check(mailbox, smtp_server):
+    """On a stamped copy the phone number under the stamp is to check; the unit replies
+    "手机：…" under the receipt. That value is the unit's own writing, not the OCR's: the
+    answer shows it, and staff are no longer asked to check it against the original."""
+    config, deliver = mailbox()
+    stamped = CONDITIONS["bw200_over_values"]
+    deliver(scan_mail("bjzj@bj.example.cn", "bj-copy@x", stamped.name, stamped.make()))
+    with shared_readings():  # the corpus test reads this copy too: once per run
+        run(config, "once")
+    copy = {r["message_id"]: r for r in export(config)}["bj-copy@x"]
+    assert "手机" in copy["uncertain"]
+    (sent,) = smtp_server.messages()
+    receipt = email.message_from_bytes(sent.data, policy=policy.default)
+    shown = Received(
+        str(receipt["Message-ID"]), str(receipt["Subject"]), receipt.get_body(("plain",)).get_content()
+    )
+    phone = "13912345678"  # not what the copy shows: the reply's value, wherever it shows
+    dovecot_reply = qq(shown, f"手机：{phone}", "bjzj@bj.example.cn", "北京针灸学会")
+    deliver(dovecot_reply)
+    run(config, "once")
+
+    after = {r["message_id"]: r for r in export(config)}["bj-copy@x"]
+    assert after["fields"]["手机"] == phone and "手机" not in after["uncertain"]
+    assert set(after["uncertain"]) == set(copy["uncertain"]) - {"手机"}
+    answer = email.message_from_bytes(smtp_server.messages()[-1].data, policy=policy.default)
+    lines = field_lines(answer.get_body(("plain",)).get_content())
+    assert lines["手机"] == phone
+    assert all(lines[label].startswith("（") for label in after["uncertain"])  # still masked

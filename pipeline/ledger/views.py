@@ -216,21 +216,22 @@ STAFF_CORRECTED = "工作人员更正"  # how staff/decisions.correct_field mark
 STAFF_CHECKED = "工作人员核对无误"  # ... and a value staff checked against the original and kept
 
 
-def settled_by_staff(source: object) -> bool:
-    """Whether a field's source says staff corrected it or checked it against the original:
-    either way no person still has to check it."""
-    return str(source).startswith((STAFF_CORRECTED, STAFF_CHECKED))
-
-
 def uncertain_fields(row: MessageRow) -> list[str]:
     """Labels of a scanned submission whose values a person must still check: those
     the OCR was not sure of (the facts of the form file the values came from, see
-    documents/ocr_confidence.py), less the fields staff have corrected or checked since."""
+    documents/ocr_confidence.py) while their values still come from that file: not
+    those staff corrected or checked since, nor those the unit wrote in a reply
+    (intake/replies.py), which are its own words, not a reading."""
     scan = scanned_form_file(row)
     if scan is None:
         return []
-    settled = {label for label, where in (row.sources or {}).items() if settled_by_staff(where)}
-    return [label for label in (scan.facts or {})["uncertain"] if label not in settled]
+    sources = {label: str(where) for label, where in (row.sources or {}).items()}
+
+    def still_read(label: str) -> bool:
+        where = sources.get(label)
+        return where is None or where.startswith(f"{scan.name} ")
+
+    return [label for label in (scan.facts or {})["uncertain"] if still_read(label)]
 
 
 def scanned_form_file(row: MessageRow) -> AttachmentRow | None:
