@@ -434,3 +434,24 @@ def test_a_value_the_unit_replies_with_is_its_own_not_a_reading_to_check(mailbox
     lines = field_lines(answer.get_body(("plain",)).get_content())
     assert lines["手机"] == phone
     assert all(lines[label].startswith("（") for label in after["uncertain"])  # still masked
+
+
+def test_an_unreadable_photo_after_the_word_file_does_not_replace_it(mailbox, smtp_server):
+    """The other order: the Word file first, then the blurred photo (the stamped copy).
+    The photo's unsure name is no second account (not over quota), and it does not push
+    out the Word file read for sure: both stay for staff, and the unit, having sent the
+    Word file, is not asked for a clearer copy."""
+    config, deliver = mailbox()
+    deliver(word_mail("tjzj@tj.example.cn", "tj-word@x"))
+    run(config, "once")
+    blurred = CONDITIONS["photo_small_blurred"]
+    deliver(scan_mail("tjzj@tj.example.cn", "tj-photo@x", blurred.name, blurred.make()))
+    with shared_readings():  # the corpus test reads this photo too: once per run
+        run(config, "once")
+    records = {r["message_id"]: r for r in export(config)}
+    word, photo = records["tj-word@x"], records["tj-photo@x"]
+    assert word["status"] == "accepted" and photo["status"] == "manual_review", photo["problems"]
+    assert FORM.identity_label in photo["uncertain"]
+    answer = [m for m in smtp_server.messages() if b"tj-photo@x" in m.data][0]
+    text = email.message_from_bytes(answer.data, policy=policy.default).get_body(("plain",)).get_content()
+    assert "超出" not in text and "已替换" not in text and "原图" not in text

@@ -12,7 +12,16 @@ from pipeline.config import Config, Mailbox, Smtp, ThisLevel, Unit
 from pipeline.documents.ocr import incomplete_problem
 from pipeline.model import Attachment, AttachmentKind, Document, FormResult, ParsedMessage, Problem, Status
 from pipeline.roster import Roster
-from pipeline.rules import RULES, ActiveSubmission, Context, FormFound, account_key, decide, versions_of
+from pipeline.rules import (
+    RULES,
+    ActiveSubmission,
+    Context,
+    FormFound,
+    account_key,
+    decide,
+    replaced_by,
+    versions_of,
+)
 from pipeline.rules.accounts import split_by_account
 from pipeline.rules.audience import split
 
@@ -254,3 +263,24 @@ def test_a_scan_with_most_values_to_check_asks_for_a_clearer_copy():
     assert d.status is Status.MANUAL_REVIEW and "15 栏中有 13 栏待核对" in d.problems[-1].message
     # Not read because the machine ran short: the photo is not to blame.
     assert codes(photo(15, unread=True)) == ["scan_unread"]
+
+
+def test_an_unsure_photo_never_pushes_out_a_name_read_for_sure():
+    """The Word file replaces an earlier photo whose name is unsure; a photo whose unsure
+    name differs from the Word file's stays beside it (within the quota) for staff."""
+    photo = ActiveSubmission("BJ-1", account_key("北京"), Status.MANUAL_REVIEW, unsure=True)
+    word = ActiveSubmission("BJ-2", account_key("北京针灸"), Status.ACCEPTED)
+    assert replaced_by(account_key("北京针灸"), False, [photo]) == [photo]
+    assert versions_of(account_key("北京"), True, [word]) == [word]  # not over the quota ...
+    assert replaced_by(account_key("北京"), True, [word]) == []  # ... and not replacing it
+    assert replaced_by(account_key("北京针灸"), True, [word]) == [word]  # the same name still does
+    assert replaced_by(account_key("北京针"), True, [photo]) == [photo]  # an unsure one, another
+
+
+def test_no_clearer_copy_is_asked_for_when_the_unit_sent_one_read_for_sure():
+    found = form("北京", unsure=True)
+    found.form.uncertain = builtin().form.labels[:13]
+    word = ActiveSubmission("BJ-2", account_key("北京针灸"), Status.ACCEPTED)
+    assert [p.code for p in decide(ctx(forms=[found], active=[word])).problems] == ["scan"]
+    photo = ActiveSubmission("BJ-1", account_key("北京针"), Status.MANUAL_REVIEW, unsure=True)
+    assert [p.code for p in decide(ctx(forms=[found], active=[photo])).problems] == ["scan", "scan_unclear"]

@@ -21,7 +21,7 @@ from ..ledger import DecisionRow, MessageRow, utcnow
 from ..ledger.status_history import STAFF, stamp
 from ..ledger.views import uncertain_fields
 from ..model import QUOTA_STATUSES, Status
-from ..rules import ActiveSubmission, versions_of
+from ..rules import ActiveSubmission, replaced_by, versions_of
 
 ACTIVE = sorted(s.value for s in QUOTA_STATUSES)  # for SQL IN (...)
 ALLOW_LATE = "allow-late"  # the staff action (and its audit row) that lets a unit send late
@@ -102,7 +102,7 @@ def supersede_older(s: Session, row: MessageRow, identity: str) -> list[str]:
     """A newer version of the same nominee from the same unit replaces the older ones
     that still hold a quota place; a selection for the packet moves to the newer one.
     Returns the superseded case numbers. "Older" is by arrival, then by row id; "the
-    same nominee" is rules.versions_of's (a name read from a scan and not checked yet
+    same nominee" is rules.replaced_by's (a name read from a scan and not checked yet
     names no account of its own). `identity`: the form's label naming the nominee."""
     if Status(row.status) not in QUOTA_STATUSES or not row.unit or not row.account_key:
         return []
@@ -118,10 +118,10 @@ def supersede_older(s: Session, row: MessageRow, identity: str) -> list[str]:
             ),
         )
     ).all()
-    found = versions_of(
+    found = replaced_by(
         row.account_key, nominee_unsure(row, identity), [as_active(r, identity) for r in candidates]
     )
-    replaced = {a.case_no for a in found or []}
+    replaced = {a.case_no for a in found}
     older = [r for r in candidates if r.case_no in replaced]
     for old in older:
         old.status = Status.SUPERSEDED.value

@@ -1,6 +1,6 @@
 """Validation and decision rules (one small named unit each)."""
 
-from .base import ActiveSubmission, Context, FormFound, Outcome, Rule, account_key, versions_of
+from .base import ActiveSubmission, Context, FormFound, Outcome, Rule, account_key, replaced_by, versions_of
 from .catalog import RULES
 from .engine import Decision, decide, recheck
 
@@ -15,5 +15,6 @@ __all__ = [
     "account_key",
     "decide",
     "recheck",
+    "replaced_by",
     "versions_of",
 ]

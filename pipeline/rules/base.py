@@ -76,6 +76,14 @@ def versions_of(key: str, unsure: bool, active: Sequence[ActiveSubmission]) -> l
     return None
 
 
+def replaced_by(key: str, unsure: bool, active: Sequence[ActiveSubmission]) -> list[ActiveSubmission]:
+    """The versions (versions_of) a new submission replaces. Never a name read for sure on
+    the strength of an unsure one: a photo we could not read does not push out the Word
+    file sent before it; that stays beside it (within the quota) for staff to compare."""
+    found = versions_of(key, unsure, active) or []
+    return [a for a in found if not unsure or a.unsure or a.account_key == key]
+
+
 @dataclass
 class Context:
     config: Config

@@ -214,11 +214,14 @@ def _scan(ctx: Context) -> Outcome | None:
     has_note = any(p.code in ("scan", "scan_unread") for p in primary.problems)
     notes = [] if has_note else [scan_note(ctx.config.form)]
     # Most values still to check (a small or blurred photo), read in full (not a page the
-    # machine ran short on, scan_unread): a clearer copy is worth asking for.
+    # machine ran short on, scan_unread): a clearer copy is worth asking for. Not when the
+    # unit has a version of this nomination read for sure (the Word file it sent before):
+    # staff compare with that.
     unsure = len(primary.form.uncertain)
-    if 2 * unsure > len(ctx.config.form.fields) and not any(
-        p.code == "scan_unread" for p in primary.problems
-    ):
+    versions = versions_of(primary.account_key, primary.unsure, ctx.active) or []
+    sure_version = any(not a.unsure for a in versions)
+    cut_short = any(p.code == "scan_unread" for p in primary.problems)
+    if 2 * unsure > len(ctx.config.form.fields) and not cut_short and not sure_version:
         notes.append(scan_unclear_note(ctx.config.form, primary.attachment.name, unsure))
     return Outcome(Status.MANUAL_REVIEW, notes)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...model import QUOTA_STATUSES
-from ...rules import ActiveSubmission, Context, decide, versions_of
+from ...rules import ActiveSubmission, Context, decide, replaced_by
 from ..cases import active_submissions
 from ..state import MailState
 from ..step import Step
@@ -17,7 +17,7 @@ def run(state: MailState) -> None:
     for sub in state.submissions:
         # An earlier account of the same mail holds a place too, and replaces
         # (supersedes) the stored versions of its own nominee.
-        replaced = {a.case_no for e in earlier for a in versions_of(e.account_key, e.unsure, stored) or []}
+        replaced = {a.case_no for e in earlier for a in replaced_by(e.account_key, e.unsure, stored)}
         active = [a for a in stored if a.case_no not in replaced] + earlier
         sub.context = Context(
             config=state.config,
