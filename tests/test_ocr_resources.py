@@ -46,6 +46,7 @@ from pipeline.documents import isolate, ocr, read_document
 from pipeline.documents.ocr_confidence import UNREAD, UNREAD_SCORE
 from pipeline.form import extract_form
 from pipeline.ledger import Ledger, MessageRow
+from pipeline.notices.to_units import DECISION, notice_text
 from pipeline.staff.decisions import DecisionError, correct_field
 from pipeline.web.app import create_app
 
@@ -455,3 +456,34 @@ def test_an_unreadable_photo_after_the_word_file_does_not_replace_it(mailbox, sm
     answer = [m for m in smtp_server.messages() if b"tj-photo@x" in m.data][0]
     text = email.message_from_bytes(answer.data, policy=policy.default).get_body(("plain",)).get_content()
     assert "超出" not in text and "已替换" not in text and "原图" not in text
+
+
+def test_the_request_for_a_clearer_copy_follows_what_staff_have_checked(mailbox, smtp_server):
+    """A later letter about the blurred photo counts the values still to check as they are
+    then, and no longer asks for a clearer copy once staff have checked all but half."""
+    config, deliver = mailbox()
+    blurred = CONDITIONS["photo_small_blurred"]
+    deliver(scan_mail("tjzj@tj.example.cn", "tj-photo@x", blurred.name, blurred.make()))
+    with shared_readings():  # the corpus test reads this photo too: once per run
+        run(config, "once")
+    photo = {r["message_id"]: r for r in export(config)}["tj-photo@x"]
+    to_check = list(photo["uncertain"])
+    assert len(to_check) == 13
+
+    def letter() -> str:
+        ledger = Ledger(load_config(config).database_url)
+        try:
+            with ledger.session() as s:
+                row = s.scalar(select(MessageRow).where(MessageRow.message_id == "tj-photo@x"))
+                return notice_text(load_config(config), row, kind=DECISION)
+        finally:
+            ledger.engine.dispose()
+
+    for label in to_check[:3]:
+        run(config, "decide", "correct", photo["case_no"], "--field", label, "--value", WORD_VALUES[label])
+    text = letter()
+    assert "15 栏中有 10 栏待核对" in text and "清晰的原图" in text and "无需重新发送" not in text
+    for label in to_check[3:6]:
+        run(config, "decide", "correct", photo["case_no"], "--field", label, "--value", WORD_VALUES[label])
+    text = letter()  # 7 of 15 left: staff read the rest from the photo
+    assert "原图" not in text and "暂无需重新发送" in text

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session, object_session
 from ..config import Config
 from ..ledger import MessageRow
 from ..ledger.unit_addresses import remembered_for
-from ..ledger.views import uncertain_fields
+from ..ledger.views import scanned_form_file, uncertain_fields
 from ..model import Status
 from ..outbox import enqueue, new_message
 from ..reports.wording import quote_zh
 from ..roster import Roster
 from ..rules.audience import split
-from ..rules.catalog import over_quota_for_sender
+from ..rules.catalog import over_quota_for_sender, scan_unclear_note
 from ..templating import render
 
 RECEIPT = "receipt"  # the first answer to a unit's mail
@@ -85,6 +85,17 @@ def _as_read(fields: dict[str, str], status: Status, uncertain: list[str]) -> di
     }
 
 
+def _unclear_now(config: Config, row: MessageRow, note: dict, unsure: list[str]) -> dict | None:
+    """The request for a clearer copy as it stands now: with today's count of values to
+    check, and gone once staff have checked all but half of them (any other note as is)."""
+    if note.get("code") != "scan_unclear":
+        return note
+    scan = scanned_form_file(row)
+    if scan is None or 2 * len(unsure) <= len(config.form.fields):
+        return None
+    return scan_unclear_note(config.form, scan.name, len(unsure)).as_dict()
+
+
 def on_roster(config: Config, row: MessageRow) -> bool:
     """Whether the mail came from an address or domain the roster gives its unit. Only
     then may a notice name the unit's other submissions: a sender staff assigned to
@@ -137,6 +148,9 @@ def notice_text(
         notes = [n for n in notes if n.get("code") is None]  # nothing pending: no "staff will check"
     # A clearer copy asked for (rules.catalog.scan_unclear_note): that note says what the
     # plain scan note says and more; the letter then never says "no need to resend" beside it.
+    # It is said as things stand now: once staff have checked most values, no longer.
+    unsure = uncertain_fields(row)
+    notes = [n for n in (_unclear_now(config, row, n, unsure) for n in notes) if n is not None]
     ask_clearer = status is Status.MANUAL_REVIEW and any(n.get("code") == "scan_unclear" for n in notes)
     if ask_clearer:
         notes = [n for n in notes if n.get("code") != "scan"]
@@ -178,7 +192,7 @@ def notice_text(
         resend_by=resend_by,
         superseded_by=row.superseded_by if known else None,
         fields_heading=heading if row.fields else None,
-        fields=_as_read(config.form.ordered(row.fields), status, uncertain_fields(row)),
+        fields=_as_read(config.form.ordered(row.fields), status, unsure),
         form_title=config.form.title,
         identity=config.form.identity_label,
         noun=config.form.noun,
