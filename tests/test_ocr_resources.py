@@ -167,18 +167,26 @@ def test_a_2000_page_scan_gets_one_honest_note():
 # ---------------------------------------------------------------- through the mail servers
 
 
-def scan_mail(sender: str, msg_id: str, name: str, data: bytes) -> bytes:
+def unit_mail(sender: str, msg_id: str, subject: str, text: str, form: tuple[str, bytes, str, str]) -> bytes:
+    """A unit's mail: `form` (name, bytes, maintype, subtype) and a 图文案例."""
+    name, data, maintype, subtype = form
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = "intake@society.example.cn"
-    msg["Subject"] = "推荐表（盖章）"
+    msg["Subject"] = subject
     msg["Message-ID"] = f"<{msg_id}>"
-    msg.set_content("附件是盖章后的推荐表，请查收。")
-    subtype = {"jpg": "jpeg", "tif": "tiff"}.get(name.rsplit(".", 1)[1], name.rsplit(".", 1)[1])
-    maintype = "application" if subtype == "pdf" else "image"
+    msg.set_content(text)
     msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     msg.add_attachment(article_docx("图文案例"), maintype=DOCX[0], subtype=DOCX[1], filename="图文案例.docx")
     return msg.as_bytes()
+
+
+def scan_mail(sender: str, msg_id: str, name: str, data: bytes) -> bytes:
+    subtype = {"jpg": "jpeg", "tif": "tiff"}.get(name.rsplit(".", 1)[1], name.rsplit(".", 1)[1])
+    maintype = "application" if subtype == "pdf" else "image"
+    return unit_mail(
+        sender, msg_id, "推荐表（盖章）", "附件是盖章后的推荐表，请查收。", (name, data, maintype, subtype)
+    )
 
 
 def receipts(smtp) -> dict[str, str]:
@@ -368,19 +376,26 @@ def test_a_unit_is_never_told_its_good_scan_is_damaged(mailbox, smtp_server):
     assert "识别预填" not in text  # nothing was read: no second note saying it was
 
 
+def send_copy(config: Path, deliver, sender: str, msg_id: str, key: str) -> dict:
+    """Mail the corpus's `key` copy from `sender`, run `once` (its reading shared with the
+    corpus test: once per run), and return the submission's record."""
+    copy = CONDITIONS[key]
+    deliver(scan_mail(sender, msg_id, copy.name, copy.make()))
+    with shared_readings():
+        run(config, "once")
+    return {r["message_id"]: r for r in export(config)}[msg_id]
+
+
+def letter_about(smtp, msg_id: str) -> str:
+    """The text of the last letter we sent that answers (or quotes) mail `msg_id`."""
+    sent = [m for m in smtp.messages() if msg_id.encode() in m.data][-1]
+    return email.message_from_bytes(sent.data, policy=policy.default).get_body(("plain",)).get_content()
+
+
 def word_mail(sender: str, msg_id: str) -> bytes:
     """The same 推荐表 as the corpus's photos, sent as the Word file it was made from."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = "intake@society.example.cn"
-    msg["Subject"] = "推荐表（电子版）"
-    msg["Message-ID"] = f"<{msg_id}>"
-    msg.set_content("补发推荐表电子版，请查收。")
-    msg.add_attachment(
-        scan_corpus.word_form_docx(), maintype=DOCX[0], subtype=DOCX[1], filename="推荐表.docx"
-    )
-    msg.add_attachment(article_docx("图文案例"), maintype=DOCX[0], subtype=DOCX[1], filename="图文案例.docx")
-    return msg.as_bytes()
+    form = ("推荐表.docx", scan_corpus.word_form_docx(), *DOCX)
+    return unit_mail(sender, msg_id, "推荐表（电子版）", "补发推荐表电子版，请查收。", form)
 
 
 def test_the_word_file_sent_after_an_unreadable_photo_replaces_it(mailbox, smtp_server):
@@ -388,11 +403,7 @@ def test_the_word_file_sent_after_an_unreadable_photo_replaces_it(mailbox, smtp_
     name read from the photo is wrong and marked for checking, so it names no other
     account: the Word file is the new version of the same nomination, never "over quota"."""
     config, deliver = mailbox()
-    blurred = CONDITIONS["photo_small_blurred"]
-    deliver(scan_mail("tjzj@tj.example.cn", "tj-photo@x", blurred.name, blurred.make()))
-    with shared_readings():  # the corpus test reads this photo too: once per run
-        run(config, "once")
-    photo = {r["message_id"]: r for r in export(config)}["tj-photo@x"]
+    photo = send_copy(config, deliver, "tjzj@tj.example.cn", "tj-photo@x", "photo_small_blurred")
     identity = FORM.identity_label
     assert identity in photo["uncertain"] and photo["fields"][identity] != WORD_VALUES[identity]
 
@@ -402,8 +413,7 @@ def test_the_word_file_sent_after_an_unreadable_photo_replaces_it(mailbox, smtp_
     word, photo = records["tj-word@x"], records["tj-photo@x"]
     assert word["status"] == "accepted", word["problems"]
     assert photo["status"] == "superseded" and photo["superseded_by"] == word["case_no"]
-    text = [m for m in smtp_server.messages() if b"tj-word@x" in m.data][0]
-    body = email.message_from_bytes(text.data, policy=policy.default).get_body(("plain",)).get_content()
+    body = letter_about(smtp_server, "tj-word@x")
     assert "已替换此前的报送" in body and "超出" not in body
 
 
@@ -412,11 +422,7 @@ def test_a_value_the_unit_replies_with_is_its_own_not_a_reading_to_check(mailbox
     "手机：…" under the receipt. That value is the unit's own writing, not the OCR's: the
     answer shows it, and staff are no longer asked to check it against the original."""
     config, deliver = mailbox()
-    stamped = CONDITIONS["bw200_over_values"]
-    deliver(scan_mail("bjzj@bj.example.cn", "bj-copy@x", stamped.name, stamped.make()))
-    with shared_readings():  # the corpus test reads this copy too: once per run
-        run(config, "once")
-    copy = {r["message_id"]: r for r in export(config)}["bj-copy@x"]
+    copy = send_copy(config, deliver, "bjzj@bj.example.cn", "bj-copy@x", "bw200_over_values")
     assert "手机" in copy["uncertain"]
     (sent,) = smtp_server.messages()
     receipt = email.message_from_bytes(sent.data, policy=policy.default)
@@ -445,16 +451,11 @@ def test_an_unreadable_photo_after_the_word_file_does_not_replace_it(mailbox, sm
     config, deliver = mailbox()
     deliver(word_mail("tjzj@tj.example.cn", "tj-word@x"))
     run(config, "once")
-    blurred = CONDITIONS["photo_small_blurred"]
-    deliver(scan_mail("tjzj@tj.example.cn", "tj-photo@x", blurred.name, blurred.make()))
-    with shared_readings():  # the corpus test reads this photo too: once per run
-        run(config, "once")
-    records = {r["message_id"]: r for r in export(config)}
-    word, photo = records["tj-word@x"], records["tj-photo@x"]
+    photo = send_copy(config, deliver, "tjzj@tj.example.cn", "tj-photo@x", "photo_small_blurred")
+    word = {r["message_id"]: r for r in export(config)}["tj-word@x"]
     assert word["status"] == "accepted" and photo["status"] == "manual_review", photo["problems"]
     assert FORM.identity_label in photo["uncertain"]
-    answer = [m for m in smtp_server.messages() if b"tj-photo@x" in m.data][0]
-    text = email.message_from_bytes(answer.data, policy=policy.default).get_body(("plain",)).get_content()
+    text = letter_about(smtp_server, "tj-photo@x")
     assert "超出" not in text and "已替换" not in text and "原图" not in text
 
 
@@ -462,11 +463,7 @@ def test_the_request_for_a_clearer_copy_follows_what_staff_have_checked(mailbox,
     """A later letter about the blurred photo counts the values still to check as they are
     then, and no longer asks for a clearer copy once staff have checked all but half."""
     config, deliver = mailbox()
-    blurred = CONDITIONS["photo_small_blurred"]
-    deliver(scan_mail("tjzj@tj.example.cn", "tj-photo@x", blurred.name, blurred.make()))
-    with shared_readings():  # the corpus test reads this photo too: once per run
-        run(config, "once")
-    photo = {r["message_id"]: r for r in export(config)}["tj-photo@x"]
+    photo = send_copy(config, deliver, "tjzj@tj.example.cn", "tj-photo@x", "photo_small_blurred")
     to_check = list(photo["uncertain"])
     assert len(to_check) == 13
 
