@@ -286,10 +286,7 @@ def test_receipts_never_show_a_reading_staff_must_check(mailbox, smtp_server):
         assert 0 <= box["y"] < box["y"] + box["h"] <= box["page_height"]
 
     # The console marks each value to check and shows its crop of the original.
-    staff = TestClient(create_app(load_config(config)), follow_redirects=False)
-    add_user(ledger, "刘晶晶", "staff", PASSWORDS["刘晶晶"])
-    token = CSRF.search(staff.get("/login").text).group(1)
-    staff.post("/login", data={"name": "刘晶晶", "password": PASSWORDS["刘晶晶"], "csrf": token, "next": "/"})
+    staff = signed_in(config, ledger)
     page = staff.get(f"/case/{copy['case_no']}").text
     labels = [f.label for f in FORM.fields]
     for number, label in enumerate(labels, 1):
@@ -392,6 +389,15 @@ def letter_about(smtp, msg_id: str) -> str:
     return email.message_from_bytes(sent.data, policy=policy.default).get_body(("plain",)).get_content()
 
 
+def signed_in(config: Path, ledger: Ledger) -> TestClient:
+    """The console (in this process) with 刘晶晶 of the staff signed in."""
+    staff = TestClient(create_app(load_config(config)), follow_redirects=False)
+    add_user(ledger, "刘晶晶", "staff", PASSWORDS["刘晶晶"])
+    token = CSRF.search(staff.get("/login").text).group(1)
+    staff.post("/login", data={"name": "刘晶晶", "password": PASSWORDS["刘晶晶"], "csrf": token, "next": "/"})
+    return staff
+
+
 def word_mail(sender: str, msg_id: str) -> bytes:
     """The same 推荐表 as the corpus's photos, sent as the Word file it was made from."""
     form = ("推荐表.docx", scan_corpus.word_form_docx(), *DOCX)
@@ -415,6 +421,10 @@ def test_the_word_file_sent_after_an_unreadable_photo_replaces_it(mailbox, smtp_
     assert photo["status"] == "superseded" and photo["superseded_by"] == word["case_no"]
     body = letter_about(smtp_server, "tj-word@x")
     assert "已替换此前的报送" in body and "超出" not in body
+    ledger = Ledger(load_config(config).database_url)
+    page = signed_in(config, ledger).get(f"/case/{word['case_no']}").text
+    assert "同一单位的其他来信" in page and 'class="warning crowded"' not in page  # one place held
+    ledger.engine.dispose()
 
 
 def test_a_value_the_unit_replies_with_is_its_own_not_a_reading_to_check(mailbox, smtp_server):
@@ -457,6 +467,15 @@ def test_an_unreadable_photo_after_the_word_file_does_not_replace_it(mailbox, sm
     assert FORM.identity_label in photo["uncertain"]
     text = letter_about(smtp_server, "tj-photo@x")
     assert "超出" not in text and "已替换" not in text and "原图" not in text
+    # Staff see, on both cases, that the unit now holds two places for one.
+    ledger = Ledger(load_config(config).database_url)
+    staff = signed_in(config, ledger)
+    for case in (word["case_no"], photo["case_no"]):
+        page = staff.get(f"/case/{case}").text
+        warning = page.split('class="warning crowded"')[1].split("</div>")[0]
+        assert "目前有 2 份报送占用名额（限 1 个）" in warning
+        assert f'href="/case/{word["case_no"]}"' in warning and f'href="/case/{photo["case_no"]}"' in warning
+    ledger.engine.dispose()
 
 
 def test_the_request_for_a_clearer_copy_follows_what_staff_have_checked(mailbox, smtp_server):

@@ -19,9 +19,10 @@ from sqlalchemy.orm import selectinload
 from ..campaign import FieldSpec, Kind
 from ..config import Config
 from ..form.normalize import to_date
+from ..intake.cases import active_rows
 from ..ledger import AttachmentRow, CorrectionRow, DecisionRow, Ledger, MessageRow, OutboxRow
 from ..ledger.views import to_view
-from ..model import Status
+from ..model import QUOTA_STATUSES, Status
 from ..reports.views import DigestData, SubmissionView, UnitRow, UnitState
 from ..reports.wording import days_phrase
 from ..rules.audience import split, staff_text
@@ -313,6 +314,10 @@ class CaseView:
     letter: str = ""  # a correspondence's own text
     actions: list[str] = field(default_factory=list)  # decisions that make sense now
     others: list[tuple[str, str]] = field(default_factory=list)  # other messages of the unit: (case, status)
+    # The unit's cases holding a quota place, when they are more than its quota and this is
+    # one of them (the photo with an unchecked name beside the Word file: rules.replaced_by).
+    crowded: list[tuple[str, str]] = field(default_factory=list)  # (case, status)
+    quota: int = 1
     notices: list[MailLine] = field(default_factory=list)  # mails to the unit about this case
     version: int = 0  # sent back with every decision, correction and reply (staff.decisions.take)
     # Replies of the unit that changed this case or ask to (on a letter: what it asked).
@@ -435,6 +440,12 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
                     .order_by(MessageRow.arrival)
                 )
             ]
+        crowded: list[tuple[str, str]] = []
+        quota = config.quota_for(row.unit)
+        if row.unit and Status(row.status) in QUOTA_STATUSES:
+            held = active_rows(s, row.unit)
+            if len(held) > quota and any(r.id == row.id for r in held):
+                crowded = [(r.case_no, Status(r.status).zh) for r in held]
         notices = [
             mail_line(o, config)
             for o in s.scalars(select(OutboxRow).where(OutboxRow.case_no == case_no).order_by(OutboxRow.id))
@@ -466,6 +477,8 @@ def case_view(config: Config, ledger: Ledger, case_no: str) -> CaseView | None:
             letter=letter,
             actions=available_actions(row, config),
             others=others,
+            crowded=crowded,
+            quota=quota,
             notices=notices,
             version=row.version or 0,
             reply_changes=reply_changes_about(s, config, case_no),
