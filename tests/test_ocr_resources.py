@@ -12,6 +12,11 @@
 - Through the real mail servers: the receipt of a stamped copy shows every
   value staff still have to check as such, never the reading; a corrected
   value leaves `uncertain`; a small blurred photo of the form is the form.
+- The unit's next step after such a photo: its receipt asks for a clearer copy (and
+  recounts in later letters as staff check values); the Word file sent after it replaces
+  it, never "over quota" for the misread name; the photo sent after the Word file does
+  not replace it, and the console says the unit holds two places; a value the unit
+  writes in a reply is its own, no longer one to check.
 """
 
 from __future__ import annotations
