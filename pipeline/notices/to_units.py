@@ -22,7 +22,7 @@ from ..outbox import enqueue, new_message
 from ..reports.wording import quote_zh
 from ..roster import Roster
 from ..rules.audience import split
-from ..rules.catalog import over_quota_for_sender, scan_unclear_note
+from ..rules.catalog import mostly_unsure, over_quota_for_sender, scan_unclear_note
 from ..templating import render
 
 RECEIPT = "receipt"  # the first answer to a unit's mail
@@ -91,7 +91,7 @@ def _unclear_now(config: Config, row: MessageRow, note: dict, unsure: list[str])
     if note.get("code") != "scan_unclear":
         return note
     scan = scanned_form_file(row)
-    if scan is None or 2 * len(unsure) <= len(config.form.fields):
+    if scan is None or not mostly_unsure(config.form, len(unsure)):
         return None
     return scan_unclear_note(config.form, scan.name, len(unsure)).as_dict()
 

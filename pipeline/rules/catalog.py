@@ -87,6 +87,11 @@ def scan_note(form: FormSpec) -> Problem:
     return Problem(form.title, "scan", msg)
 
 
+def mostly_unsure(form: FormSpec, unsure: int) -> bool:
+    """More than half of the form's values still to check: worth asking for a clearer copy."""
+    return 2 * unsure > len(form.fields)
+
+
 def scan_unclear_note(form: FormSpec, name: str, unsure: int) -> Problem:
     """Most of the form's values could not be read for sure (a small or blurred photo): the
     unit is asked, not told, to send a clearer copy; its new mail replaces this one
@@ -221,7 +226,7 @@ def _scan(ctx: Context) -> Outcome | None:
     versions = versions_of(primary.account_key, primary.unsure, ctx.active) or []
     sure_version = any(not a.unsure for a in versions)
     cut_short = any(p.code == "scan_unread" for p in primary.problems)
-    if 2 * unsure > len(ctx.config.form.fields) and not cut_short and not sure_version:
+    if mostly_unsure(ctx.config.form, unsure) and not cut_short and not sure_version:
         notes.append(scan_unclear_note(ctx.config.form, primary.attachment.name, unsure))
     return Outcome(Status.MANUAL_REVIEW, notes)
 
