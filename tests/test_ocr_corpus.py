@@ -21,7 +21,8 @@ production) and judged against the 15 values the Word form holds:
   read from a page out of focus is in `uncertain` for that reason; on another
   such photo a character blurred into a blob is left out, and its value is in
   `uncertain` too (ocr_engine.UNNAMED_INK);
-- the small blurred photo is still the form: found, every value for staff;
+- the small blurred photo is still the form: found, its grid the form's (each
+  label its own cell), 4 values right, every value not read surely for staff;
 - each value's box on the original page is where the value is printed.
 """
 
@@ -292,12 +293,22 @@ def test_reading_out_of_focus_batches_lines_as_pp_ocr_does(readings):
 def test_small_blurred_photo_is_read_as_the_form_and_the_rest_handed_to_staff(readings):
     """The 720 px thumbnail out of focus: its labels, which greedy decoding misreads
     (账学机称, 注材间), are read against the form's wordings (ocr_engine.LEX_MIN), so the
-    page is the form and the values read for sure are kept; every other one is for staff."""
+    page is the form and the values read for sure are kept; every other one is for staff.
+
+    Its grid is the form's: each label has a cell of its own though the rules between
+    粉丝数量, 账号ID/网页链接 and 运营人数 are lost to the threshold beside the labels'
+    print (table_grid._FaintRules), the wrapped e-mail address, which no box covers,
+    does not split its cell (table_grid._rules_not_text), and 邮编, read "RCA", is named
+    by the 6-digit value beside it (ocr_label_guess, on a soft page)."""
     doc, form, _ = readings["photo_small_blurred"]
     assert doc.form_seen
     assert form.found and form.score > UNREAD_SCORE
     right = [label for label, value in WORD_VALUES.items() if form.fields.get(label) == value]
-    assert {"注册时间", "手机"} <= set(right), form.fields
+    assert {"注册时间", "手机", "运营人数", "邮编"} <= set(right), form.fields
+    (table,) = doc.tables
+    rows = {c.row for c in table.cells}
+    assert len(rows) == 10 and all(c.row_span == 1 for c in table.cells), table.cells
+    assert "zjzjxh" in form.fields["电子邮箱"]  # the address's first line, not its last "n"
     assert set(wrong(form)) <= set(form.uncertain)
 
 

@@ -75,6 +75,50 @@ def test_a_rule_through_a_text_line_is_still_a_rule():
     )
 
 
+def soft_form(rows: int = 5) -> np.ndarray:
+    """A form as a small photo out of focus shows it: faint rules (150 on 228 paper,
+    blurred), and dense label text set tight above and below each rule of the label
+    column (the two lines of "账号ID/网页链接" fill their cell), which lowers the
+    adaptive threshold's local mean until the rule's piece there is lost."""
+    img = np.full((120 + 80 * rows, 900), 228, np.uint8)
+    ys = [100 + 80 * i for i in range(rows + 1)]
+    rng = np.random.default_rng(3)
+    for y in ys:
+        cv2.line(img, (100, y), (800, y), 150, 3)
+    for x in (100, 260, 800):
+        cv2.line(img, (x, ys[0]), (x, ys[-1]), 150, 3)
+    for y in ys[1:-1]:
+        for top in (y - 36, y + 6):
+            for k in range(4):
+                x0 = 112 + 36 * k
+                img[top : top + 30, x0 : x0 + 30] = np.where(rng.random((30, 30)) < 0.55, 60, 228)
+    return cv2.GaussianBlur(img, (0, 0), 2.0)
+
+
+def test_a_faint_rule_crowded_by_labels_still_parts_their_cells():
+    """On the 720 px thumbnail three label cells (粉丝数量, 账号ID/网页链接, 运营人数)
+    came out as one, their values left without a label: the rules between them,
+    found beside the values, are followed into the label column as thin dark lines
+    against the paper."""
+    (grid,) = find_grids(soft_form(), [], 40.0)
+    assert sorted((c.row, c.col, c.row_span, c.col_span) for c in grid.cells) == [
+        (r, c, 1, 1) for r in range(5) for c in range(2)
+    ]
+
+
+def test_a_label_centred_in_a_merged_cell_does_not_pass_for_a_rule():
+    """A label set in the middle of a cell two rows high sits where the missing rule
+    would run; a line of text is as thick as it is high, not a thin line: the cell
+    stays merged."""
+    img = table_image()
+    rng = np.random.default_rng(4)
+    for k in range(4):
+        x0 = 130 + 36 * k
+        img[386:416, x0 : x0 + 30] = np.where(rng.random((30, 30)) < 0.55, 60, 245)
+    (grid,) = find_grids(cv2.GaussianBlur(img, (0, 0), 2.0), [], 28.0)
+    assert {(c.row, c.col): (c.row_span, c.col_span) for c in grid.cells}[(2, 0)] == (2, 1)
+
+
 def test_text_goes_to_its_cell_and_wrapped_lines_join():
     boxes = [
         box(115, 115, 250, 150, "账号名称"),

@@ -117,6 +117,22 @@ def test_labels_are_not_guessed_without_a_stamp_a_telling_value_or_a_missing_fie
     assert not any(GUESSED in c.flags for c in table.cells)
 
 
+def test_on_a_soft_page_an_unreadable_label_is_named_without_a_stamp():
+    """Out of focus, 邮编 reads "RCA" with no stamp near it (the 720 px thumbnail): on a
+    soft page any unsure cell that reads as no label is named by its value, and the
+    value goes to staff; a label read surely stays as read."""
+    table = Table(
+        "表格1",
+        [*_row(0, "RCA", "310007", conf=0.47), *_row(1, "编号", "13857106284", conf=0.99)],
+    )
+    place_stamped_labels([table], builtin().form)
+    assert [c.text for c in table.cells if c.col == 0] == ["RCA", "编号"]  # not soft: as read
+    place_stamped_labels([table], builtin().form, soft=True)
+    texts = {(c.row, c.col): c for c in table.cells}
+    assert texts[0, 0].text == "邮编" and GUESSED in texts[0, 1].flags
+    assert texts[1, 0].text == "编号" and GUESSED not in texts[1, 1].flags
+
+
 def test_staff_are_told_each_reason_in_words():
     """Every geometry flag that makes a value uncertain has its sentence on the case page
     (a guessed label said only the generic 识别结果需对照原件)."""

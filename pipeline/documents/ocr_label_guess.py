@@ -1,7 +1,8 @@
-"""A label cell the stamp made unreadable, named by the value beside it.
+"""A label cell the stamp or the blur made unreadable, named by the value beside it.
 
 When the unit's 公章 is pressed right over a label (手机, 邮编 under the
-stamp's star), its cell reads nothing or a few wrong characters, and the
+stamp's star), or the photo is out of focus (on the 720 px thumbnail 邮编 reads
+"RCA"), its cell reads nothing or a few wrong characters, and the
 value beside it, even when read right, would be lost for want of its label.
 The form says which labels the page should show; those it does not show are
 missing, and a value of a kind that only one missing field can hold (a
@@ -25,9 +26,10 @@ GUESSED = "label_guessed"  # Cell flag: the label beside this value was named fr
 TELLING_KINDS = frozenset({Kind.PHONE, Kind.POSTCODE, Kind.EMAIL, Kind.DATE})
 
 
-def place_stamped_labels(tables: list[Table], form: FormSpec | None) -> None:
-    """Name each label cell under a stamp that reads as no label, from the value on
-    its right: the one missing field (of a telling kind) whose check that value passes."""
+def place_stamped_labels(tables: list[Table], form: FormSpec | None, soft: bool = False) -> None:
+    """Name each label cell under a stamp (any cell, on a `soft` page: out of focus)
+    that reads as no label, from the value on its right: the one missing field (of a
+    telling kind) whose check that value passes."""
     spec = form if form is not None else builtin().form
     vocab = form_vocabulary(spec)
     present = {hit[0] for t in tables for c in t.cells if (hit := vocab.match_label(c.text))}
@@ -35,7 +37,7 @@ def place_stamped_labels(tables: list[Table], form: FormSpec | None) -> None:
     for table in tables:
         at = {(c.row, c.col): i for i, c in enumerate(table.cells)}
         for i, cell in enumerate(table.cells):
-            if not missing or not _unreadable_label(cell, vocab.match_label(cell.text) is not None):
+            if not missing or not _unreadable_label(cell, vocab.match_label(cell.text) is not None, soft):
                 continue
             j = at.get((cell.row, cell.col + max(1, cell.col_span)))
             if j is None:
@@ -49,9 +51,10 @@ def place_stamped_labels(tables: list[Table], form: FormSpec | None) -> None:
             table.cells[j] = replace(value, flags=tuple(sorted({*value.flags, GUESSED})))
 
 
-def _unreadable_label(cell: Cell, is_label: bool) -> bool:
-    """A cell under a stamp that reads nothing, or no label and not surely."""
-    if STAMP not in cell.flags or is_label:
+def _unreadable_label(cell: Cell, is_label: bool, soft: bool) -> bool:
+    """A cell under a stamp (any cell on a soft page) that reads nothing, or no label
+    and not surely."""
+    if not (soft or STAMP in cell.flags) or is_label:
         return False
     return not cell.text.strip() or (cell.confidence or 0.0) < MIN_SCORE
 

@@ -149,7 +149,7 @@ def read_page(
         if soft:
             _mark_soft(out.tables)
         _snap_labels(out.tables, form)
-        place_stamped_labels(out.tables, form)
+        place_stamped_labels(out.tables, form, soft)
         outside = [i for i, b in enumerate(boxes) if not any(g.holds(b.cx, b.cy) for g in grids)]
         known = look.read if look.quarter == 0 else {}
         out.paragraphs = _recognise_lines(
