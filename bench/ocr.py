@@ -24,11 +24,16 @@ the form last, and without it). In the same process and run it times:
                  photo_blurred (scan_corpus.blurred_photos: other noise and
                  tilts): fields right, uncertain and wrong-not-uncertain per
                  photo and summed (accuracy only; no timing)
+  stamp seeds:   with --stamp-seeds N, the 公章-stamped grey and 1-bit copies at
+                 150/200/300 dpi and the tilted and shadowed photos N times over
+                 (scan_corpus.restamped: another stamp each time, turned and
+                 inked anew, other copier and photo noise): the same figures
 
 Prints `BENCH ocr_<case>_<what> <value> <unit>` lines.
 
 Usage: .venv/bin/python bench/ocr.py [--rounds 3] [--raw-pages 6] [--only word [--key grey150 ...]]
        .venv/bin/python bench/ocr.py --blur-seeds 10
+       .venv/bin/python bench/ocr.py --stamp-seeds 4
 """
 
 from __future__ import annotations
@@ -122,13 +127,13 @@ def word_conditions(raw: RapidOCR, rounds: int, keys: list[str] | None = None) -
     bench("ocr_word_median_cpu_ratio", float(np.median(cpu_ratios)), "x")
 
 
-def blur_seeds(count: int) -> None:
-    """More photos out of focus: how many values each reads right, and whether every
-    wrong one is in `uncertain`."""
+def seed_sweep(name: str, conditions: list[scan_corpus.Condition]) -> None:
+    """More sheets of one kind (other seeds): how many values each reads right,
+    whether every wrong one is in `uncertain`, and the sums (`name`: blur, stamp)."""
     truth = scan_corpus.WORD_VALUES
     right = uncertain = missed = 0
-    for cond in scan_corpus.blurred_photos(count):
-        form = extract_form(ocr.ocr_image(cond.make(), cond.name), FORM)
+    for cond in conditions:
+        form = extract_form(read_document(cond.name, cond.make()), FORM)
         wrong = [k for k, v in truth.items() if form.fields[k] != v]
         escaped = [k for k in wrong if k not in form.uncertain]
         bench(f"ocr_{cond.key}_fields_right", 15 - len(wrong), "of15")
@@ -137,9 +142,9 @@ def blur_seeds(count: int) -> None:
         right += 15 - len(wrong)
         uncertain += len(form.uncertain)
         missed += len(escaped)
-    bench("ocr_blur_seeds_fields_right", right, f"of{15 * count}")
-    bench("ocr_blur_seeds_uncertain", uncertain, "fields")
-    bench("ocr_blur_seeds_wrong_not_uncertain", missed, "fields")
+    bench(f"ocr_{name}_seeds_fields_right", right, f"of{15 * len(conditions)}")
+    bench(f"ocr_{name}_seeds_uncertain", uncertain, "fields")
+    bench(f"ocr_{name}_seeds_wrong_not_uncertain", missed, "fields")
 
 
 def exact_fields(doc) -> int:
@@ -188,9 +193,18 @@ def main() -> None:
         help="with --only word: only this condition (repeatable)",
     )
     ap.add_argument("--blur-seeds", type=int, metavar="N", help="only N more photos out of focus (accuracy)")
+    ap.add_argument(
+        "--stamp-seeds",
+        type=int,
+        metavar="N",
+        help="only the stamped copies and photos N times over with other stamps and noise (accuracy)",
+    )
     args = ap.parse_args()
     if args.blur_seeds:
-        blur_seeds(args.blur_seeds)
+        seed_sweep("blur", scan_corpus.blurred_photos(args.blur_seeds))
+        return
+    if args.stamp_seeds:
+        seed_sweep("stamp", scan_corpus.restamped(args.stamp_seeds))
         return
     if args.only == "word":
         word_conditions(RapidOCR(), args.rounds, args.key)

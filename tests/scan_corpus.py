@@ -607,13 +607,20 @@ class Condition:
 
 
 def _scan(
-    kind: str, dpi: int, spot: str | None, save: Callable[[Image.Image, int], bytes]
+    kind: str,
+    dpi: int,
+    spot: str | None,
+    save: Callable[[Image.Image, int], bytes],
+    seed: int | None = None,
 ) -> Callable[[], bytes]:
+    """`seed`: another stamp (turned and inked anew) and other copier noise."""
+
     def make() -> bytes:
         page = printed_page(dpi)
         if spot:
-            page = press_stamp(page, dpi, spot)
-        return save(grey_scan(page, dpi) if kind == "grey" else bw_scan(page, dpi), dpi)
+            page = press_stamp(page, dpi, spot, **({"seed": seed} if seed else {}))
+        noise = {"seed": seed} if seed else {}
+        return save(grey_scan(page, dpi, **noise) if kind == "grey" else bw_scan(page, dpi, **noise), dpi)
 
     return make
 
@@ -623,10 +630,10 @@ def _colour_scan(dpi: int) -> bytes:
     return _jpeg_scan(scanned(page, gray=False), dpi)
 
 
-def _photo(ruled: bool = True, **kwargs) -> Callable[[], bytes]:
+def _photo(ruled: bool = True, stamp_seed: int = 5, **kwargs) -> Callable[[], bytes]:
     def make() -> bytes:
         page = printed_page(220) if ruled else without_rules(printed_page(220))
-        return phone_shot(press_stamp(page, 220), **kwargs)
+        return phone_shot(press_stamp(page, 220, seed=stamp_seed), **kwargs)
 
     return make
 
@@ -689,6 +696,43 @@ def blurred_photos(count: int) -> list[Condition]:
         )
         for i in range(count)
     ]
+
+
+def restamped(count: int) -> list[Condition]:
+    """The stamped copies and photos again, `count` times over with other seeds (21,
+    22, ...): another stamp (turned and inked anew, so its ring and lettering fall
+    elsewhere), other copier noise, other photo tilts and noise; for bench/ocr.py
+    --stamp-seeds: one sheet per condition says little about where a stamp falls."""
+    out: list[Condition] = []
+    for i in range(count):
+        seed = 21 + i
+        out += [
+            Condition(
+                f"grey150_s{seed}", "推荐表扫描_灰度150.pdf", _scan("grey", 150, "seal", _pdf_of, seed)
+            ),
+            Condition(
+                f"grey200_s{seed}", "推荐表扫描_灰度200.jpg", _scan("grey", 200, "seal", _jpeg_scan, seed)
+            ),
+            Condition(
+                f"grey300_s{seed}", "推荐表扫描_灰度300.pdf", _scan("grey", 300, "seal", _pdf_of, seed)
+            ),
+            Condition(f"bw150_s{seed}", "推荐表扫描_黑白150.png", _scan("bw", 150, "seal", _png_scan, seed)),
+            Condition(f"bw200_s{seed}", "推荐表扫描_黑白200.tif", _scan("bw", 200, "seal", _tiff_g4, seed)),
+            Condition(f"bw300_s{seed}", "推荐表扫描_黑白300.pdf", _scan("bw", 300, "seal", _pdf_of, seed)),
+            Condition(
+                f"photo_tilt_s{seed}",
+                "微信图片_倾斜.jpg",
+                _photo(tilt=3.0 + i, seed=seed, stamp_seed=seed),
+                photo=True,
+            ),
+            Condition(
+                f"photo_shadow_s{seed}",
+                "微信图片_阴影.jpg",
+                _photo(tilt=-4.0 - 0.5 * i, shadow=True, seed=seed, stamp_seed=seed),
+                photo=True,
+            ),
+        ]
+    return out
 
 
 def word_corpus() -> dict[str, bytes]:
