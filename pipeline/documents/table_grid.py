@@ -103,7 +103,7 @@ def find_grids(
     cols = _bridged(_segments(vertical, axis=1, min_length=0.8 * th), tol, hidden, False)
     rows, cols = _joined(rows, cols, tol)
     grids = []
-    faint = _FaintRules(gray, th)
+    faint = _FaintRules(gray, th, stamps)
     for extent in _tables(rows, cols, tol):
         grid = _grid(
             extent,
@@ -388,14 +388,17 @@ class _FaintRules:
     span; text is not: a line of characters is as thick as the text is high.
 
     Rows only: a column rule's span within one row is about one line of text high,
-    as tall as a character's upright stroke (probing columns split a URL's cell)."""
+    as tall as a character's upright stroke (probing columns split a URL's cell).
+    Not under a stamp: the top or bottom of its ring runs nearly level for a
+    label's width, thin and dark like a rule."""
 
     DARK = 0.92  # a rule: at most this share of the paper's brightness, along the span (median)
     DIP = 0.02  # and at least this much darker than the next few pixels on either side
 
-    def __init__(self, gray: np.ndarray, th: float) -> None:
+    def __init__(self, gray: np.ndarray, th: float, stamps: Sequence[Stamp] = ()) -> None:
         self._gray = gray
         self._th = th
+        self._stamps = stamps
         self._ratio: np.ndarray | None = None
 
     def _paper_ratio(self) -> np.ndarray:
@@ -416,6 +419,8 @@ class _FaintRules:
         lo, hi = int(y) - reach - thin, int(y) + reach + thin + 1
         if e - s < self._th or lo < 0 or hi > ratio.shape[0]:
             return False
+        if any(st.covers(s, lo, e, hi) > 0 for st in self._stamps):
+            return False
         profile = np.median(ratio[lo:hi, s:e], axis=1)
         dips = [
             i
@@ -430,7 +435,23 @@ class _FaintRules:
         half = low + (float(profile.max()) - low) / 2
         # Paper within reach on one side at least (print may sit right on the other),
         # and a dip of its own on the other: not merely where a line of text begins.
-        return max(before, after) > half and min(before, after) > low + self.DIP
+        if not (max(before, after) > half and min(before, after) > low + self.DIP):
+            return False
+        return self._straight(ratio[lo:hi, s:e], i)
+
+    def _straight(self, band: np.ndarray, at: int) -> bool:
+        """Whether the line at row `at` of `band` runs straight across it: a dark dip
+        within a few px of that height in each third, as a rule has and the arc of a
+        stamp's ring (curving by a sagitta of ~13 px over a label's width) has not."""
+        near = max(2, int(0.08 * self._th))
+        for part in np.array_split(band, 3, axis=1):
+            profile = np.median(part, axis=1)
+            if not any(
+                profile[k - 1] >= profile[k] <= profile[k + 1] and profile[k] <= self.DARK
+                for k in range(max(1, at - near), min(len(profile) - 1, at + near + 1))
+            ):
+                return False
+        return True
 
 
 def _ruled(segments: list[_Segment], at: float, start: float, end: float, tol: float) -> bool:
