@@ -22,7 +22,7 @@ production) and judged against the 15 values the Word form holds:
   such photo a character blurred into a blob is left out, and its value is in
   `uncertain` too (ocr_engine.UNNAMED_INK);
 - the small blurred photo is still the form: found, its grid the form's (each
-  label its own cell), 4 values right, every value not read surely for staff;
+  label its own cell), 5 values right, every value not read surely for staff;
 - each value's box on the original page is where the value is printed.
 """
 
@@ -214,6 +214,27 @@ def test_a_faint_mark_wins_its_blank_step_on_a_page_out_of_focus():
         assert ocr_engine._decode_soft(probs, chars, marks) == (want, pytest.approx(want_score))
 
 
+def test_a_faint_decimal_point_between_digits_is_read_and_left_to_staff():
+    """The thumbnail's 粉丝数量 3.2万: the point has 0.031 of the blank step between 3
+    and 2, and PP-OCR reads 32万, ten times the count. Read out of focus, the point is
+    read, and the score is its probability, so staff check the value. A weaker point
+    (2318's gaps had 0.008 at most) or one beside no digit adds nothing."""
+    rec = ocr_engine.engine().text_rec
+    chars = rec.postprocess_op.character
+    marks = np.array([chars.index(c) for c in ocr_engine.FAINT_MARKS])
+    point, digits = chars.index("."), np.array([chars.index(d) for d in "0123456789"])
+
+    def read(probs: np.ndarray) -> tuple[str, float]:
+        return ocr_engine._decode_soft(probs, chars, marks, point, digits)
+
+    count = _steps(chars, {"3": 0.99}, {".": 0.031}, {}, {"2": 0.99}, {"万": 0.99})
+    assert rec.postprocess_op(count[np.newaxis])[0][0] == "32万"
+    text, score = read(count)
+    assert text == "3.2万" and score == pytest.approx(0.031) and score < MIN_SCORE
+    assert read(_steps(chars, {"1": 0.99}, {".": 0.008}, {"8": 0.99})) == ("18", pytest.approx(0.99))
+    assert read(_steps(chars, {"2": 0.99}, {".": 0.2}, {"万": 0.99}))[0] == "2万"
+
+
 def test_ink_left_unnamed_on_a_page_out_of_focus_lowers_the_score():
     """The blurred 篇 of 2318篇: blank wins its step with 0.70, the rest spread over
     characters of like shape; PP-OCR reads 2318 at 0.999. Read out of focus, the score is
@@ -298,13 +319,14 @@ def test_small_blurred_photo_is_read_as_the_form_and_the_rest_handed_to_staff(re
     Its grid is the form's: each label has a cell of its own though the rules between
     粉丝数量, 账号ID/网页链接 and 运营人数 are lost to the threshold beside the labels'
     print (table_grid._FaintRules), the wrapped e-mail address, which no box covers,
-    does not split its cell (table_grid._rules_not_text), and 邮编, read "RCA", is named
-    by the 6-digit value beside it (ocr_label_guess, on a soft page)."""
+    does not split its cell (table_grid._rules_not_text), 邮编, read "RCA", is named
+    by the 6-digit value beside it (ocr_label_guess, on a soft page), and the faint
+    point of 3.2万 is read (ocr_engine.DIGIT_POINT)."""
     doc, form, _ = readings["photo_small_blurred"]
     assert doc.form_seen
     assert form.found and form.score > UNREAD_SCORE
     right = [label for label, value in WORD_VALUES.items() if form.fields.get(label) == value]
-    assert {"注册时间", "手机", "运营人数", "邮编"} <= set(right), form.fields
+    assert {"注册时间", "手机", "运营人数", "邮编", "粉丝数量"} <= set(right), form.fields
     (table,) = doc.tables
     rows = {c.row for c in table.cells}
     assert len(rows) == 10 and all(c.row_span == 1 for c in table.cells), table.cells
