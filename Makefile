@@ -81,7 +81,7 @@ test test-fast: export PYTHONDONTWRITEBYTECODE :=
 # instead of 26-29 s. The memory stays with each process until it exits.
 test test-fast: export GLIBC_TUNABLES := glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296
 
-# Everything; 3 min 42 s - 5 min 06 s on a 2-core machine, as fast as the VM is that hour (README: which command when).
+# Everything; 3 min 42 s - 5 min 07 s on a 2-core machine, as fast as the VM is that hour (README: which command when).
 test: $(STAMP) system-deps
 	$(PYTEST)
 
