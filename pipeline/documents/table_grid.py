@@ -422,11 +422,7 @@ class _FaintRules:
         if any(st.covers(s, lo, e, hi) > 0 for st in self._stamps):
             return False
         profile = np.median(ratio[lo:hi, s:e], axis=1)
-        dips = [
-            i
-            for i in range(thin, len(profile) - thin)
-            if profile[i - 1] >= profile[i] <= profile[i + 1] and profile[i] <= self.DARK
-        ]
+        dips = self._dips(profile, thin, len(profile) - thin)
         if not dips:
             return False
         i = min(dips, key=lambda k: float(profile[k]))
@@ -444,14 +440,16 @@ class _FaintRules:
         within a few px of that height in each third, as a rule has and the arc of a
         stamp's ring (curving by a sagitta of ~13 px over a label's width) has not."""
         near = max(2, int(0.08 * self._th))
-        for part in np.array_split(band, 3, axis=1):
-            profile = np.median(part, axis=1)
-            if not any(
-                profile[k - 1] >= profile[k] <= profile[k + 1] and profile[k] <= self.DARK
-                for k in range(max(1, at - near), min(len(profile) - 1, at + near + 1))
-            ):
-                return False
-        return True
+        thirds = (np.median(part, axis=1) for part in np.array_split(band, 3, axis=1))
+        return all(self._dips(profile, at - near, at + near + 1) for profile in thirds)
+
+    def _dips(self, profile: np.ndarray, start: int, end: int) -> list[int]:
+        """Rows start..end-1 of `profile` darker than both neighbours and DARK or darker."""
+        return [
+            i
+            for i in range(max(1, start), min(len(profile) - 1, end))
+            if profile[i - 1] >= profile[i] <= profile[i + 1] and profile[i] <= self.DARK
+        ]
 
 
 def _ruled(segments: list[_Segment], at: float, start: float, end: float, tol: float) -> bool:
