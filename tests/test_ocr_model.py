@@ -5,6 +5,8 @@ kept wherever that cannot be done."""
 from __future__ import annotations
 
 import collections
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -82,12 +84,29 @@ def test_the_detector_gives_the_same_map(page, lean):
 
 def test_made_once_into_the_cache_then_reused(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "intake" / "ocr-models"
+    folder.mkdir(parents=True)
+    stale, recent, other_model = (
+        folder / name
+        for name in (
+            "ch_PP-OCRv4_rec_infer-old.onnx",
+            "ch_PP-OCRv4_rec_infer-new.onnx",
+            "ch_PP-OCRv4_det_infer-old.onnx",
+        )
+    )
+    for path in (stale, recent, other_model):
+        path.write_bytes(b"")
+    days_ago = time.time() - 2 * ocr_model.STALE_SECONDS
+    os.utime(stale, (days_ago, days_ago))
+    os.utime(other_model, (days_ago, days_ago))
     first = ocr_model.cached_model(REC)
     assert first.parent == tmp_path / "intake" / "ocr-models" and first != REC
     made = first.stat().st_mtime_ns
     assert ocr_model.cached_model(REC) == first
     assert first.stat().st_mtime_ns == made  # read, not made again
     assert not list(first.parent.glob("*.part"))
+    # Another version's file goes once it is a day old; a newer one may be in use.
+    assert not stale.exists() and recent.exists() and other_model.exists()
 
 
 def test_an_unwritable_cache_keeps_the_shipped_model(tmp_path, monkeypatch, caplog):

@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 # Part of the cache key: a changed transform makes new files.
 _SOURCE = Path(__file__).read_bytes()
+STALE_SECONDS = 86_400  # another version's file is removed when a new one is made
 
 
 def cached_model(original: Path) -> Path:
@@ -52,10 +54,22 @@ def cached_model(original: Path) -> Path:
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
             tmp.write(lean)
         os.replace(tmp.name, target)  # whole or absent: another process may be here too
+        _drop_stale(folder, original.stem, target)
         return target
     except Exception:  # a slower model, never a failed reading
         log.warning("PP-OCR 模型精简失败，使用原模型：%s", original, exc_info=True)
         return original
+
+
+def _drop_stale(folder: Path, stem: str, kept: Path) -> None:
+    """Other versions' files of this model, once a day old (a process of other code may
+    still be starting from a newer one: it is left alone)."""
+    for other in folder.glob(f"{stem}-*.onnx"):
+        try:
+            if other != kept and time.time() - other.stat().st_mtime > STALE_SECONDS:
+                other.unlink()
+        except OSError:
+            pass
 
 
 def _cache_folder() -> Path:
