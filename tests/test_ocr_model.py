@@ -122,3 +122,13 @@ def test_a_graph_it_does_not_know_is_left_as_shipped(tmp_path, monkeypatch):
     odd = tmp_path / "odd.onnx"
     odd.write_bytes(b"not a model")
     assert ocr_model.cached_model(odd) == odd
+
+
+def test_a_damaged_cached_model_is_read_with_the_shipped_ones(tmp_path, monkeypatch, page, caplog):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for original in (DET, REC):
+        ocr_model.cached_model(original).write_bytes(b"half a model")
+    monkeypatch.setattr(ocr_engine, "_engine", None)  # a new engine, from this cache
+    texts = [box.text for box in ocr_engine.read_text(page)]
+    assert "账号名称" in texts and "推荐理由" in texts
+    assert "改用原模型" in caplog.text

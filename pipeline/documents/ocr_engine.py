@@ -13,6 +13,7 @@ join pool threads that do not exist in the child and hang forever.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import ocr_model
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from rapidocr_onnxruntime import RapidOCR
@@ -151,7 +154,11 @@ def engine() -> RapidOCR:
                 _inherited.append(_engine)
             threads = os.environ.get(THREADS_ENV, "")
             chosen = {"intra_op_num_threads": int(threads)} if threads.isdigit() and int(threads) > 0 else {}
-            _engine = RapidOCR(max_side_len=MAX_SIDE, print_verbose=False, **chosen, **_lean_models())
+            try:
+                _engine = RapidOCR(max_side_len=MAX_SIDE, print_verbose=False, **chosen, **_lean_models())
+            except Exception:  # a damaged cached model: read with the shipped ones
+                log.warning("精简后的 PP-OCR 模型无法载入，改用原模型", exc_info=True)
+                _engine = RapidOCR(max_side_len=MAX_SIDE, print_verbose=False, **chosen)
             _engine.text_rec.rec_image_shape = [3, REC_HEIGHT, REC_MIN_WIDTH]
             _owner = os.getpid()
         return _engine
