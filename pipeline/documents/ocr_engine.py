@@ -166,7 +166,7 @@ def engine() -> RapidOCR:
 
 def _lean_models() -> dict[str, str]:
     """The wheel's detector and recogniser as ocr_model folds them (the same readings,
-    ~24 % less CPU); the classifier, another architecture, stays as shipped."""
+    ~22 % less CPU); the classifier, another architecture, stays as shipped."""
     import rapidocr_onnxruntime
 
     models = Path(rapidocr_onnxruntime.__file__).resolve().parent / "models"
