@@ -103,6 +103,7 @@ SLOW_FILES = {
     "test_ocr.py": "PP-OCR of whole scans and photos",
     "test_ocr_pages.py": "PP-OCR of a 40-page scanned PDF",
     "test_ocr_corpus.py": "PP-OCR of 15 copies and photos of the stamped Word form",
+    "test_ocr_model.py": "PP-OCR's models folded and run against the shipped ones",
     "test_ocr_resources.py": "OCR under a memory cap, scans through the mail pipeline",
     "test_scale.py": "concurrent run.py workers, a 120-mail backlog",
     "test_crash_harness.py": "24 SIGKILLed run.py processes over 120 mails",
