@@ -127,6 +127,12 @@ class _Graph:
     def _other(self, node, name: str) -> str:
         return next(i for i in node.input if i != name)
 
+    def _fed_by(self, node, op_type: str, producers: dict):
+        """The `op_type` node producing one of `node`'s inputs, or None."""
+        return next(
+            (producers[i] for i in node.input if i in producers and producers[i].op_type == op_type), None
+        )
+
     def _constant(self, name: str, value: np.ndarray) -> str:
         from onnx import helper, numpy_helper
 
@@ -188,17 +194,14 @@ class _Graph:
             add = producers.get(conv.input[0])
             if add is None or add.op_type != "Add" or len(consumers[add.output[0]]) != 1:
                 continue
-            mul = next(
-                (producers[i] for i in add.input if i in producers and producers[i].op_type == "Mul"), None
-            )
+            mul = self._fed_by(add, "Mul", producers)
             if mul is None or len(consumers[mul.output[0]]) != 1:
                 continue
             b = self._scalar(self._other(add, mul.output[0]))
-            scale = next((i for i in mul.input if self._scalar(i) is not None), None)
-            if b is None or scale is None:
-                continue
+            scale = next((i for i in mul.input if i in self.values), "")
             s = self._scalar(scale)
-            assert s is not None
+            if b is None or s is None:
+                continue
             self._set_conv(conv, self._other(mul, scale), w * s, bias + b * w.sum(axis=(1, 2, 3)), "before")
             self.g.node.remove(mul)
             self.g.node.remove(add)
@@ -225,9 +228,7 @@ class _Graph:
         mul = producers.get(div.input[0])
         if mul is None or mul.op_type != "Mul" or self._scalar(div.input[1]) != 6.0:
             return None
-        clip = next(
-            (producers[i] for i in mul.input if i in producers and producers[i].op_type == "Clip"), None
-        )
+        clip = self._fed_by(mul, "Clip", producers)
         if clip is None or self._scalar(clip.input[1]) != 0.0 or self._scalar(clip.input[2]) != 6.0:
             return None
         x = self._other(mul, clip.output[0])
