@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from fixtures_forms import soffice_convert
 
+from pipeline.documents import office_pipes
 from pipeline.documents.convert import Converter, default_converter, uno_available, verify_output
 from pipeline.documents.errors import DocumentError
 
@@ -126,6 +127,49 @@ def test_close_stops_soffice(tmp_path, legacy):
     assert proc is not None and proc.poll() is not None
     with pytest.raises(RuntimeError):
         conv.convert(legacy["d0.doc"], "doc", "docx")
+
+
+def _office_sockets(conv: Converter, pipe: str) -> list[Path]:
+    """The warm soffice's sockets where office_pipes says they are, named from the
+    profile folder itself (not from what the converter recorded)."""
+    profile = (conv.workdir / f"profile_{conv._generation}").resolve().as_uri()
+    return [office_pipes.pipe_path(office_pipes.single_instance_pipe(profile)), office_pipes.pipe_path(pipe)]
+
+
+def test_killed_soffice_leaves_no_sockets_in_tmp(tmp_path, legacy):
+    """Converters are killed, never shut down politely, so LibreOffice's own clean-up of
+    its /tmp sockets never runs: the converter removes them (two per start otherwise)."""
+    with Converter(tmp_path, timeout=60) as conv:
+        conv.convert(legacy["d0.doc"], "doc", "docx")
+        first = _office_sockets(conv, conv._pipes[1])
+        assert all(p.is_socket() for p in first), first  # soffice made them where we look
+        conv.timeout = 0  # a hang: the group is killed and the next call starts afresh
+        with pytest.raises(DocumentError):
+            conv.convert(legacy["d1.doc"], "doc", "docx")
+        assert not any(p.exists() for p in first)
+        conv.timeout = 60
+        conv.convert(legacy["d2.doc"], "doc", "docx")
+        second = _office_sockets(conv, conv._pipes[1])
+        assert all(p.is_socket() for p in second)
+    assert not any(p.exists() for p in second)
+
+
+def test_only_sockets_are_removed(tmp_path):
+    import socket
+    import uuid
+
+    names = [f"intake_test_{uuid.uuid4().hex}" for _ in range(2)]
+    sock_path, file_path = (office_pipes.pipe_path(n) for n in names)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(sock_path))
+        file_path.write_text("not LibreOffice's")
+        try:
+            office_pipes.remove(names)
+            assert not sock_path.exists()
+            assert file_path.read_text() == "not LibreOffice's"
+        finally:
+            sock_path.unlink(missing_ok=True)
+            file_path.unlink(missing_ok=True)
 
 
 def test_batch_cli_backend(tmp_path, legacy):

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from . import office_pipes
 from .errors import DocumentError
 from .lifeline import Lifeline
 from .scratch import Workdir
@@ -198,6 +199,7 @@ class Converter:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._lifeline: Lifeline | None = None
+        self._pipes: tuple[str, ...] = ()  # the warm soffice's sockets in /tmp (office_pipes)
         self._buffer = b""
         self._generation = 0  # bumps on every (re)start: a fresh profile dir each time
         self._oneshot_generation = 0
@@ -279,12 +281,14 @@ class Converter:
     def _start(self) -> None:
         self._generation += 1
         pipe = f"lo_conv_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+        profile_url = self._profile_url()
+        self._pipes = (office_pipes.single_instance_pipe(profile_url), pipe)  # removed by _stop
         # The watchdog first: from the moment the helper exists, our death kills its group.
         self._lifeline = Lifeline(f"convert {self.workdir}")
         log = open(self.workdir / "helper.log", "ab")  # noqa: SIM115 - handed to the child
         try:
             self._proc = subprocess.Popen(
-                [SYSTEM_PYTHON, str(HELPER), shutil.which("soffice") or "soffice", self._profile_url(), pipe],
+                [SYSTEM_PYTHON, str(HELPER), shutil.which("soffice") or "soffice", profile_url, pipe],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
@@ -308,11 +312,14 @@ class Converter:
             raise _failed(f"soffice did not start: {reply.get('error')}")
 
     def _stop(self) -> None:
-        """Kill the helper's whole group at once: nothing in it is worth a graceful wait."""
+        """Kill the helper's whole group at once: nothing in it is worth a graceful wait
+        (so soffice's sockets in /tmp are ours to remove: office_pipes)."""
         proc, self._proc = self._proc, None
         lifeline, self._lifeline = self._lifeline, None
         if lifeline is not None:
             lifeline.close()
+        pipes, self._pipes = self._pipes, ()
+        office_pipes.remove(pipes)
         if proc is None:
             return
         for stream in (proc.stdin, proc.stdout):
@@ -491,6 +498,7 @@ def soffice_convert_to(
         except subprocess.TimeoutExpired:
             lifeline.close()
             proc.wait()
+            office_pipes.remove([office_pipes.single_instance_pipe(profile.resolve().as_uri())])
             return False
     return True
 

@@ -1,0 +1,49 @@
+"""The socket files a killed LibreOffice leaves in /tmp, named so we can remove them.
+
+Every soffice opens Unix sockets under /tmp (LibreOffice's sal/osl/unx/pipe.cxx: /tmp
+when writable, else /var/tmp) named `OSL_PIPE_<uid>_<pipe>`: one for its
+one-instance check, `SingleOfficeIPC_<MD5 of its profile's URL>`
+(desktop/source/app/officeipcthread.cxx), and one per `--accept=pipe,name=<pipe>`
+(our warm converter's UNO connection). It unlinks them when it exits politely; ours
+never does (Converter.close() kills the group at once, a hang is killed), so each
+warm converter left two, and each timed-out one-shot one: a cron `run.py once` that
+read a .doc added two files to /tmp every run, the test suite ~50. Now Converter._stop
+and a timed-out soffice_convert_to remove them; only a soffice whose own process was
+SIGKILLed (its lifeline kills soffice, and nothing of ours runs after) still leaves
+its two. tests/test_convert.py starts a converter and finds both where these say.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+PIPE_DIRS = (Path("/tmp"), Path("/var/tmp"))
+
+
+def single_instance_pipe(profile_url: str) -> str:
+    """The pipe soffice names after its profile: the MD5 of the URL's UTF-16 code
+    units, each byte in hex without a leading zero (as LibreOffice writes it)."""
+    digest = hashlib.md5(profile_url.encode("utf-16-le"), usedforsecurity=False).digest()
+    return "SingleOfficeIPC_" + "".join(format(byte, "x") for byte in digest)
+
+
+def pipe_path(name: str) -> Path:
+    """Where soffice puts the socket of pipe `name`."""
+    folder = next((d for d in PIPE_DIRS if os.access(d, os.W_OK)), PIPE_DIRS[0])
+    return folder / f"OSL_PIPE_{os.getuid()}_{name}"
+
+
+def remove(names: Iterable[str]) -> None:
+    """Unlink the sockets of these pipes; call only once the soffice that made them is dead.
+    A path that is not a socket (or is gone) is left alone."""
+    for name in names:
+        path = pipe_path(name)
+        try:
+            if stat.S_ISSOCK(path.lstat().st_mode):
+                path.unlink()
+        except OSError:
+            pass
