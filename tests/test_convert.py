@@ -172,6 +172,37 @@ def test_only_sockets_are_removed(tmp_path):
             file_path.unlink(missing_ok=True)
 
 
+def test_sockets_nobody_holds_are_swept_when_a_converter_starts(tmp_path, legacy, monkeypatch):
+    """A process SIGKILLed mid-conversion leaves its soffice's sockets (its lifeline
+    kills soffice, nothing of ours runs after): the next converter to start removes
+    the sockets no live process holds, and nothing else."""
+    import socket
+    import uuid
+
+    from pipeline.documents import convert
+
+    names = {kind: f"intake_test_{kind}_{uuid.uuid4().hex}" for kind in ("dead", "live", "file")}
+    paths = {kind: office_pipes.pipe_path(name) for kind, name in names.items()}
+    with socket.socket(socket.AF_UNIX) as dead:  # closed below: its file stays, as a killed soffice's does
+        dead.bind(str(paths["dead"]))
+    live = socket.socket(socket.AF_UNIX)
+    live.bind(str(paths["live"]))
+    live.listen()
+    paths["file"].write_text("not a socket")
+    try:
+        monkeypatch.setattr(convert, "_pipes_swept", False)
+        with Converter(tmp_path) as conv:
+            conv.convert(legacy["d0.doc"], "doc", "docx")
+            assert all(p.is_socket() for p in _office_sockets(conv, conv._pipes[1]))  # its own kept
+        assert not paths["dead"].exists()
+        assert paths["live"].is_socket()
+        assert paths["file"].read_text() == "not a socket"
+    finally:
+        live.close()
+        for path in paths.values():
+            path.unlink(missing_ok=True)
+
+
 def test_batch_cli_backend(tmp_path, legacy):
     with Converter(tmp_path, use_uno=False) as conv:
         results = conv.convert_many([(legacy["d0.doc"], "doc"), (legacy["d1.doc"], "doc")], "docx")

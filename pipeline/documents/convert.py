@@ -279,6 +279,10 @@ class Converter:
         return profile.resolve().as_uri()
 
     def _start(self) -> None:
+        global _pipes_swept
+        if not _pipes_swept:  # what converters of killed processes left in /tmp
+            _pipes_swept = True
+            office_pipes.sweep_stale()
         self._generation += 1
         pipe = f"lo_conv_{os.getpid()}_{uuid.uuid4().hex[:12]}"
         profile_url = self._profile_url()
@@ -504,6 +508,7 @@ def soffice_convert_to(
 
 
 _default: Converter | None = None
+_pipes_swept = False  # office_pipes.sweep_stale runs once per process
 _default_pid = 0
 _default_lock = threading.Lock()
 

@@ -9,8 +9,9 @@ never does (Converter.close() kills the group at once, a hang is killed), so eac
 warm converter left two, and each timed-out one-shot one: a cron `run.py once` that
 read a .doc added two files to /tmp every run, the test suite ~50. Now Converter._stop
 and a timed-out soffice_convert_to remove them; only a soffice whose own process was
-SIGKILLed (its lifeline kills soffice, and nothing of ours runs after) still leaves
-its two. tests/test_convert.py starts a converter and finds both where these say.
+SIGKILLed (its lifeline kills soffice, and nothing of ours runs after) leaves its two
+until the next converter starts and sweeps those no live process holds (sweep_stale).
+tests/test_convert.py starts a converter and finds both where these say.
 """
 
 from __future__ import annotations
@@ -47,3 +48,26 @@ def remove(names: Iterable[str]) -> None:
                 path.unlink()
         except OSError:
             pass
+
+
+def sweep_stale() -> list[Path]:
+    """Unlink this user's LibreOffice sockets that no live process holds (not in the
+    kernel's /proc/net/unix: their soffice is dead, and LibreOffice itself would replace
+    such a pipe on its next start); returns them. Nothing is touched without /proc."""
+    # The files first, then the table: a socket bound in between is not among them.
+    candidates = list(pipe_path("").parent.glob(f"OSL_PIPE_{os.getuid()}_*"))
+    try:
+        table = Path("/proc/net/unix").read_text().splitlines()[1:]
+    except OSError:
+        return []
+    bound = {fields[7] for line in table if len(fields := line.split()) >= 8}
+    removed = []
+    for path in candidates:
+        try:
+            if str(path) in bound or not stat.S_ISSOCK(path.lstat().st_mode):
+                continue
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
