@@ -7,7 +7,9 @@ import io
 import os
 import re
 import signal
+import socket
 import threading
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import openpyxl
 import pytest
 from fixtures_forms import soffice_convert
 
-from pipeline.documents import office_pipes
+from pipeline.documents import convert, office_pipes
 from pipeline.documents.convert import Converter, default_converter, uno_available, verify_output
 from pipeline.documents.errors import DocumentError
 
@@ -155,9 +157,6 @@ def test_killed_soffice_leaves_no_sockets_in_tmp(tmp_path, legacy):
 
 
 def test_only_sockets_are_removed(tmp_path):
-    import socket
-    import uuid
-
     names = [f"intake_test_{uuid.uuid4().hex}" for _ in range(2)]
     sock_path, file_path = (office_pipes.pipe_path(n) for n in names)
     with socket.socket(socket.AF_UNIX) as server:
@@ -176,11 +175,6 @@ def test_sockets_nobody_holds_are_swept_when_a_converter_starts(tmp_path, legacy
     """A process SIGKILLed mid-conversion leaves its soffice's sockets (its lifeline
     kills soffice, nothing of ours runs after): the next converter to start removes
     the sockets no live process holds, and nothing else."""
-    import socket
-    import uuid
-
-    from pipeline.documents import convert
-
     names = {kind: f"intake_test_{kind}_{uuid.uuid4().hex}" for kind in ("dead", "live", "file")}
     paths = {kind: office_pipes.pipe_path(name) for kind, name in names.items()}
     with socket.socket(socket.AF_UNIX) as dead:  # closed below: its file stays, as a killed soffice's does

@@ -507,8 +507,8 @@ def soffice_convert_to(
     return True
 
 
-_default: Converter | None = None
 _pipes_swept = False  # office_pipes.sweep_stale runs once per process
+_default: Converter | None = None
 _default_pid = 0
 _default_lock = threading.Lock()
 
