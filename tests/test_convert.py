@@ -132,8 +132,8 @@ def test_close_stops_soffice(tmp_path, legacy):
 
 
 def _office_sockets(conv: Converter, pipe: str) -> list[Path]:
-    """The warm soffice's sockets where office_pipes says they are, named from the
-    profile folder itself (not from what the converter recorded)."""
+    """The warm soffice's sockets where office_pipes says they are: the one-instance
+    pipe named from the profile folder itself, the UNO pipe as the converter chose it."""
     profile = (conv.workdir / f"profile_{conv._generation}").resolve().as_uri()
     return [office_pipes.pipe_path(office_pipes.single_instance_pipe(profile)), office_pipes.pipe_path(pipe)]
 
@@ -156,7 +156,7 @@ def test_killed_soffice_leaves_no_sockets_in_tmp(tmp_path, legacy):
     assert not any(p.exists() for p in second)
 
 
-def test_only_sockets_are_removed(tmp_path):
+def test_only_sockets_are_removed():
     names = [f"intake_test_{uuid.uuid4().hex}" for _ in range(2)]
     sock_path, file_path = (office_pipes.pipe_path(n) for n in names)
     with socket.socket(socket.AF_UNIX) as server:
@@ -187,7 +187,9 @@ def test_sockets_nobody_holds_are_swept_when_a_converter_starts(tmp_path, legacy
         monkeypatch.setattr(convert, "_pipes_swept", False)
         with Converter(tmp_path) as conv:
             conv.convert(legacy["d0.doc"], "doc", "docx")
-            assert all(p.is_socket() for p in _office_sockets(conv, conv._pipes[1]))  # its own kept
+            assert all(
+                p.is_socket() for p in _office_sockets(conv, conv._pipes[1])
+            )  # started after the sweep
         assert not paths["dead"].exists()
         assert paths["live"].is_socket()
         assert paths["file"].read_text() == "not a socket"

@@ -6,9 +6,10 @@ one-instance check, `SingleOfficeIPC_<MD5 of its profile's URL>`
 (desktop/source/app/officeipcthread.cxx), and one per `--accept=pipe,name=<pipe>`
 (our warm converter's UNO connection). It unlinks them when it exits politely; ours
 never does (Converter.close() kills the group at once, a hang is killed), so each
-warm converter left two, and each timed-out one-shot one: a cron `run.py once` that
-read a .doc added two files to /tmp every run, the test suite ~50. Now Converter._stop
-and a timed-out soffice_convert_to remove them; only a soffice whose own process was
+warm converter left two (a one-shot killed at its timeout would leave its one): a
+`run.py` that converted a .doc added two files to /tmp every run, the test suite
+~50. Now Converter._stop and a timed-out soffice_convert_to remove them; only a
+soffice whose own process was
 SIGKILLed (its lifeline kills soffice, and nothing of ours runs after) leaves its two
 until the next converter starts and sweeps those no live process holds (sweep_stale).
 tests/test_convert.py starts a converter and finds both where these say.
@@ -32,22 +33,30 @@ def single_instance_pipe(profile_url: str) -> str:
     return "SingleOfficeIPC_" + "".join(format(byte, "x") for byte in digest)
 
 
+def _pipe_dir() -> Path:
+    return next((d for d in PIPE_DIRS if os.access(d, os.W_OK)), PIPE_DIRS[0])
+
+
 def pipe_path(name: str) -> Path:
     """Where soffice puts the socket of pipe `name`."""
-    folder = next((d for d in PIPE_DIRS if os.access(d, os.W_OK)), PIPE_DIRS[0])
-    return folder / f"OSL_PIPE_{os.getuid()}_{name}"
+    return _pipe_dir() / f"OSL_PIPE_{os.getuid()}_{name}"
 
 
 def remove(names: Iterable[str]) -> None:
-    """Unlink the sockets of these pipes; call only once the soffice that made them is dead.
-    A path that is not a socket (or is gone) is left alone."""
+    """Unlink the sockets of these pipes; call only once the soffice that made them is dead."""
     for name in names:
-        path = pipe_path(name)
-        try:
-            if stat.S_ISSOCK(path.lstat().st_mode):
-                path.unlink()
-        except OSError:
-            pass
+        _unlink_socket(pipe_path(name))
+
+
+def _unlink_socket(path: Path) -> bool:
+    """True when `path` was a socket and is gone; anything else (or nothing) is left alone."""
+    try:
+        if stat.S_ISSOCK(path.lstat().st_mode):
+            path.unlink()
+            return True
+    except OSError:
+        pass
+    return False
 
 
 def sweep_stale() -> list[Path]:
@@ -55,19 +64,10 @@ def sweep_stale() -> list[Path]:
     kernel's /proc/net/unix: their soffice is dead, and LibreOffice itself would replace
     such a pipe on its next start); returns them. Nothing is touched without /proc."""
     # The files first, then the table: a socket bound in between is not among them.
-    candidates = list(pipe_path("").parent.glob(f"OSL_PIPE_{os.getuid()}_*"))
+    candidates = list(_pipe_dir().glob(f"OSL_PIPE_{os.getuid()}_*"))
     try:
         table = Path("/proc/net/unix").read_text().splitlines()[1:]
     except OSError:
         return []
     bound = {fields[7] for line in table if len(fields := line.split()) >= 8}
-    removed = []
-    for path in candidates:
-        try:
-            if str(path) in bound or not stat.S_ISSOCK(path.lstat().st_mode):
-                continue
-            path.unlink()
-        except OSError:
-            continue
-        removed.append(path)
-    return removed
+    return [path for path in candidates if str(path) not in bound and _unlink_socket(path)]
