@@ -303,8 +303,9 @@ def test_receipts_never_show_a_reading_staff_must_check(mailbox, smtp_server):
     assert "联系地址" in located
     for label in located:
         got = staff.get(f"/case/{copy['case_no']}/file/{file_id}/crop/{labels.index(label) + 1}")
-        assert got.status_code == 200 and got.headers["content-type"] == "image/png"
+        assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
         with Image.open(io.BytesIO(got.content)) as shown:  # a piece of the page, not the page
+            assert shown.format == "JPEG"
             assert 0 < shown.width <= 900 and 0 < shown.height <= 360, label
     assert staff.get(f"/case/{copy['case_no']}/file/{file_id}/crop/99").status_code == 404
     ledger.engine.dispose()

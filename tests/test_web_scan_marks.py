@@ -3,7 +3,7 @@
 A unit's stamped form, copied grey at 200 dpi with the 公章 pressed over 手机 and 邮编
 (tests/scan_corpus.py, one page), goes through dovecot and `run.py once`; then
 - in Chromium (Playwright, Debian's binary) at 1280 and 375 px: each uncertain field
-  carries 待核对 and why, the original's piece around its value loads beside it (a PNG
+  carries 待核对 and why, the original's piece around its value loads beside it (a JPEG
   from the console), and pointing at or tapping a field outlines its box over the page
   image, zoomed or not; a reviewer sees the same marks and nothing of the mail;
 - over HTTP (starlette's TestClient on the same ledger): the crop route answers only
@@ -106,7 +106,7 @@ def check_marks(page, console, width: int, name: str) -> None:
     assert first.locator("dt").inner_text().startswith(labels[index - 1])
     response = page.request.get(console.url + url)
     assert response.status == 200
-    assert response.headers["content-type"] in ("image/png", "image/jpeg")
+    assert response.headers["content-type"] == "image/jpeg"
     img.scroll_into_view_if_needed()  # loaded lazily, as staff reach it
     page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=img.element_handle())
     natural = img.evaluate("(i) => [i.naturalWidth, i.naturalHeight]")
@@ -186,8 +186,8 @@ def test_the_crop_route_is_fenced(console):
     assert found, "no crop on the case page"
     url, att, field = found[0]
     r = staff.get(url)
-    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
-    assert r.content.startswith(b"\x89PNG")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    assert r.content.startswith(b"\xff\xd8\xff")
 
     # Nobody signed in: to sign-in, no picture.
     r = anonymous.get(url)
@@ -211,7 +211,7 @@ def test_the_crop_route_is_fenced(console):
     assert reviewer.get(url).status_code == 403
     run(console.config, "decide", "accept", scan_case, "--reason", "已对照原件")
     r = reviewer.get(url)
-    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     page = reviewer.get(f"/case/{scan_case}").text
     assert "待核对" in page and crops(page) == found
     for secret in ("zjzj@zj.example.cn", "浙江推荐表（盖章复印件）", "盖章后复印"):

@@ -269,7 +269,7 @@ async def file_crop(request: Request):
         raise HTTPException(404)
     return FileResponse(
         image,
-        media_type="image/png",
+        media_type="image/jpeg",
         content_disposition_type="inline",
         headers={"Cache-Control": "private, max-age=3600"},
     )
