@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Callable
@@ -34,6 +35,14 @@ _MISSING = object()
 
 # For types that read their own section (a campaign's `form:`): (value, key) → the object.
 Builder = Callable[[object, str], object]
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, object]:
+    """A settings class's field types, evaluated once per process: every command loads the
+    configuration (most twice), and evaluating the annotations was half of a load (the
+    demo's configuration: 2.3 ms a load, 1.2 with them kept)."""
+    return typing.get_type_hints(cls)
 
 
 class Converter:
@@ -62,7 +71,7 @@ class Converter:
         if not isinstance(data, dict):
             self._not_a_mapping(cls, data, where)
             return None
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         fields = {f.name: f for f in _public_fields(cls)}
         for name in data:
             if name not in fields:
