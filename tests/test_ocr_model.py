@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pytest
 import scan_corpus
@@ -30,8 +29,17 @@ def session(model: Path | bytes) -> ort.InferenceSession:
     )
 
 
+def _proto(model: bytes | Path):
+    """The model's graph. `onnx` is imported here, not at the top: it brings ml_dtypes, half a
+    CPU-second, into every test worker that merely collects this file (as the product only
+    imports it to fold a model: documents/ocr_model.py)."""
+    import onnx
+
+    return onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(str(model))
+
+
 def ops(model: bytes | Path) -> collections.Counter:
-    proto = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(str(model))
+    proto = _proto(model)
     return collections.Counter(n.op_type for n in proto.graph.node if n.op_type != "Constant")
 
 
@@ -65,7 +73,7 @@ def test_the_recogniser_gives_the_same_probabilities_from_fewer_layers(page, lea
     assert after["HardSigmoid"] == before["HardSigmoid"] + before["Clip"]
     assert sum(after.values()) < sum(before.values()) * 0.8
     # The character list rides in the model's metadata: rapidocr reads it from there.
-    meta = {p.key for p in onnx.load_from_string(lean["rec"]).metadata_props}
+    meta = {p.key for p in _proto(lean["rec"]).metadata_props}
     assert "character" in meta
 
 
