@@ -7,7 +7,6 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from ..config import Config
@@ -109,6 +108,8 @@ def export(config: Config, fmt: str, output: Path | None) -> Path | None:
             return None
         output.write_text(text + "\n", encoding="utf-8")
         return output
+    from openpyxl import Workbook  # here, not at the top: `status` and `once` print without it
+
     from ..model import Status
     from ..reports.xlsx_style import put, status_fill, style_sheet
 
