@@ -5,6 +5,7 @@ file and no other; each crop is a JPEG of the frame's size with the value's box 
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,51 @@ def test_only_the_last_pages_up_to_a_size_are_kept(tmp_path, decodes, monkeypatc
     crops._decoded("sha-big", big, "big.jpg", _box(0))
     crops._decoded("sha-big", big, "big.jpg", _box(1))
     assert decodes[-2:] == ["big.jpg", "big.jpg"]
+
+
+class _ReportingLock:
+    """A lock that reports (sets `waited`) when a caller has to wait for it."""
+
+    def __init__(self, waited: threading.Event) -> None:
+        self._lock = threading.Lock()
+        self.waited = waited
+
+    def __enter__(self):
+        if not self._lock.acquire(blocking=False):
+            self.waited.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+
+def test_crops_asked_for_at_once_decode_the_page_once(tmp_path, monkeypatch):
+    """The browser asks for the crops in view together: while the first request decodes
+    the page, the second waits for it instead of decoding the page again."""
+    scan = _scan(tmp_path / "a.jpg", 230)
+    monkeypatch.setattr(crops, "_kept", type(crops._kept)())
+    second_reported = threading.Event()  # waiting for the lock, or decoding itself
+    monkeypatch.setattr(crops, "_kept_lock", _ReportingLock(second_reported))
+    seen: list[str] = []
+    real = crops._page
+    results = {}
+
+    def second() -> None:
+        results["second"] = crops._decoded("sha-a", scan, "扫描件.jpg", _box(1))
+
+    def decoding(data: bytes, name: str, box: PageBox):
+        seen.append(threading.current_thread().name)
+        if len(seen) == 1:  # the first request: the second arrives while it decodes
+            worker.start()
+            second_reported.wait()
+        else:
+            second_reported.set()
+        return real(data, name, box)
+
+    worker = threading.Thread(target=second, name="second")
+    monkeypatch.setattr(crops, "_page", decoding)
+    first = crops._decoded("sha-a", scan, "扫描件.jpg", _box(0))
+    worker.join()
+    assert seen == [threading.current_thread().name]
+    assert results["second"] is first

@@ -130,19 +130,20 @@ def crop_frame(box: PageBox) -> CropFrame:
 def _decoded(sha256: str, path: Path, name: str, box: PageBox):
     """The page `box` lies on, as _page decodes it. The last few pages up to KEEP_PIXELS
     (a 300-dpi A4 scan is 8.7 M pixels, ~26 MB) are kept for the next crops of the same
-    file; `sha256` names the stored file's content."""
+    file; `sha256` names the stored file's content. One page is decoded at a time: the
+    browser asks for the crops in view all at once, and each would otherwise decode the
+    same page before the first was kept."""
     key = (sha256, name, box.page, box.page_width, box.page_height)
     with _kept_lock:
         if key in _kept:
             _kept.move_to_end(key)
             return _kept[key]
-    page = _page(path.read_bytes(), name, box)
-    if page is not None and page.width * page.height <= KEEP_PIXELS:
-        with _kept_lock:
+        page = _page(path.read_bytes(), name, box)
+        if page is not None and page.width * page.height <= KEEP_PIXELS:
             _kept[key] = page
             while len(_kept) > KEEP_PAGES:
                 _kept.popitem(last=False)
-    return page
+        return page
 
 
 def crop_jpeg(page, box: PageBox) -> bytes:
